@@ -51,6 +51,11 @@ for (let i = 0; i < 256; i++) {
   PARITY[i] = (n & 1) === 0 ? 1 : 0;
 }
 
+/** Legacy prefixes and REX (64-bit mode): a REX followed by one of these is ignored. */
+const IS_PREFIX = new Uint8Array(256);
+for (const b of [0x66, 0x67, 0xf2, 0xf3, 0xf0, 0x26, 0x2e, 0x36, 0x3e, 0x64, 0x65]) IS_PREFIX[b] = 1;
+for (let b = 0x40; b < 0x50; b++) IS_PREFIX[b] = 1;
+
 /** The hooks the VMX layer and the machine install (kept as plain fields: no closures per instruction). */
 export interface CpuHooks {
   /** Delivers an event (exception/interrupt) through the IDT/IVT. Installed by interrupts.ts. */
@@ -281,7 +286,7 @@ export class Cpu {
   updatePermMasks(): void {
     if (this.cpl === 3) { this.rdMask = T_UR; this.wrMask = T_UW; this.exMask = T_UX; }
     else { this.rdMask = T_SR; this.wrMask = T_SW; this.exMask = T_SX; }
-    this.fetchPage = NaN;
+    this.fetchPage = NaN; this.fpEnd = 0;
   }
 
   // =====================================================================================
@@ -481,10 +486,25 @@ export class Cpu {
   // Instruction fetch
   // =====================================================================================
 
+  /**
+   * Fetch cursor: fp is the RAM index of the next code byte, valid while fp < fpEnd.
+   * It is set up once per instruction (beginFetch) so each byte costs a compare and two
+   * increments instead of an address computation.
+   */
+  fp = 0;
+  fpEnd = 0;
+
   fetch8(): number {
-    const off = this.segBase[CS]! + this.rip - this.fetchPage;
-    if (off >= 0 && off < 4096) { this.rip++; return this.ram[this.fetchHost + off]!; }
+    const p = this.fp;
+    if (p < this.fpEnd) { this.fp = p + 1; this.rip++; return this.ram[p]!; }
     return this.fetchSlow();
+  }
+
+  /** Points the fetch cursor at RIP when the code page is cached. */
+  beginFetch(): void {
+    const off = this.segBase[CS]! + this.rip - this.fetchPage;
+    if (off >= 0 && off < 4096) { this.fp = this.fetchHost + off; this.fpEnd = this.fetchHost + 4096; }
+    else this.fpEnd = 0;
   }
 
   private fetchSlow(): number {
@@ -493,21 +513,23 @@ export class Cpu {
     if (!this.code64) lin = lin % TWO32; // 32-bit linear wrap
     const page = Math.floor(lin / 4096) * 4096;
     const phys = this.translate(lin, 2, this.cpl === 3);
-    if (this.mem.isRam(phys & ~0xfff, 4096)) {
+    this.rip++;
+    if (this.mem.isRam(phys - (phys % 4096), 4096)) {
       this.fetchPage = page;
       this.fetchHost = phys - (lin - page);
-      this.rip++;
+      this.fp = phys + 1;
+      this.fpEnd = this.fetchHost + 4096;
       return this.ram[phys]!;
     }
     this.fetchPage = NaN;
-    this.rip++;
+    this.fpEnd = 0;
     return this.mem.read8(phys);
   }
 
   fetch16(): number { const a = this.fetch8(); return a | (this.fetch8() << 8); }
   fetch32(): number {
-    const off = this.segBase[CS]! + this.rip - this.fetchPage;
-    if (off >= 0 && off <= 4092) { this.rip += 4; return this.view.getInt32(this.fetchHost + off, true); }
+    const p = this.fp;
+    if (p + 4 <= this.fpEnd) { this.fp = p + 4; this.rip += 4; return this.view.getInt32(p, true); }
     const a = this.fetch16(); return (a | (this.fetch16() << 16)) | 0;
   }
   /** Sign-extended 8-bit immediate. */
@@ -677,6 +699,7 @@ export class Cpu {
     this.tlbHasLarge = false;
     this.tlbTag.fill(NaN);
     this.fetchPage = NaN;
+    this.fpEnd = 0;
     this.tlbFlushes++;
   }
 
@@ -687,7 +710,7 @@ export class Cpu {
     if (this.tlbHasLarge) { this.flushTlb(); return; }
     const i = pn & TLB_MASK;
     if (this.tlbTag[i] === pn) this.tlbTag[i] = NaN;
-    this.fetchPage = NaN;
+    this.fetchPage = NaN; this.fpEnd = 0;
   }
 
   /**
@@ -963,6 +986,7 @@ export class Cpu {
         if (this.checkInterrupts()) continue;
       }
       this.startRip = this.rip;
+      this.beginFetch();
       this.decodePrefixes();
       table[this.opcode]!(this);
       this.instructionCount++;
@@ -995,8 +1019,7 @@ export class Cpu {
           if (this.code64 && (b & 0xf0) === 0x40) {
             // REX must immediately precede the opcode; a later prefix cancels it (SDM §2.2.1)
             const nb = this.fetch8();
-            if ((nb & 0xf0) === 0x40 || nb === 0x66 || nb === 0x67 || nb === 0xf2 || nb === 0xf3 || nb === 0xf0 ||
-                nb === 0x26 || nb === 0x2e || nb === 0x36 || nb === 0x3e || nb === 0x64 || nb === 0x65) {
+            if (IS_PREFIX[nb] === 1) {
               b = nb; continue;
             }
             this.rex = b;
