@@ -1,0 +1,111 @@
+/**
+ * The real PartitionHost: a partition is a machine built by a pluggable factory (the PC board
+ * of src/machine, wired by the CLI) running a boot image. It is honest about what it cannot
+ * do: no boot image, no factory, or a host CPU that cannot expose VT-x+EPT each refuse to
+ * start with a clear reason — a VM is never reported Running unless a machine runs it.
+ */
+import { readFile } from 'node:fs/promises';
+import { nestingUnsupportedReason } from './cpu-profile.js';
+import {
+  PartitionStartError,
+  type PartitionConfig, type PartitionEvents, type PartitionHandle, type PartitionHost, type PartitionState,
+} from './partition.js';
+
+/** What the host needs from a machine (src/machine/pc.ts's PcMachine has this shape). */
+export interface MachineLike {
+  loadKernel(bytes: Uint8Array, cmdline: string): void | Promise<void>;
+  run(): Promise<{ exitCode?: number; reason: string }>;
+  stop(): void;
+  /** True once the guest executed VMXON; machines that cannot tell report false. */
+  vmxActive?(): boolean;
+  /** Runtime memory resize; machines without it refuse runtime resizes. */
+  resizeMemory?(bytes: number): void | Promise<void>;
+}
+
+export interface MachineOptions {
+  readonly memoryBytes: number;
+  readonly cpuCount: number;
+  readonly exposeVirtualizationExtensions: boolean;
+  readonly serialOut: (bytes: Uint8Array) => void;
+}
+
+export type MachineFactory = (options: MachineOptions) => MachineLike;
+
+export interface MachinePartitionHostOptions {
+  /** Builds the board; null until src/machine is wired in (see machine-factory.ts). */
+  readonly factory: MachineFactory | null;
+}
+
+export class MachinePartitionHost implements PartitionHost {
+  constructor(private readonly options: MachinePartitionHostOptions) {}
+
+  async start(config: PartitionConfig, events: PartitionEvents): Promise<PartitionHandle> {
+    if (config.exposeVirtualizationExtensions) {
+      const why = nestingUnsupportedReason(config.hostCpu);
+      if (why) {
+        throw new PartitionStartError(
+          'The virtual machine could not be started because this platform does not support nested virtualization. ' +
+          `Consider not exposing virtualization extensions to the virtual machine. (${why})`, 'NestingUnsupported');
+      }
+    }
+    if (!config.bootImage) {
+      throw new PartitionStartError(
+        `The virtual machine '${config.name}' has no boot image. Set one with Set-NestvisorVMBootImage -VMName '${config.name}' -Path <kernel>.`,
+        'NoBootImage');
+    }
+    const factory = this.options.factory;
+    if (!factory) {
+      throw new PartitionStartError(
+        'No machine emulator is available in this build of Nestvisor, so the virtual machine cannot run.', 'NoMachine');
+    }
+    let kernel: Uint8Array;
+    try {
+      kernel = await readFile(config.bootImage.path);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code ?? 'error';
+      throw new PartitionStartError(`The boot image '${config.bootImage.path}' cannot be read (${code}).`, 'BootImageUnreadable');
+    }
+    let machine: MachineLike;
+    try {
+      machine = factory({
+        memoryBytes: config.memoryBytes,
+        cpuCount: config.processorCount,
+        exposeVirtualizationExtensions: config.exposeVirtualizationExtensions,
+        serialOut: (b) => events.serialOut?.(b),
+      });
+      await machine.loadKernel(kernel, config.bootImage.commandLine);
+    } catch (e) {
+      throw new PartitionStartError(`The machine could not load the boot image: ${(e as Error).message}`, 'MachineFailed');
+    }
+    return new MachineHandle(machine, events);
+  }
+}
+
+class MachineHandle implements PartitionHandle {
+  state: PartitionState = 'Running';
+  private readonly done: Promise<void>;
+
+  constructor(private readonly machine: MachineLike, events: PartitionEvents) {
+    this.done = machine.run().then(
+      (r) => { this.state = 'Off'; events.onExit(r); },
+      (e: unknown) => { this.state = 'Off'; events.onExit({ reason: `machine error: ${(e as Error).message}` }); },
+    );
+  }
+
+  vmxActive(): boolean {
+    return this.state === 'Running' && (this.machine.vmxActive?.() ?? false);
+  }
+
+  async stop(_force: boolean): Promise<void> {
+    // No ACPI shutdown request exists yet, so a graceful stop is also a power-off.
+    if (this.state === 'Off') return;
+    this.state = 'Stopping';
+    this.machine.stop();
+    await this.done;
+  }
+
+  async resizeMemory(bytes: number): Promise<void> {
+    if (!this.machine.resizeMemory) throw new Error('this machine does not support changing its memory while it runs');
+    await this.machine.resizeMemory(bytes);
+  }
+}

@@ -1,0 +1,60 @@
+/**
+ * The boundary between management (the Hyper-V object model) and the place where a VM
+ * actually runs. Management never touches a CPU or a board: it hands a PartitionConfig to a
+ * PartitionHost and gets back a PartitionHandle it can stop and ask questions of.
+ * DESIGN.md: "src/hypervisor — partitions (VMs) and their lifecycle; the exposure policy for
+ * virtualization extensions". Nothing here knows PowerShell syntax.
+ */
+import type { CpuProfile } from './cpu-profile.js';
+
+/** What a VM is made of when it starts: a snapshot of its configuration. */
+export interface PartitionConfig {
+  readonly id: string;
+  readonly name: string;
+  readonly processorCount: number;
+  readonly memoryBytes: number;
+  /** seed: "Set-VMProcessor -ExposeVirtualizationExtensions $true" */
+  readonly exposeVirtualizationExtensions: boolean;
+  readonly bootImage: { readonly path: string; readonly commandLine: string } | null;
+  readonly hostCpu: CpuProfile;
+}
+
+export interface PartitionExit {
+  readonly reason: string;
+  readonly exitCode?: number;
+}
+
+/** What the running partition tells its owner. */
+export interface PartitionEvents {
+  /** The guest stopped by itself (shutdown, triple fault, debug-exit) or was stopped. */
+  onExit(exit: PartitionExit): void;
+  /** Bytes the guest wrote to its first serial port. */
+  serialOut?(bytes: Uint8Array): void;
+}
+
+export type PartitionState = 'Running' | 'Stopping' | 'Off';
+
+export interface PartitionHandle {
+  readonly state: PartitionState;
+  /**
+   * True while the guest has executed VMXON (a hypervisor runs inside it). seed: "Mémoire
+   * dynamique et redimensionnement de la mémoire d'exécution" — memory may not change then.
+   */
+  vmxActive(): boolean;
+  /** Stop the partition; `force` pulls the plug instead of asking the guest. */
+  stop(force: boolean): Promise<void>;
+  /** Change the guest-physical memory of a running partition (runtime resize / balloon). */
+  resizeMemory(bytes: number): Promise<void>;
+}
+
+/** Refusal to start, worded for the user (management prefixes the Hyper-V framing). */
+export class PartitionStartError extends Error {
+  constructor(message: string, readonly reasonId: 'NoBootImage' | 'NoMachine' | 'NestingUnsupported' | 'BootImageUnreadable' | 'MachineFailed') {
+    super(message);
+    this.name = 'PartitionStartError';
+  }
+}
+
+export interface PartitionHost {
+  start(config: PartitionConfig, events: PartitionEvents): Promise<PartitionHandle>;
+}

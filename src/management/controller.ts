@@ -1,0 +1,291 @@
+/**
+ * The one place where management actions take effect (STYLE habit 9). Each action is checked
+ * against Hyper-V's rules and applied to the inventory in one transaction per object; VM power
+ * operations go through the hypervisor layer's PartitionHost. Runtime state (which VMs run,
+ * whether their guest has VMX on) is held here, per process.
+ */
+import { randomUUID } from 'node:crypto';
+import { findCpuProfile, nestingUnsupportedReason } from '../hypervisor/cpu-profile.js';
+import { PartitionStartError, type PartitionHandle, type PartitionHost } from '../hypervisor/partition.js';
+import type { Action, ActionResult, VmTarget, ViewObject } from './actions.js';
+import { ManagementError, vmNotFound } from './errors.js';
+import type { Inventory } from './inventory.js';
+import type { InventoryState, VMState, VmRecord } from './model.js';
+import { applyNetAction, isNetAction } from './net-ops.js';
+import { readiness } from './readiness.js';
+import { memoryView, processorView, vmView, hostView, versionView, type VmRuntimeView } from './views.js';
+import { hasWildcard, wildcardMatch } from './wildcard.js';
+import { SUPPORTED_VERSIONS } from './versions.js';
+import * as vmops from './vm-ops.js';
+
+export interface ControllerOptions {
+  readonly inventory: Inventory;
+  readonly host: PartitionHost;
+  /** Clock for uptimes; tests pin it. */
+  readonly now?: () => number;
+  /** Id generator; tests make it deterministic. */
+  readonly newId?: () => string;
+  /** Where a running VM's serial output goes. */
+  readonly serialOut?: (vmName: string, bytes: Uint8Array) => void;
+}
+
+interface Runtime {
+  state: VMState;
+  handle: PartitionHandle | null;
+  startedAt: number;
+  memoryAssigned: number;
+}
+
+/** Collects output, warnings and per-object errors of one action. */
+export class ResultBuilder {
+  readonly output: ViewObject[] = [];
+  readonly errors: ManagementError[] = [];
+  readonly warnings: string[] = [];
+  result(): ActionResult & { warnings: string[] } {
+    return { output: this.output, errors: this.errors, warnings: this.warnings };
+  }
+}
+
+export class Controller {
+  private readonly runtime = new Map<string, Runtime>();
+  readonly now: () => number;
+  readonly newId: () => string;
+
+  constructor(private readonly opts: ControllerOptions) {
+    this.now = opts.now ?? Date.now;
+    this.newId = opts.newId ?? randomUUID;
+  }
+
+  get inventory(): Inventory { return this.opts.inventory; }
+
+  /** The state a VM is in right now: its runtime state if it runs, else the stored one. */
+  stateOf(vm: VmRecord): VMState {
+    return this.runtime.get(vm.id)?.state ?? vm.state;
+  }
+
+  vmxActive(vm: VmRecord): boolean {
+    const h = this.runtime.get(vm.id)?.handle;
+    return h ? h.vmxActive() : false;
+  }
+
+  runtimeView(vm: VmRecord): VmRuntimeView {
+    const rt = this.runtime.get(vm.id);
+    const running = rt?.state === 'Running';
+    return {
+      state: this.stateOf(vm),
+      uptimeMs: running ? Math.max(0, this.now() - rt.startedAt) : 0,
+      memoryAssigned: running ? rt.memoryAssigned : 0,
+      vmxActive: this.vmxActive(vm),
+      status: 'Operating normally',
+    };
+  }
+
+  /** VMs named by a target; a name without wildcards that matches nothing is an error. */
+  resolveVms(s: InventoryState, target: VmTarget | undefined, r: ResultBuilder): VmRecord[] {
+    if (!target) return [...s.vms];
+    const out: VmRecord[] = [];
+    const add = (vm: VmRecord) => { if (!out.includes(vm)) out.push(vm); };
+    if ('ids' in target) {
+      for (const id of target.ids) {
+        const vm = s.vms.find((v) => v.id === id);
+        if (vm) add(vm); else r.errors.push(vmNotFound(id));
+      }
+      return out;
+    }
+    for (const name of target.names) {
+      const hits = s.vms.filter((v) => (hasWildcard(name) ? wildcardMatch(name, v.name) : v.name.toLowerCase() === name.toLowerCase()));
+      if (hits.length === 0 && !hasWildcard(name)) r.errors.push(vmNotFound(name));
+      hits.forEach(add);
+    }
+    return out;
+  }
+
+  /** Runs `change` on each VM of the target, one transaction per VM; failures become errors. */
+  eachVm(target: VmTarget | undefined, r: ResultBuilder,
+    change: (vm: VmRecord, s: InventoryState) => ViewObject | ViewObject[] | void): void {
+    for (const vm of this.resolveVms(this.inventory.read(), target, r)) {
+      this.attempt(r, () => this.inventory.transact((s) => {
+        const cur = s.vms.find((v) => v.id === vm.id);
+        if (!cur) throw vmNotFound(vm.name);
+        return change(cur, s);
+      }));
+    }
+  }
+
+  /** Runs one step; a ManagementError becomes a non-terminating error, its output is kept. */
+  attempt(r: ResultBuilder, step: () => ViewObject | ViewObject[] | void): void {
+    try {
+      const out = step();
+      if (Array.isArray(out)) r.output.push(...out); else if (out) r.output.push(out);
+    } catch (e) {
+      if (e instanceof ManagementError) r.errors.push(e); else throw e;
+    }
+  }
+
+  async apply(a: Action): Promise<ActionResult & { warnings: string[] }> {
+    const r = new ResultBuilder();
+    if (isNetAction(a)) {
+      this.attempt(r, () => this.inventory.transact((s) => applyNetAction(a, s, this, r)));
+      return r.result();
+    }
+    switch (a.kind) {
+      case 'NewVM': this.attempt(r, () => this.inventory.transact((s) => vmops.newVm(a, s, this))); break;
+      case 'GetVM': {
+        const s = this.inventory.read();
+        for (const vm of this.resolveVms(s, a.vm, r)) r.output.push(vmView(vm, this.runtimeView(vm), s));
+        break;
+      }
+      case 'GetVMProcessor': {
+        const s = this.inventory.read();
+        for (const vm of this.resolveVms(s, a.vm, r)) r.output.push(processorView(vm));
+        break;
+      }
+      case 'GetVMMemory': {
+        const s = this.inventory.read();
+        for (const vm of this.resolveVms(s, a.vm, r)) r.output.push(memoryView(vm));
+        break;
+      }
+      case 'SetVMProcessor': this.eachVm(a.vm, r, (vm, s) => vmops.setProcessor(a, vm, s, this)); break;
+      case 'SetVMMemory':
+        await this.setMemory(a.vm, r, { startupBytes: a.startupBytes, dynamicMemoryEnabled: a.dynamicMemoryEnabled,
+          minimumBytes: a.minimumBytes, maximumBytes: a.maximumBytes, buffer: a.buffer, priority: a.priority }, 'memory');
+        break;
+      case 'SetVM': {
+        const dm = a.dynamicMemory ? true : a.staticMemory ? false : undefined;
+        if (a.memoryStartupBytes !== undefined || dm !== undefined || a.memoryMinimumBytes !== undefined || a.memoryMaximumBytes !== undefined) {
+          await this.setMemory(a.vm, r, { startupBytes: a.memoryStartupBytes, dynamicMemoryEnabled: dm,
+            minimumBytes: a.memoryMinimumBytes, maximumBytes: a.memoryMaximumBytes }, 'vm');
+          if (r.errors.length) break;
+        }
+        this.eachVm(a.vm, r, (vm, s) => vmops.setVm(a, vm, s, this));
+        break;
+      }
+      case 'UpdateVMVersion': this.eachVm(a.vm, r, (vm) => vmops.updateVersion(vm, this)); break;
+      case 'SetBootImage': this.eachVm(a.vm, r, (vm) => vmops.setBootImage(a, vm)); break;
+      case 'RemoveVM': this.eachVm(a.vm, r, (vm, s) => vmops.removeVm(vm, s, this)); break;
+      case 'GetVMHost': r.output.push(hostView(this.inventory.read())); break;
+      case 'GetVMHostSupportedVersion':
+        for (const v of SUPPORTED_VERSIONS) if (!a.default || v.isDefault) r.output.push(versionView(v));
+        break;
+      case 'SetHostCpuProfile': this.attempt(r, () => this.inventory.transact((s) => vmops.setCpuProfile(a.profile, s, this))); break;
+      case 'GetNestedVirtStatus': {
+        const s = this.inventory.read();
+        r.output.push(...readiness(s, this.resolveVms(s, a.vm, r), this));
+        break;
+      }
+      case 'StartVM':
+        for (const vm of this.resolveVms(this.inventory.read(), a.vm, r)) await this.startOne(vm, r);
+        break;
+      case 'StopVM':
+        for (const vm of this.resolveVms(this.inventory.read(), a.vm, r)) await this.stopOne(vm, a.force || a.turnOff, a.save, r);
+        break;
+      case 'RestartVM':
+        for (const vm of this.resolveVms(this.inventory.read(), a.vm, r)) {
+          if (this.stateOf(vm) !== 'Running') {
+            r.errors.push(vmops.wrongState('restart', vm, this.stateOf(vm)));
+            continue;
+          }
+          await this.stopOne(vm, a.force, false, r);
+          await this.startOne(vm, r);
+        }
+        break;
+      default: {
+        const never: never = a as never;
+        throw new Error(`unhandled action ${(never as Action).kind}`);
+      }
+    }
+    return r.result();
+  }
+
+  private async setMemory(target: VmTarget, r: ResultBuilder, change: vmops.MemoryChange, framing: 'memory' | 'vm'): Promise<void> {
+    for (const vm of this.resolveVms(this.inventory.read(), target, r)) {
+      try {
+        const plan = vmops.planMemory(vm, change, this);
+        const rt = this.runtime.get(vm.id);
+        if (plan.runtimeResize !== undefined && rt?.handle) {
+          try {
+            await rt.handle.resizeMemory(plan.runtimeResize);
+          } catch (e) {
+            throw vmops.memoryRefused(vm, `The memory of the running virtual machine could not be resized: ${(e as Error).message}`);
+          }
+          rt.memoryAssigned = plan.runtimeResize;
+        }
+        this.inventory.transact((s) => {
+          const cur = s.vms.find((v) => v.id === vm.id);
+          if (!cur) throw vmNotFound(vm.name);
+          cur.memory = vmops.planMemory(cur, change, this).memory;
+        });
+      } catch (e) {
+        if (!(e instanceof ManagementError)) throw e;
+        r.errors.push(framing === 'vm' ? vmops.reframeForSetVm(e) : e);
+      }
+    }
+  }
+
+  private async startOne(vm: VmRecord, r: ResultBuilder): Promise<void> {
+    const state = this.stateOf(vm);
+    if (state === 'Running') { r.warnings.push(`The virtual machine '${vm.name}' is already in the specified state.`); return; }
+    if (state !== 'Off' && state !== 'Saved') { r.errors.push(vmops.wrongState('start', vm, state)); return; }
+    const s = this.inventory.read();
+    const profile = findCpuProfile(s.host.cpuProfile);
+    // seed "Conditions préalables": the extensions can be exposed only on Intel VT-x + EPT.
+    if (vm.exposeVirtualizationExtensions && (!profile || nestingUnsupportedReason(profile))) {
+      r.errors.push(vmops.startFailed(vm,
+        'The virtual machine could not be started because this platform does not support nested virtualization. ' +
+        'Consider not exposing virtualization extensions to the virtual machine.'));
+      return;
+    }
+    const rt: Runtime = { state: 'Starting', handle: null, startedAt: this.now(), memoryAssigned: vm.memory.startupBytes };
+    this.runtime.set(vm.id, rt);
+    try {
+      rt.handle = await this.opts.host.start({
+        id: vm.id, name: vm.name, processorCount: vm.processorCount, memoryBytes: vm.memory.startupBytes,
+        exposeVirtualizationExtensions: vm.exposeVirtualizationExtensions, bootImage: vm.bootImage,
+        hostCpu: profile!,
+      }, {
+        onExit: () => { if (this.runtime.get(vm.id) === rt) this.runtime.delete(vm.id); },
+        serialOut: (b) => this.opts.serialOut?.(vm.name, b),
+      });
+      if (this.runtime.get(vm.id) === rt) {
+        rt.state = 'Running';
+        rt.startedAt = this.now();
+      }
+      if (vm.state === 'Saved') this.inventory.transact((st) => { const v = st.vms.find((x) => x.id === vm.id); if (v) v.state = 'Off'; });
+    } catch (e) {
+      this.runtime.delete(vm.id);
+      if (e instanceof PartitionStartError) { r.errors.push(vmops.startFailed(vm, e.message)); return; }
+      throw e;
+    }
+  }
+
+  private async stopOne(vm: VmRecord, force: boolean, save: boolean, r: ResultBuilder): Promise<void> {
+    const rt = this.runtime.get(vm.id);
+    if (save) {
+      r.errors.push(new ManagementError(`'${vm.name}' could not be saved: saving a virtual machine's state is not supported by this version of Nestvisor.`,
+        'NotSpecified', 'Unspecified', vm.name, 'VirtualMachine'));
+      return;
+    }
+    if (!rt) {
+      if (vm.state === 'Saved') {
+        // Turning off a saved VM discards its saved state, as in Hyper-V.
+        this.inventory.transact((st) => { const v = st.vms.find((x) => x.id === vm.id); if (v) v.state = 'Off'; });
+        return;
+      }
+      r.warnings.push(`The virtual machine '${vm.name}' is already in the specified state.`);
+      return;
+    }
+    rt.state = 'Stopping';
+    try {
+      await rt.handle?.stop(force);
+    } finally {
+      if (this.runtime.get(vm.id) === rt) this.runtime.delete(vm.id);
+    }
+  }
+
+  /** Stops every running VM (process exit, service shutdown). */
+  async shutdown(): Promise<void> {
+    for (const [id, rt] of [...this.runtime]) {
+      try { await rt.handle?.stop(true); } finally { this.runtime.delete(id); }
+    }
+  }
+}

@@ -1,0 +1,41 @@
+/**
+ * Builds the management service: the inventory of a data directory plus a controller bound to
+ * a PartitionHost. The REPL, scripts, `nestvisor serve` and the demo all go through this.
+ */
+import { randomInt } from 'node:crypto';
+import { MachinePartitionHost, type MachineFactory } from '../hypervisor/machine-host.js';
+import { defaultMachineFactory } from '../hypervisor/machine-factory.js';
+import type { PartitionHost } from '../hypervisor/partition.js';
+import { Controller, type ControllerOptions } from './controller.js';
+import { Inventory } from './inventory.js';
+
+export interface ServiceOptions {
+  readonly home: string;
+  /** Where VMs run; defaults to the machine host with the default machine factory. */
+  readonly host?: PartitionHost;
+  readonly machineFactory?: MachineFactory | null;
+  readonly now?: () => number;
+  readonly newId?: () => string;
+  readonly macPrefixByte?: number;
+  readonly serialOut?: ControllerOptions['serialOut'];
+}
+
+export interface Service {
+  readonly controller: Controller;
+  readonly inventory: Inventory;
+  close(): Promise<void>;
+}
+
+export function openService(o: ServiceOptions): Service {
+  const inventory = Inventory.open(o.home, { macPrefixByte: o.macPrefixByte ?? randomInt(0x10, 0xf0) });
+  const host = o.host ?? new MachinePartitionHost({ factory: o.machineFactory === undefined ? defaultMachineFactory : o.machineFactory });
+  const controller = new Controller({ inventory, host, now: o.now, newId: o.newId, serialOut: o.serialOut });
+  return {
+    controller,
+    inventory,
+    async close() {
+      await controller.shutdown();
+      inventory.close();
+    },
+  };
+}
