@@ -1080,8 +1080,9 @@ export class Cpu {
     } catch (e) {
       if (e !== FAULT) { this.delivering = -1; throw e; }
       const v = this.excVector, c = this.excError, h = this.excHasError;
-      this.rip = this.startRip;
-      // nested fault during delivery
+      // nested fault during delivery: deliver() commits nothing before it can no longer
+      // fault, so RIP is still the return address of the first event (the next
+      // instruction for a trap such as single-step, not startRip)
       this.raiseException(v, c, h);
       this.delivering = -1;
     }
