@@ -55,12 +55,17 @@ export class FwCfg {
     this.setItem(FW_CFG_NOGRAPHIC, le(1, 2));
     this.setItem(FW_CFG_NB_CPUS, le(cfg.cpuCount, 2));
     this.setItem(FW_CFG_MAX_CPUS, le(cfg.cpuCount, 2));
-    // QEMU counts and stores the terminating NUL (hw/i386/x86.c, x86_load_linux).
-    const cmd = new TextEncoder().encode(cfg.cmdline + '\0');
-    this.setItem(FW_CFG_CMDLINE_SIZE, le(cmd.length, 4));
-    this.setItem(FW_CFG_CMDLINE_DATA, cmd);
+    this.setCmdline(cfg.cmdline);
     this.rebuildDirectory();
     this.select(0);
+  }
+
+  /** Sets the kernel command line items (the machine calls this when it loads a kernel). */
+  setCmdline(cmdline: string): void {
+    // QEMU counts and stores the terminating NUL (hw/i386/x86.c, x86_load_linux).
+    const cmd = new TextEncoder().encode(cmdline + '\0');
+    this.setItem(FW_CFG_CMDLINE_SIZE, le(cmd.length, 4));
+    this.setItem(FW_CFG_CMDLINE_DATA, cmd);
   }
 
   /** Wiring time: places or replaces an item. */

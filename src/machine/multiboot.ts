@@ -45,7 +45,7 @@ export interface MultibootHeader {
 }
 
 export interface LoadedKernel {
-  format: 'elf32' | 'elf64' | 'aout-kludge';
+  format: 'elf32' | 'elf64' | 'aout-kludge' | 'flat';
   entry: number;
   /** Physical address of the Multiboot information structure (EBX at entry). */
   infoAddr: number;
@@ -80,7 +80,7 @@ export function findMultibootHeader(image: Uint8Array): MultibootHeader {
 /** One piece of the image: copy `bytes` to `addr`, then zero up to `addr + memSize`. */
 interface Piece { addr: number; bytes: Uint8Array; memSize: number }
 
-function piecesOf(image: Uint8Array, h: MultibootHeader): { format: LoadedKernel['format']; entry: number; pieces: Piece[] } {
+function piecesOf(image: Uint8Array, h: MultibootHeader): { format: 'elf32' | 'elf64' | 'aout-kludge'; entry: number; pieces: Piece[] } {
   const unknown = h.flags & 0xffff & ~MBH_UNDERSTOOD;
   if (unknown) throw new MultibootHeaderError(`the kernel requires Multiboot features this loader lacks (flags 0x${unknown.toString(16)})`);
   if (h.aout) {

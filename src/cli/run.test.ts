@@ -1,0 +1,45 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { parseSize } from './run.js';
+
+const bin = fileURLToPath(new URL('../../../bin/nestvisor.js', import.meta.url));
+const hello = fileURLToPath(new URL('../../../guests/images/hello.elf', import.meta.url));
+
+function run(...args: string[]) {
+  return spawnSync(process.execPath, [bin, 'run', ...args], { encoding: 'utf8', timeout: 60_000 });
+}
+
+test('memory sizes: suffixes are binary units, plain numbers are bytes', () => {
+  assert.equal(parseSize('256M'), 256 * 2 ** 20);
+  assert.equal(parseSize('1G'), 2 ** 30);
+  assert.equal(parseSize('512K'), 512 * 1024);
+  assert.equal(parseSize('64MiB'), 64 * 2 ** 20);
+  assert.equal(parseSize('1048576'), 2 ** 20);
+  assert.throws(() => parseSize('12Q'), /bad memory size/);
+  assert.throws(() => parseSize('-1M'), /bad memory size/);
+  assert.throws(() => parseSize('5000'), /multiple of 4 KiB/);
+});
+
+const badInputs: [string, string[], RegExp][] = [
+  ['no --kernel', [], /--kernel FILE is required/],
+  ['a missing file', ['--kernel', '/nonexistent/k.elf'], /does not exist/],
+  ['a file that is not Multiboot', ['--kernel', bin], /not a Multiboot kernel/],
+  ['too little memory', ['--kernel', hello, '--memory', '512K'], /needs memory up to .* but the machine has/],
+  ['an unknown option', ['--kernel', hello, '--frobnicate'], /unknown option '--frobnicate'/],
+  ['a bad size', ['--kernel', hello, '--memory', 'lots'], /bad memory size 'lots'/],
+  ['an unsupported CPU count', ['--kernel', hello, '--smp', '4'], /only 1 is supported/],
+];
+
+for (const [what, args, message] of badInputs) {
+  test(`bad input, ${what}: one line on stderr, status 2, no stack trace`, () => {
+    const r = run(...args);
+    assert.equal(r.status, 2, r.stderr);
+    assert.equal(r.stdout, '');
+    const lines = r.stderr.trimEnd().split('\n');
+    assert.equal(lines.length, 1, r.stderr);
+    assert.match(lines[0]!, /^nestvisor run: /);
+    assert.match(lines[0]!, message);
+  });
+}

@@ -1,0 +1,154 @@
+/**
+ * `nestvisor run`: boot one Multiboot kernel the way `qemu-system-x86_64 -kernel` does,
+ * with COM1 on stdout and QEMU's isa-debug-exit at 0xf4.
+ *
+ *   nestvisor run --kernel FILE [--append ARGS] [--memory SIZE] [--smp N]
+ *                 [--expose-virtualization-extensions]
+ *
+ * SIZE is bytes, or a number with K, M, G or T (binary units, like QEMU's -m; a trailing
+ * "B" or "iB" is accepted). The default is QEMU's: 128M.
+ *
+ * Exit status (QEMU-compatible where QEMU has one; ours are even, so they never collide
+ * with a debug-exit status, which is always odd):
+ *   (v << 1) | 1   the guest wrote v to port 0xf4 (kvm-unit-tests: 1 = pass, 3 = fail)
+ *   0              the guest halted with nothing left to wake it (QEMU would hang)
+ *   2              bad input: unknown option, missing or unreadable file, not a Multiboot
+ *                  kernel, too little memory, bad size (one line on stderr)
+ *   4              triple fault (QEMU would reset; the report goes to stderr)
+ *   130            interrupted (SIGINT/Ctrl-C) or terminated (SIGTERM)
+ */
+import { readFileSync } from 'node:fs';
+import { basename } from 'node:path';
+import { parseArgs } from 'node:util';
+import { MachineConfigError, PcMachine } from '../machine/pc.js';
+import { BootError } from '../machine/errors.js';
+
+export const EXIT_HALT = 0;
+export const EXIT_USAGE = 2;
+export const EXIT_TRIPLE_FAULT = 4;
+export const EXIT_INTERRUPTED = 130;
+
+const DEFAULT_MEMORY = 128 * 1024 * 1024;
+const USAGE = 'usage: run --kernel FILE [--append ARGS] [--memory SIZE] [--smp N] [--expose-virtualization-extensions]';
+
+/** A problem with what the user asked for: printed as one line, exit status 2. */
+class UsageError extends Error {}
+
+/** Parses "256M", "1G", "512K", "1073741824", "64MiB". Throws UsageError. */
+export function parseSize(text: string): number {
+  const m = /^(\d+)\s*([kmgt])?(?:i?b)?$/i.exec(text.trim());
+  if (!m) throw new UsageError(`bad memory size '${text}' (use e.g. 256M, 1G, 512K or a number of bytes)`);
+  const unit = { k: 2 ** 10, m: 2 ** 20, g: 2 ** 30, t: 2 ** 40 }[(m[2] ?? '').toLowerCase() as 'k'] ?? 1;
+  const bytes = Number(m[1]) * unit;
+  if (!Number.isSafeInteger(bytes) || bytes === 0) throw new UsageError(`bad memory size '${text}'`);
+  if (bytes % 4096 !== 0) throw new UsageError(`memory size '${text}' is not a multiple of 4 KiB`);
+  return bytes;
+}
+
+interface RunOptions {
+  kernel: string;
+  append: string;
+  memoryBytes: number;
+  smp: number;
+  exposeVmx: boolean;
+}
+
+function parse(argv: string[]): RunOptions {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      strict: true,
+      allowPositionals: false,
+      options: {
+        kernel: { type: 'string' },
+        append: { type: 'string' },
+        memory: { type: 'string', short: 'm' },
+        smp: { type: 'string' },
+        'expose-virtualization-extensions': { type: 'boolean' },
+      },
+    }));
+  } catch (e) {
+    // node's messages are long and mention `--` tricks; say the one thing that matters.
+    const msg = e instanceof Error ? e.message : String(e);
+    const quoted = /'([^']*)'/.exec(msg)?.[1] ?? '?';
+    const code = (e as { code?: string }).code;
+    if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') throw new UsageError(`unknown option '${quoted}' (${USAGE})`);
+    if (code === 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL') throw new UsageError(`unexpected argument '${quoted}' (${USAGE})`);
+    if (code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') {
+      throw new UsageError(`option '${quoted.split(' ')[0]}' ${/missing/.test(msg) ? 'needs a value' : 'takes no value'}`);
+    }
+    throw new UsageError(msg.split('\n')[0]!);
+  }
+  if (!values.kernel) throw new UsageError(`--kernel FILE is required (${USAGE})`);
+  const smpText = values.smp ?? '1';
+  if (!/^\d+$/.test(smpText) || Number(smpText) < 1) throw new UsageError(`bad CPU count '${smpText}' for --smp`);
+  return {
+    kernel: values.kernel,
+    append: values.append ?? '',
+    memoryBytes: values.memory === undefined ? DEFAULT_MEMORY : parseSize(values.memory),
+    smp: Number(smpText),
+    exposeVmx: values['expose-virtualization-extensions'] ?? false,
+  };
+}
+
+function readKernel(path: string): Uint8Array {
+  try {
+    return new Uint8Array(readFileSync(path));
+  } catch (e) {
+    const code = (e as { code?: string }).code;
+    if (code === 'ENOENT') throw new UsageError(`kernel file '${path}' does not exist`);
+    if (code === 'EISDIR') throw new UsageError(`kernel file '${path}' is a directory`);
+    if (code === 'EACCES') throw new UsageError(`kernel file '${path}' cannot be read (permission denied)`);
+    throw new UsageError(`kernel file '${path}' cannot be read (${code ?? 'error'})`);
+  }
+}
+
+export async function runCommand(argv: string[]): Promise<number> {
+  let machine: PcMachine;
+  let kernelPath = '';
+  try {
+    const o = parse(argv);
+    kernelPath = o.kernel;
+    const image = readKernel(o.kernel);
+    machine = new PcMachine({
+      memoryBytes: o.memoryBytes,
+      cpuCount: o.smp,
+      exposeVirtualizationExtensions: o.exposeVmx,
+      serialOut: (bytes) => { process.stdout.write(bytes); },
+    });
+    machine.loadKernel(image, o.append, o.kernel);
+  } catch (e) {
+    if (e instanceof UsageError || e instanceof BootError) {
+      // Image problems name the file; machine and usage problems do not need to.
+      const aboutImage = e instanceof BootError && !(e instanceof MachineConfigError);
+      const file = aboutImage ? `${basename(kernelPath)}: ` : '';
+      process.stderr.write(`nestvisor run: ${file}${e.message}\n`);
+      return EXIT_USAGE;
+    }
+    throw e;
+  }
+
+  const onSignal = (): void => machine.stop();
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  try {
+    const r = await machine.run();
+    switch (r.reason) {
+      case 'debug-exit':
+        return (r.exitCode ?? 1) & 0xff; // a process status is 8 bits, as QEMU's exit() gives
+      case 'halt':
+        process.stderr.write(`nestvisor run: ${r.report ?? 'the guest halted'}\n`);
+        return EXIT_HALT;
+      case 'triple-fault':
+        process.stderr.write(`nestvisor run: ${r.report ?? 'triple fault'}\n`);
+        return EXIT_TRIPLE_FAULT;
+      case 'stopped':
+        process.stderr.write('nestvisor run: stopped\n');
+        return EXIT_INTERRUPTED;
+    }
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}
