@@ -1,0 +1,84 @@
+/**
+ * `npm run bench`: guest MIPS of Nestvisor's CPU on a CPU-bound guest of our own
+ * (guests/images/sieve.elf), and, when qemu-system-x86_64 is installed, the same kernel
+ * with the same arguments under QEMU TCG for a time ratio.
+ *
+ *   node dist/bench/index.js [ITERATIONS] [LIMIT]     (defaults 20 and 1000000)
+ *
+ * MIPS = guest instructions retired / wall seconds of PcMachine.run(). QEMU does not
+ * report an instruction count, so its figure is the same count over QEMU's time; QEMU's
+ * time is measured twice — the real run, and a run with 0 iterations (start-up, boot and
+ * exit only) — and the difference is the work both did. Benchmarks print figures; no test
+ * ever times anything.
+ */
+import { readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { PcMachine } from '../src/machine/pc.js';
+
+const kernelPath = fileURLToPath(new URL('../../guests/images/sieve.elf', import.meta.url));
+const iterations = process.argv[2] ?? '20';
+const limit = process.argv[3] ?? '1000000';
+const args = `${iterations} ${limit}`;
+
+function fmt(n: number, digits = 1): string {
+  return n.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
+}
+
+async function runNestvisor(): Promise<{ seconds: number; instructions: number; output: string; ok: boolean }> {
+  const out: Uint8Array[] = [];
+  const m = new PcMachine({ memoryBytes: 128 * 2 ** 20, serialOut: (b) => out.push(b) });
+  m.loadKernel(new Uint8Array(readFileSync(kernelPath)), args, kernelPath);
+  const t0 = process.hrtime.bigint();
+  const r = await m.run();
+  const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+  const output = Buffer.concat(out).toString('utf8');
+  const ok = r.reason === 'debug-exit' && r.exitCode === 1;
+  if (!ok) process.stderr.write(`nestvisor: ${r.reason} ${r.report ?? ''} ${r.exitCode ?? ''}\n`);
+  return { seconds, instructions: m.instructionsRetired, output, ok };
+}
+
+function qemuAvailable(): boolean {
+  return spawnSync('qemu-system-x86_64', ['--version'], { encoding: 'utf8' }).status === 0;
+}
+
+function runQemu(append: string): { seconds: number; output: string; status: number | null } {
+  const t0 = process.hrtime.bigint();
+  const r = spawnSync('qemu-system-x86_64', [
+    '-nodefaults', '-accel', 'tcg', '-m', '128M', '-display', 'none', '-serial', 'stdio',
+    '-device', 'isa-debug-exit,iobase=0xf4,iosize=0x4', '-kernel', kernelPath, '-append', append,
+  ], { encoding: 'utf8', timeout: 600_000 });
+  return { seconds: Number(process.hrtime.bigint() - t0) / 1e9, output: r.stdout, status: r.status };
+}
+
+async function main(): Promise<number> {
+  console.log(`sieve.elf ${args} (iterations, limit)`);
+  const nv = await runNestvisor();
+  process.stdout.write(`  guest output: ${nv.output.trim()}\n`);
+  const mips = nv.instructions / nv.seconds / 1e6;
+  console.log(`Nestvisor: ${fmt(nv.instructions / 1e6)} M instructions in ${fmt(nv.seconds, 2)} s = ${fmt(mips)} MIPS`);
+  if (!nv.ok) return 1;
+
+  if (!qemuAvailable()) {
+    console.log('QEMU: qemu-system-x86_64 not found, no ratio (apt-get install qemu-system-x86)');
+    return 0;
+  }
+  const base = runQemu('0 16');
+  const full = runQemu(args);
+  if (full.status !== 1) {
+    console.log(`QEMU: unexpected exit status ${String(full.status)}`);
+    return 1;
+  }
+  const same = full.output.trim() === nv.output.trim();
+  const work = Math.max(full.seconds - base.seconds, 1e-3);
+  console.log(`QEMU TCG: ${fmt(full.seconds, 2)} s (start-up and boot ${fmt(base.seconds, 2)} s) ` +
+    `≈ ${fmt(nv.instructions / work / 1e6)} MIPS on the same work${same ? '' : ' (OUTPUT DIFFERS)'}`);
+  console.log(`ratio: Nestvisor takes ${fmt(nv.seconds / work, 1)}× QEMU TCG's time ` +
+    `(${fmt(nv.seconds / full.seconds, 1)}× counting QEMU's start-up)`);
+  return same ? 0 : 1;
+}
+
+main().then((code) => { process.exitCode = code; }, (e: unknown) => {
+  process.stderr.write(`bench: ${e instanceof Error ? e.message : String(e)}\n`);
+  process.exitCode = 1;
+});
