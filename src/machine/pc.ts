@@ -37,6 +37,8 @@ export interface PcMachineOptions {
   cmdline?: string;
   /** Instructions per run slice between yields to the event loop (default 1,000,000). */
   sliceInstructions?: number;
+  /** Stop (reason 'stopped') once this many instructions have retired: a hang guard for tests. */
+  instructionLimit?: number;
 }
 
 export type RunReason = 'debug-exit' | 'halt' | 'triple-fault' | 'stopped';
@@ -67,6 +69,7 @@ export class PcMachine {
   readonly systemControlA = new SystemControlA();
   private readonly serial: SerialBuffer;
   private readonly slice: number;
+  private readonly limit: number;
   private readonly defaultCmdline: string;
   private exitCode: number | null = null;
   private stopWanted = false;
@@ -82,6 +85,7 @@ export class PcMachine {
       throw new MachineConfigError(e instanceof Error ? e.message : String(e));
     }
     this.slice = opts.sliceInstructions ?? DEFAULT_SLICE;
+    this.limit = opts.instructionLimit ?? Infinity;
     this.defaultCmdline = opts.cmdline ?? '';
     this.serial = new SerialBuffer(opts.serialOut);
     // COM1's IRQ 4 waits for the 8259/IOAPIC; until then the line goes nowhere.
@@ -147,9 +151,12 @@ export class PcMachine {
     try {
       for (;;) {
         if (this.stopWanted) return { reason: 'stopped' };
+        if (this.cpu.instructionCount >= this.limit) {
+          return { reason: 'stopped', report: `instruction limit of ${this.limit} reached at RIP=0x${this.ripHex()}` };
+        }
         let why: number;
         try {
-          why = this.cpu.run(this.slice);
+          why = this.cpu.run(Math.min(this.slice, this.limit - this.cpu.instructionCount));
         } catch (e) {
           // Belt and braces: a triple fault raised while delivering a fault can escape
           // Cpu.run() as its internal stop signal; the report tells us what it was.
