@@ -73,3 +73,21 @@ test('configuration errors are typed: CPU count, RAM size', () => {
   assert.throws(() => new PcMachine({ memoryBytes: 4 << 20, cpuCount: 2, serialOut: () => {} }), MachineConfigError);
   assert.throws(() => new PcMachine({ memoryBytes: 1000, serialOut: () => {} }), MachineConfigError);
 });
+
+test('a guest\'s OUT to COM1 and to 0xf4: serial bytes, then QEMU\'s exit status', async () => {
+  const { m, out } = machine(10);
+  // mov dx, 0x3f8 ; mov al, 'K' ; out dx, al ; mov al, 7 ; out 0xf4, al ; jmp $
+  m.loadFlatImage(new Uint8Array([0x66, 0xba, 0xf8, 0x03, 0xb0, 0x4b, 0xee, 0xb0, 0x07, 0xe6, 0xf4, 0xeb, 0xfe]));
+  const r = await m.run();
+  assert.deepEqual(r, { reason: 'debug-exit', exitCode: 15 });
+  assert.deepEqual(out, [0x4b]);
+});
+
+test('an exception with no usable IDT ends in a triple fault with a report', async () => {
+  const { m } = machine();
+  // lidt [0x100009] (limit 0) ; ud2 ; then the 6-byte IDTR operand
+  m.loadFlatImage(new Uint8Array([0x0f, 0x01, 0x1d, 0x09, 0x00, 0x10, 0x00, 0x0f, 0x0b, 0, 0, 0, 0, 0, 0]));
+  const r = await m.run();
+  assert.equal(r.reason, 'triple-fault');
+  assert.match(r.report ?? '', /triple fault at RIP=0x/);
+});
