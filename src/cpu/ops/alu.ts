@@ -6,6 +6,13 @@
 import type { Cpu, Handler } from '../cpu.js';
 import { LF_ADD, LF_ADC, LF_SUB, LF_SBB, LF_LOGIC } from '../cpu.js';
 import { def } from './table.js';
+import { noLock } from './alucommon.js';
+import { installGroup1 } from './group1.js';
+import { installShift } from './shift.js';
+import { installBits } from './bits.js';
+import { installBcd } from './bcd.js';
+import { installCond } from './cond.js';
+import { installCmpxchg } from './cmpxchg.js';
 
 const TWO32 = 4294967296;
 const MASK = [0, 0xff, 0xffff, 0, -1, 0, 0, 0, -1];
@@ -54,7 +61,10 @@ function alu64(cpu: Cpu, op: number, a: number, aHi: number, b: number, bHi: num
   return lo;
 }
 
-/** op Eb,Gb / Ev,Gv / Gb,Eb / Gv,Ev / AL,Ib / eAX,Iz  (opcodes 00-3D, SDM Table A-2). */
+/**
+ * op Eb,Gb / Ev,Gv / Gb,Eb / Gv,Ev / AL,Ib / eAX,Iz  (opcodes 00-3D, SDM Table A-2).
+ * LOCK is allowed only on the memory-destination forms of everything but CMP (SDM LOCK).
+ */
 function installClassic(t: Handler[]): void {
   for (let op = 0; op < 8; op++) {
     const base = op << 3;
@@ -62,6 +72,7 @@ function installClassic(t: Handler[]): void {
     // Eb,Gb and Ev,Gv
     def(t, base + 0, (cpu) => {
       cpu.decodeModrm(0);
+      if (cpu.lock && (isCmp || cpu.mod === 3)) cpu.ud();
       const b = cpu.getReg8(cpu.reg);
       if (cpu.mod === 3) { const r = alu(cpu, op, 1, cpu.getReg8(cpu.rm), 0, b, 0); if (!isCmp) cpu.setReg8(cpu.rm, r); return; }
       const lin = cpu.eaLin(1, !isCmp);
@@ -70,6 +81,7 @@ function installClassic(t: Handler[]): void {
     });
     def(t, base + 1, (cpu) => {
       cpu.decodeModrm(0);
+      if (cpu.lock && (isCmp || cpu.mod === 3)) cpu.ud();
       const size = cpu.osz;
       const b = cpu.getRegSz(cpu.reg, size); const bHi = cpu.hi;
       if (cpu.mod === 3) {
@@ -85,12 +97,14 @@ function installClassic(t: Handler[]): void {
     // Gb,Eb and Gv,Ev
     def(t, base + 2, (cpu) => {
       cpu.decodeModrm(0);
+      noLock(cpu);
       const b = cpu.readE(1);
       const r = alu(cpu, op, 1, cpu.getReg8(cpu.reg), 0, b, 0);
       if (!isCmp) cpu.setReg8(cpu.reg, r);
     });
     def(t, base + 3, (cpu) => {
       cpu.decodeModrm(0);
+      noLock(cpu);
       const size = cpu.osz;
       const b = cpu.readE(size); const bHi = cpu.hi;
       const a = cpu.getRegSz(cpu.reg, size);
@@ -99,10 +113,12 @@ function installClassic(t: Handler[]): void {
     });
     // AL,Ib and eAX,Iz
     def(t, base + 4, (cpu) => {
+      noLock(cpu);
       const r = alu(cpu, op, 1, cpu.getReg8(0), 0, cpu.fetch8(), 0);
       if (!isCmp) cpu.setReg8(0, r);
     });
     def(t, base + 5, (cpu) => {
+      noLock(cpu);
       const size = cpu.osz;
       const b = cpu.fetchImm(size); const bHi = cpu.hi;
       const a = cpu.getRegSz(0, size);
@@ -114,4 +130,12 @@ function installClassic(t: Handler[]): void {
 
 export function installAlu(t: Handler[]): void {
   installClassic(t);
+  installGroup1(t);
+  installShift(t);
+  installBits(t);
+  installBcd(t);
+  installCond(t);
+  installCmpxchg(t);
 }
+
+export { grp9Cmpxchg8b16b } from './cmpxchg.js';
