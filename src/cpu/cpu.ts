@@ -971,7 +971,8 @@ export class Cpu {
       } catch (e) {
         if (e === FAULT) {
           this.rip = this.startRip;
-          this.raiseException(this.excVector, this.excError, this.excHasError);
+          // a triple fault during this delivery throws STOP from here, outside the try
+          try { this.raiseException(this.excVector, this.excError, this.excHasError); } catch (e2) { if (e2 !== STOP) throw e2; }
         } else if (e !== STOP) throw e;
       }
       if (this.stopRequested) { this.stopRequested = false; return this.stopReason === STOP_BUDGET ? STOP_REQUESTED : this.stopReason; }
