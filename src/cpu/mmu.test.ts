@@ -127,6 +127,19 @@ test('accessed and dirty bits: A on every level, D on the leaf only after a writ
   run(t, '89 03');
   assert.equal(t.mem.read32(PT + 0x40 * 8) & (A | D), A | D);
   assert.equal(t.mem.read32(PD) & D, 0); // D is not set in non-leaf entries
+  // a fault at the PTE still leaves A in the entries the walk went through, not in the PTE
+  pte(t, 0x41, 0x41000 | W); // not present
+  t.mem.write32(PD, PT | 7);
+  pte(t, 0x42, 0x42000 | P); // read-only
+  setReg64(t.cpu, RBX, 0x41000n);
+  run(t, '8b 03');
+  assert.deepEqual(t.exceptions.pop(), [14, 0]);
+  assert.equal(t.mem.read32(PD) & A, A);
+  t.cpu.cr0 |= CR0_WP;
+  setReg64(t.cpu, RBX, 0x42000n);
+  run(t, '89 03');
+  assert.deepEqual(t.exceptions.pop(), [14, 3]);
+  assert.equal(t.mem.read32(PT + 0x42 * 8) & (A | D), 0, 'no A/D on a refused leaf');
 });
 
 test('2 MiB and 1 GiB pages translate; large-page reserved bits fault', () => {

@@ -114,6 +114,7 @@ function walkLong(cpu: Cpu, lin: number, access: number, user: boolean, nxe: boo
     }
     const next = (hi & hiMask) * TWO32 + ((lo & 0xfffff000) >>> 0);
     if (level === 1) { physBase = next; pageSize = 4096; break; }
+    setAccessed(cpu, pa, lo);
     table = next;
   }
   finish(cpu, lin, access, user, uAll, wAll, xd, pageSize, physBase, n, out);
@@ -150,6 +151,7 @@ function walkPae(cpu: Cpu, lin: number, access: number, user: boolean, nxe: bool
     }
     const next = (hi & hiMask) * TWO32 + ((lo & 0xfffff000) >>> 0);
     if (level === 1) { physBase = next; break; }
+    setAccessed(cpu, pa, lo);
     table = next;
   }
   finish(cpu, lin, access, user, uAll, wAll, xd, pageSize, physBase, n, out);
@@ -173,6 +175,7 @@ function walk32(cpu: Cpu, lin: number, access: number, user: boolean, out: WalkR
     finish(cpu, lin, access, user, uAll, wAll, false, 0x400000, physBase, 1, out);
     return;
   }
+  setAccessed(cpu, pdePa, pde);
   const ptePa = ((pde & 0xfffff000) >>> 0) + ((l >>> 12) & 1023) * 4;
   const pte = cpu.mem.read32(ptePa);
   entAddr[1] = ptePa; entLo[1] = pte;
@@ -183,7 +186,15 @@ function walk32(cpu: Cpu, lin: number, access: number, user: boolean, out: WalkR
 }
 
 /**
- * Access rights (SDM Vol. 3A §4.6), then accessed/dirty updates (§4.8), then the TLB
+ * A non-leaf entry is "used" as soon as the walk descends through it, so its accessed flag
+ * is set then, even if a lower level faults (SDM Vol. 3A §4.8).
+ */
+function setAccessed(cpu: Cpu, pa: number, lo: number): void {
+  if ((lo & 0x20) === 0) cpu.mem.write32(pa, lo | 0x20);
+}
+
+/**
+ * Access rights (SDM Vol. 3A §4.6), then the leaf's accessed/dirty update (§4.8), then the TLB
  * permission mask. `n` entries of entAddr/entLo were used, the leaf last.
  */
 function finish(
@@ -207,15 +218,12 @@ function finish(
     if (access === 1 && !w && wp) bad = true;
   }
   if (bad) return pf(cpu, access, user, PF_P, out);
-  // accessed flags on every level, dirty on the leaf for writes
+  // the leaf's accessed flag, and dirty for writes, only once the access is allowed
   const leaf = n - 1;
-  for (let k = 0; k < n; k++) {
-    const v = entLo[k]!;
-    let nv = v | 0x20;
-    if (k === leaf && access === 1) nv |= 0x40;
-    if (nv !== v) { cpu.mem.write32(entAddr[k]!, nv); entLo[k] = nv; }
-  }
-  const dirty = (entLo[leaf]! & 0x40) !== 0;
+  const v = entLo[leaf]!;
+  const nv = v | (access === 1 ? 0x60 : 0x20);
+  if (nv !== v) { cpu.mem.write32(entAddr[leaf]!, nv); entLo[leaf] = nv; }
+  const dirty = (nv & 0x40) !== 0;
   // A page that is not dirty yet is cached read-only so the first write walks and sets D.
   // Supervisor access to user pages under SMAP is never cached (AC is checked per walk).
   let perm = 0;
