@@ -2,10 +2,8 @@
  * Fast system calls: 0F 05 SYSCALL, 0F 07 SYSRET, 0F 34 SYSENTER, 0F 35 SYSEXIT
  * (SDM Vol. 2). They load fixed flat segment caches instead of reading descriptors.
  *
- * MSR values come from cpu.msrs (owned by the system family's RDMSR/WRMSR), a Map from
- * MSR index to a number; a missing entry reads as 0. A value is taken as a 64-bit
- * integer whose high dword is Math.floor(v / 2^32) (exact for any stored number, signed
- * or unsigned) and whose low dword is v mod 2^32.
+ * MSR values come from cpu.msrs through msr.ts's msrGet64 (the system family owns
+ * RDMSR/WRMSR and the representation); a never-written MSR reads as 0.
  */
 import type { Cpu, Handler } from '../cpu.js';
 import {
@@ -13,18 +11,16 @@ import {
   MSR_STAR, MSR_LSTAR, MSR_FMASK, MSR_SYSENTER_CS, MSR_SYSENTER_ESP, MSR_SYSENTER_EIP,
 } from '../regs.js';
 import { def } from './table.js';
+import { msrGet64 } from '../msr.js';
 
 const TWO32 = 4294967296;
 
 /** Flat segment access rights (VMCS layout): 64-bit code, 32-bit code, data; DPL in 6:5. */
 const AR_CODE64 = 0xa09b, AR_CODE32 = 0xc09b, AR_DATA = 0xc093, AR_DPL3 = 3 << 5;
 
-/** Low dword of an MSR (int32); the high dword is left in cpu.hi. */
+/** Low dword of an MSR (int32); the high dword is left in cpu.hi. Never-written MSRs read 0. */
 export function msrHalves(cpu: Cpu, index: number): number {
-  const v = cpu.msrs.get(index) ?? 0;
-  const hi = Math.floor(v / TWO32);
-  cpu.hi = hi | 0;
-  return (v - hi * TWO32) | 0;
+  return msrGet64(cpu, index, 0, 0);
 }
 
 /** An MSR holding an address, as a canonical signed number. */
