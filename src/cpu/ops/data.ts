@@ -11,6 +11,7 @@ import { installStack } from './stack.js';
 import { installEflags } from './eflags.js';
 import { installString } from './string.js';
 import { installIo } from './io.js';
+import { arpl } from './system.js';
 
 export { grp5Push } from './stack.js';
 export { ioPermitted } from './io.js';
@@ -39,10 +40,12 @@ function movRegImm(cpu: Cpu): void {
   cpu.setRegSz(n, cpu.osz, cpu.fetchImm(cpu.osz), 0);
 }
 
-/** 63: MOVSXD in 64-bit mode; ARPL (system family) elsewhere. */
+/** 63: MOVSXD in 64-bit mode; ARPL (system family) elsewhere. Neither takes LOCK. */
 function op63(cpu: Cpu): void {
+  if (cpu.lock) cpu.ud();
+  cpu.decodeModrm(0);
   if (cpu.code64) movsxd(cpu);
-  else cpu.ud();
+  else arpl(cpu);
 }
 
 export function installData(t: Handler[]): void {

@@ -7,7 +7,7 @@
 import type { Cpu, Handler } from '../cpu.js';
 import { def } from './table.js';
 import { CS, SS, DS, ES, FS, GS } from '../regs.js';
-import { loadSegment } from './sreg.js';
+import { loadSegment } from './segments.js';
 
 const TWO32 = 4294967296;
 
@@ -145,10 +145,9 @@ function movsx(cpu: Cpu): void {
 /**
  * 63: MOVSXD Gv,Ed in 64-bit mode (sign-extends with REX.W; without it, it is a plain
  * 32/16-bit move, SDM MOVSX/MOVSXD). Outside 64-bit mode 63 is ARPL (system.ts).
+ * Called by data.ts's opcode 63 handler after decodeModrm.
  */
 function movsxd(cpu: Cpu): void {
-  noLock(cpu);
-  cpu.decodeModrm(0);
   const size = cpu.osz;
   if (size === 8) { const v = cpu.readE(4); cpu.setReg64(cpu.reg, v, v >> 31); return; }
   cpu.setRegSz(cpu.reg, size, cpu.readE(size), 0);

@@ -8,7 +8,7 @@
 import type { Cpu, Handler } from '../cpu.js';
 import { def } from './table.js';
 import { ES, CS, SS, DS, FS, GS, RSP, RBP } from '../regs.js';
-import { loadSegment } from './sreg.js';
+import { loadSegment } from './segments.js';
 
 const TWO32 = 4294967296;
 
