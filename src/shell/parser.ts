@@ -233,6 +233,11 @@ class Parser {
       const n = parseNumber(k.value);
       return { kind: 'literal', value: n ?? k.value, span: { start: k.start, end: k.end } };
     }
+    if (k.type === 'op' && ['*', '/', '+', '-', '!', '=', '%'].includes(k.value)) {
+      // In command mode a lone operator character is an argument (`Format-List *`).
+      this.next();
+      return { kind: 'literal', value: k.value, span: { start: k.start, end: k.end } };
+    }
     if (k.type === 'param') {
       // e.g. a negative-looking bareword after a comma: treat as text.
       this.next();

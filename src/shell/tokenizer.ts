@@ -112,7 +112,9 @@ export function tokenize(src: string): Token[] {
       if (n === '=' ) { push({ type: 'op', value: '-=', start, end: i + 2 }); i += 2; continue; }
       if (!/[0-9.]/.test(n ?? '')) { push({ type: 'op', value: '-', start, end: i + 1 }); i++; continue; }
     }
-    if (c === '=' || c === '!' || c === '*' || c === '/' || c === '%' || (c === '+' && !/[0-9]/.test(src[i + 1] ?? ''))) {
+    // `*` and `/` are operators only when they stand alone (`3 * 4`); `*NetNat*` and `/tmp/k` are words.
+    const standsAlone = (k: number) => k >= src.length || /[\s$(0-9]/.test(src[k]);
+    if (c === '=' || c === '!' || ((c === '*' || c === '/') && (standsAlone(i + 1) || src[i + 1] === '=')) || c === '%' || (c === '+' && !/[0-9]/.test(src[i + 1] ?? ''))) {
       if (src[i + 1] === '=' && c !== '!') { push({ type: 'op', value: c + '=', start, end: i + 2 }); i += 2; continue; }
       if (c === '%' || c === '*' || c === '/' ) {
         // `%` and `?` are also aliases (ForEach-Object, Where-Object) when they start a command.
@@ -161,7 +163,7 @@ function quoted(src: string, i: number, push: (t: Omit<Token, 'spaceBefore'>) =>
       raw += src.slice(s, j); continue;
     }
     if (set.includes(c)) {
-      if (set.includes(src[j + 1] ?? '')) { raw += dq ? '`"' : "'"; j += 2; continue; }
+      if (j + 1 < src.length && set.includes(src[j + 1])) { raw += dq ? '`"' : "'"; j += 2; continue; }
       break;
     }
     raw += c; j++;
