@@ -23,6 +23,8 @@ export interface MachineLike {
 }
 
 export interface MachineOptions {
+  /** The VM's name (for logs); boards may ignore it. */
+  readonly vmName: string;
   readonly memoryBytes: number;
   readonly cpuCount: number;
   readonly exposeVirtualizationExtensions: boolean;
@@ -68,6 +70,7 @@ export class MachinePartitionHost implements PartitionHost {
     let machine: MachineLike;
     try {
       machine = factory({
+        vmName: config.name,
         memoryBytes: config.memoryBytes,
         cpuCount: config.processorCount,
         exposeVirtualizationExtensions: config.exposeVirtualizationExtensions,

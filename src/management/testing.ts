@@ -6,6 +6,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { MachineFactory, MachineLike, MachineOptions } from '../hypervisor/machine-host.js';
 import type { PartitionConfig, PartitionEvents, PartitionHandle, PartitionHost, PartitionState } from '../hypervisor/partition.js';
 import { openService, type Service } from './service.js';
 
@@ -50,4 +51,32 @@ export function testService(host: PartitionHost = new FakePartitionHost()): Serv
     ...svc, home,
     async dispose() { await svc.close(); rmSync(home, { recursive: true, force: true }); },
   };
+}
+
+/** A board that "runs" until stopped; its guest's VMX state is set by the test. */
+export class FakeMachine implements MachineLike {
+  vmx = false;
+  kernel: Uint8Array | null = null;
+  cmdline = '';
+  memoryBytes: number;
+  private finish: (r: { exitCode?: number; reason: string }) => void = () => undefined;
+  constructor(readonly options: MachineOptions) { this.memoryBytes = options.memoryBytes; }
+  loadKernel(bytes: Uint8Array, cmdline: string): void { this.kernel = bytes; this.cmdline = cmdline; }
+  run(): Promise<{ exitCode?: number; reason: string }> { return new Promise((r) => { this.finish = r; }); }
+  stop(): void { this.vmx = false; this.finish({ reason: 'stopped' }); }
+  vmxActive(): boolean { return this.vmx; }
+  resizeMemory(bytes: number): void { this.memoryBytes = bytes; }
+  /** The guest powers itself off. */
+  powerOff(exitCode = 0): void { this.vmx = false; this.finish({ exitCode, reason: 'guest power-off' }); }
+}
+
+/** A machine factory for MachinePartitionHost that builds FakeMachines, by VM name. */
+export class FakeMachines {
+  readonly byName = new Map<string, FakeMachine>();
+  readonly factory: MachineFactory = (o) => {
+    const m = new FakeMachine(o);
+    this.byName.set(o.vmName.toLowerCase(), m);
+    return m;
+  };
+  get(vmName: string): FakeMachine | undefined { return this.byName.get(vmName.toLowerCase()); }
 }
