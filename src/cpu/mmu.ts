@@ -86,11 +86,12 @@ function walkLong(cpu: Cpu, lin: number, access: number, user: boolean, nxe: boo
   let uAll = true, wAll = true, xd = false;
   let pageSize = 4096;
   let physBase = 0;
-  const linU = lin < 0 ? lin + 2 ** 64 : lin;
   let n = 0;
   for (let level = 4; level >= 1; level--) {
     const shift = 12 + 9 * (level - 1);
-    const idx = Math.floor(linU / 2 ** shift) % 512;
+    // lin is an exact signed integer; lin + 2^64 would not be (53-bit doubles), so the
+    // index is taken from the signed quotient and brought into 0..511
+    const idx = ((Math.floor(lin / 2 ** shift) % 512) + 512) % 512;
     const pa = table + idx * 8;
     const lo = read64(cpu, pa);
     const hi = entHi;
@@ -230,7 +231,7 @@ function finish(
   if (u) { perm |= T_UR; if (w && dirty) perm |= T_UW; if (!xd) perm |= T_UX; }
   if (!u || !smap) { perm |= T_SR; if ((w || !wp) && dirty) perm |= T_SW; }
   if (!xd && !(u && smep)) perm |= T_SX;
-  const off = (lin < 0 ? lin + 2 ** 64 : lin) % pageSize;
+  const off = lin - Math.floor(lin / pageSize) * pageSize; // exact for negative (kernel-half) lin too
   out.phys = physBase + off;
   out.perm = perm;
   out.pageSize = pageSize;
