@@ -13,7 +13,7 @@
  * One call does at most CAP iterations, then re-points RIP at the instruction so that
  * interrupts and stop requests are seen between slices.
  *
- * Fast path: REP MOVS/STOS with DF=0 copy or fill whole runs of elements with
+ * Fast path: REP MOVS (either direction) and REP STOS with DF=0 copy or fill whole runs of elements with
  * TypedArray.copyWithin/fill when source and destination are RAM pages already in the TLB
  * with the needed permission, the pages hold no decoded code, and the segments impose no
  * limit (64-bit mode or flat 4 GiB segments), so checking the first element is enough.
@@ -122,6 +122,45 @@ function srcSeg(cpu: Cpu): number {
 // MOVS (A4/A5)
 // ---------------------------------------------------------------------------------------
 
+/** Offset of a linear address within its 4K page (linear addresses may be negative numbers). */
+function pageOff(lin: number): number {
+  return lin - Math.floor(lin / 4096) * 4096;
+}
+
+/**
+ * One fast MOVS run starting with the element at linear s -> d (indexes si/di): copies
+ * up to `max` elements that stay within one source and one destination page and do not
+ * wrap the index registers, going down when `down` (DF=1). Returns the number of elements
+ * copied, 0 when the slow path must do this element.
+ */
+function movsRun(cpu: Cpu, s: number, d: number, si: number, di: number, size: number, asz: number, max: number, down: boolean): number {
+  const sp = tlbRam(cpu, s, cpu.rdMask, false);
+  if (sp < 0) return 0;
+  const dp = tlbRam(cpu, d, cpu.wrMask, true);
+  if (dp < 0) return 0;
+  const so = pageOff(s), dO = pageOff(d);
+  if (so + size > 4096 || dO + size > 4096) return 0;
+  let k = max;
+  let dist: number;
+  if (!down) {
+    k = Math.min(k, Math.floor((4096 - so) / size), Math.floor((4096 - dO) / size),
+      beforeWrap(si, size, asz), beforeWrap(di, size, asz));
+    // element-by-element forward copy: a destination just above the source must not read
+    // bytes this run writes, so the run stops at the distance between them
+    dist = dp - sp;
+  } else {
+    k = Math.min(k, Math.floor(so / size) + 1, Math.floor(dO / size) + 1);
+    if (asz !== 8) k = Math.min(k, Math.floor(si / size) + 1, Math.floor(di / size) + 1);
+    dist = sp - dp; // going down, the hazard is a destination just below the source
+  }
+  if (dist > 0 && dist < k * size) k = Math.floor(dist / size);
+  if (k < 2) return 0;
+  const bytes = k * size;
+  if (!down) cpu.ram.copyWithin(dp, sp, sp + bytes);
+  else cpu.ram.copyWithin(dp - bytes + size, sp - bytes + size, sp + size);
+  return k;
+}
+
 function movs(cpu: Cpu): void {
   if (cpu.lock) cpu.ud();
   const size = (cpu.opcode & 1) === 0 ? 1 : cpu.osz;
@@ -136,7 +175,7 @@ function movs(cpu: Cpu): void {
     setIdx(cpu, RDI, asz, advance(di, delta, asz));
     return;
   }
-  const fast = delta > 0 && flatSeg(cpu, seg) && flatSeg(cpu, ES);
+  const fast = flatSeg(cpu, seg) && flatSeg(cpu, ES);
   const n = repCount(cpu, asz, fast ? FAST_CAP : REP_CAP);
   if (n === 0) return;
   let done = 0, budget = REP_CAP;
@@ -145,26 +184,12 @@ function movs(cpu: Cpu): void {
       const s = strLin(cpu, seg, si, asz, size, false);
       const d = strLin(cpu, ES, di, asz, size, true);
       if (fast) {
-        const sp = tlbRam(cpu, s, cpu.rdMask, false);
-        const dp = sp < 0 ? -1 : tlbRam(cpu, d, cpu.wrMask, true);
-        if (dp >= 0) {
-          let k = n - done;
-          const ks = Math.floor((4096 - (s % 4096)) / size), kd = Math.floor((4096 - (d % 4096)) / size);
-          if (ks < k) k = ks;
-          if (kd < k) k = kd;
-          const kw = Math.min(beforeWrap(si, size, asz), beforeWrap(di, size, asz));
-          if (kw < k) k = kw;
-          // forward copy semantics: a destination just above the source must not read
-          // bytes this run writes, so the run stops at the distance between them
-          const dist = dp - sp;
-          if (dist > 0 && dist < k * size) k = Math.floor(dist / size);
-          if (k >= 2) {
-            const bytes = k * size;
-            cpu.ram.copyWithin(dp, sp, sp + bytes);
-            si = advance(si, bytes, asz); di = advance(di, bytes, asz);
-            done += k; budget -= FAST_WEIGHT;
-            continue;
-          }
+        const k = movsRun(cpu, s, d, si, di, size, asz, n - done, delta < 0);
+        if (k !== 0) {
+          const bytes = delta * k;
+          si = advance(si, bytes, asz); di = advance(di, bytes, asz);
+          done += k; budget -= FAST_WEIGHT;
+          continue;
         }
       }
       const v = cpu.rdSz(s, size);
@@ -222,7 +247,7 @@ function stos(cpu: Cpu): void {
         const dp = tlbRam(cpu, d, cpu.wrMask, true);
         if (dp >= 0) {
           let k = n - done;
-          const kd = Math.floor((4096 - (d % 4096)) / size);
+          const kd = Math.floor((4096 - pageOff(d)) / size);
           if (kd < k) k = kd;
           const kw = beforeWrap(di, size, asz);
           if (kw < k) k = kw;
