@@ -56,7 +56,7 @@ test('68/6A PUSH imm: sign-extended to 64 bits; 16-bit pushw in prot32', () => {
   assert.equal(p.mem.read16(STACK_TOP - 2), 0x1234);
 });
 
-test('PUSH/POP Sreg: 32-bit push writes 16 bits; legacy forms #UD in 64-bit mode', () => {
+test('PUSH/POP Sreg: 32-bit push writes 16 bits, 64-bit zero-extends; legacy forms #UD in 64-bit mode', () => {
   const p = makeCpu('prot32');
   p.mem.write32(STACK_TOP - 4, 0x7777_7777);
   run(p, '0e'); // push cs
@@ -68,9 +68,12 @@ test('PUSH/POP Sreg: 32-bit push writes 16 bits; legacy forms #UD in 64-bit mode
     assert.deepEqual(t.exceptions.pop(), [UD, 0], op);
   }
   setReg64(t.cpu, RSP, S);
-  run(t, '0f a0 66 0f a8'); // push fs; push gs (16-bit)
+  t.mem.write32(STACK_TOP - 4, -1);
+  run(t, '0f a0 66 0f a8'); // push fs (64-bit: zero-extended); push gs (16-bit)
   assert.equal(reg64(t.cpu, RSP), S - 10n);
-  assert.equal(t.mem.read16(STACK_TOP - 8), 0x10);
+  assert.equal(t.mem.read32(STACK_TOP - 8), 0x10);
+  assert.equal(t.mem.read32(STACK_TOP - 4), 0);
+  assert.equal(t.mem.read16(STACK_TOP - 10), 0x10);
 });
 
 test('POP Sreg in real mode; POP SS sets the interrupt shadow', () => {

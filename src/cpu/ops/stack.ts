@@ -79,15 +79,15 @@ function pushIb(cpu: Cpu): void {
 }
 
 /**
- * PUSH Sreg. With a 32/64-bit operand size, current Intel cores write only the 16-bit
- * selector and leave the rest of the slot unmodified (SDM PUSH, "Operation" note), while
- * rSP still moves by the full operand size.
+ * PUSH Sreg (SDM PUSH, Description). A 64-bit push stores the selector zero-extended;
+ * with a 32-bit operand size recent Intel cores write only the 16-bit selector and leave
+ * the upper half of the slot unmodified, while ESP still moves by 4.
  */
 function pushSeg(cpu: Cpu, seg: number): void {
   noLock(cpu);
   const size = cpu.stackOsz();
   const sel = cpu.segSel[seg]! & 0xffff;
-  if (size === 2) { cpu.push(2, sel, 0); return; }
+  if (size !== 4) { cpu.push(size, sel, 0); return; }
   const off = spPlus(cpu, -size);
   cpu.wr16(ssLin(cpu, off, size, true), sel);
   setSp(cpu, off);
