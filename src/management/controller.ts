@@ -282,6 +282,29 @@ export class Controller {
     }
   }
 
+  /**
+   * Dynamic memory: the guest reports how much memory it needs; the VM gets that plus its
+   * buffer, within [minimum, maximum]. seed "Mémoire dynamique et redimensionnement de la
+   * mémoire d'exécution": while a hypervisor runs in the VM, the amount does not vary.
+   * Returns the memory assigned afterwards. Called by the partition's balloon driver.
+   */
+  async reportMemoryDemand(vmName: string, demandBytes: number): Promise<number> {
+    const vm = this.inventory.read().vms.find((v) => v.name.toLowerCase() === vmName.toLowerCase());
+    if (!vm) throw vmNotFound(vmName);
+    const rt = this.runtime.get(vm.id);
+    if (!rt || rt.state !== 'Running' || !rt.handle) return 0;
+    const m = vm.memory;
+    if (!m.dynamicMemoryEnabled || rt.handle.vmxActive()) return rt.memoryAssigned;
+    const unit = 2 * 1024 * 1024;
+    const wanted = Math.ceil((demandBytes * (1 + m.buffer / 100)) / unit) * unit;
+    const target = Math.min(m.maximumBytes, Math.max(m.minimumBytes, wanted));
+    if (target !== rt.memoryAssigned) {
+      await rt.handle.resizeMemory(target);
+      rt.memoryAssigned = target;
+    }
+    return rt.memoryAssigned;
+  }
+
   /** Stops every running VM (process exit, service shutdown). */
   async shutdown(): Promise<void> {
     for (const [id, rt] of [...this.runtime]) {

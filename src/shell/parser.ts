@@ -230,7 +230,9 @@ class Parser {
     const k = this.cur();
     if (k.type === 'word') {
       this.next();
-      const n = parseNumber(k.value);
+      // A command-mode word with a decimal point and no KB/MB/GB suffix keeps its text: it is
+      // far more often a version (`-Version 8.0`) than a fraction, and binding converts it anyway.
+      const n = /\.\d/.test(k.value) && !/[kmgtp]b$/i.test(k.value) ? null : parseNumber(k.value);
       return { kind: 'literal', value: n ?? k.value, span: { start: k.start, end: k.end } };
     }
     if (k.type === 'op' && ['*', '/', '+', '-', '!', '=', '%'].includes(k.value)) {
@@ -365,14 +367,31 @@ class Parser {
       const key = this.cur();
       if (key.type !== 'word' && key.type !== 'string') this.error('Missing key before \'=\' in hash literal.', 'MissingEqualsInHashLiteral');
       this.next();
+      // `@{Name="x"}` tokenizes as the word `Name=` (command-mode words keep `=`, for netsh's `address=`).
+      const eq = key.type === 'word' ? key.value.indexOf('=') : -1;
+      if (eq > 0) {
+        const keyName = key.value.slice(0, eq);
+        const rest = key.value.slice(eq + 1);
+        if (rest !== '') {
+          entries.push({ key: keyName, value: { kind: 'literal', value: parseNumber(rest) ?? rest, span: { start: key.start + eq + 1, end: key.end } } });
+          continue;
+        }
+        this.skipNewlines();
+        entries.push({ key: keyName, value: this.hashValue() });
+        continue;
+      }
       this.expectOp('=', "Missing '=' operator after key in hash literal.", 'MissingEqualsInHashLiteral');
       this.skipNewlines();
-      const value = this.cur().type === 'word' && parseNumber(this.cur().value) === null ? this.commandPrimary() : this.expression();
-      entries.push({ key: key.value, value });
+      entries.push({ key: key.value, value: this.hashValue() });
     }
     this.next();
     return { kind: 'hashtable', entries, span: this.span(start) };
   }
+
+  private hashValue(): Expr {
+    return this.cur().type === 'word' && parseNumber(this.cur().value) === null ? this.commandPrimary() : this.expression();
+  }
+
 
   private postfix(e: Expr): Expr {
     for (;;) {

@@ -44,6 +44,8 @@ export function tokenize(src: string): Token[] {
   const out: Token[] = [];
   let i = 0;
   let space = true;
+  /** Inside `[...]` (an index or a type), `]` ends a word: `$list[-1]`. */
+  let brackets = 0;
   const push = (t: Omit<Token, 'spaceBefore'>) => { out.push({ ...t, spaceBefore: space }); space = false; };
   const prev = () => out[out.length - 1];
   /** Member access follows a value with no space between: `$vm.State`, `(...).Count`, `$a[0].Name`. */
@@ -73,7 +75,7 @@ export function tokenize(src: string): Token[] {
       out.push({ type: 'member', value: src.slice(s, i), start: s, end: i, spaceBefore: false });
       continue;
     }
-    if (c === '[' && afterValue()) { push({ type: 'op', value: '[', start, end: i + 1 }); i++; continue; }
+    if (c === '[' && afterValue()) { push({ type: 'op', value: '[', start, end: i + 1 }); i++; brackets++; continue; }
     if (c === '@' && (DQUOTES.includes(src[i + 1]) || SQUOTES.includes(src[i + 1])) && /^[ \t]*\r?\n/.test(src.slice(i + 2))) {
       i = hereString(src, i, push); continue;
     }
@@ -100,7 +102,11 @@ export function tokenize(src: string): Token[] {
       }
     }
     if (c === '@' && (src[i + 1] === '(' || src[i + 1] === '{')) { push({ type: 'op', value: '@' + src[i + 1], start, end: i + 2 }); i += 2; continue; }
-    if ('(){};|,'.includes(c) || c === ']' || (c === '[' && space)) { push({ type: 'op', value: c, start, end: i + 1 }); i++; continue; }
+    if ('(){};|,'.includes(c) || c === ']' || (c === '[' && space)) {
+      if (c === '[') brackets++;
+      if (c === ']' && brackets > 0) brackets--;
+      push({ type: 'op', value: c, start, end: i + 1 }); i++; continue;
+    }
     if (isDash(c)) {
       const n = src[i + 1];
       if (isIdentStart(n)) {
@@ -134,6 +140,7 @@ export function tokenize(src: string): Token[] {
       if (src[e] === '.' && e > i && src[e + 1] === '.' ) break;
       if (src[e] === '=' && e > i && src[e - 1] === ' ') break;
       if (src[e] === '[' && e > i && /^[0-9]+\]/.test(src.slice(e + 1))) break;
+      if (src[e] === ']' && brackets > 0) break;
       e++;
     }
     if (e === i) e = i + 1;

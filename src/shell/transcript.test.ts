@@ -31,6 +31,9 @@ function testCmdlets(machines: FakeMachines, svc: ReturnType<typeof testService>
       if (!m) throw new ManagementError(`no running machine '${ctx.bound.str('VMName')}'`, 'ObjectNotFound', 'Test');
       m.vmx = ctx.bound.bool('On')!;
     }),
+    def('Set-TestGuestMemoryDemand', [p('VMName', 'string', { mandatory: true }), p('Bytes', 'long', { mandatory: true })], async (ctx) => {
+      await svc.controller.reportMemoryDemand(ctx.bound.str('VMName')!, ctx.bound.num('Bytes')!);
+    }),
     def('Set-TestVMSaved', [p('VMName', 'string', { mandatory: true })], async (ctx) => {
       svc.inventory.transact((s) => { for (const v of s.vms) if (v.name === ctx.bound.str('VMName')) v.state = 'Saved'; });
     }),

@@ -41,7 +41,7 @@ export const HYPERV_CMDLETS: CmdletDef[] = [
     const name = b.str('Name') ?? 'New Virtual Machine';
     if (!(await ctx.shouldProcess(name))) return;
     await ctx.apply({ kind: 'NewVM', name, memoryStartupBytes: b.num('MemoryStartupBytes'), generation: b.num('Generation'),
-      version: b.str('Version'), switchName: b.str('SwitchName') });
+      version: b.str('Version')?.replace(/^(\d+)$/, '$1.0'), switchName: b.str('SwitchName') });
   }, { shouldProcess: true }),
 
   hv('Get-VM', 'Gets the virtual machines of this host.', VM_NAME_PARAMS.slice(0, 1), ['Get-VM', 'Get-VM -Name L1 | Format-List *'],
