@@ -23,6 +23,7 @@ import {
 import { walk, type WalkResult } from './mmu.js';
 import { buildTable } from './ops/table.js';
 import { defaultHooks } from './interrupts.js';
+import { FpuState } from './fpu/state.js';
 
 export type Handler = (cpu: Cpu) => void;
 
@@ -180,6 +181,8 @@ export class Cpu {
   excHasError = false;
   readonly table: Handler[];
   readonly cpuidOut = new Int32Array(4);
+  /** x87/MMX/SSE register state (fpu/state.ts). */
+  readonly fpu = new FpuState();
   hooks: CpuHooks;
 
   constructor(mem: PhysicalMemory, io: PortBus, profile: CpuProfile, table: Handler[] = buildTable(), hooks: CpuHooks = defaultHooks()) {
@@ -223,6 +226,7 @@ export class Cpu {
     this.nmiBlocked = false;
     this.delivering = -1;
     this.msrs.clear();
+    this.fpu.reset();
     this.updateMode();
     this.flushTlb();
   }

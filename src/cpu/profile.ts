@@ -26,6 +26,18 @@ export const F7D_SPEC_CTRL = 1 << 26, F7D_STIBP = 1 << 27, F7D_ARCH_CAP = 1 << 2
 export const FXD_SYSCALL = 1 << 11, FXD_NX = 1 << 20, FXD_PAGE1G = 1 << 26, FXD_RDTSCP = 1 << 27, FXD_LM = 1 << 29;
 export const FXC_LAHF = 1 << 0, FXC_ABM = 1 << 5, FXC_PREFETCHW = 1 << 8;
 
+/** CPUID.(EAX=0DH,ECX=1):EAX bits (SDM Vol. 1 §13.2). */
+export const XD1_XSAVEOPT = 1 << 0, XD1_XSAVEC = 1 << 1, XD1_XGETBV1 = 1 << 2, XD1_XSAVES = 1 << 3;
+/** The XSAVE extensions implemented (src/cpu/fpu/fxsave.ts); XSAVES needs IA32_XSS, not yet. */
+export const XSAVE_SUB1_EAX = XD1_XSAVEOPT | XD1_XSAVEC | XD1_XGETBV1;
+/** Size of an XSAVE area holding components 0 (x87) and 1 (SSE): legacy region + header. */
+export const XSAVE_LEGACY_SIZE = 576;
+
+/** XCR0 bits the profile supports: x87 and SSE state when it has XSAVE (SDM Vol. 1 §13.3). */
+export function xcr0Supported(p: CpuProfile): number {
+  return (p.leaf1Ecx & F1C_XSAVE) !== 0 ? 3 : 1;
+}
+
 export interface CpuProfile {
   readonly name: string;
   readonly vendor: string;           // 12 characters, e.g. "GenuineIntel"
@@ -65,9 +77,9 @@ export function defaultProfile(): CpuProfile {
     stepping: 4,
     maxLeaf: 0xd,
     maxExtLeaf: 0x80000008,
-    leaf1Ecx: F1C_CX16 | F1C_PCID | F1C_POPCNT | F1C_MOVBE | F1C_HYPERVISOR,
+    leaf1Ecx: F1C_CX16 | F1C_PCID | F1C_POPCNT | F1C_MOVBE | F1C_HYPERVISOR | F1C_XSAVE,
     leaf1Edx: F1D_DE | F1D_PSE | F1D_TSC | F1D_MSR | F1D_PAE | F1D_CX8 | F1D_SEP | F1D_MTRR | F1D_PGE |
-      F1D_CMOV | F1D_PAT | F1D_PSE36 | F1D_CLFSH,
+      F1D_CMOV | F1D_PAT | F1D_PSE36 | F1D_CLFSH | F1D_FXSR,
     // BMI1/BMI2 are VEX-encoded: not advertised until a VEX decoder exists.
     leaf7Ebx: F7B_FSGSBASE | F7B_TSC_ADJUST | F7B_SMEP | F7B_ERMS | F7B_INVPCID | F7B_SMAP | F7B_CLFLUSHOPT,
     leaf7Ecx: F7C_UMIP | F7C_RDPID,
@@ -131,6 +143,12 @@ export function cpuidLeaf(p: CpuProfile, leaf: number, sub: number, dyn: { expos
     }
     case 7:
       if (sub === 0) { out[0] = 0; out[1] = p.leaf7Ebx; out[2] = p.leaf7Ecx; out[3] = p.leaf7Edx; }
+      return;
+    case 0xd: // XSAVE state enumeration (SDM Vol. 2A CPUID, leaf 0DH)
+      if ((p.leaf1Ecx & F1C_XSAVE) === 0) return;
+      // components 0 and 1 live in the legacy region, so every XCR0 value needs 576 bytes
+      if (sub === 0) { out[0] = xcr0Supported(p); out[1] = XSAVE_LEGACY_SIZE; out[2] = XSAVE_LEGACY_SIZE; }
+      else if (sub === 1) { out[0] = XSAVE_SUB1_EAX; out[1] = XSAVE_LEGACY_SIZE; }
       return;
     case 0xb: // x2APIC topology: one thread per core, one core per package for now
       if (sub === 0) { out[0] = 0; out[1] = 1; out[2] = 0x100; out[3] = dyn.apicId; }

@@ -143,8 +143,8 @@ test('UD0/UD1/UD2 raise #UD; fences and CLFLUSH run; CLFLUSH of an unmapped page
   setReg64(t.cpu, RBX, 0x40000000n);
   run(t, '0f ae 3b');
   assert.deepEqual(t.exceptions.pop(), [14, 0]);
-  run(t, '0f ae 03'); // fxsave [rbx]: not yet
-  assert.deepEqual(t.exceptions.pop(), [6, 0]);
+  run(t, '0f ae 03'); // fxsave [rbx]: unmapped page → #PF (write)
+  assert.deepEqual(t.exceptions.pop(), [14, 2]);
 });
 
 test('INVPCID: types 0-3, invalid type and reserved descriptor bits → #GP', () => {

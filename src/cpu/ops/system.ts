@@ -10,6 +10,7 @@ import { def } from './table.js';
 import { installCrDr, writeCr0 } from './crdr.js';
 import { installDescriptorTables, sgdtSidt, lgdtLidt, umipCheck, arpl } from './descriptor-tables.js';
 import { grp9Cmpxchg8b16b } from './alu.js';
+import { fxsave, fxrstor, ldmxcsr, stmxcsr, xsave, xrstor, xsaveopt, xsavec, xinuse } from '../fpu/fxsave.js';
 import { rdmsr, wrmsr, msrGet64, msrSet64, isCanonical } from '../msr.js';
 import { readTsc } from '../tsc.js';
 import { REP_E } from '../cpu.js';
@@ -17,7 +18,7 @@ import {
   RAX, RCX, RDX, RBX, FS, GS, AC, CR4_TSD, CR4_PCE, CR4_FSGSBASE, CR4_OSXSAVE, CR4_PCIDE,
   MSR_KERNEL_GS_BASE, MSR_TSC_AUX,
 } from '../regs.js';
-import { FXD_RDTSCP, F7B_SMAP, F7B_INVPCID, F7B_CLFLUSHOPT, F7C_RDPID, F1D_CLFSH } from '../profile.js';
+import { FXD_RDTSCP, F7B_SMAP, F7B_INVPCID, F7B_CLFLUSHOPT, F7C_RDPID, F1D_CLFSH, xcr0Supported, XSAVE_SUB1_EAX, XD1_XGETBV1 } from '../profile.js';
 
 export { arpl };
 
@@ -104,20 +105,27 @@ function clacStac(cpu: Cpu, set: boolean): void {
 }
 
 /**
- * 0F 01 D0 XGETBV / D1 XSETBV: #UD unless CR4.OSXSAVE. Only XCR0 exists and only its x87
- * bit is supported until the FPU/SSE issue extends the XSAVE state components.
+ * 0F 01 D0 XGETBV / D1 XSETBV: #UD unless CR4.OSXSAVE. XCR0 holds the x87 (bit 0) and SSE
+ * (bit 1) state components the profile supports; ECX = 1 reads XCR0 & XINUSE when CPUID
+ * (0DH,1):EAX[2] says so (SDM Vol. 1 §13.3, §13.6).
  */
 function xgetbv(cpu: Cpu): void {
   if ((cpu.cr4 & CR4_OSXSAVE) === 0) cpu.ud();
-  if (cpu.r[RCX << 1]! !== 0) cpu.gp(0);
-  cpu.setReg32(RAX, cpu.xcr0);
+  const ecx = cpu.r[RCX << 1]!;
+  if (ecx === 1 && (XSAVE_SUB1_EAX & XD1_XGETBV1) !== 0) {
+    cpu.setReg32(RAX, cpu.xcr0 & xinuse(cpu));
+  } else {
+    if (ecx !== 0) cpu.gp(0);
+    cpu.setReg32(RAX, cpu.xcr0);
+  }
   cpu.setReg32(RDX, 0);
 }
 function xsetbv(cpu: Cpu): void {
   if ((cpu.cr4 & CR4_OSXSAVE) === 0) cpu.ud();
   cpu.requireCpl0();
   const lo = cpu.r[RAX << 1]!, hi = cpu.r[RDX << 1]!;
-  if (cpu.r[RCX << 1]! !== 0 || hi !== 0 || lo !== 1) cpu.gp(0);
+  // x87 must stay enabled; unsupported bits are reserved; AVX (bit 2) would need SSE
+  if (cpu.r[RCX << 1]! !== 0 || hi !== 0 || (lo & 1) === 0 || (lo & ~xcr0Supported(cpu.profile)) !== 0) cpu.gp(0);
   cpu.xcr0 = lo;
 }
 
@@ -187,8 +195,8 @@ function fsgsbase(cpu: Cpu): void {
 
 /**
  * 0F AE: group 15. Register forms: LFENCE/MFENCE/SFENCE and (F3) the FSGSBASE family.
- * Memory forms: CLFLUSH (/7), CLFLUSHOPT (66 /7). FXSAVE/FXRSTOR/LDMXCSR/STMXCSR/XSAVE*
- * (/0-/6) stay #UD until the FPU/SSE issue, which takes those cases over.
+ * Memory forms: CLFLUSH (/7), CLFLUSHOPT (66 /7); without a prefix /0 FXSAVE, /1 FXRSTOR,
+ * /2 LDMXCSR, /3 STMXCSR, /4 XSAVE, /5 XRSTOR, /6 XSAVEOPT (fpu/fxsave.ts).
  */
 function group15(cpu: Cpu): void {
   cpu.decodeModrm(0);
@@ -205,6 +213,17 @@ function group15(cpu: Cpu): void {
     cpu.translateData(cpu.eaLin(1, false), false);
     return;
   }
+  if (cpu.rep === 0 && !cpu.pfx66) {
+    switch (op) {
+      case 0: fxsave(cpu); return;
+      case 1: fxrstor(cpu); return;
+      case 2: ldmxcsr(cpu); return;
+      case 3: stmxcsr(cpu); return;
+      case 4: xsave(cpu); return;
+      case 5: xrstor(cpu); return;
+      case 6: xsaveopt(cpu); return;
+    }
+  }
   cpu.ud();
 }
 
@@ -218,6 +237,8 @@ function group9(cpu: Cpu): void {
   const op = cpu.reg & 7;
   if (cpu.mod !== 3) {
     if (op === 1) { grp9Cmpxchg8b16b(cpu); return; }
+    // /3 XRSTORS and /5 XSAVES need IA32_XSS (not advertised: CPUID (0DH,1):EAX[3] = 0)
+    if (op === 4 && cpu.rep === 0 && !cpu.pfx66) { xsavec(cpu); return; }
     cpu.ud(); // TODO(VMX issue): /6 VMPTRLD (66: VMCLEAR, F3: VMXON), /7 VMPTRST
   }
   if (op === 7 && cpu.rep === REP_E) {

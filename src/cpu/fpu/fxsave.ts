@@ -1,0 +1,237 @@
+/**
+ * Saving and restoring the x87/SSE state: FXSAVE/FXRSTOR (SDM Vol. 2A, Vol. 1 §10.5.1
+ * Table 10-2/10-3), LDMXCSR/STMXCSR, and the XSAVE family for state components 0 (x87)
+ * and 1 (SSE): XSAVE, XSAVEOPT, XSAVEC, XRSTOR (SDM Vol. 1 chapter 13).
+ *
+ * Legacy region (offsets in bytes):
+ *   0 FCW | 2 FSW | 4 abridged FTW | 6 FOP | 8 FIP (64-bit form: 8 bytes) | 12 FCS
+ *   16 FDP (64-bit form: 8 bytes) | 20 FDS | 24 MXCSR | 28 MXCSR_MASK
+ *   32 + 16*i ST(i) (10 bytes, in stack order) | 160 + 16*n XMMn (n < 16 in 64-bit mode, else < 8)
+ * XSAVE header at 512: XSTATE_BV (8 bytes), XCOMP_BV (8 bytes), 48 reserved bytes.
+ *
+ * All checks and every translation that can fault happen before the first write, so a
+ * faulting instruction leaves memory and registers unchanged.
+ */
+import type { Cpu } from '../cpu.js';
+import { CR0_EM, CR0_TS, CR4_OSFXSR, CR4_OSXSAVE, NM } from '../regs.js';
+import { F1D_FXSR, F1D_SSE, F1C_XSAVE, XSAVE_SUB1_EAX, XD1_XSAVEOPT, XD1_XSAVEC, XSAVE_LEGACY_SIZE } from '../profile.js';
+import { MXCSR_MASK } from './state.js';
+
+/** Size of the standard-format XSAVE area for components 0 and 1 (legacy region + header). */
+export const XSAVE_AREA_SIZE = 576;
+
+function fxCheck(cpu: Cpu): void {
+  if (cpu.lock || (cpu.profile.leaf1Edx & F1D_FXSR) === 0 || cpu.mod === 3) cpu.ud();
+  if ((cpu.cr0 & (CR0_TS | CR0_EM)) !== 0) cpu.fault(NM, 0, false);
+}
+
+/** Translates the first and last byte so later accesses in [lin, lin+size) cannot fault. */
+function probe(cpu: Cpu, lin: number, size: number, write: boolean): void {
+  cpu.translateData(lin, write);
+  if (Math.floor(lin / 4096) !== Math.floor((lin + size - 1) / 4096)) cpu.translateData(lin + size - 1, write);
+}
+
+/** True for the REX.W forms in 64-bit mode (FXSAVE64 etc.): 64-bit FIP/FDP. */
+function form64(cpu: Cpu): boolean { return cpu.code64 && cpu.rexW; }
+
+function xmmCount(cpu: Cpu): number { return cpu.code64 ? 16 : 8; }
+
+/** x87 part of the legacy region (bytes 0..23 and 32..159). */
+function saveX87(cpu: Cpu, lin: number): void {
+  const f = cpu.fpu;
+  cpu.wr16(lin, f.fcw);
+  cpu.wr16(lin + 2, f.getFsw());
+  cpu.wr8(lin + 4, f.getAbridgedFtw());
+  cpu.wr8(lin + 5, 0);
+  cpu.wr16(lin + 6, f.fop & 0x7ff);
+  if (form64(cpu)) {
+    cpu.wr64(lin + 8, f.fipLo, f.fipHi);
+    cpu.wr64(lin + 16, f.fdpLo, f.fdpHi);
+  } else {
+    cpu.wr32(lin + 8, f.fipLo); cpu.wr16(lin + 12, f.fcs); cpu.wr16(lin + 14, 0);
+    cpu.wr32(lin + 16, f.fdpLo); cpu.wr16(lin + 20, f.fds); cpu.wr16(lin + 22, 0);
+  }
+  for (let i = 0; i < 8; i++) {
+    const p = (f.top + i) & 7, a = lin + 32 + 16 * i;
+    cpu.wr64(a, f.mant[2 * p]!, f.mant[2 * p + 1]!);
+    cpu.wr16(a + 8, f.se[p]!);
+    cpu.wr16(a + 10, 0); cpu.wr32(a + 12, 0);
+  }
+}
+
+function loadX87(cpu: Cpu, lin: number): void {
+  const f = cpu.fpu;
+  f.fcw = cpu.rd16(lin);
+  f.setFsw(cpu.rd16(lin + 2));
+  const ftw = cpu.rd8(lin + 4);
+  f.fop = cpu.rd16(lin + 6) & 0x7ff;
+  if (form64(cpu)) {
+    f.fipLo = cpu.rd64(lin + 8); f.fipHi = cpu.hi; f.fcs = 0;
+    f.fdpLo = cpu.rd64(lin + 16); f.fdpHi = cpu.hi; f.fds = 0;
+  } else {
+    f.fipLo = cpu.rd32(lin + 8); f.fipHi = 0; f.fcs = cpu.rd16(lin + 12);
+    f.fdpLo = cpu.rd32(lin + 16); f.fdpHi = 0; f.fds = cpu.rd16(lin + 20);
+  }
+  const top = f.top;
+  for (let i = 0; i < 8; i++) {
+    const p = (top + i) & 7, a = lin + 32 + 16 * i;
+    f.mant[2 * p] = cpu.rd64(a); f.mant[2 * p + 1] = cpu.hi;
+    f.se[p] = cpu.rd16(a + 8);
+  }
+  f.setAbridgedFtw(ftw);
+}
+
+function saveXmm(cpu: Cpu, lin: number): void {
+  const x = cpu.fpu.xmm;
+  for (let n = 0, c = xmmCount(cpu); n < c; n++) {
+    cpu.wr64(lin + 160 + 16 * n, x[4 * n]!, x[4 * n + 1]!);
+    cpu.wr64(lin + 168 + 16 * n, x[4 * n + 2]!, x[4 * n + 3]!);
+  }
+}
+function loadXmm(cpu: Cpu, lin: number): void {
+  const x = cpu.fpu.xmm;
+  for (let n = 0, c = xmmCount(cpu); n < c; n++) {
+    x[4 * n] = cpu.rd64(lin + 160 + 16 * n); x[4 * n + 1] = cpu.hi;
+    x[4 * n + 2] = cpu.rd64(lin + 168 + 16 * n); x[4 * n + 3] = cpu.hi;
+  }
+}
+function initXmm(cpu: Cpu): void { cpu.fpu.xmm.fill(0, 0, 4 * xmmCount(cpu)); }
+
+/** 0F AE /0 FXSAVE m512 (REX.W: FXSAVE64). XMM and MXCSR are saved whatever CR4.OSFXSR is. */
+export function fxsave(cpu: Cpu): void {
+  fxCheck(cpu);
+  const lin = cpu.eaLin(512, true);
+  if (lin % 16 !== 0) cpu.gp(0);
+  probe(cpu, lin, 512, true);
+  saveX87(cpu, lin);
+  cpu.wr32(lin + 24, cpu.fpu.mxcsr);
+  cpu.wr32(lin + 28, MXCSR_MASK);
+  saveXmm(cpu, lin);
+}
+
+/** 0F AE /1 FXRSTOR m512: #GP(0) on reserved MXCSR bits, checked before any state changes. */
+export function fxrstor(cpu: Cpu): void {
+  fxCheck(cpu);
+  const lin = cpu.eaLin(512, false);
+  if (lin % 16 !== 0) cpu.gp(0);
+  probe(cpu, lin, 512, false);
+  const mx = cpu.rd32(lin + 24);
+  if ((mx & ~MXCSR_MASK) !== 0) cpu.gp(0);
+  loadX87(cpu, lin);
+  // SDM FXRSTOR: with CR4.OSFXSR = 0 the XMM registers and MXCSR may not be restored; this
+  // CPU restores them, as current Intel cores do
+  cpu.fpu.mxcsr = mx;
+  loadXmm(cpu, lin);
+}
+
+function mxcsrCheck(cpu: Cpu): void {
+  if (cpu.lock || (cpu.profile.leaf1Edx & F1D_SSE) === 0 || cpu.mod === 3) cpu.ud();
+  if ((cpu.cr0 & CR0_EM) !== 0 || (cpu.cr4 & CR4_OSFXSR) === 0) cpu.ud();
+  if ((cpu.cr0 & CR0_TS) !== 0) cpu.fault(NM, 0, false);
+}
+
+/** 0F AE /2 LDMXCSR m32: reserved bits → #GP(0) (SDM Vol. 2A LDMXCSR). */
+export function ldmxcsr(cpu: Cpu): void {
+  mxcsrCheck(cpu);
+  const v = cpu.rd32(cpu.eaLin(4, false));
+  if ((v & ~MXCSR_MASK) !== 0) cpu.gp(0);
+  cpu.fpu.mxcsr = v;
+}
+
+/** 0F AE /3 STMXCSR m32. */
+export function stmxcsr(cpu: Cpu): void {
+  mxcsrCheck(cpu);
+  cpu.wr32(cpu.eaLin(4, true), cpu.fpu.mxcsr);
+}
+
+// ---- XSAVE family ------------------------------------------------------------------------
+
+/** XINUSE for components 0 and 1 (SDM Vol. 1 §13.6). */
+export function xinuse(cpu: Cpu): number {
+  return (cpu.fpu.x87InUse() ? 1 : 0) | (cpu.fpu.sseInUse() ? 2 : 0);
+}
+
+/** Common checks: #UD without CR4.OSXSAVE, #NM with CR0.TS, 64-byte alignment. Returns RFBM. */
+function xCheck(cpu: Cpu, write: boolean, need: number): number {
+  if (cpu.lock || (cpu.profile.leaf1Ecx & F1C_XSAVE) === 0 || need === 0 || cpu.mod === 3) cpu.ud();
+  if ((cpu.cr4 & CR4_OSXSAVE) === 0) cpu.ud();
+  if ((cpu.cr0 & CR0_TS) !== 0) cpu.fault(NM, 0, false);
+  const lin = cpu.eaLin(XSAVE_AREA_SIZE, write);
+  if (lin % 64 !== 0) cpu.gp(0);
+  xLin = lin;
+  // EDX:EAX & XCR0; only bits 0 and 1 can be set in XCR0
+  return cpu.r[0]! & cpu.xcr0;
+}
+let xLin = 0;
+
+function xsaveCommon(cpu: Cpu, compacted: boolean): void {
+  const rfbm = xCheck(cpu, true, compacted ? XSAVE_SUB1_EAX & XD1_XSAVEC : 1);
+  const lin = xLin;
+  const inuse = xinuse(cpu);
+  probe(cpu, lin, XSAVE_AREA_SIZE, true);
+  // header: XSTATE_BV bits of RFBM are set from XINUSE, the other bits keep their values
+  const oldBv = cpu.rd32(lin + 512);
+  if (compacted) {
+    const bv = rfbm & inuse;
+    if ((bv & 1) !== 0) saveX87(cpu, lin);
+    if ((bv & 2) !== 0) { cpu.wr32(lin + 24, cpu.fpu.mxcsr); cpu.wr32(lin + 28, MXCSR_MASK); saveXmm(cpu, lin); }
+    cpu.wr64(lin + 512, bv, 0);
+    cpu.wr64(lin + 520, rfbm, 0x80000000 | 0);
+    return;
+  }
+  if ((rfbm & 1) !== 0) saveX87(cpu, lin);
+  // MXCSR belongs to component 1 but is saved when RFBM[1] or RFBM[2] is set (§13.7)
+  if ((rfbm & 6) !== 0) { cpu.wr32(lin + 24, cpu.fpu.mxcsr); cpu.wr32(lin + 28, MXCSR_MASK); }
+  if ((rfbm & 2) !== 0) saveXmm(cpu, lin);
+  cpu.wr32(lin + 512, (oldBv & ~rfbm) | (inuse & rfbm));
+}
+
+/** 0F AE /4 XSAVE mem (REX.W: XSAVE64). */
+export function xsave(cpu: Cpu): void { xsaveCommon(cpu, false); }
+
+/**
+ * 0F AE /6 XSAVEOPT: may skip components not modified since the last XRSTOR (§13.9).
+ * Saving them anyway is one of the behaviours the SDM allows, and it writes the same
+ * XSTATE_BV as XSAVE.
+ */
+export function xsaveopt(cpu: Cpu): void {
+  if ((XSAVE_SUB1_EAX & XD1_XSAVEOPT) === 0) cpu.ud();
+  xsaveCommon(cpu, false);
+}
+
+/** 0F C7 /4 XSAVEC: compacted format; components in their initial configuration are not written. */
+export function xsavec(cpu: Cpu): void { xsaveCommon(cpu, true); }
+
+/** 0F AE /5 XRSTOR mem (REX.W: XRSTOR64), standard and compacted forms (§13.8). */
+export function xrstor(cpu: Cpu): void {
+  const rfbm = xCheck(cpu, false, 1);
+  const lin = xLin;
+  probe(cpu, lin, XSAVE_AREA_SIZE, false);
+  const bv = cpu.rd32(lin + 512), bvHi = cpu.rd32(lin + 516);
+  const cb = cpu.rd32(lin + 520), cbHi = cpu.rd32(lin + 524);
+  const compacted = cbHi < 0;
+  let mx = cpu.fpu.mxcsr;
+  if (!compacted) {
+    // standard form: XSTATE_BV within XCR0, header bytes 8..23 zero
+    if ((bv & ~cpu.xcr0) !== 0 || bvHi !== 0 || cb !== 0 || cbHi !== 0) cpu.gp(0);
+    if (cpu.rd32(lin + 528) !== 0 || cpu.rd32(lin + 532) !== 0) cpu.gp(0);
+    if ((rfbm & 6) !== 0) { mx = cpu.rd32(lin + 24); if ((mx & ~MXCSR_MASK) !== 0) cpu.gp(0); }
+  } else {
+    // compacted form: needs XSAVEC; XCOMP_BV within XCR0, XSTATE_BV within XCOMP_BV, bytes 16..63 zero
+    if ((XSAVE_SUB1_EAX & XD1_XSAVEC) === 0) cpu.gp(0);
+    if ((cb & ~cpu.xcr0) !== 0 || (cbHi & 0x7fffffff) !== 0 || (bv & ~cb) !== 0 || bvHi !== 0) cpu.gp(0);
+    for (let o = 528; o < 576; o += 4) if (cpu.rd32(lin + o) !== 0) cpu.gp(0);
+    if ((rfbm & 2) !== 0) {
+      if ((bv & 2) !== 0) { mx = cpu.rd32(lin + 24); if ((mx & ~MXCSR_MASK) !== 0) cpu.gp(0); }
+      else mx = 0x1f80;
+    }
+  }
+  if ((rfbm & 1) !== 0) {
+    if ((bv & 1) !== 0) loadX87(cpu, lin);
+    else { cpu.fpu.initX87(); cpu.fpu.mant.fill(0); cpu.fpu.se.fill(0); }
+  }
+  if ((rfbm & 2) !== 0) {
+    if ((bv & 2) !== 0) loadXmm(cpu, lin); else initXmm(cpu);
+  }
+  cpu.fpu.mxcsr = mx;
+}
