@@ -228,6 +228,24 @@ test('§26.2.1 control-field checks fail with VMfailValid(7)', () => runRows(CON
 test('§26.2.2-26.2.4 host-state checks fail with VMfailValid(8)', () => runRows(HOST_ROWS, ENTRY_VMFAIL, 8));
 test('§26.3.1 guest-state checks fail VM entry with exit reason 33', () => runRows(GUEST_ROWS, ENTRY_FAIL_EXIT, 33));
 
+const MORE_ROWS: Array<[kind: number, code: number, ...row: Row]> = [
+  [ENTRY_VMFAIL, 8, '26.2.2 host IA32_PERF_GLOBAL_CTRL (no PMU)', (v) => or(v, F.VM_EXIT_CONTROLS, 1 << 12)],
+  [ENTRY_FAIL_EXIT, 33, '26.3.1.1 CR0.PG needs CR0.PE', (v) => { proc2(v, PROC2_UNRESTRICTED | PROC2_EPT); set(v, F.EPT_POINTER, EPTP_OK); set(v, F.GUEST_CR0, 0x80000030); }],
+  [ENTRY_FAIL_EXIT, 33, '26.3.1.1 CR4.PCIDE needs IA-32e guest', (v) => { set(v, F.VM_ENTRY_CONTROLS, caps.entry0); set(v, F.GUEST_CR4, 0x22020); }],
+  [ENTRY_FAIL_EXIT, 33, '26.3.1.1 guest IA32_PERF_GLOBAL_CTRL (no PMU)', (v) => or(v, F.VM_ENTRY_CONTROLS, 1 << 13)],
+  [ENTRY_FAIL_EXIT, 33, '26.3.1.1 guest EFER.LME = IA-32e mode guest', (v) => { or(v, F.VM_ENTRY_CONTROLS, ENTRY_LOAD_EFER); set(v, F.GUEST_IA32_EFER, 0x400); }],
+  [ENTRY_FAIL_EXIT, 33, '26.3.1.2 LDTR TI flag', (v) => { set(v, F.GUEST_LDTR_SELECTOR, 0x24); set(v, F.GUEST_LDTR_AR_BYTES, 0x82); }],
+  [ENTRY_FAIL_EXIT, 33, '26.3.1.2 LDTR base canonical', (v) => { set(v, F.GUEST_LDTR_AR_BYTES, 0x82); set(v, F.GUEST_LDTR_BASE, 0, 0x8000); }],
+  [ENTRY_FAIL_EXIT, 33, '26.3.1.2 SS/DS/ES base bits 63:32', (v) => set(v, F.GUEST_DS_BASE, 0, 1), (v) => { set(v, F.GUEST_DS_BASE, 0, 1); set(v, F.GUEST_DS_AR_BYTES, 0x10000); }],
+  [ENTRY_FAIL_EXIT, 33, '26.3.1.2 DS/ES/FS/GS code segment readable', (v) => set(v, F.GUEST_FS_AR_BYTES, 0xc099), (v) => set(v, F.GUEST_FS_AR_BYTES, 0xc09b)],
+  [ENTRY_FAIL_EXIT, 33, '26.3.1.2 CS DPL ≤ SS DPL (conforming)', (v) => { set(v, F.GUEST_CS_AR_BYTES, 0xa0df); set(v, F.GUEST_CS_SELECTOR, 0x08); }, (v) => set(v, F.GUEST_CS_AR_BYTES, 0xa09f)],
+  [ENTRY_FAIL_EXIT, 33, '26.3.1.2 virtual-8086 base = selector * 16', (v) => set(v, F.GUEST_RFLAGS, 0x20002)],
+  [ENTRY_FAIL_EXIT, 33, '26.3.1.4 RIP bits 63:32', (v) => { set(v, F.GUEST_CS_AR_BYTES, 0xc09b); set(v, F.GUEST_RIP, 0, 1); }, (v) => set(v, F.GUEST_CS_AR_BYTES, 0xc09b)],
+];
+test('further single-bullet checks (failing and passing cases)', () => {
+  for (const [kind, code, ...row] of MORE_ROWS) runRows([row], kind, code);
+});
+
 test('exit qualifications: 4 for the VMCS link pointer, 3 for NMI injection under STI blocking', () => {
   let v = baseline(); set(v, F.VMCS_LINK_POINTER, 0x1001);
   assert.equal(check(v).qualification, QUAL_LINK_POINTER);
