@@ -17,6 +17,7 @@ export function checkConsistency(s: InventoryState): string[] {
   dup(s.switches.map((w) => w.name), 'switch');
   dup(s.hostAdapters.map((a) => a.name), 'host adapter');
   dup(s.nats.map((n) => n.name), 'NetNat');
+  for (const r of s.runtime) if (!vmIds.has(r.vmId)) problems.push(`runtime row for a missing VM ${r.vmId}`);
   const switches = new Set(s.switches.map((w) => lower(w.name)));
   for (const n of s.vmNics) {
     if (!vmIds.has(n.vmId)) problems.push(`network adapter ${n.id} belongs to a missing VM ${n.vmId}`);

@@ -127,3 +127,21 @@ test('start is honest: no boot image and no machine factory both refuse', async 
     assert.equal(r.output[0].props.State, 'Off');
   } finally { await svc.dispose(); }
 });
+
+test('a VM running in another live process counts as Running here; a dead owner is ignored', async () => {
+  const { svc, run } = await setup();
+  try {
+    const created = await run({ kind: 'NewVM', name: 'Shared' });
+    const id = String(created.output[0].props.Id);
+    svc.inventory.transact((s) => { s.runtime.push({ vmId: id, pid: process.ppid, startedAt: 0 }); });
+    let r = await run({ kind: 'GetVM', vm: { names: ['Shared'] } });
+    assert.equal(r.output[0].props.State, 'Running');
+    r = await run({ kind: 'SetVMProcessor', vm: { names: ['Shared'] }, exposeVirtualizationExtensions: true });
+    assert.match(r.errors[0].message, /'Shared' is Running/);
+    r = await run({ kind: 'StartVM', vm: { names: ['Shared'] } });
+    assert.match(r.errors[0].message, /running in another Nestvisor process \(pid \d+\)/);
+    svc.inventory.transact((s) => { s.runtime = [{ vmId: id, pid: 2 ** 22 + 12345, startedAt: 0 }]; });
+    r = await run({ kind: 'GetVM', vm: { names: ['Shared'] } });
+    assert.equal(r.output[0].props.State, 'Off');
+  } finally { await svc.dispose(); }
+});

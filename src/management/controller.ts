@@ -58,9 +58,30 @@ export class Controller {
 
   get inventory(): Inventory { return this.opts.inventory; }
 
-  /** The state a VM is in right now: its runtime state if it runs, else the stored one. */
+  /** The state a VM is in right now: its runtime state if it runs (here or in another process), else the stored one. */
   stateOf(vm: VmRecord): VMState {
-    return this.runtime.get(vm.id)?.state ?? vm.state;
+    return this.runtime.get(vm.id)?.state ?? (this.foreignOwner(vm) !== null ? 'Running' : vm.state);
+  }
+
+  /** The pid of another live Nestvisor process running this VM, or null. */
+  foreignOwner(vm: VmRecord): number | null {
+    if (this.runtime.has(vm.id)) return null;
+    const r = this.inventory.peek().runtime.find((x) => x.vmId === vm.id);
+    if (!r || r.pid === process.pid || !processAlive(r.pid)) return null;
+    return r.pid;
+  }
+
+  private claim(vm: VmRecord, startedAt: number): void {
+    this.inventory.transact((s) => {
+      s.runtime = s.runtime.filter((r) => r.vmId !== vm.id && processAlive(r.pid));
+      s.runtime.push({ vmId: vm.id, pid: process.pid, startedAt });
+    });
+  }
+
+  private release(vmId: string): void {
+    try {
+      this.inventory.transact((s) => { s.runtime = s.runtime.filter((r) => !(r.vmId === vmId && r.pid === process.pid)); });
+    } catch { /* the inventory may already be closed at shutdown; the row is then stale and ignored */ }
   }
 
   vmxActive(vm: VmRecord): boolean {
@@ -223,6 +244,8 @@ export class Controller {
   }
 
   private async startOne(vm: VmRecord, r: ResultBuilder): Promise<void> {
+    const owner = this.foreignOwner(vm);
+    if (owner !== null) { r.errors.push(vmops.ownedElsewhere(vm, owner)); return; }
     const state = this.stateOf(vm);
     if (state === 'Running') { r.warnings.push(`The virtual machine '${vm.name}' is already in the specified state.`); return; }
     if (state !== 'Off' && state !== 'Saved') { r.errors.push(vmops.wrongState('start', vm, state)); return; }
@@ -243,12 +266,13 @@ export class Controller {
         exposeVirtualizationExtensions: vm.exposeVirtualizationExtensions, bootImage: vm.bootImage,
         hostCpu: profile!,
       }, {
-        onExit: () => { if (this.runtime.get(vm.id) === rt) this.runtime.delete(vm.id); },
+        onExit: () => { if (this.runtime.get(vm.id) === rt) { this.runtime.delete(vm.id); this.release(vm.id); } },
         serialOut: (b) => this.opts.serialOut?.(vm.name, b),
       });
       if (this.runtime.get(vm.id) === rt) {
         rt.state = 'Running';
         rt.startedAt = this.now();
+        this.claim(vm, rt.startedAt);
       }
       if (vm.state === 'Saved') this.inventory.transact((st) => { const v = st.vms.find((x) => x.id === vm.id); if (v) v.state = 'Off'; });
     } catch (e) {
@@ -260,6 +284,8 @@ export class Controller {
 
   private async stopOne(vm: VmRecord, force: boolean, save: boolean, r: ResultBuilder): Promise<void> {
     const rt = this.runtime.get(vm.id);
+    const owner = this.foreignOwner(vm);
+    if (owner !== null) { r.errors.push(vmops.ownedElsewhere(vm, owner)); return; }
     if (save) {
       r.errors.push(new ManagementError(`'${vm.name}' could not be saved: saving a virtual machine's state is not supported by this version of Nestvisor.`,
         'NotSpecified', 'Unspecified', vm.name, 'VirtualMachine'));
@@ -278,7 +304,7 @@ export class Controller {
     try {
       await rt.handle?.stop(force);
     } finally {
-      if (this.runtime.get(vm.id) === rt) this.runtime.delete(vm.id);
+      if (this.runtime.get(vm.id) === rt) { this.runtime.delete(vm.id); this.release(vm.id); }
     }
   }
 
@@ -308,7 +334,11 @@ export class Controller {
   /** Stops every running VM (process exit, service shutdown). */
   async shutdown(): Promise<void> {
     for (const [id, rt] of [...this.runtime]) {
-      try { await rt.handle?.stop(true); } finally { this.runtime.delete(id); }
+      try { await rt.handle?.stop(true); } finally { this.runtime.delete(id); this.release(id); }
     }
   }
+}
+
+function processAlive(pid: number): boolean {
+  try { process.kill(pid, 0); return true; } catch (e) { return (e as NodeJS.ErrnoException).code === 'EPERM'; }
 }

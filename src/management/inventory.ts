@@ -33,6 +33,7 @@ function toRows(s: InventoryState): Rows {
   const rows: Rows = new Map();
   const put = (kind: string, key: string, v: unknown) => rows.set(`${kind}\0${key}`, JSON.stringify(v));
   put('host', 'host', s.host);
+  for (const r of s.runtime) put('runtime', r.vmId, r);
   for (const v of s.vms) put('vm', v.id, v);
   for (const n of s.vmNics) put('vmnic', n.id, n);
   for (const w of s.switches) put('switch', w.id, w);
@@ -52,6 +53,7 @@ function fromRows(rows: Array<{ kind: string; json: string }>, macPrefixByte: nu
     const v = JSON.parse(r.json);
     switch (r.kind) {
       case 'host': s.host = v; sawHost = true; break;
+      case 'runtime': s.runtime.push(v); break;
       case 'vm': s.vms.push(v); break;
       case 'vmnic': s.vmNics.push(v); break;
       case 'switch': s.switches.push(v); break;
@@ -128,6 +130,12 @@ export class Inventory {
     this.cached = fromRows(rows, this.macPrefixByte);
     this.cachedRows = new Map(rows.map((r) => [`${r.kind}\0${r.key}`, r.json]));
     this.dataVersion = v;
+  }
+
+  /** The current inventory without copying it: callers must not mutate it. */
+  peek(): Readonly<InventoryState> {
+    this.refresh();
+    return this.cached;
   }
 
   /** A read-only view of the current inventory (a copy: callers may not mutate it). */

@@ -107,8 +107,20 @@ export interface HostSettings {
   nextIfIndex: number;
 }
 
+/**
+ * A VM running in some Nestvisor process. Running VMs belong to the process that started them;
+ * this row lets every other process (a shell beside `nestvisor serve`) see that the VM is not
+ * Off and refuse changes that need it Off. Rows of dead processes are stale and ignored.
+ */
+export interface RuntimeRecord {
+  vmId: string;
+  pid: number;
+  startedAt: number;
+}
+
 export interface InventoryState {
   host: HostSettings;
+  runtime: RuntimeRecord[];
   vms: VmRecord[];
   vmNics: VmNicRecord[];
   switches: SwitchRecord[];
@@ -133,6 +145,7 @@ export function emptyState(macPrefixByte: number): InventoryState {
       macPrefixByte,
       nextIfIndex: 3,
     },
+    runtime: [],
     vms: [],
     vmNics: [],
     switches: [],

@@ -30,6 +30,12 @@ export function wrongState(verb: string, vm: VmRecord, state: VMState): Manageme
     'InvalidOperation', 'InvalidState', vm.name, 'VirtualMachine');
 }
 
+export function ownedElsewhere(vm: VmRecord, pid: number): ManagementError {
+  return new ManagementError(
+    `The virtual machine '${vm.name}' is running in another Nestvisor process (pid ${pid}). Manage it from that process or through 'nestvisor serve'.`,
+    'InvalidOperation', 'InvalidState', vm.name, 'VirtualMachine');
+}
+
 export function startFailed(vm: VmRecord, cause: string): ManagementError {
   return new ManagementError(`'${vm.name}' failed to start.\n${cause}`, 'NotSpecified', 'Unspecified', '', '');
 }
@@ -192,6 +198,7 @@ export function removeVm(vm: VmRecord, s: InventoryState, c: Controller): void {
       'InvalidOperation', 'InvalidState', vm.name, 'VirtualMachine');
   }
   s.vms = s.vms.filter((v) => v.id !== vm.id);
+  s.runtime = s.runtime.filter((r) => r.vmId !== vm.id);
   s.vmNics = s.vmNics.filter((n) => n.vmId !== vm.id);
 }
 
