@@ -24,6 +24,8 @@ import { walk, type WalkResult } from './mmu.js';
 import { buildTable } from './ops/table.js';
 import { defaultHooks } from './interrupts.js';
 import { FpuState } from './fpu/state.js';
+import { createVmxState, resetVmxState } from './vmx/vmx-state.js';
+import type { CpuClock, LapicPort } from './platform.js';
 
 export type Handler = (cpu: Cpu) => void;
 
@@ -118,6 +120,21 @@ export class Cpu {
   tscOffset = 0;
   apicId = 0;
   exposeVmx = false;
+  /**
+   * Guest-physical → host-physical translation while EPT is active (VMX non-root; installed
+   * by the VM-entry engine, null otherwise). Every paging-structure access of the walk and
+   * every final physical address go through it (STYLE habit 5); it returns the host-physical
+   * address or throws the VM exit. It sets gpaPerm to the TLB permission mask (vmx/ept.ts
+   * eptPermMask) of the translation it made, which the TLB entry is limited to.
+   */
+  gpaTranslate: ((gpa: number, access: number, isPagingStructure: boolean) => number) | null = null;
+  gpaPerm = 63;
+  /** VMX operation state (src/cpu/vmx): root/non-root, VMXON and current-VMCS pointers, the cached VMCS. */
+  readonly vmx = createVmxState();
+  /** The VM's virtual clock (platform.ts); null in stand-alone CPU tests. */
+  clock: CpuClock | null = null;
+  /** This CPU's local APIC (platform.ts); null when the board has none. */
+  lapic: LapicPort | null = null;
 
   // ---- derived mode (recomputed by updateMode) ------------------------------------------
   code64 = false;
@@ -227,6 +244,7 @@ export class Cpu {
     this.delivering = -1;
     this.msrs.clear();
     this.fpu.reset();
+    resetVmxState(this.vmx);
     this.updateMode();
     this.flushTlb();
   }
@@ -724,11 +742,14 @@ export class Cpu {
    */
   translate(lin: number, access: number, user: boolean): number {
     if ((this.cr0 & CR0_PG) === 0) {
-      const phys = lin % TWO32;
+      let phys = lin % TWO32;
+      let perm = 63;
+      // paging off under EPT: the linear address is the guest-physical one (SDM 3C §29.3.1)
+      if (this.gpaTranslate !== null) { phys = this.gpaTranslate(phys, access, false); perm = this.gpaPerm; }
       const pn = Math.floor(lin / 4096);
       if (this.mem.isRam(phys - (phys % 4096), 4096)) {
         const i = pn & TLB_MASK;
-        this.tlbTag[i] = pn; this.tlbPhys[i] = phys - (phys % 4096); this.tlbPerm[i] = 63;
+        this.tlbTag[i] = pn; this.tlbPhys[i] = phys - (phys % 4096); this.tlbPerm[i] = perm;
       }
       return phys;
     }
@@ -953,7 +974,7 @@ export class Cpu {
   }
 
   cpuid(leaf: number, sub: number): Int32Array {
-    cpuidLeaf(this.profile, leaf, sub, { exposeVmx: this.exposeVmx, apicId: this.apicId, cr4Osxsave: (this.cr4 & (1 << 18)) !== 0 }, this.cpuidOut);
+    cpuidLeaf(this.profile, leaf, sub, { exposeVmx: this.exposeVmx, apicId: this.apicId, cr4Osxsave: (this.cr4 & (1 << 18)) !== 0, hasLapic: this.lapic !== null, apicEnabled: this.lapic !== null && this.lapic.hwEnabled }, this.cpuidOut);
     return this.cpuidOut;
   }
 

@@ -19,6 +19,8 @@
  */
 import type { Cpu } from './cpu.js';
 import { tscValue, writeTsc } from './tsc.js';
+import { isLapicMsr } from './platform.js';
+import { vmxMsrRead } from './vmx/capabilities.js';
 import {
   FS, GS, CR0_PG, EFER_SCE, EFER_LME, EFER_LMA, EFER_NXE,
   MSR_TSC, MSR_APIC_BASE, MSR_FEATURE_CONTROL, MSR_TSC_ADJUST, MSR_SYSENTER_CS, MSR_SYSENTER_ESP,
@@ -136,6 +138,13 @@ function apicBaseDefault(cpu: Cpu): number {
 export function rdmsr(cpu: Cpu, index: number): number {
   index >>>= 0;
   const p = cpu.profile;
+  const lapic = cpu.lapic;
+  if (lapic !== null && isLapicMsr(index)) {
+    // IA32_APIC_BASE, IA32_TSC_DEADLINE and the x2APIC MSRs belong to the local APIC
+    if (!lapic.readMsr(index)) return cpu.gp(0);
+    cpu.hi = lapic.msrHi | 0;
+    return lapic.msrLo | 0;
+  }
   switch (index) {
     case MSR_TSC: return split(cpu, tscValue(cpu));
     case MSR_TSC_ADJUST: return split(cpu, cpu.msrs.get(MSR_TSC_ADJUST) ?? 0);
@@ -168,10 +177,9 @@ export function rdmsr(cpu: Cpu, index: number): number {
     default:
       if (isFixedMtrr(index) || isVarMtrr(index)) { if (!hasMtrr(cpu)) break; return msrGet64(cpu, index, 0, 0); }
       if (index >= MSR_VMX_BASIC && index <= MSR_VMX_LAST) {
-        if (!cpu.exposeVmx) break;
-        // TODO(VMX issue): report the capability MSRs of DESIGN.md's VMX profile here. Until
-        // VMXON exists nothing is advertised, so these still #GP like absent MSRs.
-        break;
+        // the capability MSRs (vmx/capabilities.ts); #GP when VMX is not exposed or the MSR is absent
+        const v = vmxMsrRead(cpu, index);
+        if (v !== null) return v;
       }
       break;
   }
@@ -186,6 +194,11 @@ export function rdmsr(cpu: Cpu, index: number): number {
 export function wrmsr(cpu: Cpu, index: number, lo: number, hi: number): void {
   index >>>= 0; lo |= 0; hi |= 0;
   const p = cpu.profile;
+  const lapic = cpu.lapic;
+  if (lapic !== null && isLapicMsr(index)) {
+    if (!lapic.writeMsr(index, lo, hi)) cpu.gp(0);
+    return;
+  }
   switch (index) {
     case MSR_TSC: {
       // SDM Vol. 3B §18.17.3: a TSC write moves IA32_TSC_ADJUST by the same amount

@@ -77,8 +77,10 @@ export function defaultProfile(): CpuProfile {
     stepping: 4,
     maxLeaf: 0xd,
     maxExtLeaf: 0x80000008,
-    leaf1Ecx: F1C_CX16 | F1C_PCID | F1C_POPCNT | F1C_MOVBE | F1C_HYPERVISOR | F1C_XSAVE,
-    leaf1Edx: F1D_DE | F1D_PSE | F1D_TSC | F1D_MSR | F1D_PAE | F1D_CX8 | F1D_SEP | F1D_MTRR | F1D_PGE |
+    // x2APIC, TSC-deadline and APIC exist only on a board with a local APIC (src/devices/lapic.ts):
+    // cpuidLeaf() clears them for a bare CPU, and APIC follows IA32_APIC_BASE.EN.
+    leaf1Ecx: F1C_CX16 | F1C_PCID | F1C_X2APIC | F1C_POPCNT | F1C_MOVBE | F1C_TSCDL | F1C_HYPERVISOR | F1C_XSAVE,
+    leaf1Edx: F1D_DE | F1D_PSE | F1D_TSC | F1D_MSR | F1D_PAE | F1D_CX8 | F1D_APIC | F1D_SEP | F1D_MTRR | F1D_PGE |
       F1D_CMOV | F1D_PAT | F1D_PSE36 | F1D_CLFSH | F1D_FXSR,
     // BMI1/BMI2 are VEX-encoded: not advertised until a VEX decoder exists.
     leaf7Ebx: F7B_FSGSBASE | F7B_TSC_ADJUST | F7B_SMEP | F7B_ERMS | F7B_INVPCID | F7B_SMAP | F7B_CLFLUSHOPT,
@@ -103,7 +105,7 @@ function str4(s: string, i: number): number {
  * CPUID as the profile answers it (SDM Vol. 2A CPUID). `out` receives EAX, EBX, ECX, EDX.
  * `dyn` carries the bits that depend on live state (OSXSAVE, APIC id, VMX exposure).
  */
-export function cpuidLeaf(p: CpuProfile, leaf: number, sub: number, dyn: { exposeVmx: boolean; apicId: number; cr4Osxsave: boolean }, out: Int32Array): void {
+export function cpuidLeaf(p: CpuProfile, leaf: number, sub: number, dyn: { exposeVmx: boolean; apicId: number; cr4Osxsave: boolean; hasLapic?: boolean; apicEnabled?: boolean }, out: Int32Array): void {
   leaf >>>= 0;
   out[0] = out[1] = out[2] = out[3] = 0;
   if (leaf >= 0x80000000) {
@@ -138,7 +140,9 @@ export function cpuidLeaf(p: CpuProfile, leaf: number, sub: number, dyn: { expos
       let ecx = p.leaf1Ecx & ~F1C_VMX & ~F1C_OSXSAVE;
       if (dyn.exposeVmx) ecx |= F1C_VMX;
       if (dyn.cr4Osxsave && (p.leaf1Ecx & F1C_XSAVE)) ecx |= F1C_OSXSAVE;
-      out[2] = ecx; out[3] = p.leaf1Edx;
+      // SDM Vol. 3A §10.4.3: CPUID.1:EDX.APIC reads 0 while IA32_APIC_BASE.EN is clear
+      if (!dyn.hasLapic) ecx &= ~(F1C_X2APIC | F1C_TSCDL);
+      out[2] = ecx; out[3] = dyn.apicEnabled ? p.leaf1Edx : p.leaf1Edx & ~F1D_APIC;
       return;
     }
     case 7:

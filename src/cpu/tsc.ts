@@ -4,8 +4,8 @@
  * The TSC is derived from a virtual clock, never from host time, so RDTSC is monotonic and
  * a given run is deterministic: TSC = instructionCount * TSC_PER_INSTRUCTION + tscOffset.
  * TSC_PER_INSTRUCTION is chosen so that the TSC advances at profile.tscHz when the guest
- * runs at NOMINAL_IPS instructions per (virtual) second. The interrupt/timer issue replaces
- * this with a per-VM virtual clock shared with the PIT/APIC timer; only this file changes.
+ * runs at NOMINAL_IPS instructions per (virtual) second. On a board, cpu.clock (the VM's one
+ * virtual clock, advanced at the same nominal rate) replaces the instruction count.
  *
  * Values are JS numbers: exact below 2^53 (about 52 days at 2 GHz). A guest that writes a
  * larger TSC gets its low bits rounded — documented, never a host error.
@@ -22,9 +22,20 @@ export function tscPerInstruction(cpu: Cpu): number {
   return Math.max(1, Math.round(cpu.profile.tscHz / NOMINAL_IPS));
 }
 
+/**
+ * The TSC before the offset: from the VM's virtual clock when the board installed one
+ * (cpu.clock, src/devices/clock.ts: TSC = virtual ns * tscHz / 1e9, so TSC, APIC timer,
+ * PIT, HPET and RTC agree), else from this CPU's retired instructions (stand-alone tests).
+ */
+export function tscBase(cpu: Cpu): number {
+  const c = cpu.clock;
+  if (c !== null) return Math.floor(c.nowNs() * (cpu.profile.tscHz / 1e9));
+  return cpu.instructionCount * tscPerInstruction(cpu);
+}
+
 /** The current TSC as a number (non-negative, exact below 2^53). */
 export function tscValue(cpu: Cpu): number {
-  const v = cpu.instructionCount * tscPerInstruction(cpu) + cpu.tscOffset;
+  const v = tscBase(cpu) + cpu.tscOffset;
   return v < 0 ? 0 : v;
 }
 
@@ -40,6 +51,6 @@ export function readTsc(cpu: Cpu): number {
 export function writeTsc(cpu: Cpu, lo: number, hi: number): number {
   const target = (hi >>> 0) * TWO32 + (lo >>> 0);
   const old = tscValue(cpu);
-  cpu.tscOffset = target - cpu.instructionCount * tscPerInstruction(cpu);
+  cpu.tscOffset = target - tscBase(cpu);
   return target - old;
 }

@@ -70,7 +70,8 @@ test('loadKernel: Multiboot state in the CPU, command line to fw_cfg', () => {
 });
 
 test('configuration errors are typed: CPU count, RAM size', () => {
-  assert.throws(() => new PcMachine({ memoryBytes: 4 << 20, cpuCount: 2, serialOut: () => {} }), MachineConfigError);
+  assert.throws(() => new PcMachine({ memoryBytes: 4 << 20, cpuCount: 256, serialOut: () => {} }), MachineConfigError);
+  assert.throws(() => new PcMachine({ memoryBytes: 4 << 20, cpuCount: 0, serialOut: () => {} }), MachineConfigError);
   assert.throws(() => new PcMachine({ memoryBytes: 1000, serialOut: () => {} }), MachineConfigError);
 });
 

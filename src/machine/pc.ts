@@ -1,11 +1,13 @@
 /**
- * A minimal PC: RAM, one x86-64 CPU, and the legacy devices a Multiboot test kernel (and
+ * A minimal PC: RAM, N x86-64 CPUs, and the legacy devices a Multiboot test kernel (and
  * kvm-unit-tests) expects — COM1, isa-debug-exit, PCI configuration with a host bridge,
- * fw_cfg, POST and port A. Interrupt controllers come later, so nothing can wake a CPU
- * from HLT yet: a HLT ends the run with reason 'halt' (where QEMU would wait forever).
+ * fw_cfg, POST and port A — plus the interrupt controllers and timers of
+ * src/machine/interrupts.ts (8259, 8254, I/O APIC, local APICs, one virtual clock).
  *
- * The run loop executes the CPU in slices and yields to the event loop between them, so
- * a signal handler or a management request can call stop().
+ * The run loop executes the vCPUs in windows of virtual time (src/machine/vcpus.ts) and
+ * yields to the event loop between slices, so a signal handler or a management request
+ * can call stop(). When every vCPU is halted it sleeps on the host until the next timer
+ * deadline; a halt that nothing can end (IF = 0 everywhere) ends the run as 'halt'.
  */
 import { PhysicalMemory } from '../memory/physical.js';
 import { PortBus } from '../memory/bus.js';
@@ -17,7 +19,8 @@ import { PciHost } from '../devices/pci-host.js';
 import { I440fxHostBridge } from '../devices/pci-config.js';
 import { FwCfg } from '../devices/fw-cfg.js';
 import { PostPort, SystemControlA } from '../devices/system-ports.js';
-import { NO_IRQ } from '../devices/lines.js';
+import { PcInterrupts, wireInterrupts } from './interrupts.js';
+import { Vcpus } from './vcpus.js';
 import { LoadedKernel, MULTIBOOT_BOOTLOADER_MAGIC, loadMultiboot } from './multiboot.js';
 import { SerialBuffer } from './serial-buffer.js';
 import { wirePcPorts } from './pc-ports.js';
@@ -27,8 +30,10 @@ import { FLAT_LOAD_ADDRESS, loadFlat } from './flat.js';
 export interface PcMachineOptions {
   /** RAM size in bytes: a positive multiple of 4 KiB, at most 3 GiB. */
   memoryBytes: number;
-  /** Number of CPUs. Only 1 is supported until the APIC lands. */
+  /** Number of CPUs (1-255; APIC IDs 0..N-1, CPU 0 is the BSP). */
   cpuCount?: number;
+  /** Sleep on the host while every vCPU is halted (default true); tests turn it off to jump time at once. */
+  realTimeIdle?: boolean;
   /** Hyper-V's ExposeVirtualizationExtensions: the CPU reports and implements VMX. */
   exposeVirtualizationExtensions?: boolean;
   /** Receives the bytes COM1 transmits, in batches. */
@@ -60,7 +65,10 @@ const EAX = 0, EBX = 3;
 export class PcMachine {
   readonly memory: PhysicalMemory;
   readonly ports = new PortBus();
+  /** The bootstrap processor (vcpus.cpus[0]). */
   readonly cpu: Cpu;
+  readonly vcpus: Vcpus;
+  readonly interrupts: PcInterrupts;
   readonly uart: Uart16550;
   readonly debugExit: DebugExit;
   readonly pciHost = new PciHost();
@@ -75,10 +83,13 @@ export class PcMachine {
   private stopWanted = false;
   private running = false;
   private kernel: LoadedKernel | null = null;
+  private readonly realTimeIdle: boolean;
+  /** Resolves the idle sleep early (stop()). */
+  private wakeIdle: (() => void) | null = null;
 
   constructor(opts: PcMachineOptions) {
     const cpus = opts.cpuCount ?? 1;
-    if (cpus !== 1) throw new MachineConfigError(`${cpus} CPUs requested, but only 1 is supported for now`);
+    if (!Number.isInteger(cpus) || cpus < 1 || cpus > 255) throw new MachineConfigError(`${cpus} CPUs requested, but 1 to 255 are supported`);
     try {
       this.memory = new PhysicalMemory(opts.memoryBytes);
     } catch (e) {
@@ -87,9 +98,10 @@ export class PcMachine {
     this.slice = opts.sliceInstructions ?? DEFAULT_SLICE;
     this.limit = opts.instructionLimit ?? Infinity;
     this.defaultCmdline = opts.cmdline ?? '';
+    this.realTimeIdle = opts.realTimeIdle ?? true;
     this.serial = new SerialBuffer(opts.serialOut);
-    // COM1's IRQ 4 waits for the 8259/IOAPIC; until then the line goes nowhere.
-    this.uart = new Uart16550(NO_IRQ, this.serial);
+    this.interrupts = wireInterrupts({ memory: this.memory, ports: this.ports, ramBytes: opts.memoryBytes });
+    this.uart = new Uart16550(this.interrupts.isaIrq(4), this.serial);
     this.debugExit = new DebugExit({ exit: (code) => this.onDebugExit(code) });
     this.pciHost.attach(0, 0, new I440fxHostBridge());
     this.fwCfg = new FwCfg({ ramBytes: opts.memoryBytes, cpuCount: cpus, cmdline: this.defaultCmdline });
@@ -97,9 +109,15 @@ export class PcMachine {
       com1: this.uart, post: this.post, systemControlA: this.systemControlA,
       debugExit: this.debugExit, pciHost: this.pciHost, fwCfg: this.fwCfg,
     });
-    this.cpu = new Cpu(this.memory, this.ports, defaultProfile());
-    this.cpu.exposeVmx = opts.exposeVirtualizationExtensions ?? false;
-    this.cpu.reset();
+    const all: Cpu[] = [];
+    for (let i = 0; i < cpus; i++) {
+      const c = new Cpu(this.memory, this.ports, defaultProfile());
+      c.exposeVmx = opts.exposeVirtualizationExtensions ?? false;
+      c.reset();
+      all.push(c);
+    }
+    this.cpu = all[0]!;
+    this.vcpus = this.interrupts.attachCpus(all);
   }
 
   /**
@@ -138,9 +156,9 @@ export class PcMachine {
     return this.kernel;
   }
 
-  /** Instructions the CPU has retired since power-on. */
+  /** Instructions all vCPUs have retired since power-on. */
   get instructionsRetired(): number {
-    return this.cpu.instructionCount;
+    return this.vcpus.instructionsRetired;
   }
 
   /** Runs until the guest exits, halts for good, triple-faults, or stop() is called. */
@@ -148,31 +166,35 @@ export class PcMachine {
     if (this.running) throw new Error('PcMachine.run() is already in progress');
     this.running = true;
     this.stopWanted = false;
+    let sinceYield = this.vcpus.instructionsRetired;
     try {
       for (;;) {
         if (this.stopWanted) return { reason: 'stopped' };
-        if (this.cpu.instructionCount >= this.limit) {
+        const retired = this.vcpus.instructionsRetired;
+        if (retired >= this.limit) {
           return { reason: 'stopped', report: `instruction limit of ${this.limit} reached at RIP=0x${this.ripHex()}` };
         }
-        let why: number;
-        try {
-          why = this.cpu.run(Math.min(this.slice, this.limit - this.cpu.instructionCount));
-        } catch (e) {
-          // Belt and braces: a triple fault raised while delivering a fault can escape
-          // Cpu.run() as its internal stop signal; the report tells us what it was.
-          if (!this.cpu.tripleFaultReport) throw e;
-          why = STOP_TRIPLE_FAULT;
-        }
+        // with several vCPUs the limit is approximate: each runs up to the remaining budget
+        const w = this.vcpus.runWindow(Math.min(this.slice, this.limit - retired));
         this.serial.flush();
         if (this.exitCode !== null) return { reason: 'debug-exit', exitCode: this.exitCode };
-        if (why === STOP_HALT) {
-          return { reason: 'halt', report: `the CPU halted with nothing to wake it (HLT at RIP=0x${this.ripHex()})` };
+        if (w.stop === STOP_TRIPLE_FAULT || w.stop === STOP_SHUTDOWN) {
+          const c = w.cpu ?? this.cpu;
+          return { reason: 'triple-fault', report: c.tripleFaultReport || `shutdown at RIP=0x${this.ripHex()}` };
         }
-        if (why === STOP_TRIPLE_FAULT || why === STOP_SHUTDOWN) {
-          return { reason: 'triple-fault', report: this.cpu.tripleFaultReport || `shutdown at RIP=0x${this.ripHex()}` };
+        if (w.idle) {
+          if (this.stopWanted) return { reason: 'stopped' };
+          if (!this.vcpus.canWake()) {
+            return { reason: 'halt', report: `the CPU halted with nothing to wake it (HLT at RIP=0x${this.ripHex()})` };
+          }
+          await this.idleSleep();
+          this.vcpus.advanceIdle();
+          continue;
         }
-        if (why !== STOP_BUDGET && why !== STOP_REQUESTED) throw new Error(`unknown CPU stop reason ${why}`);
-        await yieldToEventLoop();
+        if (this.vcpus.instructionsRetired - sinceYield >= this.slice) {
+          sinceYield = this.vcpus.instructionsRetired;
+          await yieldToEventLoop();
+        }
       }
     } finally {
       this.serial.flush();
@@ -183,12 +205,29 @@ export class PcMachine {
   /** Ends run() at the end of the current slice with reason 'stopped'. */
   stop(): void {
     this.stopWanted = true;
-    this.cpu.requestStop();
+    this.vcpus.requestStop();
+    if (this.wakeIdle) this.wakeIdle();
+  }
+
+  /**
+   * Every vCPU is halted: sleep on the host until the next timer deadline (virtual time
+   * then jumps there), or until stop() when no timer is armed. No spinning.
+   */
+  private idleSleep(): Promise<void> {
+    const d = this.interrupts.clock.nextDeadline();
+    const ms = d === Infinity ? Infinity : (d - this.interrupts.clock.nowNs()) / 1e6;
+    if (!this.realTimeIdle && ms !== Infinity) return Promise.resolve();
+    return new Promise((resolve) => {
+      let timer: NodeJS.Timeout | null = null;
+      const done = (): void => { if (timer) clearTimeout(timer); this.wakeIdle = null; resolve(); };
+      this.wakeIdle = done;
+      if (ms !== Infinity) timer = setTimeout(done, Math.max(0, Math.min(ms, 2 ** 31 - 1)));
+    });
   }
 
   private onDebugExit(code: number): void {
     this.exitCode = code;
-    this.cpu.requestStop();
+    this.vcpus.requestStop();
   }
 
   private ripHex(): string {

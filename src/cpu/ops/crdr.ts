@@ -18,10 +18,7 @@ import {
   CR4_OSXMMEXCPT, CR4_UMIP, CR4_VMXE, CR4_FSGSBASE, CR4_PCIDE, CR4_OSXSAVE, CR4_SMEP, CR4_SMAP,
   EFER_LME, EFER_LMA, AR_L, DB,
 } from '../regs.js';
-import {
-  F1D_VME, F1D_DE, F1D_PSE, F1D_PAE, F1D_MCE, F1D_PGE, F1D_FXSR, F1D_SSE, F1C_PCID, F1C_XSAVE,
-  F7B_FSGSBASE, F7B_SMEP, F7B_SMAP, F7C_UMIP,
-} from '../profile.js';
+import { cr4SupportedBits, vmxCr0Allowed, vmxCr4Allowed } from '../vmx/capabilities.js';
 
 const TWO32 = 4294967296;
 const CR0_VALID = CR0_PE | CR0_MP | CR0_EM | CR0_TS | CR0_ET | CR0_NE | CR0_WP | CR0_AM | CR0_NW | CR0_CD | CR0_PG;
@@ -30,26 +27,13 @@ const CR4_TLB_BITS = CR4_PSE | CR4_PAE | CR4_PGE | CR4_PCIDE | CR4_SMEP | CR4_SM
 /** DR7 GD (general detect) and DR6 BD (SDM Vol. 3B §17.2.4, §17.2.3). */
 const DR7_GD = 1 << 13, DR6_BD = 1 << 13;
 
-/** CR4 bits this CPU accepts: a bit whose feature the profile lacks is reserved (#GP). */
+/**
+ * CR4 bits this CPU accepts: a bit whose feature the profile lacks is reserved (#GP). One
+ * definition with IA32_VMX_CR4_FIXED1 (vmx/capabilities.ts); VMXE only when VMX is exposed.
+ */
 export function cr4ValidMask(cpu: Cpu): number {
-  const p = cpu.profile;
-  let m = CR4_TSD | CR4_PCE;
-  if (p.leaf1Edx & F1D_VME) m |= CR4_VME | CR4_PVI;
-  if (p.leaf1Edx & F1D_DE) m |= CR4_DE;
-  if (p.leaf1Edx & F1D_PSE) m |= CR4_PSE;
-  if (p.leaf1Edx & F1D_PAE) m |= CR4_PAE;
-  if (p.leaf1Edx & F1D_MCE) m |= CR4_MCE;
-  if (p.leaf1Edx & F1D_PGE) m |= CR4_PGE;
-  if (p.leaf1Edx & F1D_FXSR) m |= CR4_OSFXSR;
-  if (p.leaf1Edx & F1D_SSE) m |= CR4_OSXMMEXCPT;
-  if (p.leaf7Ecx & F7C_UMIP) m |= CR4_UMIP;
-  if (cpu.exposeVmx) m |= CR4_VMXE;
-  if (p.leaf7Ebx & F7B_FSGSBASE) m |= CR4_FSGSBASE;
-  if (p.leaf1Ecx & F1C_PCID) m |= CR4_PCIDE;
-  if (p.leaf1Ecx & F1C_XSAVE) m |= CR4_OSXSAVE;
-  if (p.leaf7Ebx & F7B_SMEP) m |= CR4_SMEP;
-  if (p.leaf7Ebx & F7B_SMAP) m |= CR4_SMAP;
-  return m;
+  const m = cr4SupportedBits(cpu.profile);
+  return cpu.exposeVmx ? m : m & ~CR4_VMXE;
 }
 
 /** True when PAE paging (not 4-level) would be in use with these values (SDM §4.1.1). */
@@ -67,6 +51,8 @@ export function writeCr0(cpu: Cpu, lo: number, hi: number): void {
   const v = (lo & CR0_VALID) | CR0_ET; // ET is hardwired to 1
   if ((v & CR0_PG) !== 0 && (v & CR0_PE) === 0) cpu.gp(0);
   if ((v & CR0_NW) !== 0 && (v & CR0_CD) === 0) cpu.gp(0);
+  // in VMX operation the IA32_VMX_CR0_FIXED0/1 bits hold (SDM Vol. 3C §23.8)
+  if (cpu.vmx.inVmx && !vmxCr0Allowed(cpu, v)) cpu.gp(0);
   let efer = cpu.efer;
   const pgOn = (v & CR0_PG) !== 0 && (old & CR0_PG) === 0;
   const pgOff = (v & CR0_PG) === 0 && (old & CR0_PG) !== 0;
@@ -111,6 +97,7 @@ export function writeCr3(cpu: Cpu, lo: number, hi: number): void {
 /** MOV to CR4: reserved/unsupported bits, PAE in long mode, PCIDE rules (SDM Vol. 2A MOV CR). */
 export function writeCr4(cpu: Cpu, lo: number, hi: number): void {
   if (hi !== 0 || (lo & ~cr4ValidMask(cpu)) !== 0) cpu.gp(0);
+  if (cpu.vmx.inVmx && !vmxCr4Allowed(cpu, lo)) cpu.gp(0); // SDM Vol. 3C §23.8
   const old = cpu.cr4;
   const lma = (cpu.efer & EFER_LMA) !== 0;
   if (lma && (lo & CR4_PAE) === 0) cpu.gp(0);
@@ -159,7 +146,7 @@ function movFromCr(cpu: Cpu): void {
     case 2: setNumResult(cpu, cpu.cr2); return;
     case 3: setNumResult(cpu, cpu.cr3); return;
     case 4: setCrResult(cpu, cpu.cr4, 0); return;
-    default: setCrResult(cpu, cpu.cr8 & 0xf, 0); return;
+    default: setCrResult(cpu, cpu.lapic !== null ? cpu.lapic.readCr8() : cpu.cr8 & 0xf, 0); return;
   }
 }
 
@@ -181,6 +168,7 @@ function movToCr(cpu: Cpu): void {
       // CR8 is the TPR's priority class; bits 63:4 reserved (SDM Vol. 3A §10.8.6.1)
       if (hi !== 0 || (lo & ~0xf) !== 0) cpu.gp(0);
       cpu.cr8 = lo;
+      if (cpu.lapic !== null) cpu.lapic.writeCr8(lo); // the local APIC's TPR[7:4]
       return;
   }
 }

@@ -1,0 +1,197 @@
+/**
+ * The VM's virtual processors and the execution model (docs/smp.md): N Cpu objects run
+ * round-robin on the VM's thread over one PhysicalMemory, in windows of virtual time.
+ * Every vCPU runs the same window [start, end) in turn (vCPU 0 first), then the clock
+ * advances to `end` and the timers due fire. A window ends at the next timer deadline, so
+ * timers are exact to the instruction; when a device arms an earlier deadline mid-window,
+ * the running vCPU stops there and the window shrinks for the vCPUs after it.
+ *
+ * Everything the guest can observe — interleaving of vCPUs, IPI arrival, timer
+ * interrupts, TSC values — depends only on the instruction streams and the window size,
+ * never on host timing. Host time enters only in how long an idle VM sleeps.
+ *
+ * When every vCPU is halted, time jumps to the next deadline; the caller sleeps on the
+ * host for that long (idle costs no host CPU). A vCPU halted with IF = 0 and no NMI can
+ * only be woken by another vCPU's IPI, so when all are like that the VM is dead ("halt").
+ *
+ * INIT and SIPI (SDM Vol. 3A §8.4, §10.6.1): INIT resets the core (and its APIC through
+ * Lapic.init) and parks it waiting for a start-up IPI; SIPI with vector V starts a parked
+ * core in real mode at V×4096 (CS = V×256, IP = 0). APs start parked. An INIT aimed at
+ * the running vCPU (self-INIT) is applied after its current instruction.
+ */
+import { Cpu, STOP_SHUTDOWN, STOP_TRIPLE_FAULT } from '../cpu/cpu.js';
+import { CS, IF } from '../cpu/regs.js';
+import { NS_PER_INSTRUCTION, VirtualClock } from '../devices/clock.js';
+
+/** Smallest window, in instructions, so that a storm of past-due timers still lets the guest progress. */
+export const MIN_WINDOW_INSTRUCTIONS = 64;
+
+export interface WindowResult {
+  /** STOP_TRIPLE_FAULT or STOP_SHUTDOWN from some vCPU (with `cpu`), else STOP_BUDGET. */
+  stop: number;
+  cpu: Cpu | null;
+  /** Every started vCPU is halted (or parked) with nothing pending. */
+  idle: boolean;
+}
+
+export class Vcpus {
+  readonly cpus: Cpu[];
+  /** Parked in wait-for-SIPI. */
+  readonly waitingForSipi: boolean[];
+  private readonly pendingInit: boolean[];
+  private readonly pendingSipi: number[];
+  /** The vCPU executing right now, or null between runs. */
+  current: Cpu | null = null;
+  private windowStart = 0;
+  private windowEnd = Infinity;
+  /** Set by stop(): ends the current window early. */
+  private stopRequested = false;
+
+  constructor(cpus: Cpu[], readonly clock: VirtualClock) {
+    this.cpus = cpus;
+    this.waitingForSipi = cpus.map((_, i) => i !== 0);
+    this.pendingInit = cpus.map(() => false);
+    this.pendingSipi = cpus.map(() => -1);
+    cpus.forEach((c, i) => { c.apicId = i; c.clock = clock; });
+    clock.onEarlierDeadline = (ns) => this.shortenWindow(ns);
+  }
+
+  /** Instructions retired by all vCPUs. */
+  get instructionsRetired(): number {
+    let n = 0;
+    for (const c of this.cpus) n += c.instructionCount;
+    return n;
+  }
+
+  /** INIT to vCPU `i` (from its local APIC). */
+  init(i: number): void {
+    const c = this.cpus[i]!;
+    if (c === this.current) { this.pendingInit[i] = true; c.requestStop(); return; }
+    this.applyInit(i);
+  }
+
+  /** Start-up IPI to vCPU `i`. */
+  startup(i: number, vector: number): void {
+    if (this.cpus[i] === this.current) { this.pendingSipi[i] = vector; this.cpus[i]!.requestStop(); return; }
+    this.applyStartup(i, vector);
+  }
+
+  /** The host hooks a Lapic needs for INIT. Set by the interrupt wiring. */
+  onInit: ((i: number) => void) | null = null;
+
+  private applyInit(i: number): void {
+    const c = this.cpus[i]!;
+    c.reset();
+    c.irqPending = false;
+    c.nmiPending = false;
+    this.waitingForSipi[i] = true;
+    if (this.onInit) this.onInit(i);
+  }
+
+  private applyStartup(i: number, vector: number): void {
+    if (!this.waitingForSipi[i]) return; // a SIPI to a running core is ignored (SDM §8.4.4.1)
+    const c = this.cpus[i]!;
+    this.waitingForSipi[i] = false;
+    c.setSegReal(CS, (vector & 0xff) << 8);
+    c.rip = 0;
+    c.halted = false;
+    c.updateMode();
+    c.flushTlb();
+  }
+
+  private shortenWindow(ns: number): void {
+    if (ns >= this.windowEnd) return;
+    const cur = this.current;
+    const now = this.clock.nowNs();
+    let end = ns < now ? now : ns;
+    const min = this.windowStart + MIN_WINDOW_INSTRUCTIONS * NS_PER_INSTRUCTION;
+    if (end < min) end = min;
+    if (end >= this.windowEnd) return;
+    this.windowEnd = end;
+    if (cur !== null && end <= now) cur.requestStop();
+    this.clock.windowEnd = end;
+  }
+
+  /** Ends the current window as soon as the running vCPU finishes its instruction. */
+  requestStop(): void {
+    this.stopRequested = true;
+    if (this.current !== null) this.current.requestStop();
+  }
+
+  /**
+   * Runs one window of at most `budget` instructions per vCPU, then advances the clock to
+   * the window's end (unless everything went idle: then the caller sleeps and calls
+   * advanceIdle()).
+   */
+  runWindow(budget: number): WindowResult {
+    this.stopRequested = false;
+    const clock = this.clock;
+    const start = clock.nowNs();
+    let end = Math.min(start + Math.max(1, budget) * NS_PER_INSTRUCTION, clock.nextDeadline());
+    const min = start + MIN_WINDOW_INSTRUCTIONS * NS_PER_INSTRUCTION;
+    if (end < min) end = Math.min(min, start + Math.max(1, budget) * NS_PER_INSTRUCTION);
+    this.windowStart = start;
+    this.windowEnd = end;
+    let result: WindowResult = { stop: 0, cpu: null, idle: false };
+    let reached = start;
+    for (let i = 0; i < this.cpus.length && !this.stopRequested; i++) {
+      if (this.pendingInit[i]) { this.pendingInit[i] = false; this.applyInit(i); }
+      if (this.pendingSipi[i]! >= 0) { const v = this.pendingSipi[i]!; this.pendingSipi[i] = -1; this.applyStartup(i, v); }
+      if (this.waitingForSipi[i]) continue;
+      const c = this.cpus[i]!;
+      const n = Math.ceil((this.windowEnd - start) / NS_PER_INSTRUCTION);
+      if (n <= 0) continue;
+      this.current = c;
+      clock.beginRun(c, start, this.windowEnd);
+      let why: number;
+      try {
+        why = c.run(n);
+      } catch (e) {
+        // a triple fault raised while delivering a fault can escape Cpu.run() as its stop signal
+        if (!c.tripleFaultReport) { this.current = null; clock.endRun(start); throw e; }
+        why = STOP_TRIPLE_FAULT;
+      }
+      const t = clock.nowNs();
+      if (t > reached) reached = t;
+      this.current = null;
+      clock.endRun(start);
+      if (this.pendingInit[i]) { this.pendingInit[i] = false; this.applyInit(i); }
+      if (this.pendingSipi[i]! >= 0) { const v = this.pendingSipi[i]!; this.pendingSipi[i] = -1; this.applyStartup(i, v); }
+      if (why === STOP_TRIPLE_FAULT || why === STOP_SHUTDOWN) { result = { stop: why, cpu: c, idle: false }; break; }
+    }
+    // time never runs backwards for a vCPU: the clock ends at least where the furthest one got
+    if (result.stop !== 0 || this.stopRequested) { clock.advanceTo(reached); return result; }
+    if (this.allIdle()) { clock.advanceTo(reached); result.idle = true; return result; }
+    clock.advanceTo(Math.max(this.windowEnd, reached));
+    return result;
+  }
+
+  /** Whether no vCPU can make progress before some event (timer, IPI). */
+  allIdle(): boolean {
+    for (let i = 0; i < this.cpus.length; i++) {
+      if (this.waitingForSipi[i]) continue;
+      const c = this.cpus[i]!;
+      if (!c.halted) return false;
+      if (c.nmiPending || (c.irqPending && (c.flags & IF) !== 0)) return false;
+    }
+    return true;
+  }
+
+  /**
+   * With every vCPU idle: can anything still wake one? A halted vCPU with IF = 1 waits for
+   * an interrupt (a timer, or a host event); one with IF = 0 only for an NMI or INIT.
+   */
+  canWake(): boolean {
+    for (let i = 0; i < this.cpus.length; i++) {
+      if (this.waitingForSipi[i]) continue;
+      if ((this.cpus[i]!.flags & IF) !== 0) return true;
+    }
+    return false;
+  }
+
+  /** After an idle sleep: jump virtual time to the next deadline and fire it. */
+  advanceIdle(): void {
+    const d = this.clock.nextDeadline();
+    if (d !== Infinity) this.clock.advanceTo(d);
+  }
+}
