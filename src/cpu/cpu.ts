@@ -25,6 +25,7 @@ import { buildTable } from './ops/table.js';
 import { defaultHooks } from './interrupts.js';
 import { FpuState } from './fpu/state.js';
 import { createVmxState, resetVmxState } from './vmx/vmx-state.js';
+import { createVmxState, resetVmxState } from './vmx/vmx-state.js';
 import type { CpuClock, LapicPort } from './platform.js';
 
 export type Handler = (cpu: Cpu) => void;
@@ -120,6 +121,8 @@ export class Cpu {
   tscOffset = 0;
   apicId = 0;
   exposeVmx = false;
+  /** VMX operation state (src/cpu/vmx): root/non-root, VMXON and current-VMCS pointers, the cached VMCS. */
+  readonly vmx = createVmxState();
   /**
    * Guest-physical → host-physical translation while EPT is active (VMX non-root; installed
    * by the VM-entry engine, null otherwise). Every paging-structure access of the walk and
@@ -244,6 +247,7 @@ export class Cpu {
     this.delivering = -1;
     this.msrs.clear();
     this.fpu.reset();
+    resetVmxState(this.vmx);
     resetVmxState(this.vmx);
     this.updateMode();
     this.flushTlb();

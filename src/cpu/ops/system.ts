@@ -13,7 +13,10 @@ import { grp9Cmpxchg8b16b } from './alu.js';
 import { fxsave, fxrstor, ldmxcsr, stmxcsr, xsave, xrstor, xsaveopt, xsavec, xinuse } from '../fpu/fxsave.js';
 import { rdmsr, wrmsr, msrGet64, msrSet64, isCanonical } from '../msr.js';
 import { readTsc } from '../tsc.js';
-import { REP_E } from '../cpu.js';
+import { REP_E, REP_NONE } from '../cpu.js';
+import { vmxon, vmxoff, vmclear, vmptrld, vmptrst, vmread, vmwrite, vmcall } from '../vmx/instructions.js';
+import { vmlaunch, vmresume } from '../vmx/vmentry.js';
+import { invept, invvpid } from '../vmx/invept.js';
 import {
   RAX, RCX, RDX, RBX, FS, GS, AC, CR4_TSD, CR4_PCE, CR4_FSGSBASE, CR4_OSXSAVE, CR4_PCIDE,
   MSR_KERNEL_GS_BASE, MSR_TSC_AUX,
@@ -159,8 +162,12 @@ function group7(cpu: Cpu): void {
     }
   }
   switch (cpu.modrmByte) {
-    // TODO(VMX issue): C1 VMCALL, C2 VMLAUNCH, C3 VMRESUME, C4 VMXOFF, D4 VMFUNC
-    case 0xc1: case 0xc2: case 0xc3: case 0xc4: case 0xd4: cpu.ud();
+    // VMX (src/cpu/vmx): C1 VMCALL, C2 VMLAUNCH, C3 VMRESUME, C4 VMXOFF; D4 VMFUNC is not offered
+    case 0xc1: vmcall(cpu); return;
+    case 0xc2: vmlaunch(cpu); return;
+    case 0xc3: vmresume(cpu); return;
+    case 0xc4: vmxoff(cpu); return;
+    case 0xd4: cpu.ud();
     // MONITOR/MWAIT are not advertised (CPUID.1:ECX.MONITOR = 0)
     case 0xc8: case 0xc9: cpu.ud();
     case 0xca: clacStac(cpu, false); return;
@@ -229,8 +236,8 @@ function group15(cpu: Cpu): void {
 
 /**
  * 0F C7: group 9. Memory /1 CMPXCHG8B/16B (ALU family). Register F3 /7 RDPID. The VMX
- * forms (/6 VMPTRLD/VMCLEAR/VMXON, /7 VMPTRST) are #UD until the VMX issue; RDRAND/RDSEED
- * are not advertised.
+ * forms (src/cpu/vmx): memory /6 VMPTRLD (66: VMCLEAR, F3: VMXON), NP /7 VMPTRST.
+ * RDRAND/RDSEED are not advertised.
  */
 function group9(cpu: Cpu): void {
   cpu.decodeModrm(0);
@@ -239,7 +246,12 @@ function group9(cpu: Cpu): void {
     if (op === 1) { grp9Cmpxchg8b16b(cpu); return; }
     // /3 XRSTORS and /5 XSAVES need IA32_XSS (not advertised: CPUID (0DH,1):EAX[3] = 0)
     if (op === 4 && cpu.rep === 0 && !cpu.pfx66) { xsavec(cpu); return; }
-    cpu.ud(); // TODO(VMX issue): /6 VMPTRLD (66: VMCLEAR, F3: VMXON), /7 VMPTRST
+    if (op === 6) {
+      if (cpu.rep === REP_E) { vmxon(cpu); return; }
+      if (cpu.rep === REP_NONE) { if (cpu.pfx66) vmclear(cpu); else vmptrld(cpu); return; }
+    }
+    if (op === 7 && cpu.rep === REP_NONE && !cpu.pfx66) { vmptrst(cpu); return; }
+    cpu.ud();
   }
   if (op === 7 && cpu.rep === REP_E) {
     if ((cpu.profile.leaf7Ecx & F7C_RDPID) === 0) cpu.ud();
@@ -300,4 +312,9 @@ export function installSystem(t: Handler[]): void {
   def(t, 0x1ae, group15);
   def(t, 0x1c7, group9);
   def(t, 0x282, invpcid);
+  // VMX: NP 0F 78 VMREAD, NP 0F 79 VMWRITE, 66 0F 38 80 INVEPT, 66 0F 38 81 INVVPID
+  def(t, 0x178, (cpu) => { cpu.decodeModrm(0); vmread(cpu); });
+  def(t, 0x179, (cpu) => { cpu.decodeModrm(0); vmwrite(cpu); });
+  def(t, 0x280, (cpu) => { cpu.decodeModrm(0); invept(cpu); });
+  def(t, 0x281, (cpu) => { cpu.decodeModrm(0); invvpid(cpu); });
 }

@@ -221,7 +221,7 @@ export interface VmxCaps {
 
 /** CR4 bits this CPU supports (IA32_VMX_CR4_FIXED1): the profile's features, plus VMXE. */
 export function cr4SupportedBits(p: CpuProfile): number {
-  // Must agree with the MOV-to-CR4 reserved-bit mask (ops/crdr.ts cr4ValidMask with VMX exposed).
+  // Also the MOV-to-CR4 reserved-bit mask: ops/crdr.ts cr4ValidMask is this minus VMXE when VMX is hidden.
   let m = (1 << 2) | (1 << 8) | (1 << 13); // TSD, PCE, VMXE
   if (p.leaf1Edx & F1D_VME) m |= (1 << 0) | (1 << 1);
   if (p.leaf1Edx & F1D_DE) m |= 1 << 3;
