@@ -37,5 +37,6 @@ export type Statement =
   | { kind: 'assign'; target: Expr; op: string; value: Pipeline; span: Span }
   | { kind: 'if'; clauses: Array<{ cond: Pipeline; body: Statement[] }>; elseBody?: Statement[]; span: Span }
   | { kind: 'foreach'; variable: string; collection: Pipeline; body: Statement[]; span: Span }
+  | { kind: 'try'; body: Statement[]; catchBody?: Statement[]; finallyBody?: Statement[]; span: Span }
   | { kind: 'exit'; value?: Pipeline; span: Span }
   | { kind: 'throw'; value?: Pipeline; span: Span };

@@ -37,6 +37,8 @@ export interface CmdletDef {
   readonly examples: readonly string[];
   /** Has -WhatIf and -Confirm. */
   readonly shouldProcess?: boolean;
+  /** 'High': an interactive user is asked before the operation unless -Force (Remove-VM). */
+  readonly confirmImpact?: 'High';
   /** Receives the whole pipeline input in one call (Sort-Object, Format-Table...). */
   readonly aggregate?: boolean;
   readonly aliases?: readonly string[];

@@ -78,6 +78,7 @@ class Parser {
     if (this.cur().type === 'word') {
       const kw = this.cur().value.toLowerCase();
       if (kw === 'if') return this.ifStatement();
+      if (kw === 'try' && this.isOp('{', this.peek())) return this.tryStatement();
       if (kw === 'foreach' && (this.isOp('(', this.peek()))) return this.foreachStatement();
       if (kw === 'exit' || kw === 'throw' || kw === 'return') {
         this.next();
@@ -135,6 +136,28 @@ class Parser {
       this.i = save; break;
     }
     return { kind: 'if', clauses, elseBody, span: this.span(start) };
+  }
+
+  private tryStatement(): Statement {
+    const start = this.next().start;
+    const body = this.block();
+    let catchBody: Statement[] | undefined;
+    let finallyBody: Statement[] | undefined;
+    const keyword = (w: string) => {
+      const save = this.i;
+      this.skipNewlines();
+      if (this.cur().type === 'word' && this.cur().value.toLowerCase() === w) { this.next(); return true; }
+      this.i = save;
+      return false;
+    };
+    if (keyword('catch')) {
+      // Exception type filters (`catch [System.Exception]`) are accepted and catch everything.
+      while (this.isOp('[')) { while (!this.isOp(']') && this.cur().type !== 'eof') this.next(); this.next(); if (this.isOp(',')) this.next(); }
+      catchBody = this.block();
+    }
+    if (keyword('finally')) finallyBody = this.block();
+    if (!catchBody && !finallyBody) this.error('The Try statement is missing its Catch or Finally block.', 'MissingCatchOrFinally');
+    return { kind: 'try', body, catchBody, finallyBody, span: this.span(start) };
   }
 
   private foreachStatement(): Statement {

@@ -145,6 +145,24 @@ export class Session {
         const v = st.value ? collapse(await this.pipeline(st.value)) : 0;
         throw new ExitSignal(Math.trunc(toNumber(v) ?? 0));
       }
+      case 'try': {
+        const out: Value[] = [];
+        try {
+          out.push(...(await this.statements(st.body)));
+        } catch (e) {
+          const rec = e instanceof StatementError || e instanceof ScriptError ? e.record : null;
+          if (!rec || !st.catchBody) throw e;
+          this.errorLog.push(rec);
+          const saved = this.vars.get('_');
+          this.vars.set('_', errorObject(rec));
+          try { out.push(...(await this.statements(st.catchBody))); } finally {
+            if (saved === undefined) this.vars.delete('_'); else this.vars.set('_', saved);
+          }
+        } finally {
+          if (st.finallyBody) out.push(...(await this.statements(st.finallyBody)));
+        }
+        return out;
+      }
       case 'throw': {
         const v = st.value ? collapse(await this.pipeline(st.value)) : 'ScriptHalted';
         const msg = toStr(v);
@@ -242,7 +260,9 @@ export class Session {
         },
         shouldProcess: async (target, operation = def.name) => {
           if (b.sw('WhatIf')) { this.host.write(`What if: Performing the operation "${operation}" on target "${target}".\n`, 'output'); return false; }
-          if (b.sw('Confirm')) {
+          // ConfirmImpact High (Remove-VM): an interactive user is asked unless -Force or -Confirm:$false.
+          const highImpact = def.confirmImpact === 'High' && !b.sw('Force') && !(b.has('Confirm') && !b.sw('Confirm')) && this.host.confirm !== undefined;
+          if (b.sw('Confirm') || highImpact) {
             const q = `Confirm\nAre you sure you want to perform this action?\nPerforming the operation "${operation}" on target "${target}".`;
             if (!this.host.confirm) throw this.statementError('PowerShell is in NonInteractive mode. Read and Prompt functionality is not available.', `NonInteractive,${def.type}`, el.span, 'InvalidOperation', def.name);
             return this.host.confirm(q);

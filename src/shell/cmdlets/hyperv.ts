@@ -69,7 +69,7 @@ export const HYPERV_CMDLETS: CmdletDef[] = [
   hv('Remove-VM', 'Deletes a virtual machine.', [...VM_NAME_PARAMS, p('Force', 'switch')], ['Remove-VM -Name L1 -Force'], async (ctx) => {
     const vm = need(vmTarget(ctx.bound, 'Name'), 'Name');
     await change(ctx, targetText(ctx.bound, 'Name'), { kind: 'RemoveVM', vm });
-  }, { shouldProcess: true }),
+  }, { shouldProcess: true, confirmImpact: 'High' }),
 
   hv('Set-VM', 'Configures a virtual machine.', [...VM_NAME_PARAMS,
     p('NewVMName', 'string'), p('ProcessorCount', 'long'), p('MemoryStartupBytes', 'long'), p('DynamicMemory', 'switch'), p('StaticMemory', 'switch'),

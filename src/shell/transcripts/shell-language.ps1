@@ -55,5 +55,12 @@ $Error[0].FullyQualifiedErrorId
 Get-VM -Name L1 2>$null | Select-Object -ExpandProperty Name
 Get-Command -Noun VMProcessor
 Get-Help Set-VMProcessor -Examples
+try { Get-VM -Name Missing -ErrorAction Stop; 'unreached' } catch { "caught: $($_.FullyQualifiedErrorId)" } finally { 'cleanup' }
+try {
+  throw 'boom'
+}
+catch [System.Exception] {
+  "caught: $($_.Exception)"
+}
 Get-VM -Name Missing -ErrorAction Stop
 'never printed'
