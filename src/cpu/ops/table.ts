@@ -9,6 +9,7 @@ import { installAlu } from './alu.js';
 import { installData } from './data.js';
 import { installControl } from './control.js';
 import { installSystem } from './system.js';
+import { installSse } from '../sse/install.js';
 
 export const undefinedOpcode: Handler = (cpu: Cpu) => cpu.ud();
 
@@ -22,6 +23,7 @@ export function buildTable(): Handler[] {
   installData(t);
   installControl(t);
   installSystem(t);
+  installSse(t);
   cached = t;
   return t;
 }

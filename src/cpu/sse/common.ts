@@ -117,3 +117,65 @@ export function storeMmR(cpu: Cpu, n: number): void {
   cpu.fpu.setMm(n & 7, R[0]!, R[1]!);
   cpu.fpu.enterMmx();
 }
+
+// ---- feature gates -------------------------------------------------------------------------
+export const FE_MMX = 0, FE_SSE = 1, FE_SSE2 = 2, FE_SSE3 = 3, FE_SSSE3 = 4, FE_SSE41 = 5, FE_SSE42 = 6;
+export const FE_AES = 7, FE_PCLMUL = 8;
+/** Non-zero when the profile advertises the feature (CPUID.1:EDX/ECX, SDM Vol. 2A Table 3-10/3-11). */
+export function has(cpu: Cpu, fe: number): number {
+  const d = cpu.profile.leaf1Edx, c = cpu.profile.leaf1Ecx;
+  switch (fe) {
+    case FE_MMX: return d & (1 << 23);
+    case FE_SSE: return d & (1 << 25);
+    case FE_SSE2: return d & (1 << 26);
+    case FE_SSE3: return c & (1 << 0);
+    case FE_SSSE3: return c & (1 << 9);
+    case FE_SSE41: return c & (1 << 19);
+    case FE_SSE42: return c & (1 << 20);
+    case FE_AES: return c & (1 << 25);
+    default: return c & (1 << 1);
+  }
+}
+
+/** Kernel over the scratch vectors: R = f(A, B) for n = 8 (MMX) or 16 (XMM) bytes; imm for imm8 forms. */
+export type Kernel = (n: number, imm: number) => void;
+
+/**
+ * Handler of a packed-integer instruction with an MMX form (no prefix, feature `mmxFe`) and
+ * an XMM form (66, feature `xmmFe`): `op mm, mm/m64` / `op xmm, xmm/m128` (aligned).
+ * `immBytes` = 1 for the imm8 forms. `mmxFe` < 0: no MMX form. `mmxMem`: bytes the MMX
+ * memory operand reads (PUNPCKLxx read only m32).
+ */
+export function packed(k: Kernel, xmmFe: number, mmxFe: number, immBytes = 0, mmxMem = 8, xmmMem = 16): (cpu: Cpu) => void {
+  return (cpu: Cpu) => {
+    const p = pfxIndex(cpu);
+    if (p === P_66) {
+      cpu.decodeModrm(immBytes);
+      sseCheck(cpu, has(cpu, xmmFe));
+      const imm = immBytes ? cpu.fetch8() : 0;
+      loadXmmSrc(cpu, xmmMem, true);
+      loadXmmA(cpu, cpu.reg);
+      k(16, imm);
+      storeXmmR(cpu, cpu.reg);
+    } else if (p === P_NONE && mmxFe >= 0) {
+      cpu.decodeModrm(immBytes);
+      mmxCheck(cpu, has(cpu, mmxFe));
+      const imm = immBytes ? cpu.fetch8() : 0;
+      if (cpu.mod === 3 || mmxMem === 8) loadMmSrc(cpu);
+      else { B[0] = cpu.rd32(cpu.eaLin(4, false)); B[1] = 0; }
+      loadMmA(cpu, cpu.reg);
+      k(8, imm);
+      storeMmR(cpu, cpu.reg);
+    } else cpu.ud();
+  };
+}
+
+/** Handler that dispatches on the mandatory prefix (none, 66, F3, F2); null entries are #UD. */
+export function byPrefix(h0: ((cpu: Cpu) => void) | null, h66: ((cpu: Cpu) => void) | null, hF3: ((cpu: Cpu) => void) | null, hF2: ((cpu: Cpu) => void) | null): (cpu: Cpu) => void {
+  const hs = [h0, h66, hF3, hF2];
+  return (cpu: Cpu) => {
+    const h = hs[pfxIndex(cpu)];
+    if (h === null || h === undefined) cpu.ud();
+    h(cpu);
+  };
+}

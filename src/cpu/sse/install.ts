@@ -1,0 +1,13 @@
+/**
+ * The floating-point and vector family's entry in the opcode table (issue 4): MMX, SSE and
+ * SSE2 instructions of the 0F, 0F 38 and 0F 3A maps. Group 15's FXSAVE/XSAVE forms are
+ * reached through system.ts (fpu/fxsave.ts).
+ */
+import type { Handler } from '../cpu.js';
+import { installInteger } from './integer.js';
+import { installMove } from './move.js';
+
+export function installSse(t: Handler[]): void {
+  installInteger(t);
+  installMove(t);
+}

@@ -1,0 +1,113 @@
+/**
+ * Instruction forms and operand generators of the SSE differential test (sse-diff.test.ts).
+ * Register forms use ModRM C1 (reg 0 = xmm0/mm0/rax, rm 1 = xmm1/mm1/rcx), memory forms
+ * ModRM 02 ([rdx], 16-aligned) and 42 01 ([rdx+1], misaligned).
+ * Test-only code: it may allocate freely.
+ */
+import type { Image } from './sse-diff.test.js';
+
+export interface Spec {
+  name: string;
+  count: number;
+  code(): number[];
+  gen(): Image;
+  /** Rewrites a result line before comparison (to mask what may legitimately differ). */
+  normalize?(line: string, im: Image): string;
+}
+
+// ---- deterministic generator (mulberry32) -----------------------------------------------
+let seed = 0x5eed1234;
+export function r32(): number {
+  seed = (seed + 0x6d2b79f5) | 0;
+  let t = seed;
+  t = Math.imul(t ^ (t >>> 15), t | 1);
+  t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+  return (t ^ (t >>> 14)) >>> 0;
+}
+export const pick = <T>(a: readonly T[]): T => a[r32() % a.length]!;
+export const h8 = (v: number): string => (v >>> 0).toString(16).padStart(8, '0');
+
+const INT_EDGES = [0, 0xffffffff, 0x80000000, 0x7fffffff, 0x00ff00ff, 0xff00ff00, 0x7fff8000, 0x80007fff, 0x7f807f80, 0x01010101, 1, 2, 0xfffe, 0x10000, 0x8080, 0x7f7f7f7f];
+function intLane(): number {
+  const k = r32() % 8;
+  if (k < 3) return pick(INT_EDGES);
+  if (k < 4) return r32() & 0x00ff00ff;
+  if (k < 5) return r32() % 64;
+  return r32();
+}
+/** A 128-bit value as 32 hex digits from a lane generator (lane 0 least significant). */
+export function vec(lane: () => number): string { const l = [lane(), lane(), lane(), lane()]; return h8(l[3]!) + h8(l[2]!) + h8(l[1]!) + h8(l[0]!); }
+
+export function image(lane: () => number, mxcsr = 0x1f80): Image {
+  const mem = vec(lane) + vec(lane);
+  return {
+    x: [vec(lane), vec(lane), vec(lane), vec(lane)],
+    mm: [h8(lane()) + h8(lane()), h8(lane()) + h8(lane())],
+    mxcsr,
+    rax: h8(r32()) + h8(r32()), rcx: r32() % 4 === 0 ? (r32() % 70).toString(16) : h8(r32()) + h8(r32()),
+    fl: r32() & 0x8d5,
+    mem,
+  };
+}
+const genInt = (): Image => image(intLane);
+
+export const SPECS: Spec[] = [];
+function add(name: string, bytes: number[], gen: () => Image = genInt, count = 60, normalize?: Spec['normalize']): void {
+  SPECS.push({ name, count, code: () => bytes, gen, normalize });
+}
+function addImm(name: string, bytes: number[], imms: () => number, gen: () => Image = genInt, count = 120): void {
+  SPECS.push({ name, count, code: () => [...bytes, imms()], gen });
+}
+const hex2 = (b: number): string => b.toString(16).padStart(2, '0');
+
+/** Register, aligned-memory and misaligned-memory forms of `pfx 0F op`. */
+function forms(pfx: number[], op: number[], which = 'rmu', gen: () => Image = genInt, count = 60, normalize?: Spec['normalize']): void {
+  const nm = `${pfx.map(hex2).join('')}0f${op.map(hex2).join('')}`;
+  if (which.includes('r')) add(`${nm}/r`, [...pfx, 0x0f, ...op, 0xc1], gen, count, normalize);
+  if (which.includes('m')) add(`${nm}/m`, [...pfx, 0x0f, ...op, 0x02], gen, count, normalize);
+  if (which.includes('u')) add(`${nm}/u`, [...pfx, 0x0f, ...op, 0x42, 0x01], gen, 4, normalize);
+}
+
+// ---- packed integer (MMX and 66 XMM forms) ----------------------------------------------------
+const INT_OPS = [
+  0x60, 0x61, 0x62, 0x63, 0x64, 0x65, 0x66, 0x67, 0x68, 0x69, 0x6a, 0x6b, 0x74, 0x75, 0x76,
+  0xd1, 0xd2, 0xd3, 0xd4, 0xd5, 0xd8, 0xd9, 0xda, 0xdb, 0xdc, 0xdd, 0xde, 0xdf,
+  0xe0, 0xe1, 0xe2, 0xe3, 0xe4, 0xe5, 0xe8, 0xe9, 0xea, 0xeb, 0xec, 0xed, 0xee, 0xef,
+  0xf1, 0xf2, 0xf3, 0xf4, 0xf5, 0xf6, 0xf8, 0xf9, 0xfa, 0xfb, 0xfc, 0xfd, 0xfe,
+];
+for (const op of INT_OPS) { forms([0x66], [op]); forms([], [op], 'rm'); }
+forms([0x66], [0x6c]); forms([0x66], [0x6d]);
+// shift groups with imm8
+const SHIFT_COUNTS = (): number => pick([0, 1, 2, 7, 8, 9, 15, 16, 17, 31, 32, 33, 63, 64, 65, 127, 128, 255, r32() & 0xff]);
+for (const [op, regs] of [[0x71, [2, 4, 6]], [0x72, [2, 4, 6]], [0x73, [2, 6]]] as const) {
+  for (const r of regs) { addImm(`660f${hex2(op)}/${r}`, [0x66, 0x0f, op, 0xc0 | (r << 3)], SHIFT_COUNTS); addImm(`0f${hex2(op)}/${r}`, [0x0f, op, 0xc0 | (r << 3)], SHIFT_COUNTS); }
+}
+for (const r of [3, 7]) addImm(`660f73/${r}`, [0x66, 0x0f, 0x73, 0xc0 | (r << 3)], SHIFT_COUNTS);
+
+// ---- data movement ------------------------------------------------------------------------
+for (const p of [[], [0x66], [0xf3], [0xf2]]) { forms(p, [0x10], 'rmu'); forms(p, [0x11], 'rmu'); }
+forms([], [0x12], 'rm'); forms([0x66], [0x12], 'm'); forms([0xf3], [0x12]); forms([0xf2], [0x12], 'rmu');
+forms([], [0x13], 'm'); forms([0x66], [0x13], 'm');
+forms([], [0x16], 'rm'); forms([0x66], [0x16], 'm'); forms([0xf3], [0x16]);
+forms([], [0x17], 'm'); forms([0x66], [0x17], 'm');
+for (const op of [0x14, 0x15, 0x28, 0x29, 0x54, 0x55, 0x56, 0x57]) { forms([], [op]); forms([0x66], [op]); }
+forms([], [0x2b], 'mu'); forms([0x66], [0x2b], 'mu');
+forms([], [0x50], 'r'); forms([0x66], [0x50], 'r');
+for (const p of [[], [0x66], [0x66, 0x48], [0x48]]) { forms(p, [0x6e], 'rm'); forms(p, [0x7e], 'rm'); }
+forms([], [0x6f], 'rm'); forms([0x66], [0x6f]); forms([0xf3], [0x6f], 'rmu');
+forms([], [0x7f], 'rm'); forms([0x66], [0x7f]); forms([0xf3], [0x7f], 'rmu'); forms([0xf3], [0x7e], 'rmu');
+const anyImm = (): number => r32() & 0xff;
+for (const p of [[], [0x66], [0xf3], [0xf2]]) { addImm(`${p.map(hex2).join('')}0f70/r`, [...p, 0x0f, 0x70, 0xc1], anyImm); addImm(`${p.map(hex2).join('')}0f70/m`, [...p, 0x0f, 0x70, 0x02], anyImm, genInt, 30); }
+for (const p of [[], [0x66]]) {
+  addImm(`${p.map(hex2).join('')}0fc4/r`, [...p, 0x0f, 0xc4, 0xc1], anyImm);
+  addImm(`${p.map(hex2).join('')}0fc4/m`, [...p, 0x0f, 0xc4, 0x02], anyImm, genInt, 30);
+  addImm(`${p.map(hex2).join('')}0fc5/r`, [...p, 0x0f, 0xc5, 0xc1], anyImm);
+  addImm(`${p.map(hex2).join('')}0fc6/r`, [...p, 0x0f, 0xc6, 0xc1], anyImm);
+  addImm(`${p.map(hex2).join('')}0fc6/m`, [...p, 0x0f, 0xc6, 0x02], anyImm, genInt, 30);
+  forms(p, [0xd7], 'r');
+}
+forms([], [0xc3], 'm'); forms([0x48], [0xc3], 'm');
+forms([0x66], [0xd6], 'rm'); forms([0xf3], [0xd6], 'r'); forms([0xf2], [0xd6], 'r');
+forms([], [0xe7], 'm'); forms([0x66], [0xe7], 'mu');
+forms([0xf2], [0xf0], 'mu');
+add('0f77', [0x0f, 0x77]);
