@@ -5,7 +5,11 @@
  * 0xf4 (QEMU's usual iobase=0xf4,iosize=0x4), PCI mechanism #1 at 0xcf8..0xcff, fw_cfg at
  * 0x510 (selector) and 0x511 (data).
  */
-import { PortBus, PortHandler } from '../memory/bus.js';
+import { MmioBus, PortBus, PortHandler } from '../memory/bus.js';
+import {
+  PcTestdev, PC_TESTDEV_FLUSH_PORT, PC_TESTDEV_IOMEM_BASE, PC_TESTDEV_IOMEM_LEN, PC_TESTDEV_IRQ_PORT,
+  PC_TESTDEV_IRQ_PORTS, PC_TESTDEV_SCRATCH_BYTE_PORT, PC_TESTDEV_SCRATCH_PORT,
+} from '../devices/pc-testdev.js';
 
 export const COM1_BASE = 0x3f8;
 export const POST_PORT = 0x80;
@@ -31,4 +35,16 @@ export function wirePcPorts(bus: PortBus, d: PcPortDevices): void {
   bus.register(DEBUG_EXIT_BASE, 4, d.debugExit, 'isa-debug-exit');
   bus.register(PCI_CONFIG_BASE, 8, d.pciHost, 'PCI configuration mechanism #1');
   bus.register(FW_CFG_BASE, 2, d.fwCfg, 'fw_cfg');
+}
+
+/**
+ * Places QEMU's pc-testdev (kvm-unit-tests' x86/run always adds it) where QEMU does:
+ * ports 0xE0-0xE3, 0xE4, 0xE8-0xEB, 0x2000-0x2017 and 64 KiB of MMIO at 0xFF000000.
+ */
+export function wirePcTestdev(ports: PortBus, mmio: MmioBus, dev: PcTestdev): void {
+  ports.register(PC_TESTDEV_SCRATCH_PORT, 4, dev.scratchPorts, 'pc-testdev scratch');
+  ports.register(PC_TESTDEV_FLUSH_PORT, 4, dev.flushPort, 'pc-testdev flush page');
+  ports.register(PC_TESTDEV_SCRATCH_BYTE_PORT, 4, dev.scratchPorts, 'pc-testdev scratch (byte)');
+  ports.register(PC_TESTDEV_IRQ_PORT, PC_TESTDEV_IRQ_PORTS, dev.irqPorts, 'pc-testdev irq lines');
+  mmio.register(PC_TESTDEV_IOMEM_BASE, PC_TESTDEV_IOMEM_LEN, dev.iomemRegion, 'pc-testdev iomem');
 }
