@@ -145,3 +145,36 @@ test('a VM running in another live process counts as Running here; a dead owner 
     assert.equal(r.output[0].props.State, 'Off');
   } finally { await svc.dispose(); }
 });
+
+test('machine factory contract: the board gets the VM\'s configuration and kernel; a guest power-off turns the VM Off', async () => {
+  const { mkdtempSync, writeFileSync, rmSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const { MachinePartitionHost } = await import('../hypervisor/machine-host.js');
+  const { FakeMachines } = await import('./testing.js');
+  const dir = mkdtempSync(join(tmpdir(), 'nestvisor-k-'));
+  const machines = new FakeMachines();
+  const svc = testService(new MachinePartitionHost({ factory: machines.factory }));
+  try {
+    const kernel = join(dir, 'k.elf');
+    writeFileSync(kernel, Buffer.from([1, 2, 3]));
+    await svc.controller.apply({ kind: 'NewVM', name: 'L1', memoryStartupBytes: 4 * GB });
+    await svc.controller.apply({ kind: 'SetVMProcessor', vm: { names: ['L1'] }, count: 2, exposeVirtualizationExtensions: true });
+    await svc.controller.apply({ kind: 'SetBootImage', vm: { names: ['L1'] }, path: kernel, commandLine: 'console=ttyS0' });
+    const r = await svc.controller.apply({ kind: 'StartVM', vm: { names: ['L1'] } });
+    assert.equal(r.errors.length, 0);
+    const m = machines.get('L1')!;
+    assert.deepEqual([m.options.memoryBytes, m.options.cpuCount, m.options.exposeVirtualizationExtensions], [4 * GB, 2, true]);
+    assert.deepEqual([...m.kernel!], [1, 2, 3]);
+    assert.equal(m.cmdline, 'console=ttyS0');
+    assert.equal((await svc.controller.apply({ kind: 'GetVM' })).output[0].props.State, 'Running');
+    assert.equal(svc.inventory.read().runtime.length, 1);
+    m.powerOff();
+    await new Promise((res) => setImmediate(res));
+    assert.equal((await svc.controller.apply({ kind: 'GetVM' })).output[0].props.State, 'Off');
+    assert.equal(svc.inventory.read().runtime.length, 0);
+  } finally {
+    await svc.dispose();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
