@@ -10,6 +10,13 @@
  * No allocation per walk: the entries a walk visits are kept in module-level typed arrays
  * (the walker is not re-entrant, and never needs to be: it performs no guest accesses that
  * could walk again).
+ *
+ * Under EPT (VMX non-root, cpu.gpaTranslate set by the VM-entry engine) the addresses in
+ * CR3 and in the entries are guest-physical: every entry read goes through
+ * gpaTranslate(gpa, 0, true), every accessed/dirty update through gpaTranslate(gpa, 1, true)
+ * (setting A/D is a write to the guest paging structure, SDM Vol. 3C §29.3.3.2), and the
+ * final address through gpaTranslate(gpa, access, false), whose permission mask
+ * (cpu.gpaPerm) limits the TLB entry (STYLE habit 5, SDM Vol. 3C §29.3.1).
  */
 import type { Cpu } from './cpu.js';
 import { CR0_WP, CR4_PSE, CR4_PAE, CR4_SMEP, CR4_SMAP, EFER_LMA, EFER_NXE, AC } from './regs.js';
@@ -36,10 +43,25 @@ const entLo = new Int32Array(4);
 /** High dword of the last 64-bit entry read. */
 let entHi = 0;
 
+/** Reads the 64-bit entry at guest-physical `pa`: lo returned, hi in entHi. */
 function read64(cpu: Cpu, pa: number): number {
-  const lo = cpu.mem.read32(pa);
-  entHi = cpu.mem.read32(pa + 4);
+  const g = cpu.gpaTranslate;
+  const hpa = g === null ? pa : g(pa, 0, true);
+  const lo = cpu.mem.read32(hpa);
+  entHi = cpu.mem.read32(hpa + 4);
   return lo;
+}
+
+/** Reads the 32-bit entry at guest-physical `pa` (32-bit paging). */
+function read32(cpu: Cpu, pa: number): number {
+  const g = cpu.gpaTranslate;
+  return cpu.mem.read32(g === null ? pa : g(pa, 0, true));
+}
+
+/** Writes back an entry's low dword (accessed/dirty update) at guest-physical `pa`. */
+function writeEntry(cpu: Cpu, pa: number, lo: number): void {
+  const g = cpu.gpaTranslate;
+  cpu.mem.write32(g === null ? pa : g(pa, 1, true), lo);
 }
 
 /**
@@ -161,7 +183,7 @@ function walkPae(cpu: Cpu, lin: number, access: number, user: boolean, nxe: bool
 function walk32(cpu: Cpu, lin: number, access: number, user: boolean, out: WalkResult): void {
   const l = lin >>> 0;
   const pdePa = ((cpu.cr3 & 0xfffff000) >>> 0) + (l >>> 22) * 4;
-  const pde = cpu.mem.read32(pdePa);
+  const pde = read32(cpu, pdePa);
   entAddr[0] = pdePa; entLo[0] = pde;
   if ((pde & 1) === 0) return pf(cpu, access, user, 0, out);
   let uAll = (pde & 4) !== 0, wAll = (pde & 2) !== 0;
@@ -178,7 +200,7 @@ function walk32(cpu: Cpu, lin: number, access: number, user: boolean, out: WalkR
   }
   setAccessed(cpu, pdePa, pde);
   const ptePa = ((pde & 0xfffff000) >>> 0) + ((l >>> 12) & 1023) * 4;
-  const pte = cpu.mem.read32(ptePa);
+  const pte = read32(cpu, ptePa);
   entAddr[1] = ptePa; entLo[1] = pte;
   if ((pte & 1) === 0) return pf(cpu, access, user, 0, out);
   uAll = uAll && (pte & 4) !== 0;
@@ -191,7 +213,7 @@ function walk32(cpu: Cpu, lin: number, access: number, user: boolean, out: WalkR
  * is set then, even if a lower level faults (SDM Vol. 3A §4.8).
  */
 function setAccessed(cpu: Cpu, pa: number, lo: number): void {
-  if ((lo & 0x20) === 0) cpu.mem.write32(pa, lo | 0x20);
+  if ((lo & 0x20) === 0) writeEntry(cpu, pa, lo | 0x20);
 }
 
 /**
@@ -223,7 +245,7 @@ function finish(
   const leaf = n - 1;
   const v = entLo[leaf]!;
   const nv = v | (access === 1 ? 0x60 : 0x20);
-  if (nv !== v) { cpu.mem.write32(entAddr[leaf]!, nv); entLo[leaf] = nv; }
+  if (nv !== v) { writeEntry(cpu, entAddr[leaf]!, nv); entLo[leaf] = nv; }
   const dirty = (nv & 0x40) !== 0;
   // A page that is not dirty yet is cached read-only so the first write walks and sets D.
   // Supervisor access to user pages under SMAP is never cached (AC is checked per walk).
@@ -232,7 +254,12 @@ function finish(
   if (!u || !smap) { perm |= T_SR; if ((w || !wp) && dirty) perm |= T_SW; }
   if (!xd && !(u && smep)) perm |= T_SX;
   const off = lin - Math.floor(lin / pageSize) * pageSize; // exact for negative (kernel-half) lin too
-  out.phys = physBase + off;
+  const g = cpu.gpaTranslate;
+  if (g === null) out.phys = physBase + off;
+  else {
+    out.phys = g(physBase + off, access, false);
+    perm &= cpu.gpaPerm;
+  }
   out.perm = perm;
   out.pageSize = pageSize;
 }
