@@ -25,7 +25,6 @@ import { buildTable } from './ops/table.js';
 import { defaultHooks } from './interrupts.js';
 import { FpuState } from './fpu/state.js';
 import { createVmxState, resetVmxState } from './vmx/vmx-state.js';
-import { createVmxState, resetVmxState } from './vmx/vmx-state.js';
 import type { CpuClock, LapicPort } from './platform.js';
 
 export type Handler = (cpu: Cpu) => void;
@@ -121,8 +120,6 @@ export class Cpu {
   tscOffset = 0;
   apicId = 0;
   exposeVmx = false;
-  /** VMX operation state (src/cpu/vmx): root/non-root, VMXON and current-VMCS pointers, the cached VMCS. */
-  readonly vmx = createVmxState();
   /**
    * Guest-physical → host-physical translation while EPT is active (VMX non-root; installed
    * by the VM-entry engine, null otherwise). Every paging-structure access of the walk and
@@ -247,7 +244,6 @@ export class Cpu {
     this.delivering = -1;
     this.msrs.clear();
     this.fpu.reset();
-    resetVmxState(this.vmx);
     resetVmxState(this.vmx);
     this.updateMode();
     this.flushTlb();
@@ -1158,6 +1154,9 @@ export class Cpu {
   }
 
   private wakeFromHalt(): boolean {
+    // the STI/MOV SS shadow covered the HLT itself (the "sti; hlt" idiom): it is over, and
+    // the waking interrupt is taken before the next instruction (SDM Vol. 3A §6.8.3)
+    this.inhibitIrq = false;
     if (this.nmiPending) { this.halted = false; return true; }
     if (this.irqPending && (this.flags & IF) !== 0) { this.halted = false; return true; }
     return false;

@@ -23,7 +23,8 @@ import { PcInterrupts, wireInterrupts } from './interrupts.js';
 import { Vcpus } from './vcpus.js';
 import { LoadedKernel, MULTIBOOT_BOOTLOADER_MAGIC, loadMultiboot } from './multiboot.js';
 import { SerialBuffer } from './serial-buffer.js';
-import { wirePcPorts } from './pc-ports.js';
+import { wirePcPorts, wirePcTestdev } from './pc-ports.js';
+import { PcTestdev } from '../devices/pc-testdev.js';
 import { BootError } from './errors.js';
 import { FLAT_LOAD_ADDRESS, loadFlat } from './flat.js';
 
@@ -74,6 +75,8 @@ export class PcMachine {
   readonly pciHost = new PciHost();
   readonly fwCfg: FwCfg;
   readonly post = new PostPort();
+  /** QEMU's pc-testdev, which kvm-unit-tests expects (src/devices/pc-testdev.ts). */
+  readonly testdev: PcTestdev;
   readonly systemControlA = new SystemControlA();
   private readonly serial: SerialBuffer;
   private readonly slice: number;
@@ -109,6 +112,8 @@ export class PcMachine {
       com1: this.uart, post: this.post, systemControlA: this.systemControlA,
       debugExit: this.debugExit, pciHost: this.pciHost, fwCfg: this.fwCfg,
     });
+    this.testdev = new PcTestdev((n) => this.interrupts.isaIrq(n));
+    wirePcTestdev(this.ports, this.memory.mmio, this.testdev);
     const all: Cpu[] = [];
     for (let i = 0; i < cpus; i++) {
       const c = new Cpu(this.memory, this.ports, defaultProfile());
@@ -218,10 +223,10 @@ export class PcMachine {
     const ms = d === Infinity ? Infinity : (d - this.interrupts.clock.nowNs()) / 1e6;
     if (!this.realTimeIdle && ms !== Infinity) return Promise.resolve();
     return new Promise((resolve) => {
-      let timer: NodeJS.Timeout | null = null;
-      const done = (): void => { if (timer) clearTimeout(timer); this.wakeIdle = null; resolve(); };
-      this.wakeIdle = done;
-      if (ms !== Infinity) timer = setTimeout(done, Math.max(0, Math.min(ms, 2 ** 31 - 1)));
+      // with no deadline, a long timer only keeps Node's event loop alive until stop()
+      const timer = setTimeout(ms === Infinity ? () => {} : done, ms === Infinity ? 2 ** 31 - 1 : Math.max(0, Math.min(ms, 2 ** 31 - 1)));
+      function done(this: void): void { clearTimeout(timer); resolve(); }
+      this.wakeIdle = () => { this.wakeIdle = null; done(); };
     });
   }
 
