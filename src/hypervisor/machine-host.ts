@@ -13,7 +13,8 @@ import {
 
 /** What the host needs from a machine (src/machine/pc.ts's PcMachine has this shape). */
 export interface MachineLike {
-  loadKernel(bytes: Uint8Array, cmdline: string): void | Promise<void>;
+  /** Loads the boot image; what it returns (e.g. the loaded layout) is the board's business. */
+  loadKernel(bytes: Uint8Array, cmdline: string): unknown;
   run(): Promise<{ exitCode?: number; reason: string }>;
   stop(): void;
   /** True once the guest executed VMXON; machines that cannot tell report false. */
