@@ -33,13 +33,14 @@ test('ioapic: ID, version, arbitration registers', () => {
   assert.equal(reg(0x10), 0x10000, 'entries start masked');
 });
 
-test('ioapic: edge delivery by physical destination; masked edges wait', () => {
+test('ioapic: edge delivery by physical destination; edges on a masked pin are lost', () => {
   const { io, l1, reg } = make();
   reg(0x10 + 2 * 4 + 1, 0x01000000);
   reg(0x10 + 2 * 4, 0x10041); // masked, vector 0x41
   io.setIrq(4, true); io.setIrq(4, false);
-  assert.equal(l1.acknowledge(), -1);
   reg(0x10 + 2 * 4, 0x00041);
+  assert.equal(l1.acknowledge(), -1);
+  io.setIrq(4, true);
   assert.equal(l1.acknowledge(), 0x41);
 });
 

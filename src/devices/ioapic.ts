@@ -11,8 +11,8 @@
  *   63:56 destination | 16 mask | 15 trigger (1 level) | 14 remote IRR (RO) | 13 polarity
  *   12 delivery status (RO) | 11 destination mode (1 logical) | 10:8 delivery mode | 7:0 vector
  *
- * Pins are driven by level through setIrq(). An edge-triggered pin latches a rising edge
- * and delivers it when unmasked; a level-triggered pin delivers while its line is high
+ * Pins are driven by level through setIrq(). An edge-triggered pin delivers a rising edge
+ * seen while unmasked (edges on a masked pin are lost); a level-triggered pin delivers while its line is high
  * and its remote IRR clear, sets remote IRR, and waits for the local APIC's EOI broadcast
  * (or a write to the EOI register) for that vector to clear it and, if the line is still
  * high, deliver again. Input polarity is recorded but not applied: the board drives
@@ -51,7 +51,8 @@ export class IoApic {
     if (level) this.level |= bit; else this.level &= ~bit;
     if ((this.lo[pin]! & RTE_LEVEL) !== 0) {
       if (level) this.irr |= bit; else this.irr &= ~bit;
-    } else if (level && !was) {
+    } else if (level && !was && (this.lo[pin]! & RTE_MASK) === 0) {
+      // "edge requests are ignored while the input is masked" (82093AA §3.2.4; QEMU agrees)
       this.irr |= bit;
     }
     this.service();

@@ -25,6 +25,7 @@ import { Lapic } from '../devices/lapic.js';
 import { Pic8259 } from '../devices/pic8259.js';
 import { Pit8254 } from '../devices/pit8254.js';
 import { IoApic } from '../devices/ioapic.js';
+import { Hpet } from '../devices/hpet.js';
 import type { IrqLine } from '../devices/lines.js';
 import { Vcpus } from './vcpus.js';
 
@@ -57,6 +58,7 @@ export class PcInterrupts {
   readonly pic: Pic8259;
   readonly pit: Pit8254;
   readonly ioapic: IoApic;
+  readonly hpet: Hpet;
   readonly lapics: Lapic[] = [];
   vcpus: Vcpus | null = null;
   private readonly isa: IsaLine[] = [];
@@ -77,11 +79,30 @@ export class PcInterrupts {
     ports.register(PIT_PORT, 4, this.pit, '8254 PIT');
     ports.register(PORT_B, 1, this.pit.portB, 'system control port B');
     board.memory.mmio.register(IOAPIC_BASE, 0x1000, this.ioapic, 'I/O APIC');
+    this.hpet = new Hpet(this.clock, (n, irq, level) => this.hpetIrq(n, irq, level));
+    board.memory.mmio.register(HPET_BASE, 0x400, this.hpet, 'HPET');
   }
 
   /** The line of ISA IRQ `n` (0-15) for a device to drive. */
   isaIrq(n: number): IrqLine {
     return this.isa[n]!;
+  }
+
+  /**
+   * HPET timer n's output. Legacy replacement disconnects the PIT from IRQ 0 and the RTC
+   * from IRQ 8 (HPET spec §2.3.9); irq = -1 reports a routing change.
+   */
+  private hpetIrq(n: number, irq: number, level: boolean): void {
+    const legacy = this.hpet.legacyReplacement;
+    this.isa[0]!.enabled = !legacy;
+    this.isa[8]!.enabled = !legacy;
+    if (irq < 0) return;
+    if (legacy && n < 2) {
+      this.pic.setIrq(irq, level);
+      this.ioapic.setIrq(irq === 0 ? 2 : irq, level);
+    } else {
+      this.ioapic.setIrq(irq, level);
+    }
   }
 
   private picIntr(level: boolean): void {

@@ -25,6 +25,11 @@ import { NS_PER_INSTRUCTION, VirtualClock } from '../devices/clock.js';
 
 /** Smallest window, in instructions, so that a storm of past-due timers still lets the guest progress. */
 export const MIN_WINDOW_INSTRUCTIONS = 64;
+/**
+ * Largest window with several vCPUs: 10,000 instructions (100 µs of virtual time), so
+ * vCPUs interleave finely enough for spin-waits, IPIs and cross-CPU time reads.
+ */
+export const SMP_WINDOW_INSTRUCTIONS = 10_000;
 
 export interface WindowResult {
   /** STOP_TRIPLE_FAULT or STOP_SHUTDOWN from some vCPU (with `cpu`), else STOP_BUDGET. */
@@ -125,6 +130,7 @@ export class Vcpus {
    */
   runWindow(budget: number): WindowResult {
     this.stopRequested = false;
+    if (this.cpus.length > 1 && budget > SMP_WINDOW_INSTRUCTIONS) budget = SMP_WINDOW_INSTRUCTIONS;
     const clock = this.clock;
     const start = clock.nowNs();
     let end = Math.min(start + Math.max(1, budget) * NS_PER_INSTRUCTION, clock.nextDeadline());
