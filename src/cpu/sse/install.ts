@@ -6,8 +6,10 @@
 import type { Handler } from '../cpu.js';
 import { installInteger } from './integer.js';
 import { installMove } from './move.js';
+import { installFp } from './fp.js';
 
 export function installSse(t: Handler[]): void {
   installInteger(t);
   installMove(t);
+  installFp(t);
 }

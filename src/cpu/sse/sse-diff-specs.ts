@@ -111,3 +111,66 @@ forms([0x66], [0xd6], 'rm'); forms([0xf3], [0xd6], 'r'); forms([0xf2], [0xd6], '
 forms([], [0xe7], 'm'); forms([0x66], [0xe7], 'mu');
 forms([0xf2], [0xf0], 'mu');
 add('0f77', [0x0f, 0x77]);
+
+// ---- floating point ---------------------------------------------------------------------------
+const F32_EDGES = [0, 0x80000000, 1, 0x80000001, 0x007fffff, 0x807fffff, 0x00400000, 0x00800000, 0x80800000, 0x3f800000, 0xbf800000,
+  0x7f7fffff, 0xff7fffff, 0x7f800000, 0xff800000, 0x7fc00000, 0xffc00000, 0x7fa00001, 0xffb00000, 0x7fc12345, 0x3f800001, 0x3fffffff,
+  0x4b000000, 0xcf000000, 0x4f000000, 0x5f000000, 0xdf000000, 0x33800000, 0x0c000000, 0x72000000];
+function f32Lane(): number {
+  const k = r32() % 10;
+  if (k < 4) return pick(F32_EDGES) >>> 0;
+  if (k < 6) return ((r32() & 0x807fffff) | ((0x3c + (r32() % 8)) << 23)) >>> 0; // near 1: cancellation and ties
+  if (k < 7) return (r32() & 0x80ffffff) >>> 0; // tiny: denormals and small normals
+  if (k < 8) return ((r32() & 0x807fffff) | (((r32() % 60) + 100) << 23)) >>> 0; // moderate
+  return r32();
+}
+const F64_EDGES: Array<[number, number]> = [[0, 0], [0, 0x80000000], [1, 0], [0xffffffff, 0x000fffff], [0, 0x00100000], [0, 0x80100000],
+  [0, 0x3ff00000], [0, 0xbff00000], [0xffffffff, 0x7fefffff], [0xffffffff, 0xffefffff], [0, 0x7ff00000], [0, 0xfff00000], [0, 0x7ff80000],
+  [0, 0xfff80000], [1, 0x7ff00000], [0x1234, 0xfff40000], [1, 0x3ff00000], [0, 0x43e00000], [0, 0xc3e00000], [0, 0x41e00000], [0, 0xc1e00000],
+  [0x200000, 0x41dfffff], [0, 0x3ca00000], [0, 0x00000001], [0, 0x7fe00000], [0, 0x01000000], [0xe0000000, 0x47efffff], [0, 0x36a00000]];
+let f64Pending = -1;
+function f64Lane(): number {
+  // lanes come in pairs (lo then hi) from the vec() order: lane 0 lo, lane 1 hi
+  if (f64Pending >= 0) { const v = f64Pending; f64Pending = -1; return v; }
+  let lo: number, hi: number;
+  const k = r32() % 10;
+  if (k < 4) [lo, hi] = pick(F64_EDGES);
+  else if (k < 6) { lo = r32(); hi = (r32() & 0x800fffff) | ((0x3fc + (r32() % 8)) << 20); }
+  else if (k < 7) { lo = r32(); hi = r32() & 0x801fffff; }
+  else if (k < 8) { lo = r32(); hi = (r32() & 0x800fffff) | (((r32() % 200) + 0x380) << 20); }
+  else if (k < 9) { lo = r32() & 0xffff0000; hi = (r32() & 0x800fffff) | (((r32() % 64) + 0x41c) << 20); }
+  else { lo = r32(); hi = r32(); }
+  f64Pending = hi >>> 0;
+  return lo >>> 0;
+}
+function mxcsr(): number {
+  let m = 0x1f80 | ((r32() % 4) << 13);
+  if (r32() % 4 === 0) m |= 0x40;      // DAZ
+  if (r32() % 4 === 0) m |= 0x8000;    // FTZ
+  if (r32() % 6 === 0) m &= ~((r32() & 0x3f) << 7); // some exceptions unmasked
+  if (r32() % 8 === 0) m |= r32() & 0x3f; // sticky flags already set
+  return m;
+}
+const genF32 = (): Image => image(f32Lane, mxcsr());
+const genF64 = (): Image => { f64Pending = -1; return image(f64Lane, mxcsr()); };
+const FPN = 250;
+for (const op of [0x58, 0x59, 0x5c, 0x5d, 0x5e, 0x5f, 0x51]) {
+  forms([], [op], 'rm', genF32, FPN); forms([0xf3], [op], 'rm', genF32, FPN);
+  forms([0x66], [op], 'rm', genF64, FPN); forms([0xf2], [op], 'rm', genF64, FPN);
+}
+const pred = (): number => r32() % 8;
+for (const [p, g] of [[[], genF32], [[0xf3], genF32], [[0x66], genF64], [[0xf2], genF64]] as const) {
+  addImm(`${p.map(hex2).join('')}0fc2/r`, [...p, 0x0f, 0xc2, 0xc1], pred, g, FPN);
+}
+forms([], [0x2e], 'rm', genF32, FPN); forms([], [0x2f], 'rm', genF32, FPN);
+forms([0x66], [0x2e], 'rm', genF64, FPN); forms([0x66], [0x2f], 'rm', genF64, FPN);
+forms([], [0x5a], 'rm', genF32, FPN); forms([0x66], [0x5a], 'rm', genF64, FPN);
+forms([0xf3], [0x5a], 'rm', genF32, FPN); forms([0xf2], [0x5a], 'rm', genF64, FPN);
+forms([], [0x5b], 'rm', genInt, FPN); forms([0x66], [0x5b], 'rm', genF32, FPN); forms([0xf3], [0x5b], 'rm', genF32, FPN);
+forms([0x66], [0xe6], 'rm', genF64, FPN); forms([0xf2], [0xe6], 'rm', genF64, FPN); forms([0xf3], [0xe6], 'rm', genInt, FPN);
+for (const w of [[], [0x48]]) {
+  forms([0xf3, ...w], [0x2a], 'rm', () => image(intLane, mxcsr()), FPN); forms([0xf2, ...w], [0x2a], 'rm', () => image(intLane, mxcsr()), FPN);
+  for (const op of [0x2c, 0x2d]) { forms([0xf3, ...w], [op], 'rm', genF32, FPN); forms([0xf2, ...w], [op], 'rm', genF64, FPN); }
+}
+forms([], [0x2a], 'rm', () => image(intLane, mxcsr()), FPN); forms([0x66], [0x2a], 'rm', () => image(intLane, mxcsr()), FPN);
+for (const op of [0x2c, 0x2d]) { forms([], [op], 'rm', genF32, FPN); forms([0x66], [op], 'rm', genF64, FPN); }
