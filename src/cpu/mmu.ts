@@ -87,6 +87,20 @@ function hiAddrMask(cpu: Cpu): number {
  * nothing, when a present PDPTE has a reserved bit set: MOV to CR0/CR3/CR4 then raises #GP.
  */
 export function loadPdptes(cpu: Cpu, cr3: number): boolean {
+  if (cpu.gpaTranslate === null) return loadPdptesFrom(cpu, cr3);
+  pdpteLoad = true;
+  try { return loadPdptesFrom(cpu, cr3); } finally { pdpteLoad = false; }
+}
+
+/**
+ * True while loadPdptes reads through cpu.gpaTranslate: such an access has no guest-linear
+ * address, so an EPT violation reports qualification bits 7 and 8 clear and A/D-enabled EPT
+ * treats it as a read (SDM Vol. 3C Table 27-7). The gpaTranslate callback asks this.
+ */
+export function inPdpteLoad(): boolean { return pdpteLoad; }
+let pdpteLoad = false;
+
+function loadPdptesFrom(cpu: Cpu, cr3: number): boolean {
   const base = (cr3 & 0xffffffe0) >>> 0;
   const rsvdHi = ~hiAddrMask(cpu); // bits 63:MAXPHYADDR, XD included
   for (let i = 0; i < 4; i++) {

@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { makeCpu, CODE, PT_BASE, setReg64, type TestCpu } from '../testing.js';
 import { RAX, RBX } from '../regs.js';
 import { STOP_HALT } from '../cpu.js';
+import { loadPdptes, inPdpteLoad } from '../mmu.js';
 import {
   eptTranslate, decodeEptp, eptPermMask, newEptResult, EPT_OK, EPTQ_READ, EPTQ_WRITE, EPTQ_FETCH, EPTQ_READABLE,
   EPTQ_WRITABLE, EPTQ_LINEAR_VALID, EPTQ_TRANSLATION,
@@ -128,4 +129,17 @@ test('paging off: the linear address is the guest-physical address and still goe
   eptEntry(0x5000, (HOST + 0x5000) | 1 | WB);
   assert.equal(runGuest(t, [0x8b, 0x03, 0x89, 0x03]), 'exit');
   assert.equal(exits[0]!.qualification, EPTQ_WRITE | EPTQ_READABLE | EPTQ_LINEAR_VALID | EPTQ_TRANSLATION);
+});
+
+test('PAE PDPTE loads go through EPT as paging-structure reads without a linear address', () => {
+  const { t, calls } = setup('prot32');
+  const seen: boolean[] = [];
+  const inner = t.cpu.gpaTranslate!;
+  t.cpu.gpaTranslate = (gpa, access, ps) => { seen.push(inPdpteLoad()); return inner(gpa, access, ps); };
+  t.mem.write32(HOST + 0x7000, 0x8001); t.mem.write32(HOST + 0x7004, 0); // PDPTE0 → 0x8000, present
+  assert.equal(loadPdptes(t.cpu, 0x7000), true);
+  assert.equal(t.cpu.pdpte[0], 0x8001);
+  assert.deepEqual(calls.slice(-4).map((c) => [c[0], c[1], c[2]]), [[0x7000, 0, true], [0x7008, 0, true], [0x7010, 0, true], [0x7018, 0, true]]);
+  assert.ok(seen.length > 0 && seen.every((v) => v));
+  assert.equal(inPdpteLoad(), false);
 });

@@ -213,6 +213,8 @@ test('guest paging-structure accesses: writes under A/D-enabled EPT, qualificati
   r = tr(ad.mem, ad.ept, 0x2000, 0, true);
   assert.equal(r.fault, EPT_OK);
   assert.equal(ad.mem.read32(PT + 16) & (A | D), A | D, 'treated as a write for D');
+  // a PDPTE load (no linear address) is a plain read
+  assert.equal(tr(ad.mem, ad.ept, 0x1000, 0, true, false).fault, EPT_OK);
   // A/D disabled: a paging-structure read needs only R; an A/D update of the guest entry is a write
   const off = setup();
   put(off.mem, PT + 8, 0x9000 | R | WB);

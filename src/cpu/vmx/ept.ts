@@ -21,8 +21,9 @@
  * Outcomes (§29.3.3): a not-present entry (bits 2:0 = 0) is an EPT violation right there;
  * a present entry with an unsupported value is an EPT misconfiguration; after a complete
  * walk the access is checked against the AND of bits 2:0 over every entry used. With
- * EPTP[6] set, guest paging-structure accesses are writes for violations and A/D
- * (§29.3.3.2, §29.3.5), and their qualification reports both read and write (Table 27-7).
+ * EPTP[6] set, guest paging-structure accesses made for a linear address are writes for
+ * violations and A/D (§29.3.3.2, §29.3.5), and their qualification reports both read and
+ * write (Table 27-7, bit 1 note).
  * Accessed/dirty flags are set only once the translation succeeds: A in every entry used,
  * D in the leaf for writes.
  *
@@ -140,7 +141,8 @@ export function eptTranslate(
   mem: PhysicalMemory, ept: Ept, gpa: number, access: number, isPagingStructure: boolean, out: EptResult,
   linearValid = true,
 ): void {
-  const treatAsWrite = isPagingStructure && ept.ad;
+  // PDPTE loads (no linear address) are plain reads even with A/D on, as in Bochs' walk
+  const treatAsWrite = isPagingStructure && ept.ad && linearValid;
   const write = access === 1 || treatAsWrite;
   out.fault = EPT_OK;
   out.level = 0;
