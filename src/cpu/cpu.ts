@@ -25,6 +25,7 @@ import { buildTable } from './ops/table.js';
 import { defaultHooks } from './interrupts.js';
 import { FpuState } from './fpu/state.js';
 import { createVmxState, resetVmxState } from './vmx/vmx-state.js';
+import { exceptionExits, softwareException, tripleFaultExits, checkEvents, wakeGuest } from './vmx/events.js';
 import type { CpuClock, LapicPort } from './platform.js';
 
 export type Handler = (cpu: Cpu) => void;
@@ -187,6 +188,20 @@ export class Cpu {
   tripleFaultReport = '';
   /** Interrupt shadow after MOV SS/POP SS/STI (SDM Vol. 3A §6.8.3). */
   inhibitIrq = false;
+  // ---- debug exceptions (SDM Vol. 3B §17.3): see debugRegsChanged / afterDebug ----------
+  /** DR0-3 enabled as instruction breakpoints (bit i = DRi): checked before each instruction. */
+  codeBreakpoints = 0;
+  /** Page numbers of DR0-3 enabled as data breakpoints (NaN = none); those pages bypass the TLB. */
+  private readonly dataBpPage = new Float64Array(4).fill(NaN);
+  /** DR0-3 as signed canonical linear addresses (how this CPU holds linear addresses). */
+  private readonly bpLin = new Float64Array(4);
+  private dataBreakpoints = false;
+  /** DR6 B0-B3 bits matched by data accesses of the current instruction (a trap after it). */
+  dbDataHits = 0;
+  /** Debug traps held back by MOV SS/POP SS blocking until after the next instruction. */
+  private dbHeld = 0;
+  /** instructionCount when an event was last delivered from inside an instruction. */
+  private lastEventAt = -1;
   /** Set by devices when an interrupt may be pending; cleared when acknowledged. */
   irqPending = false;
   nmiPending = false;
@@ -231,6 +246,9 @@ export class Cpu {
     this.dr.fill(0);
     this.dr[6] = 0xffff0ff0;
     this.dr[7] = 0x400;
+    this.dr.fill(0, 0, 4);
+    this.dbDataHits = 0; this.dbHeld = 0;
+    this.debugRegsChanged();
     for (let s = 0; s < 6; s++) this.setSegReal(s, 0);
     this.segSel[CS] = 0xf000;
     this.segBase[CS] = 0xffff0000;
@@ -747,6 +765,7 @@ export class Cpu {
       // paging off under EPT: the linear address is the guest-physical one (SDM 3C §29.3.1)
       if (this.gpaTranslate !== null) { phys = this.gpaTranslate(phys, access, false); perm = this.gpaPerm; }
       const pn = Math.floor(lin / 4096);
+      if (this.dataBreakpoints && this.watched(lin, access)) return phys;
       if (this.mem.isRam(phys - (phys % 4096), 4096)) {
         const i = pn & TLB_MASK;
         this.tlbTag[i] = pn; this.tlbPhys[i] = phys - (phys % 4096); this.tlbPerm[i] = perm;
@@ -761,6 +780,7 @@ export class Cpu {
     }
     const phys = w.phys;
     const pageBase = phys - (phys % 4096);
+    if (this.dataBreakpoints && this.watched(lin, access)) return phys;
     if (this.mem.isRam(pageBase, 4096)) {
       const i = Math.floor(lin / 4096) & TLB_MASK;
       this.tlbTag[i] = Math.floor(lin / 4096);
@@ -769,6 +789,15 @@ export class Cpu {
       if (w.pageSize > 4096) this.tlbHasLarge = true;
     }
     return phys;
+  }
+
+  /** A data access to a page with a data breakpoint: records hits; such pages stay out of the TLB. */
+  private watched(lin: number, access: number): boolean {
+    const pn = Math.floor(lin / 4096);
+    const b = this.dataBpPage;
+    if (b[0] !== pn && b[1] !== pn && b[2] !== pn && b[3] !== pn) return false;
+    if (access !== 2) this.checkDataBreakpoints(lin, access);
+    return true;
   }
 
   // =====================================================================================
@@ -1011,14 +1040,101 @@ export class Cpu {
       if (this.irqPending || this.nmiPending) {
         if (this.checkInterrupts()) continue;
       }
+      const shadow = this.inhibitIrq; // set by the previous instruction (STI, MOV SS, POP SS)
       this.startRip = this.rip;
+      const f0 = this.flags;
+      if (this.codeBreakpoints !== 0 && (f0 & RF) === 0) this.checkCodeBreakpoints();
       this.beginFetch();
       this.decodePrefixes();
       table[this.opcode]!(this);
       this.instructionCount++;
       if (this.stopRequested) return;
-      if ((this.flags & TF) !== 0) this.singleStepTrap();
+      if (shadow || ((f0 | this.flags) & (TF | RF)) !== 0 || this.dbDataHits !== 0 || this.dbHeld !== 0) this.afterDebug(f0, shadow);
     }
+  }
+
+  /**
+   * Recomputes the breakpoint state from DR0-3 and DR7 (call after writing them).
+   * Instruction breakpoints: R/W = 00 (SDM Vol. 3B §17.2.4). Data breakpoints: R/W = 01
+   * (writes) or 11 (reads and writes); their pages are kept out of the TLB so that every
+   * access to them reaches translate(), which records hits. I/O breakpoints (10) are not
+   * implemented.
+   */
+  debugRegsChanged(): void {
+    const dr7 = this.dr[7]!;
+    this.codeBreakpoints = 0;
+    this.dataBreakpoints = false;
+    for (let i = 0; i < 4; i++) {
+      this.dataBpPage[i] = NaN;
+      const a = this.dr[i]!;
+      this.bpLin[i] = a >= 2 ** 63 ? a - 2 ** 64 : a;
+      if (((dr7 >>> (2 * i)) & 3) === 0) continue;
+      const rw = (dr7 >>> (16 + 4 * i)) & 3;
+      if (rw === 0) this.codeBreakpoints |= 1 << i;
+      else if (rw !== 2) { this.dataBpPage[i] = Math.floor(this.bpLin[i]! / 4096); this.dataBreakpoints = true; }
+    }
+    this.flushTlb();
+  }
+
+  /** Instruction-breakpoint fault before the instruction at RIP (RF = 0). */
+  private checkCodeBreakpoints(): void {
+    const lin = this.code64 ? this.rip : this.segBase[CS]! + this.rip;
+    let hits = 0;
+    for (let i = 0; i < 4; i++) if ((this.codeBreakpoints & (1 << i)) !== 0 && this.bpLin[i] === lin) hits |= 1 << i;
+    if (hits === 0) return;
+    this.dr[6] = ((this.dr[6]! & ~0xf) | hits) >>> 0;
+    this.fault(1, 0, false);
+  }
+
+  /** Records data-breakpoint hits of an access at `lin` (access 0 read, 1 write). */
+  private checkDataBreakpoints(lin: number, access: number): void {
+    const dr7 = this.dr[7]!;
+    for (let i = 0; i < 4; i++) {
+      if (this.dataBpPage[i] !== Math.floor(lin / 4096)) continue;
+      const rw = (dr7 >>> (16 + 4 * i)) & 3;
+      if (rw === 1 && access !== 1) continue;
+      const len = [1, 2, 8, 4][(dr7 >>> (18 + 4 * i)) & 3]!;
+      // the breakpoint covers the naturally aligned LEN bytes at DRi (SDM §17.2.5); the
+      // access is known by its first byte here
+      const a = this.bpLin[i]!;
+      const base = a - (((a % len) + len) % len);
+      if (lin >= base - 7 && lin < base + len) this.dbDataHits |= 1 << i;
+    }
+  }
+
+  /**
+   * Debug traps after an instruction (SDM Vol. 3B §17.3.1): single-step when TF was set
+   * at its start (not after the POPF/IRET that sets it; SYSCALL and SYSRET look at TF
+   * after themselves, so FMASK can mask it and SYSRET can arm it), data breakpoints, and
+   * RF, cleared after every instruction but IRET, which loads it. An event delivered by
+   * the instruction itself (INT n, INT3, INT1, a fault) replaces its single-step trap.
+   * MOV SS/POP SS hold every debug trap until after the next instruction (SDM Vol. 3A
+   * §6.8.3); when that one is ICEBP the held trap merges into its #DB.
+   */
+  private afterDebug(f0: number, shadow: boolean): void {
+    const op = this.opcode;
+    // this instruction is MOV SS or POP SS: it set the shadow, STI (FB) aside
+    const ssBlocking = this.inhibitIrq && !shadow && op !== 0xfb;
+    // the shadow covers one instruction (SDM Vol. 3A §6.8.3); a HLT in it keeps it until
+    // the wake-up (wakeFromHalt)
+    if (shadow && !this.halted) this.inhibitIrq = false;
+    if ((f0 & RF) !== 0 && op !== 0xcf) this.flags &= ~RF;
+    const delivered = this.lastEventAt === this.instructionCount - 1;
+    let ss = (op === 0x105 || op === 0x107) ? (this.flags & TF) !== 0 : (f0 & TF) !== 0;
+    if (delivered) ss = false;
+    let bits = this.dbDataHits | this.dbHeld;
+    this.dbDataHits = 0;
+    if (ss) bits |= 0x4000;
+    this.dbHeld = 0;
+    if (bits === 0) return;
+    if (ssBlocking) { this.dbHeld = bits; return; }
+    if (delivered && op === 0xf1) { this.dr[6] = (this.dr[6]! | (bits & 0xf)) >>> 0; return; }
+    // B0-B3 report this #DB's matches; BS is set, never cleared, by the CPU (SDM §17.2.3)
+    this.dr[6] = ((this.dr[6]! & ~0xf) | bits) >>> 0;
+    // a trap after HLT is taken now: the handler returns past the HLT
+    this.halted = false;
+    this.raiseException(1, 0, false);
+    this.lastEventAt = -1; // delivered between instructions, not by the next one
   }
 
   /** Reads legacy prefixes, REX and the opcode (1, 2 or 3 bytes) into this.opcode (0..1023). */
@@ -1072,12 +1188,6 @@ export class Cpu {
     return this.osz;
   }
 
-  private singleStepTrap(): void {
-    // Trap after the instruction (SDM Vol. 3A §17.3.1.4): BS in DR6.
-    this.dr[6] = (this.dr[6]! | 0x4000);
-    this.raiseException(1, 0, false);
-  }
-
   // =====================================================================================
   // Event delivery framework: double and triple faults (SDM Vol. 3A §6.15, Table 6-5)
   // =====================================================================================
@@ -1099,7 +1209,13 @@ export class Cpu {
       }
     }
     if (vector === 1 || vector === 3 || vector === 4) { /* traps: RIP already past */ }
+    // VMX non-root: the exception bitmap may turn this into a VM exit (SDM Vol. 3C §25.2)
+    if (this.vmx.nonRoot) exceptionExits(this, vector, err, hasErr);
     this.delivering = vector;
+    this.lastEventAt = this.instructionCount;
+    // an exception discards the debug traps its instruction (or a MOV SS before it) had
+    // pending; a software interrupt keeps them for its handler's first instruction
+    this.dbHeld = 0; this.dbDataHits = 0;
     try {
       this.hooks.deliver(this, vector, err, hasErr, false, this.rip);
       this.delivering = -1;
@@ -1115,6 +1231,7 @@ export class Cpu {
   }
 
   tripleFault(why: string): void {
+    if (this.vmx.nonRoot) tripleFaultExits(this); // a VM exit, not a shutdown (SDM Vol. 3C §25.2)
     const rip = this.rip;
     this.tripleFaultReport = `triple fault at RIP=0x${(rip < 0 ? rip + 2 ** 64 : rip).toString(16)} ` +
       `(CS=0x${this.segSel[CS]!.toString(16)}, CPL ${this.cpl}): ${why}`;
@@ -1127,10 +1244,13 @@ export class Cpu {
 
   /** Delivers a software interrupt (INT n, INT3, INTO): the return RIP is the next instruction. */
   softwareInterrupt(vector: number): void {
+    if (this.vmx.nonRoot) softwareException(this, vector); // INT3/INTO vs. the exception bitmap
+    this.lastEventAt = this.instructionCount;
     this.hooks.deliver(this, vector, 0, false, true, this.rip);
   }
 
   private checkInterrupts(): boolean {
+    if (this.vmx.nonRoot) return checkEvents(this); // VMX non-root event order (vmx/events.ts)
     if (this.inhibitIrq) { this.inhibitIrq = false; return false; }
     if (this.nmiPending && !this.nmiBlocked) {
       this.nmiPending = false;
@@ -1138,6 +1258,7 @@ export class Cpu {
       this.halted = false;
       this.startRip = this.rip;
       this.raiseException(NMI, 0, false);
+      this.lastEventAt = -1;
       return true;
     }
     if (this.irqPending && (this.flags & IF) !== 0) {
@@ -1154,6 +1275,7 @@ export class Cpu {
   }
 
   private wakeFromHalt(): boolean {
+    if (this.vmx.nonRoot) { if (!wakeGuest(this)) return false; this.halted = false; return true; }
     // the STI/MOV SS shadow covered the HLT itself (the "sti; hlt" idiom): it is over, and
     // the waking interrupt is taken before the next instruction (SDM Vol. 3A §6.8.3)
     this.inhibitIrq = false;

@@ -188,8 +188,10 @@ export function nullInaccessibleSegments(cpu: Cpu): void {
     if ((ar & AR_UNUSABLE) !== 0) continue;
     const dpl = (ar >> AR_DPL_SHIFT) & 3;
     const conformingCode = (ar & 0x1c) === 0x1c;
-    // unusable registers are skipped, so an MSR-loaded FS/GS base under a null selector survives
-    if (dpl < cpl && !conformingCode) cpu.setSegCache(s, 0, 0, 0, AR_UNUSABLE);
+    // The register is invalidated, not loaded: the selector becomes 0 and the segment
+    // unusable, while the hidden base and limit stay (as in Bochs and QEMU) — a 64-bit
+    // kernel's MSR-loaded GS base survives an IRET to user mode (kvm-unit-tests debug.c).
+    if (dpl < cpl && !conformingCode) cpu.setSegCache(s, 0, cpu.segBase[s]!, cpu.segLimit[s]!, AR_UNUSABLE);
   }
 }
 
