@@ -71,6 +71,7 @@ function writeEntry(cpu: Cpu, pa: number, lo: number): void {
  */
 export function walk(cpu: Cpu, lin: number, access: number, user: boolean, out: WalkResult): void {
   out.fault = 0;
+  walkLin = lin;
   const nxe = (cpu.efer & EFER_NXE) !== 0;
   if ((cpu.efer & EFER_LMA) !== 0) walkLong(cpu, lin, access, user, nxe, out);
   else if ((cpu.cr4 & CR4_PAE) !== 0) walkPae(cpu, lin, access, user, nxe, out);
@@ -99,6 +100,14 @@ export function loadPdptes(cpu: Cpu, cr3: number): boolean {
  */
 export function inPdpteLoad(): boolean { return pdpteLoad; }
 let pdpteLoad = false;
+
+/**
+ * The linear address of the walk in progress: for the gpaTranslate callback, which reports
+ * it as the guest-linear address of an EPT violation (SDM Vol. 3C §27.2.1). With paging
+ * off there is no walk; the linear address is then the guest-physical one.
+ */
+export function walkLinear(): number { return walkLin; }
+let walkLin = 0;
 
 function loadPdptesFrom(cpu: Cpu, cr3: number): boolean {
   const base = (cr3 & 0xffffffe0) >>> 0;

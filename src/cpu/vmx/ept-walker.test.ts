@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { makeCpu, CODE, PT_BASE, setReg64, type TestCpu } from '../testing.js';
 import { RAX, RBX } from '../regs.js';
 import { STOP_HALT } from '../cpu.js';
-import { loadPdptes, inPdpteLoad } from '../mmu.js';
+import { loadPdptes, inPdpteLoad, walkLinear } from '../mmu.js';
 import {
   eptTranslate, decodeEptp, eptPermMask, newEptResult, EPT_OK, EPTQ_READ, EPTQ_WRITE, EPTQ_FETCH, EPTQ_READABLE,
   EPTQ_WRITABLE, EPTQ_LINEAR_VALID, EPTQ_TRANSLATION,
@@ -87,6 +87,7 @@ test('a write to an EPT read-only page exits even after a read filled the TLB', 
   assert.equal(exits.length, 1);
   assert.equal(exits[0]!.gpa, 0x3008);
   assert.equal(exits[0]!.qualification, EPTQ_WRITE | EPTQ_READABLE | EPTQ_LINEAR_VALID | EPTQ_TRANSLATION);
+  assert.equal(walkLinear(), 0x3008, 'the linear address the engine reports');
 });
 
 test('guest paging structures in EPT read-only memory: the accessed-flag update exits (bit 8 clear)', () => {
