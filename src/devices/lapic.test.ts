@@ -224,3 +224,17 @@ test('lapic: snapshot round trip', () => {
   assert.deepEqual(b.state, a.state);
   clock.advanceTo(10);
 });
+
+test('lapic: the LVT timer mask bit is writable (xAPIC page and x2APIC MSR 0x832)', () => {
+  const { a } = make();
+  enable(a);
+  a.write(APIC_LVT_TIMER, 4, 0x200ee);
+  assert.equal(a.read(APIC_LVT_TIMER, 4), 0x200ee);
+  a.write(APIC_LVT_TIMER, 4, 0x100ee);
+  assert.equal(a.read(APIC_LVT_TIMER, 4), 0x100ee, 'mask set again');
+  // kvm-unit-tests msr.c writes back the reset value 0x10000 through the x2APIC MSR
+  assert.ok(a.writeMsr(0x1b, 0xfee00c00, 0), 'enable x2APIC');
+  assert.equal(a.writeMsr(0x832, 0x10000, 0), true);
+  assert.ok(a.readMsr(0x832));
+  assert.equal(a.msrLo, 0x10000);
+});

@@ -61,7 +61,7 @@ const LVT_MASKED = 1 << 16, LVT_LEVEL = 1 << 15, LVT_REMOTE_IRR = 1 << 14;
 const TIMER_ONESHOT = 0, TIMER_PERIODIC = 1, TIMER_TSCDEADLINE = 2;
 /** Writable bits per LVT: timer, thermal, perf, LINT0, LINT1, error (in register order). */
 const LVT_OFFSETS = [APIC_LVT_TIMER, APIC_LVT_THERMAL, APIC_LVT_PERF, APIC_LVT_LINT0, APIC_LVT_LINT1, APIC_LVT_ERROR];
-const LVT_WRITABLE = [0x600ff, 0x107ff, 0x107ff, 0x1a7ff, 0x1a7ff, 0x100ff];
+const LVT_WRITABLE = [0x700ff, 0x107ff, 0x107ff, 0x1a7ff, 0x1a7ff, 0x100ff];
 const L_TIMER = 0, L_LINT0 = 3, L_LINT1 = 4, L_ERROR = 5;
 
 // SVR: 7:0 spurious vector, 8 APIC software enable, 9 focus processor checking disable.
