@@ -25,6 +25,7 @@ import { buildTable } from './ops/table.js';
 import { defaultHooks } from './interrupts.js';
 import { FpuState } from './fpu/state.js';
 import { createVmxState, resetVmxState } from './vmx/vmx-state.js';
+import { exceptionExits, softwareException, tripleFaultExits, checkEvents, wakeGuest } from './vmx/events.js';
 import type { CpuClock, LapicPort } from './platform.js';
 
 export type Handler = (cpu: Cpu) => void;
@@ -1208,6 +1209,8 @@ export class Cpu {
       }
     }
     if (vector === 1 || vector === 3 || vector === 4) { /* traps: RIP already past */ }
+    // VMX non-root: the exception bitmap may turn this into a VM exit (SDM Vol. 3C §25.2)
+    if (this.vmx.nonRoot) exceptionExits(this, vector, err, hasErr);
     this.delivering = vector;
     this.lastEventAt = this.instructionCount;
     // an exception discards the debug traps its instruction (or a MOV SS before it) had
@@ -1228,6 +1231,7 @@ export class Cpu {
   }
 
   tripleFault(why: string): void {
+    if (this.vmx.nonRoot) tripleFaultExits(this); // a VM exit, not a shutdown (SDM Vol. 3C §25.2)
     const rip = this.rip;
     this.tripleFaultReport = `triple fault at RIP=0x${(rip < 0 ? rip + 2 ** 64 : rip).toString(16)} ` +
       `(CS=0x${this.segSel[CS]!.toString(16)}, CPL ${this.cpl}): ${why}`;
@@ -1240,11 +1244,13 @@ export class Cpu {
 
   /** Delivers a software interrupt (INT n, INT3, INTO): the return RIP is the next instruction. */
   softwareInterrupt(vector: number): void {
+    if (this.vmx.nonRoot) softwareException(this, vector); // INT3/INTO vs. the exception bitmap
     this.lastEventAt = this.instructionCount;
     this.hooks.deliver(this, vector, 0, false, true, this.rip);
   }
 
   private checkInterrupts(): boolean {
+    if (this.vmx.nonRoot) return checkEvents(this); // VMX non-root event order (vmx/events.ts)
     if (this.inhibitIrq) { this.inhibitIrq = false; return false; }
     if (this.nmiPending && !this.nmiBlocked) {
       this.nmiPending = false;
@@ -1269,6 +1275,7 @@ export class Cpu {
   }
 
   private wakeFromHalt(): boolean {
+    if (this.vmx.nonRoot) { if (!wakeGuest(this)) return false; this.halted = false; return true; }
     // the STI/MOV SS shadow covered the HLT itself (the "sti; hlt" idiom): it is over, and
     // the waking interrupt is taken before the next instruction (SDM Vol. 3A §6.8.3)
     this.inhibitIrq = false;

@@ -15,6 +15,7 @@ import { def } from './table.js';
 import { installFar, grp5CallFarImpl, grp5JmpFarImpl } from './farcall.js';
 import { installIret } from './iret.js';
 import { installSyscall } from './syscall.js';
+import { interceptHlt } from '../vmx/intercepts.js';
 
 const TWO32 = 4294967296;
 
@@ -47,6 +48,7 @@ function fetchRel(cpu: Cpu): number {
 /** HLT (SDM Vol. 2A): CPL 0 only; waits for an interrupt. */
 function hlt(cpu: Cpu): void {
   cpu.requireCpl0();
+  if (cpu.vmx.nonRoot) interceptHlt(cpu);
   cpu.halted = true;
 }
 

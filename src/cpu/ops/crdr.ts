@@ -19,6 +19,10 @@ import {
   EFER_LME, EFER_LMA, AR_L, DB,
 } from '../regs.js';
 import { cr4SupportedBits, vmxCr0Allowed, vmxCr4Allowed } from '../vmx/capabilities.js';
+import {
+  guestCr0Write, guestCr4Write, shadowCr0, shadowCr4, interceptCr3Write, interceptCr3Read, interceptCr8Write,
+  interceptCr8Read, guestClts, interceptMovDr,
+} from '../vmx/intercepts.js';
 
 const TWO32 = 4294967296;
 const CR0_VALID = CR0_PE | CR0_MP | CR0_EM | CR0_TS | CR0_ET | CR0_NE | CR0_WP | CR0_AM | CR0_NW | CR0_CD | CR0_PG;
@@ -141,11 +145,14 @@ function movFromCr(cpu: Cpu): void {
   if (cpu.lock || (n !== 0 && n !== 2 && n !== 3 && n !== 4 && n !== 8)) cpu.ud();
   if (n === 8 && !cpu.code64) cpu.ud();
   cpu.requireCpl0();
+  // VMX non-root: CR3/CR8-store exiting, and the CR0/CR4 read shadows (SDM Vol. 3C §25.3)
+  const nr = cpu.vmx.nonRoot;
+  if (nr) { if (n === 3) interceptCr3Read(cpu); else if (n === 8) interceptCr8Read(cpu); }
   switch (n) {
-    case 0: setCrResult(cpu, cpu.cr0, 0); return;
+    case 0: setCrResult(cpu, nr ? shadowCr0(cpu) : cpu.cr0, 0); return;
     case 2: setNumResult(cpu, cpu.cr2); return;
     case 3: setNumResult(cpu, cpu.cr3); return;
-    case 4: setCrResult(cpu, cpu.cr4, 0); return;
+    case 4: setCrResult(cpu, nr ? shadowCr4(cpu) : cpu.cr4, 0); return;
     default: setCrResult(cpu, cpu.lapic !== null ? cpu.lapic.readCr8() : cpu.cr8 & 0xf, 0); return;
   }
 }
@@ -159,12 +166,15 @@ function movToCr(cpu: Cpu): void {
   cpu.requireCpl0();
   const lo = cpu.r[cpu.rm << 1]!;
   const hi = cpu.code64 ? cpu.r[(cpu.rm << 1) + 1]! : 0;
+  // VMX non-root: guest/host masks, CR3-load (with CR3-target values) and CR8-load exiting
+  const nr = cpu.vmx.nonRoot;
   switch (n) {
-    case 0: writeCr0(cpu, lo, hi); return;
+    case 0: writeCr0(cpu, nr ? guestCr0Write(cpu, lo) : lo, hi); return;
     case 2: cpu.cr2 = hi * TWO32 + (lo >>> 0); return;
-    case 3: writeCr3(cpu, lo, hi); return;
-    case 4: writeCr4(cpu, lo, hi); return;
+    case 3: if (nr) interceptCr3Write(cpu, lo, hi); writeCr3(cpu, lo, hi); return;
+    case 4: writeCr4(cpu, nr ? guestCr4Write(cpu, lo) : lo, hi); return;
     default:
+      if (nr) interceptCr8Write(cpu);
       // CR8 is the TPR's priority class; bits 63:4 reserved (SDM Vol. 3A §10.8.6.1)
       if (hi !== 0 || (lo & ~0xf) !== 0) cpu.gp(0);
       cpu.cr8 = lo;
@@ -182,6 +192,8 @@ function drCheck(cpu: Cpu): number {
     if ((cpu.cr4 & CR4_DE) !== 0) cpu.ud();
     n += 2;
   }
+  // MOV-DR exiting has priority over the general-detect #DB (SDM Vol. 3C §25.1.1)
+  if (cpu.vmx.nonRoot) interceptMovDr(cpu, n, cpu.opcode === 0x121);
   const dr7 = cpu.dr[7]!;
   if ((dr7 & DR7_GD) !== 0) {
     // general-detect fault: DR6.BD set, GD cleared so the handler can use the registers
@@ -216,6 +228,7 @@ function movToDr(cpu: Cpu): void {
 /** 0F 06 CLTS: clears CR0.TS (CPL 0). */
 function clts(cpu: Cpu): void {
   cpu.requireCpl0();
+  if (cpu.vmx.nonRoot && !guestClts(cpu)) return;
   cpu.cr0 &= ~CR0_TS;
 }
 

@@ -9,6 +9,7 @@ import { ZF } from '../regs.js';
 import { def } from './table.js';
 import { descriptorAddress, loadLdtr, loadTr, descLimit } from '../segments.js';
 import { LDTR, TR, CR4_UMIP, EFER_LMA } from '../regs.js';
+import { interceptDescriptorTable } from '../vmx/intercepts.js';
 
 const TWO32 = 4294967296;
 
@@ -30,6 +31,7 @@ export function umipCheck(cpu: Cpu): void {
 export function sgdtSidt(cpu: Cpu, idt: boolean): void {
   if (cpu.mod === 3) cpu.ud();
   umipCheck(cpu);
+  if (cpu.vmx.nonRoot) interceptDescriptorTable(cpu, false, idt ? 1 : 0);
   const wide = cpu.code64;
   const lin = cpu.eaLin(wide ? 10 : 6, true);
   const base = idt ? cpu.idtBase : cpu.gdtBase;
@@ -51,6 +53,7 @@ export function sgdtSidt(cpu: Cpu, idt: boolean): void {
 export function lgdtLidt(cpu: Cpu, idt: boolean): void {
   if (cpu.mod === 3) cpu.ud();
   cpu.requireCpl0();
+  if (cpu.vmx.nonRoot) interceptDescriptorTable(cpu, false, idt ? 3 : 2);
   const wide = cpu.code64;
   const lin = cpu.eaLin(wide ? 10 : 6, false);
   const limit = cpu.rd16(lin);
@@ -111,10 +114,17 @@ function group6(cpu: Cpu): void {
   requireProtectedNonV86(cpu);
   cpu.decodeModrm(0);
   switch (cpu.reg & 7) {
-    case 0: umipCheck(cpu); storeSelector(cpu, cpu.segSel[LDTR]!); return;
-    case 1: umipCheck(cpu); storeSelector(cpu, cpu.segSel[TR]!); return;
-    case 2: { cpu.requireCpl0(); const s = readSelector(cpu); loadLdtr(cpu, s); return; }
-    case 3: { cpu.requireCpl0(); const s = readSelector(cpu); loadTr(cpu, s); return; }
+    case 0: case 1: case 2: case 3: {
+      // SLDT/STR need UMIP's CPL check, LLDT/LTR CPL 0; then descriptor-table exiting (VMX)
+      const op = cpu.reg & 7;
+      if (op < 2) umipCheck(cpu); else cpu.requireCpl0();
+      if (cpu.vmx.nonRoot) interceptDescriptorTable(cpu, true, op);
+      if (op === 0) { storeSelector(cpu, cpu.segSel[LDTR]!); return; }
+      if (op === 1) { storeSelector(cpu, cpu.segSel[TR]!); return; }
+      const s = readSelector(cpu);
+      if (op === 2) loadLdtr(cpu, s); else loadTr(cpu, s);
+      return;
+    }
     case 4: case 5: {
       const write = (cpu.reg & 7) === 5;
       const sel = readSelector(cpu);

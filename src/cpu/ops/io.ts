@@ -11,6 +11,7 @@ import { REP_NONE } from '../cpu.js';
 import { def } from './table.js';
 import { DS, ES, TR, DF, AR_UNUSABLE } from '../regs.js';
 import { getIdx, setIdx, advance, strLin, repCount, repConsume, REP_CAP } from './string.js';
+import { interceptIo } from '../vmx/intercepts.js';
 
 const RSI = 6, RDI = 7;
 
@@ -47,6 +48,7 @@ function checkPort(cpu: Cpu, port: number, size: number): void {
 function doIn(cpu: Cpu, port: number): void {
   const size = ioSize(cpu);
   checkPort(cpu, port, size);
+  if (cpu.vmx.nonRoot) interceptIo(cpu, port, size, true, false, cpu.opcode < 0xe8);
   const v = cpu.io.read(port, size);
   cpu.setRegSz(0, size, size === 4 ? v | 0 : v, 0);
 }
@@ -54,6 +56,7 @@ function doIn(cpu: Cpu, port: number): void {
 function doOut(cpu: Cpu, port: number): void {
   const size = ioSize(cpu);
   checkPort(cpu, port, size);
+  if (cpu.vmx.nonRoot) interceptIo(cpu, port, size, false, false, cpu.opcode < 0xe8);
   const v = cpu.getRegSz(0, size);
   cpu.io.write(port, size, size === 4 ? v >>> 0 : v);
 }
@@ -82,6 +85,7 @@ function ins(cpu: Cpu): void {
   const asz = cpu.asz;
   const delta = (cpu.flags & DF) !== 0 ? -size : size;
   let di = getIdx(cpu, RDI, asz);
+  if (cpu.vmx.nonRoot) interceptIo(cpu, port, size, true, true, false, strLin(cpu, ES, di, asz, size, true));
   if (cpu.rep === REP_NONE) {
     const lin = strLin(cpu, ES, di, asz, size, true);
     probeWrite(cpu, lin, size);
@@ -116,6 +120,7 @@ function outs(cpu: Cpu): void {
   const seg = cpu.segOvr >= 0 ? cpu.segOvr : DS;
   const delta = (cpu.flags & DF) !== 0 ? -size : size;
   let si = getIdx(cpu, RSI, asz);
+  if (cpu.vmx.nonRoot) interceptIo(cpu, port, size, false, true, false, strLin(cpu, seg, si, asz, size, false));
   if (cpu.rep === REP_NONE) {
     const v = cpu.rdSz(strLin(cpu, seg, si, asz, size, false), size);
     cpu.io.write(port, size, size === 4 ? v >>> 0 : v);

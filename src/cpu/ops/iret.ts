@@ -30,7 +30,9 @@ function iret(cpu: Cpu): void {
     if ((cpu.flags & NT) !== 0) cpu.gp(0); // task return: hardware task switch not implemented
     iretProtected(cpu, size);
   }
-  cpu.nmiBlocked = false;
+  // with "virtual NMIs" a guest's IRET ends virtual-NMI blocking instead (SDM Vol. 3C §25.3)
+  if (cpu.vmx.nonRoot && (cpu.vmx.pin & (1 << 5)) !== 0) cpu.vmx.virtualNmiBlocked = false;
+  else cpu.nmiBlocked = false;
 }
 
 /** Pops IP, CS and FLAGS (size 2 or 4) for the real/v86 forms; returns the FLAGS image, IP in cpu.hi. */

@@ -53,7 +53,7 @@ test('8E: real-mode MOV Sreg sets base = sel*16; MOV SS blocks interrupts; MOV C
   run(t, '8e d8'); // mov ds, ax
   assert.equal(t.cpu.segSel[DS], 0x1234);
   assert.equal(t.cpu.segBase[DS], 0x12340);
-  run(t, '8e d0'); // mov ss, ax
+  run(t, '8e d0', 1); // mov ss, ax (alone: the HLT after it would end the shadow)
   assert.equal(t.cpu.segBase[SS], 0x12340);
   assert.equal(t.cpu.inhibitIrq, true);
   run(t, '8e c8'); // mov cs, ax

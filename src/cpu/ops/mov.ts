@@ -8,6 +8,7 @@ import type { Cpu, Handler } from '../cpu.js';
 import { def } from './table.js';
 import { CS, SS, DS, ES, FS, GS } from '../regs.js';
 import { loadSegment } from './segments.js';
+import { interceptPause } from '../vmx/intercepts.js';
 
 const TWO32 = 4294967296;
 
@@ -185,7 +186,11 @@ function xchgE(cpu: Cpu): void {
 function xchgAx(cpu: Cpu): void {
   noLock(cpu);
   const n = (cpu.opcode & 7) | cpu.rexB;
-  if (n === 0) return;
+  if (n === 0) {
+    // F3 90 is PAUSE: PAUSE exiting in VMX non-root (SDM Vol. 3C §25.1.3)
+    if (cpu.rep === 1 && cpu.vmx.nonRoot) interceptPause(cpu);
+    return;
+  }
   const size = cpu.osz;
   const a = cpu.getRegSz(0, size);
   const ah = cpu.hi;

@@ -88,7 +88,7 @@ test('POP Sreg in real mode; POP SS sets the interrupt shadow', () => {
   assert.equal(r.cpu.segBase[FS], 0x20000);
   assert.equal(r.cpu.getReg16(RSP), 0xfff4);
   r.mem.write16(0xfff4, 0);
-  run(r, '17'); // pop ss
+  run(r, '17', 1); // pop ss (alone: the HLT after it would end the shadow)
   assert.equal(r.cpu.inhibitIrq, true);
   assert.equal(r.cpu.segSel[SS], 0);
 });
@@ -251,11 +251,11 @@ test('virtual-8086 mode: PUSHF/POPF/CLI fault with IOPL < 3', () => {
 
 test('FA/FB/FC/FD: STI shadows one instruction only when IF was 0; CLD/STD', () => {
   const r = makeCpu('real');
-  run(r, 'fb'); // sti
+  run(r, 'fb', 1); // sti (alone: the HLT after it would end the shadow)
   assert.equal(r.cpu.flags & IF, IF);
   assert.equal(r.cpu.inhibitIrq, true);
   r.cpu.inhibitIrq = false;
-  run(r, 'fb');
+  run(r, 'fb', 1);
   assert.equal(r.cpu.inhibitIrq, false);
   run(r, 'fa fd'); // cli; std
   assert.equal(r.cpu.flags & (IF | DF), DF);

@@ -18,6 +18,10 @@ import { vmxon, vmxoff, vmclear, vmptrld, vmptrst, vmread, vmwrite, vmcall } fro
 import { vmlaunch, vmresume } from '../vmx/vmentry.js';
 import { invept, invvpid } from '../vmx/invept.js';
 import {
+  interceptCpuid, interceptRdtsc, interceptRdtscp, interceptMsr, interceptRdpmc, interceptInvd, interceptWbinvd,
+  interceptInvlpg, interceptXsetbv, interceptMonitor, interceptMwait, shadowCr0, guestLmsw,
+} from '../vmx/intercepts.js';
+import {
   RAX, RCX, RDX, RBX, FS, GS, AC, CR4_TSD, CR4_PCE, CR4_FSGSBASE, CR4_OSXSAVE, CR4_PCIDE,
   MSR_KERNEL_GS_BASE, MSR_TSC_AUX,
 } from '../regs.js';
@@ -29,6 +33,7 @@ const TWO32 = 4294967296;
 
 /** 0F A2 CPUID: EAX leaf, ECX sub-leaf; results zero-extended into RAX/RBX/RCX/RDX. */
 function cpuid(cpu: Cpu): void {
+  if (cpu.vmx.nonRoot) interceptCpuid(cpu); // unconditional VM exit (SDM Vol. 3C §25.1.2)
   const out = cpu.cpuid(cpu.r[RAX << 1]!, cpu.r[RCX << 1]!);
   cpu.setReg32(RAX, out[0]!); cpu.setReg32(RBX, out[1]!); cpu.setReg32(RCX, out[2]!); cpu.setReg32(RDX, out[3]!);
 }
@@ -36,6 +41,7 @@ function cpuid(cpu: Cpu): void {
 /** 0F 31 RDTSC: CR4.TSD restricts it to CPL 0 (SDM Vol. 2B RDTSC). */
 function rdtsc(cpu: Cpu): void {
   if ((cpu.cr4 & CR4_TSD) !== 0 && cpu.cpl !== 0) cpu.gp(0);
+  if (cpu.vmx.nonRoot) interceptRdtsc(cpu);
   const lo = readTsc(cpu);
   cpu.setReg32(RDX, cpu.hi);
   cpu.setReg32(RAX, lo);
@@ -45,6 +51,7 @@ function rdtsc(cpu: Cpu): void {
 function rdtscp(cpu: Cpu): void {
   if ((cpu.profile.ext1Edx & FXD_RDTSCP) === 0) cpu.ud();
   if ((cpu.cr4 & CR4_TSD) !== 0 && cpu.cpl !== 0) cpu.gp(0);
+  if (cpu.vmx.nonRoot) interceptRdtscp(cpu);
   const aux = msrGet64(cpu, MSR_TSC_AUX, 0, 0);
   const lo = readTsc(cpu);
   cpu.setReg32(RDX, cpu.hi);
@@ -55,12 +62,14 @@ function rdtscp(cpu: Cpu): void {
 /** 0F 32 RDMSR / 0F 30 WRMSR: CPL 0, index in ECX, value in EDX:EAX. */
 function rdmsrOp(cpu: Cpu): void {
   cpu.requireCpl0();
+  if (cpu.vmx.nonRoot) interceptMsr(cpu, cpu.r[RCX << 1]!, false);
   const lo = rdmsr(cpu, cpu.r[RCX << 1]!);
   cpu.setReg32(RDX, cpu.hi);
   cpu.setReg32(RAX, lo);
 }
 function wrmsrOp(cpu: Cpu): void {
   cpu.requireCpl0();
+  if (cpu.vmx.nonRoot) interceptMsr(cpu, cpu.r[RCX << 1]!, true);
   wrmsr(cpu, cpu.r[RCX << 1]!, cpu.r[RAX << 1]!, cpu.r[RDX << 1]!);
 }
 
@@ -70,11 +79,16 @@ function wrmsrOp(cpu: Cpu): void {
  */
 function rdpmc(cpu: Cpu): void {
   if ((cpu.cr4 & CR4_PCE) === 0 && cpu.cpl !== 0) cpu.gp(0);
+  if (cpu.vmx.nonRoot) interceptRdpmc(cpu);
   cpu.gp(0);
 }
 
 /** INVD / WBINVD: CPL 0; there are no caches to write back. */
-function invdWbinvd(cpu: Cpu): void { cpu.requireCpl0(); }
+function invdWbinvd(cpu: Cpu): void {
+  cpu.requireCpl0();
+  // VMX non-root: INVD always exits, WBINVD with "WBINVD exiting" (SDM Vol. 3C §25.1)
+  if (cpu.vmx.nonRoot) { if (cpu.opcode === 0x108) interceptInvd(cpu); else interceptWbinvd(cpu); }
+}
 
 /** 0F 01 /7 INVLPG m: CPL 0; a non-canonical address is a no-op (SDM Vol. 2A INVLPG). */
 function invlpg(cpu: Cpu): void {
@@ -83,10 +97,12 @@ function invlpg(cpu: Cpu): void {
   if (cpu.code64) {
     lin = cpu.eaHi * TWO32 + (cpu.eaLo >>> 0);
     if (cpu.eaSeg >= FS) lin += cpu.segBase[cpu.eaSeg]!;
+    if (cpu.vmx.nonRoot) interceptInvlpg(cpu, lin);
     if (lin < -0x800000000000 || lin >= 0x800000000000) return;
   } else {
     lin = (cpu.segBase[cpu.eaSeg]! + (cpu.eaLo >>> 0)) % TWO32;
   }
+  if (cpu.vmx.nonRoot) interceptInvlpg(cpu, lin);
   cpu.invalidatePage(lin);
 }
 
@@ -125,6 +141,7 @@ function xgetbv(cpu: Cpu): void {
 }
 function xsetbv(cpu: Cpu): void {
   if ((cpu.cr4 & CR4_OSXSAVE) === 0) cpu.ud();
+  if (cpu.vmx.nonRoot) interceptXsetbv(cpu); // unconditional (SDM Vol. 3C §25.1.2)
   cpu.requireCpl0();
   const lo = cpu.r[RAX << 1]!, hi = cpu.r[RDX << 1]!;
   // x87 must stay enabled; unsupported bits are reserved; AVX (bit 2) would need SSE
@@ -135,15 +152,17 @@ function xsetbv(cpu: Cpu): void {
 /** 0F 01 /4 SMSW: register operands take the operand size; memory is always 16 bits. */
 function smsw(cpu: Cpu): void {
   umipCheck(cpu);
-  if (cpu.mod === 3) cpu.setRegSz(cpu.rm, cpu.osz, cpu.osz === 2 ? cpu.cr0 & 0xffff : cpu.cr0, 0);
-  else cpu.wr16(cpu.eaLin(2, true), cpu.cr0 & 0xffff);
+  const cr0 = cpu.vmx.nonRoot ? shadowCr0(cpu) : cpu.cr0; // the CR0 read shadow in VMX non-root
+  if (cpu.mod === 3) cpu.setRegSz(cpu.rm, cpu.osz, cpu.osz === 2 ? cr0 & 0xffff : cr0, 0);
+  else cpu.wr16(cpu.eaLin(2, true), cr0 & 0xffff);
 }
 
 /** 0F 01 /6 LMSW: loads CR0[3:0]; PE can be set but not cleared (SDM Vol. 2A LMSW). */
 function lmsw(cpu: Cpu): void {
   cpu.requireCpl0();
   const src = cpu.mod === 3 ? cpu.r[cpu.rm << 1]! & 0xffff : cpu.rd16(cpu.eaLin(2, false));
-  writeCr0(cpu, (cpu.cr0 & ~0xe) | (src & 0xf), 0);
+  const low = cpu.vmx.nonRoot ? guestLmsw(cpu, src, cpu.mod !== 3) : src & 0xf;
+  writeCr0(cpu, (cpu.cr0 & ~0xe) | low, 0);
 }
 
 /** 0F 01: group 7 (SDM Vol. 2 Table A-6), dispatched on ModRM as the encoding is. */
@@ -169,7 +188,9 @@ function group7(cpu: Cpu): void {
     case 0xc4: vmxoff(cpu); return;
     case 0xd4: cpu.ud();
     // MONITOR/MWAIT are not advertised (CPUID.1:ECX.MONITOR = 0)
-    case 0xc8: case 0xc9: cpu.ud();
+    // (in VMX non-root they still exit when MONITOR/MWAIT exiting is set, SDM Vol. 3C §25.1.3)
+    case 0xc8: if (cpu.vmx.nonRoot) interceptMonitor(cpu); cpu.ud();
+    case 0xc9: if (cpu.vmx.nonRoot) interceptMwait(cpu); cpu.ud();
     case 0xca: clacStac(cpu, false); return;
     case 0xcb: clacStac(cpu, true); return;
     case 0xd0: xgetbv(cpu); return;

@@ -31,20 +31,26 @@ test('not exposed: every IA32_VMX_* MSR raises #GP(0); other indices are not our
   assert.equal(rd(cpu, 0x3a), null);
 });
 
-test('slice 1 advertises only the reserved default1 controls (SDM Appendix A.2-A.5)', () => {
+test('the default profile advertises exactly the implemented controls (SDM Appendix A.2-A.6, A.10)', () => {
   const { cpu } = makeCpu('long64');
   cpu.exposeVmx = true;
-  assert.deepEqual(rd(cpu, MSR_VMX_PINBASED_CTLS), [0x16, 0x16]);
-  assert.deepEqual(rd(cpu, MSR_VMX_PROCBASED_CTLS), [0x0401e172, 0x0401e172]);
-  assert.deepEqual(rd(cpu, MSR_VMX_EXIT_CTLS), [0x36dff, 0x36dff]);
-  assert.deepEqual(rd(cpu, MSR_VMX_ENTRY_CTLS), [0x11ff, 0x11ff]);
-  assert.deepEqual(rd(cpu, MSR_VMX_TRUE_PROCBASED_CTLS), [0x0401e172, 0x0401e172]);
-  // no secondary controls yet: the conditional MSRs do not exist
-  assert.equal(rd(cpu, MSR_VMX_PROCBASED_CTLS2), 'GP');
-  assert.equal(rd(cpu, MSR_VMX_EPT_VPID_CAP), 'GP');
+  const bits = (...b: number[]): number => b.reduce((m, x) => (m | (1 << x)) >>> 0, 0);
+  // pin: external-interrupt and NMI exiting, virtual NMIs, preemption timer
+  assert.deepEqual(rd(cpu, MSR_VMX_PINBASED_CTLS), [0x16, 0x16 | bits(0, 3, 5, 6)]);
+  const proc1 = (0x0401e172 | bits(2, 3, 7, 9, 10, 11, 12, 15, 16, 19, 20, 22, 23, 24, 25, 27, 28, 29, 30, 31)) >>> 0;
+  assert.deepEqual(rd(cpu, MSR_VMX_PROCBASED_CTLS), [0x0401e172, proc1]);
+  // TRUE: CR3-load/store exiting may be 0
+  assert.deepEqual(rd(cpu, MSR_VMX_TRUE_PROCBASED_CTLS), [0x0401e172 & ~bits(15, 16), proc1]);
+  assert.deepEqual(rd(cpu, MSR_VMX_EXIT_CTLS), [0x36dff, 0x36dff | bits(2, 9, 15, 18, 19, 20, 21, 22)]);
+  assert.deepEqual(rd(cpu, MSR_VMX_TRUE_EXIT_CTLS), [0x36dff & ~4, 0x36dff | bits(2, 9, 15, 18, 19, 20, 21, 22)]);
+  assert.deepEqual(rd(cpu, MSR_VMX_ENTRY_CTLS), [0x11ff, 0x11ff | bits(2, 9, 14, 15)]);
+  // secondary: descriptor-table exiting, RDTSCP, VPID, WBINVD exiting; no EPT yet
+  assert.deepEqual(rd(cpu, MSR_VMX_PROCBASED_CTLS2), [0, bits(2, 3, 5, 6)]);
+  // EPT_VPID_CAP exists for VPID: INVVPID with all four types, no EPT bits
+  assert.deepEqual(rd(cpu, MSR_VMX_EPT_VPID_CAP), [0, bits(0, 8, 9, 10, 11)]);
   assert.equal(rd(cpu, MSR_VMX_VMFUNC), 'GP');
-  // MISC: only "VMWRITE to any field" (bit 29), 0 CR3 targets, no activity states
-  assert.deepEqual(rd(cpu, MSR_VMX_MISC), [1 << 29, 0]);
+  // MISC: timer rate 5, store LMA, HLT activity, 4 CR3 targets, VMWRITE any field, zero-length injection
+  assert.deepEqual(rd(cpu, MSR_VMX_MISC), [5 | bits(5, 6, 29, 30) | (4 << 16), 0]);
   assert.deepEqual(rd(cpu, MSR_VMX_VMCS_ENUM), [0x19 << 1, 0]);
   assert.deepEqual(rd(cpu, MSR_VMX_CR0_FIXED0), [0x80000021, 0]);
   assert.deepEqual(rd(cpu, MSR_VMX_CR4_FIXED0), [0x2000, 0]);
@@ -61,7 +67,7 @@ test('IA32_VMX_BASIC: revision id, 4096-byte region, WB, TRUE controls (SDM Appe
   assert.equal(hi & 0x1fff, 4096);
   assert.equal((hi >>> 18) & 0xf, 6);
   assert.equal((hi >>> 23) & 1, 1);
-  assert.equal((hi >>> 22) & 1, 0); // INS/OUTS info only with I/O exits
+  assert.equal((hi >>> 22) & 1, 1); // INS/OUTS instruction information (I/O exits fill it)
   assert.equal((hi >>> 16) & 1, 0);
 });
 

@@ -242,7 +242,7 @@ export function checkVmControls(d: DecodedVmcs, caps: VmxCaps): string | null {
 }
 
 /** §26.2.1.1 EPTP bullets: memory type, walk length, A/D enable, reserved bits 11:7 and 63:N. */
-function eptpOk(e: U64, caps: VmxCaps): boolean {
+export function eptpOk(e: U64, caps: VmxCaps): boolean {
   const type = e.lo & 7;
   if (!((type === 0 && (caps.eptCap & EPTCAP_UC) !== 0) || (type === 6 && (caps.eptCap & EPTCAP_WB) !== 0))) return false;
   if (((e.lo >>> 3) & 7) !== 3 || (caps.eptCap & EPTCAP_WALK4) === 0) return false;

@@ -23,9 +23,8 @@
  *
  * Instructions are atomic (cpu.ts convention): every check and memory access that can
  * fault happens before VMX state, the VMCS or RFLAGS change.
- * Not here yet (next slices): VMLAUNCH/VMRESUME (entry-checks.ts has their checks),
- * INVEPT/INVVPID (#UD while EPT/VPID are not offered, which the current table already
- * does), and every VM exit from non-root operation (nonRoot is never set in this slice).
+ * VMLAUNCH/VMRESUME are in vmentry.ts, INVEPT/INVVPID in invept.ts. In non-root
+ * operation each of these exits (intercepts.ts) after its #UD checks.
  */
 import type { Cpu } from '../cpu.js';
 import { CF, ZF, VM } from '../regs.js';
@@ -37,6 +36,8 @@ import {
 } from './vmcs-fields.js';
 import { vmxState, INVALID_PTR, type VmxState } from './vmx-state.js';
 import { vmxCaps, vmxCr0Allowed, vmxCr4Allowed, MISC_VMWRITE_ANY, PROC2_SHADOW_VMCS } from './capabilities.js';
+import { interceptVmxInstruction } from './intercepts.js';
+import { EXIT } from './vmexit.js';
 
 const TWO32 = 4294967296;
 
@@ -111,15 +112,13 @@ function checkUd(cpu: Cpu): VmxState {
   return st;
 }
 
-/** After the #UD checks: non-root operation exits (next slice), CPL > 0 is #GP(0). */
-function checkRootCpl0(cpu: Cpu, st: VmxState): void {
-  if (st.nonRoot) nonRootExit();
+/**
+ * After the #UD checks: in non-root operation the instruction exits (SDM §25.1.2, with
+ * the instruction information of §27.2.5), CPL > 0 is #GP(0).
+ */
+function checkRootCpl0(cpu: Cpu, st: VmxState, reason: number, hasOperand: boolean): void {
+  if (st.nonRoot) interceptVmxInstruction(cpu, reason, hasOperand);
   if (cpu.cpl !== 0) cpu.gp(0);
-}
-
-/** VM exits from non-root operation are the next slice; nothing sets nonRoot before then. */
-function nonRootExit(): never {
-  throw new Error('VMX: VM exit from non-root operation is not implemented (slice 2)');
 }
 
 /** Reads the m64 operand of VMXON/VMCLEAR/VMPTRLD (may fault): lo returned, hi in cpu.hi. */
@@ -156,7 +155,7 @@ export function vmxon(cpu: Cpu): void {
   if ((cpu.efer & EFER_LMA) !== 0 && !cpu.code64) return cpu.ud();
   const st = vmxState(cpu);
   if (st.inVmx) {
-    checkRootCpl0(cpu, st);
+    checkRootCpl0(cpu, st, EXIT.VMXON, true);
     vmFail(cpu, st, VMX_ERR.VMXON_IN_ROOT);
     return;
   }
@@ -182,7 +181,7 @@ export function vmxon(cpu: Cpu): void {
 /** 0F 01 C4 VMXOFF: leave VMX operation (SDM §30.3 "VMXOFF"). */
 export function vmxoff(cpu: Cpu): void {
   const st = checkUd(cpu);
-  checkRootCpl0(cpu, st);
+  checkRootCpl0(cpu, st, EXIT.VMXOFF, false);
   // Dual-monitor treatment of SMIs is never active here, so error 23 cannot occur.
   // The SDM leaves a still-active VMCS undefined after VMXOFF; writing the cached copy
   // back keeps its data for a later VMXON + VMPTRLD, as software that forgot VMCLEAR expects.
@@ -198,7 +197,7 @@ export function vmxoff(cpu: Cpu): void {
 export function vmclear(cpu: Cpu): void {
   if (cpu.mod === 3) return cpu.ud();
   const st = checkUd(cpu);
-  checkRootCpl0(cpu, st);
+  checkRootCpl0(cpu, st, EXIT.VMCLEAR, true);
   const lo = readM64(cpu), hi = cpu.hi;
   if (!validPointer(cpu, lo, hi)) { vmFail(cpu, st, VMX_ERR.VMCLEAR_INVALID_ADDRESS); return; }
   const ptr = hi * TWO32 + (lo >>> 0);
@@ -218,7 +217,7 @@ export function vmclear(cpu: Cpu): void {
 export function vmptrld(cpu: Cpu): void {
   if (cpu.mod === 3) return cpu.ud();
   const st = checkUd(cpu);
-  checkRootCpl0(cpu, st);
+  checkRootCpl0(cpu, st, EXIT.VMPTRLD, true);
   const lo = readM64(cpu), hi = cpu.hi;
   if (!validPointer(cpu, lo, hi)) { vmFail(cpu, st, VMX_ERR.VMPTRLD_INVALID_ADDRESS); return; }
   const ptr = hi * TWO32 + (lo >>> 0);
@@ -243,7 +242,7 @@ export function vmptrld(cpu: Cpu): void {
 export function vmptrst(cpu: Cpu): void {
   if (cpu.mod === 3) return cpu.ud();
   const st = checkUd(cpu);
-  checkRootCpl0(cpu, st);
+  checkRootCpl0(cpu, st, EXIT.VMPTRST, true);
   const p = st.currentVmcs;
   if (p === INVALID_PTR) cpu.wr64(cpu.eaLin(8, true), -1, -1);
   else cpu.wr64(cpu.eaLin(8, true), p | 0, Math.floor(p / TWO32) | 0);
@@ -267,7 +266,7 @@ function fieldOperand(cpu: Cpu): number {
 export function vmread(cpu: Cpu): void {
   if (cpu.pfx66 || cpu.rep !== REP_NONE) return cpu.ud();
   const st = checkUd(cpu);
-  checkRootCpl0(cpu, st);
+  checkRootCpl0(cpu, st, EXIT.VMREAD, true);
   if (st.currentVmcs === INVALID_PTR) { vmFailInvalid(cpu); return; }
   const enc = fieldOperand(cpu);
   if (enc < 0) { vmFailValid(cpu, st, VMX_ERR.UNSUPPORTED_VMCS_COMPONENT); return; }
@@ -287,7 +286,7 @@ export function vmread(cpu: Cpu): void {
 export function vmwrite(cpu: Cpu): void {
   if (cpu.pfx66 || cpu.rep !== REP_NONE) return cpu.ud();
   const st = checkUd(cpu);
-  checkRootCpl0(cpu, st);
+  checkRootCpl0(cpu, st, EXIT.VMWRITE, true);
   if (st.currentVmcs === INVALID_PTR) { vmFailInvalid(cpu); return; }
   const size = cpu.code64 ? 8 : 4;
   const lo = cpu.readE(size);
@@ -305,13 +304,13 @@ export function vmwrite(cpu: Cpu): void {
 /**
  * 0F 01 C1 VMCALL in VMX root operation (SDM §30.3 "VMCALL"): outside VMX operation #UD;
  * in root operation without the dual-monitor treatment, VMfail(1). In non-root operation
- * it always exits (next slice), which is why that check comes before the mode checks.
+ * it always exits, which is why that check comes before the mode checks.
  */
 export function vmcall(cpu: Cpu): void {
   if (cpu.lock || !cpu.exposeVmx) return cpu.ud();
   const st = vmxState(cpu);
   if (!st.inVmx) return cpu.ud();
-  if (st.nonRoot) nonRootExit();
+  if (st.nonRoot) interceptVmxInstruction(cpu, EXIT.VMCALL, false);
   if ((cpu.flags & VM) !== 0 || ((cpu.efer & EFER_LMA) !== 0 && !cpu.code64)) return cpu.ud();
   if (cpu.cpl !== 0) return cpu.gp(0);
   vmFail(cpu, st, VMX_ERR.VMCALL_IN_ROOT);

@@ -5,8 +5,8 @@
  * The launch state of a VMCS lives in its region (vmcs-fields.ts header) and in the cache
  * while the VMCS is current, so every VMCS keeps its own.
  *
- * Until the Cpu holds it as `cpu.vmx` (the lead adds `vmx = createVmxState()` to Cpu),
- * vmxState() keeps it in a WeakMap keyed by the Cpu; both paths give the same object.
+ * The Cpu holds it as `cpu.vmx`; vmxState(cpu) is the same object (kept for callers of
+ * the first slice).
  * Physical pointers are JS numbers (exact: MAXPHYADDR ≤ 52); INVALID_PTR stands for
  * FFFFFFFF_FFFFFFFFH.
  */
@@ -19,7 +19,7 @@ export const INVALID_PTR = -1;
 export interface VmxState {
   /** In VMX operation (after a successful VMXON, until VMXOFF). */
   inVmx: boolean;
-  /** VMX non-root operation (between VM entry and VM exit). Set by the next slice only. */
+  /** VMX non-root operation (between VM entry and VM exit; vmentry.ts / vmexit.ts). */
   nonRoot: boolean;
   /** Physical address of the VMXON region, INVALID_PTR outside VMX operation. */
   vmxonPtr: number;
@@ -31,12 +31,37 @@ export interface VmxState {
   initBlocked: boolean;
   /** Capabilities of this CPU, built on first use from its profile (capabilities.ts). */
   caps: VmxCaps | null;
+
+  // ---- the current VMCS's execution controls, captured at VM entry -------------------------
+  // VMWRITE exits in non-root operation, so these cannot change until the next VM exit; the
+  // intercepts read them here instead of decoding the cached VMCS per instruction.
+  pin: number; proc: number; proc2: number; exitCtls: number; entryCtls: number;
+  exceptionBitmap: number; pfecMask: number; pfecMatch: number;
+  cr0Mask: number; cr0Shadow: number; cr4Mask: number; cr4Shadow: number;
+  /** TSC offset added to cpu.tscOffset for the guest (0 without "use TSC offsetting"). */
+  tscOffset: number;
+  /** VMX-preemption timer: deadline as a TSC value (NaN when inactive). */
+  preemptDeadline: number;
+  /** Virtual-NMI blocking (with "virtual NMIs"; SDM §25.3). */
+  virtualNmiBlocked: boolean;
+  /** instructionCount at VM entry: the monitor trap flag fires after the next instruction. */
+  mtfArmedAt: number;
+  /** The event being delivered in non-root operation (IDT-vectoring info format), 0 if none. */
+  vectoring: number;
+  vectoringError: number;
+  /** Why the last VMX abort happened (SDM §27.7), 0 if never. */
+  abort: number;
+  /** The guest left HLT only to look at events (events.ts); exits report activity state HLT. */
+  wokeFromHlt: boolean;
 }
 
 export function createVmxState(): VmxState {
   return {
     inVmx: false, nonRoot: false, vmxonPtr: INVALID_PTR, currentVmcs: INVALID_PTR,
     cache: new Int32Array(VMCS_SIZE / 4), initBlocked: false, caps: null,
+    pin: 0, proc: 0, proc2: 0, exitCtls: 0, entryCtls: 0, exceptionBitmap: 0, pfecMask: 0, pfecMatch: 0,
+    cr0Mask: 0, cr0Shadow: 0, cr4Mask: 0, cr4Shadow: 0, tscOffset: 0, preemptDeadline: NaN,
+    virtualNmiBlocked: false, mtfArmedAt: -1, vectoring: 0, vectoringError: 0, abort: 0, wokeFromHlt: false,
   };
 }
 
@@ -58,4 +83,5 @@ export function vmxState(cpu: Cpu): VmxState {
 export function resetVmxState(s: VmxState): void {
   s.inVmx = false; s.nonRoot = false; s.vmxonPtr = INVALID_PTR; s.currentVmcs = INVALID_PTR;
   s.initBlocked = false; s.cache.fill(0);
+  s.preemptDeadline = NaN; s.virtualNmiBlocked = false; s.vectoring = 0; s.tscOffset = 0;
 }

@@ -1,0 +1,184 @@
+/**
+ * Events in VMX non-root operation (SDM Vol. 3C §25.2, §25.3, §25.5, §26.7): which
+ * exceptions, interrupts and NMIs cause VM exits, the window exits, the monitor trap flag
+ * and the VMX-preemption timer. cpu.ts calls in here only while cpu.vmx.nonRoot:
+ *   exceptionExits     from raiseException, before delivery (exception bitmap, §25.2)
+ *   softwareException  from softwareInterrupt for INT3/INTO (types 6, bitmap bits 3/4)
+ *   tripleFaultExits   from tripleFault (exit reason 2 instead of a shutdown)
+ *   checkEvents        from checkInterrupts: the whole event priority order of non-root
+ *   wakeGuest          from wakeFromHalt: what ends the guest's HLT state
+ * Polling: the run loop looks at events only while cpu.irqPending/nmiPending, so while a
+ * window exit, the MTF or the timer is armed, armEventPolling keeps irqPending set.
+ */
+import type { Cpu } from '../cpu.js';
+import { IF, NMI, PF_, DB } from '../regs.js';
+import {
+  PIN_EXT_INTR, PIN_NMI, PIN_VIRTUAL_NMIS, PIN_PREEMPT_TIMER, PROC_INTR_WINDOW, PROC_NMI_WINDOW, PROC_MTF,
+  EXIT_ACK_INTR,
+} from './capabilities.js';
+import {
+  vmExit, exitWithInterruption, exitWithLength, EXIT, INTR_VALID, INTR_ERROR_VALID, INTR_TYPE_EXT, INTR_TYPE_NMI,
+  INTR_TYPE_HW_EXC, INTR_TYPE_SW_EXC,
+} from './vmexit.js';
+import { tscValue } from '../tsc.js';
+
+/** Keeps the run loop checking events while something in non-root needs it. */
+export function armEventPolling(cpu: Cpu): void {
+  const st = cpu.vmx;
+  if ((st.proc & (PROC_INTR_WINDOW | PROC_NMI_WINDOW | PROC_MTF)) !== 0 || (st.pin & PIN_PREEMPT_TIMER) !== 0) cpu.irqPending = true;
+}
+
+/** Whether exception `vector` with error code `err` exits (§25.2, #PF mask/match rule). */
+function bitmapExits(cpu: Cpu, vector: number, err: number): boolean {
+  const st = cpu.vmx;
+  const bit = (st.exceptionBitmap >>> vector) & 1;
+  if (vector !== PF_) return bit !== 0;
+  const match = (err & st.pfecMask) === st.pfecMatch;
+  return bit !== 0 ? match : !match;
+}
+
+/**
+ * A hardware exception about to be delivered to the guest: exits when the bitmap says so
+ * (interruption info type 3 with the error code; qualification CR2 for #PF, DR6 bits for
+ * #DB). Otherwise it records the event as the one being delivered (IDT-vectoring info).
+ * NMIs come through checkEvents and never consult the bitmap.
+ */
+export function exceptionExits(cpu: Cpu, vector: number, err: number, hasErr: boolean): void {
+  const st = cpu.vmx;
+  if (vector === NMI) {
+    st.vectoring = INTR_VALID | INTR_TYPE_NMI | NMI;
+    return;
+  }
+  const info = INTR_VALID | INTR_TYPE_HW_EXC | vector | (hasErr ? INTR_ERROR_VALID : 0);
+  if (vector < 32 && bitmapExits(cpu, vector, err)) {
+    exitWithInterruption(info, err);
+    let qual = 0;
+    if (vector === PF_) qual = cpu.cr2;
+    else if (vector === DB) qual = cpu.dr[6]! & 0x600f;
+    vmExit(cpu, EXIT.EXCEPTION_NMI, qual);
+  }
+  st.vectoring = info;
+  st.vectoringError = err;
+}
+
+/** INT3 (CC) / INTO (CE) are software exceptions (type 6) for the bitmap; INT n is not. */
+export function softwareException(cpu: Cpu, vector: number): void {
+  if ((cpu.opcode !== 0xcc && cpu.opcode !== 0xce) || ((cpu.vmx.exceptionBitmap >>> vector) & 1) === 0) return;
+  exitWithInterruption(INTR_VALID | INTR_TYPE_SW_EXC | vector, 0);
+  exitWithLength(cpu.rip - cpu.startRip);
+  cpu.rip = cpu.startRip;
+  vmExit(cpu, EXIT.EXCEPTION_NMI, 0);
+}
+
+/** A triple fault in non-root operation is a VM exit, not a shutdown (§25.2). */
+export function tripleFaultExits(cpu: Cpu): never {
+  cpu.delivering = -1;
+  cpu.halted = false;
+  return vmExit(cpu, EXIT.TRIPLE_FAULT, 0);
+}
+
+function timerExpired(cpu: Cpu): boolean {
+  const st = cpu.vmx;
+  return (st.pin & PIN_PREEMPT_TIMER) !== 0 && tscValue(cpu) - st.tscOffset >= st.preemptDeadline;
+}
+
+/**
+ * The event check at an instruction boundary in non-root operation. Priority (SDM §26.7 and
+ * Table 6-2 as VMX orders them): monitor trap flag, preemption timer, NMI (exit with NMI
+ * exiting, else delivery), NMI window, external interrupt exiting, interrupt window,
+ * external interrupt delivery. Blocking by STI/MOV SS holds back the interrupt-like events
+ * for one instruction. Returns true when an event was delivered (cpu.ts continues).
+ */
+export function checkEvents(cpu: Cpu): boolean {
+  const st = cpu.vmx;
+  const shadow = cpu.inhibitIrq;
+  cpu.inhibitIrq = false;
+  if ((st.proc & PROC_MTF) !== 0 && cpu.instructionCount !== st.mtfArmedAt) vmExit(cpu, EXIT.MTF, 0);
+  if (timerExpired(cpu)) vmExit(cpu, EXIT.PREEMPTION_TIMER, 0);
+  armEventPolling(cpu);
+  if (!shadow) {
+    const virt = (st.pin & PIN_VIRTUAL_NMIS) !== 0;
+    if (cpu.nmiPending && !cpu.nmiBlocked) {
+      cpu.nmiPending = false;
+      if ((st.pin & PIN_NMI) !== 0) {
+        exitWithInterruption(INTR_VALID | INTR_TYPE_NMI | NMI, 0);
+        // with NMI exiting the NMI is blocked for the host after the exit (§27.5.5)
+        if (!virt) cpu.nmiBlocked = true;
+        vmExit(cpu, EXIT.EXCEPTION_NMI, 0);
+      }
+      cpu.nmiBlocked = true;
+      leaveHlt(cpu);
+      cpu.raiseException(NMI, 0, false);
+      return true;
+    }
+    if ((st.proc & PROC_NMI_WINDOW) !== 0 && !st.virtualNmiBlocked) vmExit(cpu, EXIT.NMI_WINDOW, 0);
+    const ifSet = (cpu.flags & IF) !== 0;
+    if (cpu.irqPending && (st.pin & PIN_EXT_INTR) !== 0) {
+      if ((st.exitCtls & EXIT_ACK_INTR) !== 0) {
+        const v = cpu.hooks.acknowledgeInterrupt(cpu);
+        if (v >= 0) { exitWithInterruption(INTR_VALID | INTR_TYPE_EXT | v, 0); vmExit(cpu, EXIT.EXTERNAL_INTERRUPT, 0); }
+        cpu.irqPending = false;
+        armEventPolling(cpu);
+      } else if (!needsPolling(cpu)) {
+        // without acknowledge-on-exit the interrupt stays pending in the controller; an
+        // irqPending that only means "poll" (window/MTF/timer armed) is not an interrupt
+        vmExit(cpu, EXIT.EXTERNAL_INTERRUPT, 0);
+      }
+    }
+    if ((st.proc & PROC_INTR_WINDOW) !== 0 && ifSet) vmExit(cpu, EXIT.INTERRUPT_WINDOW, 0);
+    if (cpu.irqPending && ifSet && (st.pin & PIN_EXT_INTR) === 0) {
+      const v = cpu.hooks.acknowledgeInterrupt(cpu);
+      if (v >= 0) {
+        leaveHlt(cpu);
+        st.vectoring = INTR_VALID | INTR_TYPE_EXT | v;
+        cpu.delivering = v;
+        cpu.hooks.deliver(cpu, v, 0, false, false, cpu.rip);
+        cpu.delivering = -1;
+        return true;
+      }
+      cpu.irqPending = false;
+      armEventPolling(cpu);
+    }
+  }
+  if (st.wokeFromHlt) {
+    // woken for nothing that happened: back to the HLT state
+    st.wokeFromHlt = false;
+    cpu.halted = true;
+    return true;
+  }
+  return false;
+}
+
+function leaveHlt(cpu: Cpu): void {
+  cpu.vmx.wokeFromHlt = false;
+  cpu.halted = false;
+  cpu.startRip = cpu.rip;
+}
+
+function needsPolling(cpu: Cpu): boolean {
+  const st = cpu.vmx;
+  return (st.proc & (PROC_INTR_WINDOW | PROC_NMI_WINDOW | PROC_MTF)) !== 0 || (st.pin & PIN_PREEMPT_TIMER) !== 0;
+}
+
+/**
+ * Whether something may end the guest's HLT state (cpu.wakeFromHalt in non-root): an NMI,
+ * an interrupt the guest takes or that exits, an open window with window exiting, the MTF,
+ * or the preemption timer — which, since a halted CPU retires no instructions, is taken to
+ * run out at once (the halted guest skips ahead in time, as an idle processor would).
+ * checkEvents then decides; if nothing happens the guest halts again. Never exits itself
+ * (it runs outside the run loop's exception handling).
+ */
+export function wakeGuest(cpu: Cpu): boolean {
+  const st = cpu.vmx;
+  cpu.inhibitIrq = false; // the STI/MOV SS shadow covered the HLT itself ("sti; hlt")
+  let wake = false;
+  if ((st.pin & PIN_PREEMPT_TIMER) !== 0) { st.preemptDeadline = -Infinity; wake = true; }
+  if (cpu.nmiPending) wake = true;
+  const ifSet = (cpu.flags & IF) !== 0;
+  if ((st.proc & PROC_INTR_WINDOW) !== 0 && ifSet) wake = true;
+  if ((st.proc & PROC_NMI_WINDOW) !== 0 && !st.virtualNmiBlocked) wake = true;
+  if ((st.proc & PROC_MTF) !== 0 && cpu.instructionCount !== st.mtfArmedAt) wake = true;
+  if (cpu.irqPending && (ifSet || (st.pin & PIN_EXT_INTR) !== 0)) wake = true;
+  if (wake) { st.wokeFromHlt = true; cpu.irqPending = true; }
+  return wake;
+}
