@@ -56,3 +56,23 @@ test('determinism: two runs of the smp kernel retire the same instructions', asy
   assert.equal(a.m.instructionsRetired, b.m.instructionsRetired);
   assert.equal(a.m.interrupts.clock.nowNs(), b.m.interrupts.clock.nowNs());
 });
+
+test('board: the RTC at 0x70/0x71 raises IRQ 8 on the slave 8259 (IR0) and on I/O APIC pin 8', () => {
+  const m = new PcMachine({ memoryBytes: 4 << 20, serialOut: () => {} });
+  const pic = m.interrupts.pic;
+  for (const [p, v] of [[0x20, 0x11], [0x21, 0x20], [0x21, 0x04], [0x21, 0x01], [0xa0, 0x11], [0xa1, 0x28], [0xa1, 0x02], [0xa1, 0x01]]) m.ports.write(p!, 1, v!);
+  m.ports.write(0x21, 1, 0xfb); m.ports.write(0xa1, 1, 0xfe); // only the cascade and IRQ 8
+  m.memory.write32(0xfec00000, 0x10 + 16); m.memory.write32(0xfec00010, 0x41); // pin 8 → vector 0x41, unmasked
+  m.memory.write32(0xfec00000, 0x11 + 16); m.memory.write32(0xfec00010, 0);
+  m.ports.write(0x70, 1, 0x8b); // register B with NMIs masked
+  m.ports.write(0x71, 1, 0x42); // PIE
+  m.ports.write(0x70, 1, 0x0a);
+  m.ports.write(0x71, 1, 0x2f); // 2 Hz
+  m.interrupts.clock.advanceTo(500e6);
+  assert.equal(pic.intrLevel, true);
+  assert.equal(pic.acknowledge(), 0x28, 'IRQ 8 = slave IR0');
+  m.memory.write32(0xfec00000, 0x10 + 16);
+  assert.equal(m.interrupts.lapics[0]!.read(0x200 + 0x20, 4) & 2, 2, 'vector 0x41 in the BSP IRR through the I/O APIC');
+  m.ports.write(0x70, 1, 0x0c);
+  assert.equal(m.ports.read(0x71, 1), 0xc0, 'IRQF | PF');
+});

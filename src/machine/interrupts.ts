@@ -26,6 +26,7 @@ import { Pic8259 } from '../devices/pic8259.js';
 import { Pit8254 } from '../devices/pit8254.js';
 import { IoApic } from '../devices/ioapic.js';
 import { Hpet } from '../devices/hpet.js';
+import { Rtc } from '../devices/rtc.js';
 import type { IrqLine } from '../devices/lines.js';
 import { Vcpus } from './vcpus.js';
 
@@ -50,6 +51,8 @@ export interface InterruptBoard {
   memory: PhysicalMemory;
   ports: PortBus;
   ramBytes: number;
+  /** Wall time at power-on for the RTC, ms since the epoch (default: the host's clock). */
+  rtcStartMs?: number;
 }
 
 export class PcInterrupts {
@@ -59,6 +62,8 @@ export class PcInterrupts {
   readonly pit: Pit8254;
   readonly ioapic: IoApic;
   readonly hpet: Hpet;
+  /** MC146818 RTC/CMOS at 0x70/0x71, IRQ 8 (src/devices/rtc.ts). */
+  readonly rtc: Rtc;
   readonly lapics: Lapic[] = [];
   vcpus: Vcpus | null = null;
   private readonly isa: IsaLine[] = [];
@@ -78,6 +83,8 @@ export class PcInterrupts {
     ports.register(ELCR_PORT, 2, this.pic.elcr, 'ELCR');
     ports.register(PIT_PORT, 4, this.pit, '8254 PIT');
     ports.register(PORT_B, 1, this.pit.portB, 'system control port B');
+    this.rtc = new Rtc(this.clock, this.isa[8]!, { ramBelow4g: board.ramBytes, startMs: board.rtcStartMs });
+    ports.register(CMOS_PORT, 2, this.rtc, 'MC146818 RTC/CMOS');
     board.memory.mmio.register(IOAPIC_BASE, 0x1000, this.ioapic, 'I/O APIC');
     this.hpet = new Hpet(this.clock, (n, irq, level) => this.hpetIrq(n, irq, level));
     board.memory.mmio.register(HPET_BASE, 0x400, this.hpet, 'HPET');
