@@ -7,9 +7,11 @@ import type { Handler } from '../cpu.js';
 import { installInteger } from './integer.js';
 import { installMove } from './move.js';
 import { installFp } from './fp.js';
+import { installApprox } from './approx.js';
 
 export function installSse(t: Handler[]): void {
   installInteger(t);
   installMove(t);
   installFp(t);
+  installApprox(t);
 }

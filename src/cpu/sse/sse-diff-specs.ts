@@ -4,16 +4,9 @@
  * ModRM 02 ([rdx], 16-aligned) and 42 01 ([rdx+1], misaligned).
  * Test-only code: it may allocate freely.
  */
-import type { Image } from './sse-diff.test.js';
+import type { Image, Spec } from './diff-runner.js';
 
-export interface Spec {
-  name: string;
-  count: number;
-  code(): number[];
-  gen(): Image;
-  /** Rewrites a result line before comparison (to mask what may legitimately differ). */
-  normalize?(line: string, im: Image): string;
-}
+export type { Spec };
 
 // ---- deterministic generator (mulberry32) -----------------------------------------------
 let seed = 0x5eed1234;
@@ -174,3 +167,43 @@ for (const w of [[], [0x48]]) {
 }
 forms([], [0x2a], 'rm', () => image(intLane, mxcsr()), FPN); forms([0x66], [0x2a], 'rm', () => image(intLane, mxcsr()), FPN);
 for (const op of [0x2c, 0x2d]) { forms([], [op], 'rm', genF32, FPN); forms([0x66], [op], 'rm', genF64, FPN); }
+
+// ---- RCPPS/RCPSS/RSQRTPS/RSQRTSS: bound check instead of bits (vendor-specific tables) ------
+const f32 = (b: number): number => new Float32Array(new Uint32Array([b >>> 0]).buffer)[0]!;
+/**
+ * Replaces each result lane of xmm0 by "ok" when it is a normal number within Intel's bound
+ * (|relative error| ≤ 1.5·2^-12) of the exact 1/x or 1/√x of the source lane; special
+ * results (zeros, infinities, NaNs, denormals, misses) stay as bits and must match exactly.
+ */
+function approxNormalize(sqrt: boolean, scalar: boolean, fromMem: boolean): Spec['normalize'] {
+  return (line, im) => {
+    if (line.startsWith('SIG') || line.startsWith('exception') || line.startsWith('stopped')) return line;
+    const f = line.split(' ');
+    const src = fromMem ? im.mem.slice(32) : im.x[1]!;
+    let x0 = '';
+    for (let i = 3; i >= 0; i--) {
+      const r = parseInt(f[0]!.slice(24 - 8 * i, 32 - 8 * i), 16);
+      const s = parseInt(src.slice(24 - 8 * i, 32 - 8 * i), 16);
+      if (scalar && i > 0) { x0 += h8(r); continue; }
+      const exact = sqrt ? 1 / Math.sqrt(f32(s)) : 1 / f32(s);
+      const e = (r >>> 23) & 0xff;
+      const ok = e !== 0 && e !== 0xff && Number.isFinite(exact) && Math.abs(f32(r) - exact) <= 1.5 * 2 ** -12 * Math.abs(exact);
+      x0 += ok ? '  ok    ' : h8(r);
+    }
+    f[0] = x0;
+    return f.join(' ');
+  };
+}
+/** Single lanes spread over the whole exponent range, with the specials of F32_EDGES. */
+function approxLane(): number {
+  const k = r32() % 4;
+  if (k === 0) return pick(F32_EDGES) >>> 0;
+  return r32() >>> 0;
+}
+const genApprox = (): Image => image(approxLane, mxcsr());
+for (const [op, sqrt] of [[0x53, false], [0x52, true]] as const) {
+  forms([], [op], 'rm', genApprox, FPN, approxNormalize(sqrt, false, false));
+  SPECS[SPECS.length - 1]!.normalize = approxNormalize(sqrt, false, true);
+  forms([0xf3], [op], 'rm', genApprox, FPN, approxNormalize(sqrt, true, false));
+  SPECS[SPECS.length - 1]!.normalize = approxNormalize(sqrt, true, true);
+}
