@@ -154,6 +154,8 @@ export class Cpu {
   rexW = false;
   rexR = 0; rexX = 0; rexB = 0;
   segOvr = -1;
+  /** Set when the last decode saw a prefix, so the next one must reset the prefix state. */
+  pfxDirty = true;
   rep = REP_NONE;
   lock = false;
   /** Mandatory-prefix bookkeeping for SSE tables: last of 66/F2/F3 seen. */
@@ -263,6 +265,7 @@ export class Cpu {
     this.msrs.clear();
     this.fpu.reset();
     resetVmxState(this.vmx);
+    this.gpaTranslate = null; this.gpaPerm = 63; // no EPT outside non-root operation
     this.updateMode();
     this.flushTlb();
   }
@@ -307,6 +310,7 @@ export class Cpu {
 
   /** Recomputes everything derived from CR0/CR4/EFER/CS/SS/CPL. Call after any of them changes. */
   updateMode(): void {
+    this.pfxDirty = true;
     const pe = (this.cr0 & CR0_PE) !== 0;
     const csAr = this.segAr[CS]!;
     if ((this.efer & EFER_LMA) !== 0 && (csAr & AR_L) !== 0) {
@@ -1013,6 +1017,7 @@ export class Cpu {
 
   /** Executes up to `budget` instructions. Returns a STOP_* reason. */
   run(budget: number): number {
+    this.pfxDirty = true;
     this.stopRequested = false;
     this.stopReason = STOP_BUDGET;
     const end = this.instructionCount + budget;
@@ -1139,11 +1144,22 @@ export class Cpu {
 
   /** Reads legacy prefixes, REX and the opcode (1, 2 or 3 bytes) into this.opcode (0..1023). */
   decodePrefixes(): void {
-    this.osz = this.defOsz;
-    this.asz = this.defAsz;
-    this.rex = 0; this.rexW = false; this.rexR = 0; this.rexX = 0; this.rexB = 0;
-    this.segOvr = -1; this.rep = REP_NONE; this.lock = false; this.pfx66 = false;
+    // Prefix state is reset only when the previous instruction changed it: most
+    // instructions carry no prefix (32-bit code) or only REX (64-bit code).
+    if (this.pfxDirty) {
+      this.osz = this.defOsz;
+      this.asz = this.defAsz;
+      this.rex = 0; this.rexW = false; this.rexR = 0; this.rexX = 0; this.rexB = 0;
+      this.segOvr = -1; this.rep = REP_NONE; this.lock = false; this.pfx66 = false;
+      this.pfxDirty = false;
+    }
     let b = this.fetch8();
+    if (IS_PREFIX[b] === 0 || (b >= 0x40 && b < 0x50 && !this.code64)) {
+      if (b !== 0x0f) { this.opcode = b; return; }
+      this.opcode0f();
+      return;
+    }
+    this.pfxDirty = true;
     for (;;) {
       switch (b) {
         case 0x66: this.pfx66 = true; this.osz = this.defOsz === 2 ? 4 : 2; if (this.code64) this.osz = 2; break;
@@ -1169,17 +1185,21 @@ export class Cpu {
             if (this.rexW) this.osz = 8;
             b = nb;
           }
-          if (b === 0x0f) {
-            const b2 = this.fetch8();
-            if (b2 === 0x38) this.opcode = 0x200 | this.fetch8();
-            else if (b2 === 0x3a) this.opcode = 0x300 | this.fetch8();
-            else this.opcode = 0x100 | b2;
-          } else this.opcode = b;
+          if (b === 0x0f) this.opcode0f();
+          else this.opcode = b;
           return;
       }
       if (this.rip - this.startRip >= 15) this.gp(0);
       b = this.fetch8();
     }
+  }
+
+  /** The 0F, 0F 38 and 0F 3A opcode maps. */
+  private opcode0f(): void {
+    const b2 = this.fetch8();
+    if (b2 === 0x38) this.opcode = 0x200 | this.fetch8();
+    else if (b2 === 0x3a) this.opcode = 0x300 | this.fetch8();
+    else this.opcode = 0x100 | b2;
   }
 
   /** Operand size for instructions that default to 64-bit in long mode (push/pop/near branches). */
