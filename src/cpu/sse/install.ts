@@ -8,10 +8,14 @@ import { installInteger } from './integer.js';
 import { installMove } from './move.js';
 import { installFp } from './fp.js';
 import { installApprox } from './approx.js';
+import { installSse3 } from './sse3.js';
+import { installSsse3 } from './ssse3.js';
 
 export function installSse(t: Handler[]): void {
   installInteger(t);
   installMove(t);
   installFp(t);
   installApprox(t);
+  installSse3(t);
+  installSsse3(t);
 }

@@ -20,8 +20,8 @@ export function r32(): number {
 export const pick = <T>(a: readonly T[]): T => a[r32() % a.length]!;
 export const h8 = (v: number): string => (v >>> 0).toString(16).padStart(8, '0');
 
-const INT_EDGES = [0, 0xffffffff, 0x80000000, 0x7fffffff, 0x00ff00ff, 0xff00ff00, 0x7fff8000, 0x80007fff, 0x7f807f80, 0x01010101, 1, 2, 0xfffe, 0x10000, 0x8080, 0x7f7f7f7f];
-function intLane(): number {
+export const INT_EDGES = [0, 0xffffffff, 0x80000000, 0x7fffffff, 0x00ff00ff, 0xff00ff00, 0x7fff8000, 0x80007fff, 0x7f807f80, 0x01010101, 1, 2, 0xfffe, 0x10000, 0x8080, 0x7f7f7f7f];
+export function intLane(): number {
   const k = r32() % 8;
   if (k < 3) return pick(INT_EDGES);
   if (k < 4) return r32() & 0x00ff00ff;
@@ -42,7 +42,7 @@ export function image(lane: () => number, mxcsr = 0x1f80): Image {
     mem,
   };
 }
-const genInt = (): Image => image(intLane);
+export const genInt = (): Image => image(intLane);
 
 export const SPECS: Spec[] = [];
 function add(name: string, bytes: number[], gen: () => Image = genInt, count = 60, normalize?: Spec['normalize']): void {
@@ -106,10 +106,10 @@ forms([0xf2], [0xf0], 'mu');
 add('0f77', [0x0f, 0x77]);
 
 // ---- floating point ---------------------------------------------------------------------------
-const F32_EDGES = [0, 0x80000000, 1, 0x80000001, 0x007fffff, 0x807fffff, 0x00400000, 0x00800000, 0x80800000, 0x3f800000, 0xbf800000,
+export const F32_EDGES = [0, 0x80000000, 1, 0x80000001, 0x007fffff, 0x807fffff, 0x00400000, 0x00800000, 0x80800000, 0x3f800000, 0xbf800000,
   0x7f7fffff, 0xff7fffff, 0x7f800000, 0xff800000, 0x7fc00000, 0xffc00000, 0x7fa00001, 0xffb00000, 0x7fc12345, 0x3f800001, 0x3fffffff,
   0x4b000000, 0xcf000000, 0x4f000000, 0x5f000000, 0xdf000000, 0x33800000, 0x0c000000, 0x72000000];
-function f32Lane(): number {
+export function f32Lane(): number {
   const k = r32() % 10;
   if (k < 4) return pick(F32_EDGES) >>> 0;
   if (k < 6) return ((r32() & 0x807fffff) | ((0x3c + (r32() % 8)) << 23)) >>> 0; // near 1: cancellation and ties
@@ -122,7 +122,7 @@ const F64_EDGES: Array<[number, number]> = [[0, 0], [0, 0x80000000], [1, 0], [0x
   [0, 0xfff80000], [1, 0x7ff00000], [0x1234, 0xfff40000], [1, 0x3ff00000], [0, 0x43e00000], [0, 0xc3e00000], [0, 0x41e00000], [0, 0xc1e00000],
   [0x200000, 0x41dfffff], [0, 0x3ca00000], [0, 0x00000001], [0, 0x7fe00000], [0, 0x01000000], [0xe0000000, 0x47efffff], [0, 0x36a00000]];
 let f64Pending = -1;
-function f64Lane(): number {
+export function f64Lane(): number {
   // lanes come in pairs (lo then hi) from the vec() order: lane 0 lo, lane 1 hi
   if (f64Pending >= 0) { const v = f64Pending; f64Pending = -1; return v; }
   let lo: number, hi: number;
@@ -136,7 +136,7 @@ function f64Lane(): number {
   f64Pending = hi >>> 0;
   return lo >>> 0;
 }
-function mxcsr(): number {
+export function mxcsr(): number {
   let m = 0x1f80 | ((r32() % 4) << 13);
   if (r32() % 4 === 0) m |= 0x40;      // DAZ
   if (r32() % 4 === 0) m |= 0x8000;    // FTZ
@@ -144,8 +144,8 @@ function mxcsr(): number {
   if (r32() % 8 === 0) m |= r32() & 0x3f; // sticky flags already set
   return m;
 }
-const genF32 = (): Image => image(f32Lane, mxcsr());
-const genF64 = (): Image => { f64Pending = -1; return image(f64Lane, mxcsr()); };
+export const genF32 = (): Image => image(f32Lane, mxcsr());
+export const genF64 = (): Image => { f64Pending = -1; return image(f64Lane, mxcsr()); };
 const FPN = 250;
 for (const op of [0x58, 0x59, 0x5c, 0x5d, 0x5e, 0x5f, 0x51]) {
   forms([], [op], 'rm', genF32, FPN); forms([0xf3], [op], 'rm', genF32, FPN);

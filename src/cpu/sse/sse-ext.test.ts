@@ -62,3 +62,34 @@ test('0f 53 c1 rcpps xmm0,xmm1 / f3 0f 52 13 rsqrtss xmm2,[rbx]: within 1.5·2^-
   assert.ok(Math.abs(f32(x[8]!) - 0.25) < 0.25 * 2 ** -12);
   assert.deepEqual([...x.subarray(9, 12)], [2, 3, 4]);
 });
+
+test('f2 0f 7c c1 haddps xmm0,xmm1; 66 0f d0 c1 addsubpd xmm0,xmm1; #UD without CPUID.SSE3', () => {
+  const t = sseCpu();
+  const x = t.cpu.fpu.xmm, d = t.cpu.fpu.xmmF64;
+  x.set([bits(1), bits(2), bits(3), bits(4)], 0); x.set([bits(10), bits(20), bits(30), bits(40)], 4);
+  run(t, 'f2 0f 7c c1');
+  assert.deepEqual([...x.subarray(0, 4)].map(f32), [3, 7, 30, 70]);
+  d[0] = 5; d[1] = 5; d[2] = 1; d[3] = 2;
+  run(t, '66 0f d0 c1');
+  assert.deepEqual([d[0], d[1]], [4, 7]);
+  const u = sseCpu(0);
+  run(u, 'f2 0f 7c c1');
+  assert.deepEqual(u.exceptions.pop(), [UD, 0]);
+});
+
+test('66 0f 38 00 c1 pshufb xmm0,xmm1; 0f 38 1c c1 pabsb mm0,mm1; 66 0f 3a 0f c1 05 palignr xmm0,xmm1,5', () => {
+  const t = sseCpu();
+  const b = t.cpu.fpu.xmmU8;
+  for (let i = 0; i < 16; i++) { b[i] = 0xa0 + i; b[16 + i] = i === 3 ? 0x80 : 15 - i; }
+  run(t, '66 0f 38 00 c1');
+  assert.deepEqual([...b.subarray(0, 5)], [0xaf, 0xae, 0xad, 0x00, 0xab]);
+  t.cpu.fpu.mant[2] = 0x7f8001ff; t.cpu.fpu.mant[3] = 0;
+  run(t, '0f 38 1c c1');
+  assert.equal(t.cpu.fpu.mant[0], 0x7f800101);
+  for (let i = 0; i < 16; i++) { b[i] = 0x10 + i; b[16 + i] = i; }
+  run(t, '66 0f 3a 0f c1 05');
+  assert.deepEqual([...b.subarray(0, 16)], [5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 0x10, 0x11, 0x12, 0x13, 0x14]);
+  const u = sseCpu(F1C_SSE3);
+  run(u, '66 0f 38 00 c1');
+  assert.deepEqual(u.exceptions.pop(), [UD, 0]);
+});

