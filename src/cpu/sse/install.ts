@@ -10,6 +10,8 @@ import { installFp } from './fp.js';
 import { installApprox } from './approx.js';
 import { installSse3 } from './sse3.js';
 import { installSsse3 } from './ssse3.js';
+import { installSse41Int } from './sse41-int.js';
+import { installSse41Fp } from './sse41-fp.js';
 
 export function installSse(t: Handler[]): void {
   installInteger(t);
@@ -18,4 +20,6 @@ export function installSse(t: Handler[]): void {
   installApprox(t);
   installSse3(t);
   installSsse3(t);
+  installSse41Int(t);
+  installSse41Fp(t);
 }

@@ -25,7 +25,7 @@ function sseCpu(ecx = ALL_ECX): ReturnType<typeof makeCpu> {
 }
 const f32 = (b: number): number => new Float32Array(new Int32Array([b]).buffer)[0]!;
 const bits = (v: number): number => new Int32Array(new Float32Array([v]).buffer)[0]!;
-void reg64; void setReg64; void RAX; void RBX; void RCX; void MEM; void UD;
+void RAX;
 
 test('0f 53 c1 rcpps xmm0,xmm1 / f3 0f 52 13 rsqrtss xmm2,[rbx]: within 1.5·2^-12, specials per SDM', () => {
   // exhaustive over the significand table, a spread of exponents
@@ -92,4 +92,55 @@ test('66 0f 38 00 c1 pshufb xmm0,xmm1; 0f 38 1c c1 pabsb mm0,mm1; 66 0f 3a 0f c1
   const u = sseCpu(F1C_SSE3);
   run(u, '66 0f 38 00 c1');
   assert.deepEqual(u.exceptions.pop(), [UD, 0]);
+});
+
+test('66 0f 38 10 ca pblendvb xmm1,xmm2,xmm0; 66 0f 38 17 c1 ptest xmm0,xmm1 sets ZF/CF only', () => {
+  const t = sseCpu();
+  const b = t.cpu.fpu.xmmU8;
+  for (let i = 0; i < 16; i++) { b[i] = i & 1 ? 0x80 : 0x7f; b[16 + i] = 1; b[32 + i] = 2; }
+  run(t, '66 0f 38 10 ca');
+  assert.deepEqual([...b.subarray(16, 20)], [1, 2, 1, 2]);
+  const x = t.cpu.fpu.xmm;
+  x.set([0xf0, 0, 0, 0], 0); x.set([0x0f, 0, 0, 0], 4);
+  t.cpu.setArith(0x8d5);
+  run(t, '66 0f 38 17 c1');
+  assert.equal(t.cpu.getFlags() & 0x8d5, 0x40); // ZF: disjoint; CF clear: src has bits outside dst
+  x.set([0xff, 0, 0, 0], 0);
+  run(t, '66 0f 38 17 c1');
+  assert.equal(t.cpu.getFlags() & 0x8d5, 0x01);
+});
+
+test('66 0f 3a 14 c1 05 pextrb ecx,xmm0,5; 66 48 0f 3a 16 c9 01 pextrq rcx,xmm1,1; 66 0f 3a 22 13 03 pinsrd xmm2,[rbx],3', () => {
+  const t = sseCpu();
+  const x = t.cpu.fpu.xmm;
+  x.set([0x03020100, 0x07068504, 0, 0], 0);
+  setReg64(t.cpu, RCX, -1n);
+  run(t, '66 0f 3a 14 c1 05');
+  assert.equal(reg64(t.cpu, RCX), 0x85n);
+  x.set([0, 0, 0x11223344, 0x55667788], 4);
+  run(t, '66 48 0f 3a 16 c9 01');
+  assert.equal(reg64(t.cpu, RCX), 0x5566778811223344n);
+  t.mem.write32(MEM + 1, 0xcafef00d);
+  setReg64(t.cpu, RBX, BigInt(MEM + 1)); // unaligned m32 is fine
+  run(t, '66 0f 3a 22 13 03');
+  assert.equal(x[11], 0xcafef00d | 0);
+});
+
+test('66 0f 3a 0b c1 0b roundsd xmm0,xmm1,0xb (truncate, no #P); 66 0f 3a 40 c1 f1 dpps xmm0,xmm1,0xf1; 66 0f 38 2a 03 movntdqa', () => {
+  const t = sseCpu();
+  const d = t.cpu.fpu.xmmF64, x = t.cpu.fpu.xmm;
+  t.cpu.fpu.mxcsr = 0x1f80;
+  d[0] = 9; d[1] = 7; d[2] = -2.75; d[3] = 1;
+  run(t, '66 0f 3a 0b c1 0b');
+  assert.deepEqual([d[0], d[1]], [-2, 7]);
+  assert.equal(t.cpu.fpu.mxcsr, 0x1f80);
+  run(t, '66 0f 3a 0b c1 00'); // nearest-even, precision signalled
+  assert.equal(d[0], -3);
+  assert.equal(t.cpu.fpu.mxcsr, 0x1fa0);
+  x.set([bits(1), bits(2), bits(3), bits(4)], 0); x.set([bits(5), bits(6), bits(7), bits(8)], 4);
+  run(t, '66 0f 3a 40 c1 f1');
+  assert.deepEqual([...x.subarray(0, 4)].map(f32), [70, 0, 0, 0]);
+  setReg64(t.cpu, RBX, BigInt(MEM + 8));
+  run(t, '66 0f 38 2a 03');
+  assert.deepEqual(t.exceptions.pop(), [13, 0]); // misaligned m128: #GP(0)
 });

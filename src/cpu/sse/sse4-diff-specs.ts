@@ -46,3 +46,41 @@ const alignImm = (): number => pick([0, 1, 7, 8, 9, 15, 16, 17, 23, 24, 31, 32, 
 forms([0x66], [0x3a, 0x0f], 'rmu', genInt, 150, alignImm);
 forms([], [0x3a, 0x0f], 'rm', genInt, 150, alignImm);
 void anyImm; void intLane; void genF64;
+
+// ---- SSE4.1 ----------------------------------------------------------------------------------
+/** Mask-heavy lanes for the variable blends (xmm0 is the mask). */
+for (const op of [0x10, 0x14, 0x15, 0x17, 0x28, 0x29, 0x2b, 0x37, 0x38, 0x39, 0x3a, 0x3b, 0x3c, 0x3d, 0x3e, 0x3f, 0x40, 0x41]) forms([0x66], [0x38, op], 'rmu', genSs, 80);
+for (const op of [0x20, 0x21, 0x22, 0x23, 0x24, 0x25, 0x30, 0x31, 0x32, 0x33, 0x34, 0x35]) forms([0x66], [0x38, op], 'rmu', genSs, 40);
+forms([0x66], [0x38, 0x2a], 'mu', genInt, 20);
+add('660f382a/r', () => [0x66, 0x0f, 0x38, 0x2a, 0xc1], genInt, 2);
+/** PTEST: operands that often give ZF or CF (subsets, disjoint, equal). */
+const genPtest = (): Image => {
+  const im = genSs();
+  const k = r32() % 4;
+  if (k === 0) im.x[1] = im.x[0]!;
+  else if (k === 1) im.x[1] = '00000000000000000000000000000000';
+  else if (k === 2) im.x[1] = im.x[0]!.replace(/[0-9a-f]/g, (c) => (parseInt(c, 16) & (r32() & 15)).toString(16));
+  return im;
+};
+forms([0x66], [0x38, 0x17], 'r', genPtest, 100);
+for (const op of [0x0c, 0x0d, 0x0e, 0x42]) forms([0x66], [0x3a, op], 'rmu', genSs, 100, anyImm);
+for (const w of [[], [0x48]]) {
+  for (const op of [0x14, 0x15, 0x16, 0x17]) { forms([0x66, ...w], [0x3a, op], 'rm', genSs, 60, anyImm); }
+  for (const op of [0x20, 0x21, 0x22]) { forms([0x66, ...w], [0x3a, op], 'rm', genSs, 60, anyImm); }
+}
+forms([0x66], [0x3a, 0x21], 'u', genSs, 4, anyImm);
+/** ROUND*: the imm8 values that matter (modes 0-3, MXCSR.RC, precision suppression) and any. */
+const roundImm = (): number => (r32() % 4 === 0 ? r32() & 0xff : r32() & 0xf);
+/** Values near integers and halves: ties, just-above/below, huge and tiny. */
+function roundLane32(): number {
+  const k = r32() % 4;
+  if (k === 0) return (((r32() % 30) + 120) << 23 | (r32() & 0x7ff000) | ((r32() & 1) << 31)) >>> 0;
+  return 0; // patched below by the generic generator
+}
+const genRound32 = (): Image => { const im = genF32(); if (r32() % 2) im.x[1] = [0, 1, 2, 3].map(() => { const v = roundLane32(); return (v === 0 ? r32() : v).toString(16).padStart(8, '0'); }).join(''); return im; };
+forms([0x66], [0x3a, 0x08], 'rmu', genRound32, 250, roundImm);
+forms([0x66], [0x3a, 0x0a], 'rmu', genRound32, 250, roundImm);
+forms([0x66], [0x3a, 0x09], 'rmu', genF64, 250, roundImm);
+forms([0x66], [0x3a, 0x0b], 'rmu', genF64, 250, roundImm);
+forms([0x66], [0x3a, 0x40], 'rmu', genF32, 400, anyImm);
+forms([0x66], [0x3a, 0x41], 'rmu', genF64, 400, anyImm);
