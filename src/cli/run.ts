@@ -3,7 +3,13 @@
  * with COM1 on stdout and QEMU's isa-debug-exit at 0xf4.
  *
  *   nestvisor run --kernel FILE [--append ARGS] [--memory SIZE] [--smp N]
- *                 [--expose-virtualization-extensions]
+ *                 [--expose-virtualization-extensions] [--cpu PROFILE[,-FEATURE|,+FEATURE...]]
+ *
+ * --cpu picks the CPU profile (src/cpu/profile-select.ts), like QEMU's -cpu: the default is
+ * `nestvisor-intel`; `,-NAME` removes a feature (`--cpu nestvisor-intel,-x2apic` is an
+ * xAPIC-only CPU: no x2APIC in CPUID, IA32_APIC_BASE.EXTD reserved, x2APIC MSRs #GP),
+ * `,+NAME` puts one back. Names: x2apic, tsc-deadline, pcid, invpcid, smep, smap, umip,
+ * rdtscp, rdpid, tsc-adjust, fsgsbase, ... (QEMU's spelling).
  *
  * SIZE is bytes, or a number with K, M, G or T (binary units, like QEMU's -m; a trailing
  * "B" or "iB" is accepted). The default is QEMU's: 128M.
@@ -22,6 +28,8 @@ import { basename } from 'node:path';
 import { parseArgs } from 'node:util';
 import { MachineConfigError, PcMachine } from '../machine/pc.js';
 import { BootError } from '../machine/errors.js';
+import { CpuSpecError, profileFromSpec } from '../cpu/profile-select.js';
+import type { CpuProfile } from '../cpu/profile.js';
 
 export const EXIT_HALT = 0;
 export const EXIT_USAGE = 2;
@@ -29,7 +37,7 @@ export const EXIT_TRIPLE_FAULT = 4;
 export const EXIT_INTERRUPTED = 130;
 
 const DEFAULT_MEMORY = 128 * 1024 * 1024;
-const USAGE = 'usage: run --kernel FILE [--append ARGS] [--memory SIZE] [--smp N] [--expose-virtualization-extensions]';
+const USAGE = 'usage: run --kernel FILE [--append ARGS] [--memory SIZE] [--smp N] [--expose-virtualization-extensions] [--cpu PROFILE[,-FEATURE]...]';
 
 /** A problem with what the user asked for: printed as one line, exit status 2. */
 class UsageError extends Error {}
@@ -51,6 +59,7 @@ interface RunOptions {
   memoryBytes: number;
   smp: number;
   exposeVmx: boolean;
+  cpu: CpuProfile | undefined;
 }
 
 function parse(argv: string[]): RunOptions {
@@ -66,6 +75,7 @@ function parse(argv: string[]): RunOptions {
         memory: { type: 'string', short: 'm' },
         smp: { type: 'string' },
         'expose-virtualization-extensions': { type: 'boolean' },
+        cpu: { type: 'string' },
       },
     }));
   } catch (e) {
@@ -81,6 +91,10 @@ function parse(argv: string[]): RunOptions {
     throw new UsageError(msg.split('\n')[0]!);
   }
   if (!values.kernel) throw new UsageError(`--kernel FILE is required (${USAGE})`);
+  const cpu = values.cpu === undefined ? undefined : cpuProfile(values.cpu);
+  if (values['expose-virtualization-extensions'] && cpu !== undefined && !cpu.hasVmx) {
+    throw new UsageError(`CPU profile '${cpu.name}' has no VT-x to expose`);
+  }
   const smpText = values.smp ?? '1';
   if (!/^\d+$/.test(smpText) || Number(smpText) < 1) throw new UsageError(`bad CPU count '${smpText}' for --smp`);
   return {
@@ -89,7 +103,17 @@ function parse(argv: string[]): RunOptions {
     memoryBytes: values.memory === undefined ? DEFAULT_MEMORY : parseSize(values.memory),
     smp: Number(smpText),
     exposeVmx: values['expose-virtualization-extensions'] ?? false,
+    cpu,
   };
+}
+
+function cpuProfile(spec: string): CpuProfile {
+  try {
+    return profileFromSpec(spec);
+  } catch (e) {
+    if (e instanceof CpuSpecError) throw new UsageError(`--cpu: ${e.message}`);
+    throw e;
+  }
 }
 
 function readKernel(path: string): Uint8Array {
@@ -115,6 +139,7 @@ export async function runCommand(argv: string[]): Promise<number> {
       memoryBytes: o.memoryBytes,
       cpuCount: o.smp,
       exposeVirtualizationExtensions: o.exposeVmx,
+      cpuProfile: o.cpu,
       serialOut: (bytes) => { process.stdout.write(bytes); },
     });
     machine.loadKernel(image, o.append, o.kernel);
