@@ -163,6 +163,20 @@ export class Lapic implements LapicPort, ApicEndpoint {
     this.updateIntr();
   }
 
+  /**
+   * A board reset (not INIT): the power-up state including IA32_APIC_BASE (enabled, xAPIC,
+   * default base), with the BSP's LINT0 in ExtINT as QEMU's reset leaves it for the 8259.
+   */
+  powerOnReset(): void {
+    this.baseAddress = APIC_DEFAULT_BASE;
+    this.baseFlags = BASE_EN | (this.baseFlags & BASE_BSP);
+    this.resetRegisters();
+    this.xapicId = this.initialId & 0xff;
+    if (this.isBsp) this.lvt[L_LINT0] = DM_EXTINT << 8;
+    this.updateIntr();
+    this.host.mmioChanged();
+  }
+
   private x2apicLdr(): number {
     return ((this.initialId >>> 4) << 16) | (1 << (this.initialId & 0xf));
   }

@@ -19,6 +19,7 @@ import type { PhysicalMemory } from '../memory/physical.js';
 import type { PortBus, MmioHandler } from '../memory/bus.js';
 import type { Cpu } from '../cpu/cpu.js';
 import { tscValue } from '../cpu/tsc.js';
+import { F1C_X2APIC } from '../cpu/profile.js';
 import { VirtualClock } from '../devices/clock.js';
 import { ApicBus } from '../devices/apic-bus.js';
 import { Lapic } from '../devices/lapic.js';
@@ -134,7 +135,7 @@ export class PcInterrupts {
         tscToNs: (tsc) => Math.ceil((tsc - cpu.tscOffset) / (cpu.profile.tscHz / 1e9)),
         extIntAcknowledge: () => this.pic.acknowledge(),
         mmioChanged: () => this.syncLapicPages(),
-      }, { physAddrBits: cpu.profile.physAddrBits });
+      }, { physAddrBits: cpu.profile.physAddrBits, x2apic: (cpu.profile.leaf1Ecx & F1C_X2APIC) !== 0 });
       this.lapics.push(lapic);
       cpu.lapic = lapic;
       cpu.hooks.acknowledgeInterrupt = () => lapic.acknowledge();

@@ -12,13 +12,14 @@
 import { PhysicalMemory } from '../memory/physical.js';
 import { PortBus } from '../memory/bus.js';
 import { Cpu, STOP_BUDGET, STOP_HALT, STOP_REQUESTED, STOP_SHUTDOWN, STOP_TRIPLE_FAULT } from '../cpu/cpu.js';
-import { defaultProfile } from '../cpu/profile.js';
+import { CpuProfile, defaultProfile } from '../cpu/profile.js';
 import { Uart16550 } from '../devices/uart16550.js';
 import { DebugExit } from '../devices/debug-exit.js';
 import { PciHost } from '../devices/pci-host.js';
 import { I440fxHostBridge } from '../devices/pci-config.js';
 import { FwCfg } from '../devices/fw-cfg.js';
 import { PostPort, SystemControlA } from '../devices/system-ports.js';
+import { ResetControl } from '../devices/i8042.js';
 import { PcInterrupts, wireInterrupts } from './interrupts.js';
 import { Vcpus } from './vcpus.js';
 import { LoadedKernel, MULTIBOOT_BOOTLOADER_MAGIC, loadMultiboot } from './multiboot.js';
@@ -27,6 +28,8 @@ import { wirePcPorts, wirePcTestdev } from './pc-ports.js';
 import { PcTestdev } from '../devices/pc-testdev.js';
 import { BootError } from './errors.js';
 import { FLAT_LOAD_ADDRESS, loadFlat } from './flat.js';
+import { BoardReset } from './board-reset.js';
+import { installFirmwareStub } from './firmware.js';
 
 export interface PcMachineOptions {
   /** RAM size in bytes: a positive multiple of 4 KiB, at most 3 GiB. */
@@ -35,6 +38,8 @@ export interface PcMachineOptions {
   cpuCount?: number;
   /** Sleep on the host while every vCPU is halted (default true); tests turn it off to jump time at once. */
   realTimeIdle?: boolean;
+  /** The CPU model every vCPU reports and implements (default: defaultProfile(), `nestvisor-intel`). */
+  cpuProfile?: CpuProfile;
   /** Hyper-V's ExposeVirtualizationExtensions: the CPU reports and implements VMX. */
   exposeVirtualizationExtensions?: boolean;
   /** Receives the bytes COM1 transmits, in batches. */
@@ -77,7 +82,13 @@ export class PcMachine {
   readonly post = new PostPort();
   /** QEMU's pc-testdev, which kvm-unit-tests expects (src/devices/pc-testdev.ts). */
   readonly testdev: PcTestdev;
-  readonly systemControlA = new SystemControlA();
+  readonly systemControlA = new SystemControlA(() => this.boardReset.request('soft'));
+  /** Guest-requested resets: port 0x92, the 8042, 0xCF9 (src/machine/board-reset.ts). */
+  readonly boardReset: BoardReset;
+  /** PIIX reset control at 0xCF9, inside the PCI configuration ports. */
+  readonly resetControl = new ResetControl((hard) => this.boardReset.request(hard ? 'hard' : 'soft'));
+  /** Loads the kernel again after a reset that boots (the firmware's boot path). */
+  private reboot: (() => void) | null = null;
   private readonly serial: SerialBuffer;
   private readonly slice: number;
   private readonly limit: number;
@@ -110,19 +121,22 @@ export class PcMachine {
     this.fwCfg = new FwCfg({ ramBytes: opts.memoryBytes, cpuCount: cpus, cmdline: this.defaultCmdline });
     wirePcPorts(this.ports, {
       com1: this.uart, post: this.post, systemControlA: this.systemControlA,
-      debugExit: this.debugExit, pciHost: this.pciHost, fwCfg: this.fwCfg,
+      debugExit: this.debugExit, pciHost: this.resetControl.wrap(this.pciHost), fwCfg: this.fwCfg,
     });
     this.testdev = new PcTestdev((n) => this.interrupts.isaIrq(n));
     wirePcTestdev(this.ports, this.memory.mmio, this.testdev);
     const all: Cpu[] = [];
     for (let i = 0; i < cpus; i++) {
-      const c = new Cpu(this.memory, this.ports, defaultProfile());
+      const c = new Cpu(this.memory, this.ports, opts.cpuProfile ?? defaultProfile());
       c.exposeVmx = opts.exposeVirtualizationExtensions ?? false;
       c.reset();
       all.push(c);
     }
     this.cpu = all[0]!;
     this.vcpus = this.interrupts.attachCpus(all);
+    this.boardReset = new BoardReset(this.interrupts, this.vcpus, this.systemControlA, this.resetControl);
+    this.boardReset.wire(this.ports);
+    installFirmwareStub(this.memory);
   }
 
   /**
@@ -141,6 +155,7 @@ export class PcMachine {
     this.cpu.setReg32(EBX, k.infoAddr);
     this.kernel = k;
     this.exitCode = null;
+    this.reboot = () => { this.loadKernel(bytes, cmdline, name); };
     return k;
   }
 
@@ -155,6 +170,7 @@ export class PcMachine {
     this.cpu.setupFlat32(entry);
     this.kernel = { format: 'flat', entry, infoAddr: 0, imageStart: at, imageEnd };
     this.exitCode = null;
+    this.reboot = () => { this.loadFlatImage(bytes, at); };
   }
 
   get loadedKernel(): LoadedKernel | null {
@@ -183,6 +199,10 @@ export class PcMachine {
         const w = this.vcpus.runWindow(Math.min(this.slice, this.limit - retired));
         this.serial.flush();
         if (this.exitCode !== null) return { reason: 'debug-exit', exitCode: this.exitCode };
+        if (this.boardReset.pending !== null) {
+          if (this.boardReset.apply() && this.reboot !== null) this.reboot();
+          continue;
+        }
         if (w.stop === STOP_TRIPLE_FAULT || w.stop === STOP_SHUTDOWN) {
           const c = w.cpu ?? this.cpu;
           return { reason: 'triple-fault', report: c.tripleFaultReport || `shutdown at RIP=0x${this.ripHex()}` };

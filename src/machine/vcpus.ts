@@ -85,12 +85,25 @@ export class Vcpus {
   onInit: ((i: number) => void) | null = null;
 
   private applyInit(i: number): void {
+    this.resetCpu(i);
+    if (this.onInit) this.onInit(i);
+  }
+
+  /**
+   * INIT or RESET of vCPU `i` (SDM Vol. 3A §9.1): the register state of Table 9-1. An AP
+   * then waits for a SIPI; the BSP (vCPU 0) fetches from the reset vector, which the board
+   * aliases to the BIOS shadow at F000:FFF0 (physical 0xFFFF0) as chipsets alias the top of
+   * 4 GiB to the BIOS ROM.
+   */
+  resetCpu(i: number): void {
     const c = this.cpus[i]!;
     c.reset();
     c.irqPending = false;
     c.nmiPending = false;
-    this.waitingForSipi[i] = true;
-    if (this.onInit) this.onInit(i);
+    this.pendingInit[i] = false;
+    this.pendingSipi[i] = -1;
+    this.waitingForSipi[i] = i !== 0;
+    if (i === 0) { c.setSegReal(CS, 0xf000); c.rip = 0xfff0; }
   }
 
   private applyStartup(i: number, vector: number): void {
