@@ -98,6 +98,58 @@ export function defaultProfile(): CpuProfile {
   };
 }
 
+export const VENDOR_INTEL = 'GenuineIntel', VENDOR_AMD = 'AuthenticAMD';
+
+/** Whether the profile is an AMD CPU: behaviour that differs by vendor is keyed on this. */
+export function isAmd(p: CpuProfile): boolean {
+  return p.vendor === VENDOR_AMD;
+}
+
+/**
+ * CPUID.80000001h:EDX bits that AMD defines as copies of CPUID.1:EDX (AMD APM Vol. 3,
+ * Appendix E.4.2, Fn8000_0001_EDX): FPU VME DE PSE TSC MSR PAE MCE CX8 APIC, MTRR PGE MCA
+ * CMOV PAT PSE36, MMX FXSR. Intel leaves them zero (SDM Vol. 2A CPUID, leaf 80000001H).
+ */
+export const AMD_EXT1_MIRROR = 0x3ff | (0x3f << 12) | F1D_MMX | F1D_FXSR;
+
+/**
+ * An AMD EPYC (Zen 3, family 19h model 01h) restricted, like the Intel profile, to what
+ * Nestvisor implements. It has what Zen 3 has of the Intel profile's features (PCID and
+ * INVPCID arrived with Zen 3) and drops the Intel-only ones: TSC-deadline, IA32_TSC_ADJUST,
+ * the leaf-7 EDX speculation-control bits (AMD enumerates those in 80000008h:EBX) and
+ * IA32_ARCH_CAPABILITIES. No AMD-V: CPUID.80000001h:ECX.SVM stays 0 (SVM is not emulated)
+ * and VMX is never exposed. What the CPU does differently for it is keyed on isAmd():
+ * SYSCALL/SYSRET outside 64-bit mode and SYSENTER/SYSEXIT in long mode (ops/syscall.ts),
+ * the CPUID vendor conventions below and the Intel-only MSRs (msr.ts).
+ * Derived from defaultProfile() so x87/SSE bits land in both profiles together.
+ */
+export function amdProfile(): CpuProfile {
+  const intel = defaultProfile();
+  return {
+    ...intel,
+    name: 'nestvisor-amd',
+    vendor: VENDOR_AMD,
+    brand: 'Nestvisor Virtual AMD EPYC Processor',
+    family: 0x19,
+    model: 0x01,
+    stepping: 1,
+    leaf1Ecx: intel.leaf1Ecx & ~F1C_TSCDL,
+    leaf7Ebx: intel.leaf7Ebx & ~F7B_TSC_ADJUST,
+    leaf7Edx: 0,
+    ext1Edx: intel.ext1Edx | (intel.leaf1Edx & AMD_EXT1_MIRROR),
+    physAddrBits: 48,
+    hasVmx: false,
+    hasEpt: false,
+  };
+}
+
+/** CPUID.1:EAX (and the reset value of EDX): stepping, model, family with their extensions. */
+export function cpuidSignature(p: CpuProfile): number {
+  const fam = p.family, model = p.model;
+  return (p.stepping & 0xf) | ((model & 0xf) << 4) | ((fam > 0xf ? 0xf : fam) << 8) |
+    (((model >> 4) & 0xf) << 16) | ((fam > 0xf ? fam - 0xf : 0) << 20);
+}
+
 function str4(s: string, i: number): number {
   return (s.charCodeAt(i) | (s.charCodeAt(i + 1) << 8) | (s.charCodeAt(i + 2) << 16) | (s.charCodeAt(i + 3) << 24)) | 0;
 }
@@ -109,37 +161,58 @@ function str4(s: string, i: number): number {
 export function cpuidLeaf(p: CpuProfile, leaf: number, sub: number, dyn: { exposeVmx: boolean; apicId: number; cr4Osxsave: boolean; hasLapic?: boolean; apicEnabled?: boolean }, out: Int32Array): void {
   leaf >>>= 0;
   out[0] = out[1] = out[2] = out[3] = 0;
+  const amd = isAmd(p);
   if (leaf >= 0x80000000) {
-    if (leaf > p.maxExtLeaf) leaf = p.maxLeaf; // Intel: out-of-range returns the highest basic leaf
-    else {
+    if (leaf > p.maxExtLeaf) {
+      // AMD APM Vol. 3, CPUID: a function above the highest one returns zeros.
+      if (amd) return;
+      leaf = p.maxLeaf; // Intel: out-of-range returns the highest basic leaf
+    } else {
       switch (leaf) {
-        case 0x80000000: out[0] = p.maxExtLeaf; return;
-        case 0x80000001: out[2] = p.ext1Ecx; out[3] = p.ext1Edx; return;
+        case 0x80000000:
+          out[0] = p.maxExtLeaf;
+          // AMD repeats the vendor string here (APM Vol. 3 E.4.1, Fn8000_0000); Intel: reserved
+          if (amd) { out[1] = str4(p.vendor, 0); out[3] = str4(p.vendor, 4); out[2] = str4(p.vendor, 8); }
+          return;
+        case 0x80000001:
+          out[2] = p.ext1Ecx; out[3] = p.ext1Edx;
+          if (amd) {
+            // AMD APM Vol. 3 E.4.2: EAX is the family/model/stepping signature, and the
+            // mirrored APIC bit follows IA32_APIC_BASE.EN like CPUID.1:EDX.APIC
+            out[0] = cpuidSignature(p);
+            if (!dyn.apicEnabled) out[3] &= ~F1D_APIC;
+          }
+          return;
         case 0x80000002: case 0x80000003: case 0x80000004: {
           const b = (p.brand + '\0'.repeat(48)).slice(0, 48);
           const o = (leaf - 0x80000002) * 16;
           for (let i = 0; i < 4; i++) out[i] = str4(b, o + i * 4);
           return;
         }
-        case 0x80000006: out[2] = (256 << 16) | (8 << 12) | 64; return; // 256K L2, 8-way, 64-byte lines
+        case 0x80000005: // AMD L1 caches: 32K 8-way 64-byte D and I (APM Vol. 3 E.4.4); Intel: reserved
+          if (amd) { out[2] = (32 << 24) | (8 << 16) | (1 << 8) | 64; out[3] = out[2]; }
+          return;
+        // 256K L2, 8-way (encoding 6 in both vendors' tables), 64-byte lines
+        case 0x80000006: out[2] = (256 << 16) | (6 << 12) | 64; return;
         case 0x80000007: out[3] = 1 << 8; return; // invariant TSC: virtual time keeps it constant
         case 0x80000008: out[0] = p.physAddrBits | (p.linearAddrBits << 8); return;
         default: return;
       }
     }
   }
-  if (leaf > p.maxLeaf) leaf = p.maxLeaf;
+  if (leaf > p.maxLeaf) {
+    if (amd) return; // AMD APM Vol. 3, CPUID: zeros above the highest standard function
+    leaf = p.maxLeaf;
+  }
   switch (leaf) {
     case 0:
       out[0] = p.maxLeaf; out[1] = str4(p.vendor, 0); out[3] = str4(p.vendor, 4); out[2] = str4(p.vendor, 8);
       return;
     case 1: {
-      const fam = p.family, model = p.model;
-      out[0] = (p.stepping & 0xf) | ((model & 0xf) << 4) | ((fam > 0xf ? 0xf : fam) << 8) |
-        (((model >> 4) & 0xf) << 16) | ((fam > 0xf ? fam - 0xf : 0) << 20);
+      out[0] = cpuidSignature(p);
       out[1] = (dyn.apicId << 24) | (1 << 16) | (8 << 8); // CLFLUSH line 8*8=64 bytes
       let ecx = p.leaf1Ecx & ~F1C_VMX & ~F1C_OSXSAVE;
-      if (dyn.exposeVmx) ecx |= F1C_VMX;
+      if (dyn.exposeVmx && p.hasVmx) ecx |= F1C_VMX;
       if (dyn.cr4Osxsave && (p.leaf1Ecx & F1C_XSAVE)) ecx |= F1C_OSXSAVE;
       // SDM Vol. 3A §10.4.3: CPUID.1:EDX.APIC reads 0 while IA32_APIC_BASE.EN is clear
       if (!dyn.hasLapic) ecx &= ~(F1C_X2APIC | F1C_TSCDL);
