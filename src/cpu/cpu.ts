@@ -1299,7 +1299,8 @@ export class Cpu {
     // the STI/MOV SS shadow covered the HLT itself (the "sti; hlt" idiom): it is over, and
     // the waking interrupt is taken before the next instruction (SDM Vol. 3A §6.8.3)
     this.inhibitIrq = false;
-    if (this.nmiPending) { this.halted = false; return true; }
+    // an NMI held pending by NMI blocking (until IRET) does not end the halt (SDM Vol. 3A §6.7.1)
+    if (this.nmiPending && !this.nmiBlocked) { this.halted = false; return true; }
     if (this.irqPending && (this.flags & IF) !== 0) { this.halted = false; return true; }
     return false;
   }

@@ -238,3 +238,33 @@ test('lapic: the LVT timer mask bit is writable (xAPIC page and x2APIC MSR 0x832
   assert.ok(a.readMsr(0x832));
   assert.equal(a.msrLo, 0x10000);
 });
+
+test('lapic: LINT1 as NMI delivers an NMI on a rising edge; masked or fixed LINT1; LVT timer mask bit is writable', () => {
+  const { a, f } = make();
+  enable(a);
+  a.write(0x360, 4, 0x400); // LVT LINT1: NMI, unmasked
+  a.setLint1(true);
+  assert.equal(f.nmis, 1);
+  a.setLint1(true);
+  assert.equal(f.nmis, 1, 'level held: no new edge');
+  a.setLint1(false); a.setLint1(true);
+  assert.equal(f.nmis, 2);
+  a.setLint1(false);
+  a.write(0x360, 4, 0x10400); // masked
+  a.setLint1(true); a.setLint1(false);
+  assert.equal(f.nmis, 2);
+  a.write(0x360, 4, 0x45); // fixed vector 0x45
+  a.setLint1(true);
+  assert.equal(a.acknowledge(), 0x45);
+  a.write(APIC_LVT_TIMER, 4, 0x10040);
+  assert.equal(a.read(APIC_LVT_TIMER, 4), 0x10040, 'timer mask bit 16 sticks');
+  a.write(APIC_LVT_TIMER, 4, 0x20040);
+  assert.equal(a.read(APIC_LVT_TIMER, 4), 0x20040, 'periodic, unmasked');
+});
+
+test('lapic: a hardware-disabled APIC passes LINT1 straight through as the NMI pin', () => {
+  const { a, f } = make();
+  a.writeMsr(0x1b, 0xfee00100, 0); // EN clear
+  a.setLint1(true);
+  assert.equal(f.nmis, 1);
+});

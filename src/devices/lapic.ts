@@ -112,6 +112,7 @@ export class Lapic implements LapicPort, ApicEndpoint {
   private timerStartNs = 0;
   private tscDeadline = 0;
   private lint0Level = false;
+  private lint1Level = false;
   private readonly timer: Timer;
   private readonly clock: TimeSource;
   msrLo = 0;
@@ -285,6 +286,20 @@ export class Lapic implements LapicPort, ApicEndpoint {
     const l = this.lvt[L_LINT0]!;
     if (level && this.hwEnabled && (l & LVT_MASKED) === 0 && ((l >> 8) & 7) !== DM_EXTINT) this.localInterrupt(L_LINT0);
     this.updateIntr();
+  }
+
+  /**
+   * The LINT1 pin (on a PC every processor's LINT1 is wired to the chipset's NMI output).
+   * A rising edge delivers through LVT LINT1: NMI mode raises the core's NMI, fixed mode a
+   * vector, INIT an INIT (SDM §10.5.1); masked, nothing. With the APIC hardware-disabled
+   * the pin is the processor's NMI input itself (SDM §10.4.3).
+   */
+  setLint1(level: boolean): void {
+    if (level === this.lint1Level) return;
+    this.lint1Level = level;
+    if (!level) return;
+    if (!this.hwEnabled) { this.host.nmi(); return; }
+    this.localInterrupt(L_LINT1);
   }
 
   /** Sets ESR bits and raises the error interrupt for new ones (SDM §10.5.3). */

@@ -113,6 +113,11 @@ export class PcInterrupts {
     }
   }
 
+  /** The chipset's NMI output, wired to LINT1 of every local APIC. */
+  setNmi(level: boolean): void {
+    for (const l of this.lapics) l.setLint1(level);
+  }
+
   private picIntr(level: boolean): void {
     const bsp = this.lapics[0];
     if (bsp !== undefined) bsp.setLint0(level);

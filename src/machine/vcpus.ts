@@ -191,7 +191,7 @@ export class Vcpus {
       if (this.waitingForSipi[i]) continue;
       const c = this.cpus[i]!;
       if (!c.halted) return false;
-      if (c.nmiPending || (c.irqPending && (c.flags & IF) !== 0)) return false;
+      if ((c.nmiPending && !c.nmiBlocked) || (c.irqPending && (c.flags & IF) !== 0)) return false;
     }
     return true;
   }
