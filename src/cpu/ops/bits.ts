@@ -8,6 +8,7 @@ import { CF, ZF, REP_E, REP_NE } from '../cpu.js';
 import { FXC_ABM, F7B_BMI1 } from '../profile.js';
 import { def } from './table.js';
 import { TWO32, MASK, lockMem, noLock, szpSz } from './alucommon.js';
+import { crc32 } from '../sse/sse42.js';
 
 /** Bit operation on a value: 0 BT, 1 BTS, 2 BTR, 3 BTC; sets CF; returns the new value (lo). */
 function bitOp(cpu: Cpu, kind: number, lo: number, hi: number, n: number): number {
@@ -174,10 +175,10 @@ function bswap(cpu: Cpu): void {
 
 /**
  * 0F 38 F0 MOVBE Gv,Mv / 0F 38 F1 MOVBE Mv,Gv: a load or store with the bytes reversed.
- * Register operands and the F2 forms (CRC32, SSE4.2, not offered) are #UD.
+ * Register operands are #UD; the F2 forms are CRC32 (SSE4.2, sse/sse42.ts).
  */
 function movbe(cpu: Cpu): void {
-  if (cpu.rep === REP_NE) cpu.ud();
+  if (cpu.rep === REP_NE) { crc32(cpu); return; } // F2: SSE4.2 CRC32 (sse/sse42.ts)
   cpu.decodeModrm(0);
   noLock(cpu);
   if (cpu.mod === 3) cpu.ud();

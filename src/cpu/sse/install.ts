@@ -12,6 +12,7 @@ import { installSse3 } from './sse3.js';
 import { installSsse3 } from './ssse3.js';
 import { installSse41Int } from './sse41-int.js';
 import { installSse41Fp } from './sse41-fp.js';
+import { installSse42 } from './sse42.js';
 
 export function installSse(t: Handler[]): void {
   installInteger(t);
@@ -22,4 +23,5 @@ export function installSse(t: Handler[]): void {
   installSsse3(t);
   installSse41Int(t);
   installSse41Fp(t);
+  installSse42(t);
 }

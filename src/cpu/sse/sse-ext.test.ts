@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { makeCpu, run, setReg64, reg64 } from '../testing.js';
-import { RAX, RBX, RCX, CR4_OSFXSR } from '../regs.js';
+import { RAX, RBX, RCX, RDX, CR4_OSFXSR } from '../regs.js';
 import {
   F1D_MMX, F1D_SSE, F1D_SSE2, F1C_SSE3, F1C_SSSE3, F1C_SSE41, F1C_SSE42, F1C_AES, F1C_PCLMUL, type CpuProfile,
 } from '../profile.js';
@@ -143,4 +143,39 @@ test('66 0f 3a 0b c1 0b roundsd xmm0,xmm1,0xb (truncate, no #P); 66 0f 3a 40 c1 
   setReg64(t.cpu, RBX, BigInt(MEM + 8));
   run(t, '66 0f 38 2a 03');
   assert.deepEqual(t.exceptions.pop(), [13, 0]); // misaligned m128: #GP(0)
+});
+
+test('66 0f 3a 63 c1 0c pcmpistri xmm0,xmm1,0xc finds a substring; 66 0f 3a 60 c1 44 pcmpestrm ranges', () => {
+  const t = sseCpu();
+  const b = t.cpu.fpu.xmmU8;
+  b.fill(0, 0, 32);
+  [...'lo'].forEach((c, i) => { b[i] = c.charCodeAt(0); });          // needle in xmm0
+  [...'hello world'].forEach((c, i) => { b[16 + i] = c.charCodeAt(0); }); // haystack in xmm1
+  run(t, '66 0f 3a 63 c1 0c'); // unsigned bytes, equal ordered, positive, least significant index
+  assert.equal(reg64(t.cpu, RCX), 3n);
+  assert.equal(t.cpu.getFlags() & 0x8d5, 0x01 | 0x40 | 0x80); // CF, ZF (haystack ends), SF (needle ends)
+  // ranges 'a'..'z' over "Hi!" with explicit lengths, byte mask output in xmm0
+  b.fill(0, 0, 32); b[0] = 0x61; b[1] = 0x7a; b[16] = 0x48; b[17] = 0x69; b[18] = 0x21;
+  setReg64(t.cpu, RAX, 2n); setReg64(t.cpu, RDX, -3n); // |EDX| = 3
+  run(t, '66 0f 3a 60 c1 44');
+  assert.deepEqual([...b.subarray(0, 4)], [0, 0xff, 0, 0]);
+});
+
+test('f2 0f 38 f0 c1 crc32 eax,cl; f2 48 0f 38 f1 03 crc32 rax,[rbx]; #UD without SSE4.2', () => {
+  const t = sseCpu();
+  // CRC-32C of "123456789" is E3069283 (init and final XOR with FFFFFFFF)
+  const s = '123456789';
+  setReg64(t.cpu, RAX, 0xffffffffn);
+  for (const ch of s) { setReg64(t.cpu, RCX, BigInt(ch.charCodeAt(0))); run(t, 'f2 0f 38 f0 c1'); }
+  assert.equal(reg64(t.cpu, RAX) ^ 0xffffffffn, 0xe3069283n);
+  for (let i = 0; i < 8; i++) t.mem.write8(MEM + i, s.charCodeAt(i));
+  setReg64(t.cpu, RBX, BigInt(MEM));
+  setReg64(t.cpu, RAX, 0xdeadbeefffffffffn); // only the low 32 bits are the running CRC
+  run(t, 'f2 48 0f 38 f1 03');
+  setReg64(t.cpu, RCX, 0x39n);
+  run(t, 'f2 0f 38 f0 c1');
+  assert.equal(reg64(t.cpu, RAX) ^ 0xffffffffn, 0xe3069283n);
+  const u = sseCpu(F1C_SSE41);
+  run(u, 'f2 0f 38 f0 c1');
+  assert.deepEqual(u.exceptions.pop(), [UD, 0]);
 });

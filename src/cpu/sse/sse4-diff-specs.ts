@@ -84,3 +84,49 @@ forms([0x66], [0x3a, 0x09], 'rmu', genF64, 250, roundImm);
 forms([0x66], [0x3a, 0x0b], 'rmu', genF64, 250, roundImm);
 forms([0x66], [0x3a, 0x40], 'rmu', genF32, 400, anyImm);
 forms([0x66], [0x3a, 0x41], 'rmu', genF64, 400, anyImm);
+
+// ---- SSE4.2 string instructions ----------------------------------------------------------------
+/** Text-like vectors: a small alphabet so matches and ranges hit, embedded zeros, sign edges. */
+function strVec(words: boolean): string {
+  let s = '';
+  for (let i = 0; i < (words ? 8 : 16); i++) {
+    if (words) s = pick([0, 0, 0x41, 0x42, 0x43, 0x61, 0x7fff, 0x8000, 0xffff, 0x4142, r32() & 0xffff, (r32() % 5) + 0x40]).toString(16).padStart(4, '0') + s;
+    else s = pick([0, 0x41, 0x42, 0x43, 0x44, 0x61, 0x7a, 0x7f, 0x80, 0xff, 0x30, r32() & 0xff, (r32() % 5) + 0x40, (r32() % 5) + 0x40]).toString(16).padStart(2, '0') + s;
+  }
+  // sometimes no zero at all (full-length implicit strings)
+  return r32() % 3 === 0 ? s.replace(/(00)/g, () => '4' + ((r32() % 5) + 1).toString(16)) : s;
+}
+const len64 = (): string => {
+  const k = r32() % 8;
+  const v = k < 6 ? BigInt((r32() % 41) - 20) : k === 6 ? BigInt(r32() | 0) : (BigInt(r32()) << 32n) | BigInt(r32());
+  return BigInt.asUintN(64, v).toString(16);
+};
+const genStr = (): Image => {
+  const words = r32() % 2 === 0;
+  const im = image(intLane);
+  im.x = [strVec(words), strVec(words), strVec(words), strVec(words)];
+  im.mem = strVec(words) + strVec(words);
+  im.rax = len64(); im.rcx = len64();
+  return im;
+};
+let strImm = 0;
+const nextImm = (): number => (strImm++ & 0xff);
+// explicit forms read EDX: copy rcx there first (the harness's rdx points at the buffer, saved in r8)
+const PUSH_R8 = [0x41, 0x50], MOV_R8_RDX = [0x49, 0x89, 0xd0], MOV_RDX_RCX = [0x48, 0x89, 0xca], POP_R8 = [0x41, 0x58];
+for (const op of [0x60, 0x61]) {
+  for (const w of [0, 8]) {
+    add(`66${w ? '48' : ''}0f3a${hex2(op)}/r`, () => [...MOV_RDX_RCX, 0x66, ...(w ? [0x48] : []), 0x0f, 0x3a, op, 0xc1, nextImm()], genStr, w ? 256 : 512);
+    add(`66${w ? '49' : '41'}0f3a${hex2(op)}/m`, () => [...PUSH_R8, ...MOV_R8_RDX, ...MOV_RDX_RCX, 0x66, 0x41 | w, 0x0f, 0x3a, op, 0x00, nextImm(), ...POP_R8], genStr, 256);
+  }
+}
+for (const op of [0x62, 0x63]) {
+  add(`660f3a${hex2(op)}/r`, () => [0x66, 0x0f, 0x3a, op, 0xc1, nextImm()], genStr, 768);
+  add(`660f3a${hex2(op)}/m`, () => [0x66, 0x0f, 0x3a, op, 0x02, nextImm()], genStr, 256);
+  add(`660f3a${hex2(op)}/u`, () => [0x66, 0x0f, 0x3a, op, 0x42, 0x01, nextImm()], genStr, 64);
+}
+// ---- CRC32 ------------------------------------------------------------------------------------
+for (const [pfx, op] of [[[0xf2], 0xf0], [[0xf2], 0xf1], [[0x66, 0xf2], 0xf1], [[0xf2, 0x48], 0xf1], [[0xf2, 0x48], 0xf0], [[0xf2, 0x40], 0xf0]] as const) {
+  forms([...pfx], [0x38, op], 'rm', genInt, 60);
+}
+add('f20f38f0/ch', () => [0xf2, 0x0f, 0x38, 0xf0, 0xc5], genInt, 30); // crc32 eax,ch
+add('f20f38f1/u', () => [0xf2, 0x0f, 0x38, 0xf1, 0x42, 0x01], genInt, 20);
