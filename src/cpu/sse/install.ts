@@ -13,6 +13,7 @@ import { installSsse3 } from './ssse3.js';
 import { installSse41Int } from './sse41-int.js';
 import { installSse41Fp } from './sse41-fp.js';
 import { installSse42 } from './sse42.js';
+import { installAes } from './aes.js';
 
 export function installSse(t: Handler[]): void {
   installInteger(t);
@@ -24,4 +25,5 @@ export function installSse(t: Handler[]): void {
   installSse41Int(t);
   installSse41Fp(t);
   installSse42(t);
+  installAes(t);
 }

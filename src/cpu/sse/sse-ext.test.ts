@@ -179,3 +179,28 @@ test('f2 0f 38 f0 c1 crc32 eax,cl; f2 48 0f 38 f1 03 crc32 rax,[rbx]; #UD withou
   run(u, 'f2 0f 38 f0 c1');
   assert.deepEqual(u.exceptions.pop(), [UD, 0]);
 });
+
+/** Sets XMM n from 32 hex digits written most significant first (as the SDM and Intel papers do). */
+function setX(t: ReturnType<typeof makeCpu>, n: number, h: string): void {
+  for (let i = 0; i < 4; i++) t.cpu.fpu.xmm[4 * n + i] = parseInt(h.slice(24 - 8 * i, 32 - 8 * i), 16) | 0;
+}
+function getX(t: ReturnType<typeof makeCpu>, n: number): string {
+  let s = '';
+  for (let i = 3; i >= 0; i--) s += (t.cpu.fpu.xmm[4 * n + i]! >>> 0).toString(16).padStart(8, '0');
+  return s;
+}
+
+test('66 0f 38 dc ca aesenc xmm1,xmm2 (Intel AES-NI white paper vector); 66 0f 3a 44 c1 11 pclmulqdq xmm0,xmm1,0x11', () => {
+  const t = sseCpu();
+  setX(t, 1, '7b5b54657374566563746f725d53475d');
+  setX(t, 2, '48692853686179295b477565726f6e5d');
+  run(t, '66 0f 38 dc ca');
+  assert.equal(getX(t, 1), 'a8311c2f9fdba3c58b104b58ded7e595');
+  setX(t, 0, '00000000000000030000000000000000');
+  setX(t, 1, '80000000000000070000000000000000');
+  run(t, '66 0f 3a 44 c1 11'); // high quadwords: 3 ⊗ 0x8000000000000007 = 0x1_8000000000000009
+  assert.equal(getX(t, 0), '00000000000000018000000000000009');
+  const u = sseCpu(F1C_SSE42);
+  run(u, '66 0f 38 dc ca');
+  assert.deepEqual(u.exceptions.pop(), [UD, 0]);
+});
