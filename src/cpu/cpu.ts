@@ -14,7 +14,7 @@
 import type { PhysicalMemory } from '../memory/physical.js';
 import type { PortBus } from '../memory/bus.js';
 import { FAULT, STOP, isContributory, hasErrorCode, vectorName } from './fault.js';
-import { cpuidLeaf, type CpuProfile } from './profile.js';
+import { cpuidLeaf, cpuidSignature, type CpuProfile } from './profile.js';
 import {
   CF, PF, AF, ZF, SF, OF, TF, IF, DF, RF, VM, AC, ARITH_FLAGS, ES, CS, SS, DS, FS, GS, LDTR, TR,
   CR0_PE, CR0_PG, CR0_WP, CR0_ET, CR0_CD, CR0_NW, CR4_PAE, CR4_SMEP, CR4_SMAP, EFER_LMA, AR_P, AR_S, AR_DB, AR_L, AR_G,
@@ -238,7 +238,7 @@ export class Cpu {
   /** Power-on/RESET state (SDM Vol. 3A §9.1.1, Table 9-1). */
   reset(): void {
     this.r.fill(0);
-    this.r[2 * 2] = (this.profile.family << 8) | (this.profile.model << 4) | this.profile.stepping; // EDX
+    this.r[2 * 2] = cpuidSignature(this.profile); // EDX: the CPUID.1:EAX signature (SDM Vol. 3A §9.1.4)
     this.flags = 2;
     this.lfOp = LF_NONE;
     this.cr0 = CR0_ET | CR0_CD | CR0_NW;
@@ -555,6 +555,9 @@ export class Cpu {
     if (this.rip - this.startRip >= 15) this.gp(0); // SDM Vol. 2 §2.3.11: 15-byte limit
     let lin = this.segBase[CS]! + this.rip;
     if (!this.code64) lin = lin % TWO32; // 32-bit linear wrap
+    // a fetch from a non-canonical RIP is #GP(0) (SDM Vol. 3A §6.15 #GP; AMD's SYSRET
+    // leaves a non-canonical RCX for this fetch to fault on, at CPL 3)
+    else if (lin >= 0x800000000000 || lin < -0x800000000000) this.gp(0);
     const page = Math.floor(lin / 4096) * 4096;
     const phys = this.translate(lin, 2, this.cpl === 3);
     this.rip++;

@@ -27,7 +27,10 @@ import {
   MSR_SYSENTER_EIP, MSR_PAT, MSR_EFER, MSR_STAR, MSR_LSTAR, MSR_CSTAR, MSR_FMASK, MSR_FS_BASE,
   MSR_GS_BASE, MSR_KERNEL_GS_BASE, MSR_TSC_AUX,
 } from './regs.js';
-import { FXD_NX, FXD_RDTSCP, FXD_SYSCALL, F7C_RDPID, F1D_MTRR, F7D_SPEC_CTRL, F7D_STIBP, F7D_ARCH_CAP, F7D_SSBD } from './profile.js';
+import {
+  FXD_NX, FXD_RDTSCP, FXD_SYSCALL, F7C_RDPID, F1D_MTRR, F7D_SPEC_CTRL, F7D_STIBP, F7D_ARCH_CAP, F7D_SSBD,
+  F7B_TSC_ADJUST, isAmd,
+} from './profile.js';
 
 const TWO32 = 4294967296;
 export const MSR_LO_KEY = 2 ** 33, MSR_HI_KEY = 2 ** 34;
@@ -125,6 +128,28 @@ function hasTscAux(cpu: Cpu): boolean {
   return (cpu.profile.ext1Edx & FXD_RDTSCP) !== 0 || (cpu.profile.leaf7Ecx & F7C_RDPID) !== 0;
 }
 
+/**
+ * MSRs an AMD CPU does not have (AMD APM Vol. 2 Appendix A lists its MSRs; these are
+ * Intel's): IA32_PLATFORM_ID, IA32_FEATURE_CONTROL, MSR_PLATFORM_INFO, IA32_MISC_ENABLE,
+ * and IA32_TSC_ADJUST unless CPUID.7:EBX advertises it. They #GP like any absent MSR.
+ */
+function intelOnlyMsr(cpu: Cpu, index: number): boolean {
+  if (index === MSR_TSC_ADJUST) return (cpu.profile.leaf7Ebx & F7B_TSC_ADJUST) === 0;
+  if (!isAmd(cpu.profile)) return false;
+  return index === MSR_PLATFORM_ID || index === MSR_FEATURE_CONTROL || index === MSR_PLATFORM_INFO ||
+    index === MSR_MISC_ENABLE;
+}
+
+/**
+ * AMD's four legacy performance counters, PerfEvtSel0-3 (C001_0000h-C001_0003h) and
+ * PerfCtr0-3 (C001_0004h-C001_0007h), present on every AMD64 CPU whatever CPUID says
+ * (AMD APM Vol. 2 §13.2.1). They hold what is written; no event is counted yet (gap).
+ */
+export const MSR_K7_EVNTSEL0 = 0xc0010000, MSR_K7_PERFCTR0 = 0xc0010004;
+function isAmdLegacyPmc(cpu: Cpu, index: number): boolean {
+  return index >= MSR_K7_EVNTSEL0 && index < MSR_K7_PERFCTR0 + 4 && isAmd(cpu.profile);
+}
+
 /** IA32_APIC_BASE reset value: 0xFEE00000, enabled, BSP on APIC 0. */
 function apicBaseDefault(cpu: Cpu): number {
   return (0xfee00000 | APIC_EN | (cpu.apicId === 0 ? APIC_BSP : 0)) | 0;
@@ -145,6 +170,7 @@ export function rdmsr(cpu: Cpu, index: number): number {
     cpu.hi = lapic.msrHi | 0;
     return lapic.msrLo | 0;
   }
+  if (intelOnlyMsr(cpu, index)) return cpu.gp(0);
   switch (index) {
     case MSR_TSC: return split(cpu, tscValue(cpu));
     case MSR_TSC_ADJUST: return split(cpu, cpu.msrs.get(MSR_TSC_ADJUST) ?? 0);
@@ -176,6 +202,7 @@ export function rdmsr(cpu: Cpu, index: number): number {
     case MSR_TSC_AUX: if (!hasTscAux(cpu)) break; return msrGet64(cpu, index, 0, 0);
     default:
       if (isFixedMtrr(index) || isVarMtrr(index)) { if (!hasMtrr(cpu)) break; return msrGet64(cpu, index, 0, 0); }
+      if (isAmdLegacyPmc(cpu, index)) return msrGet64(cpu, index, 0, 0);
       if (index >= MSR_VMX_BASIC && index <= MSR_VMX_LAST) {
         // the capability MSRs (vmx/capabilities.ts); #GP when VMX is not exposed or the MSR is absent
         const v = vmxMsrRead(cpu, index);
@@ -199,6 +226,7 @@ export function wrmsr(cpu: Cpu, index: number, lo: number, hi: number): void {
     if (!lapic.writeMsr(index, lo, hi)) cpu.gp(0);
     return;
   }
+  if (intelOnlyMsr(cpu, index)) cpu.gp(0);
   switch (index) {
     case MSR_TSC: {
       // SDM Vol. 3B §18.17.3: a TSC write moves IA32_TSC_ADJUST by the same amount
@@ -284,6 +312,11 @@ export function wrmsr(cpu: Cpu, index: number, lo: number, hi: number): void {
         if ((index & 1) === 0) { if ((lo & 0xf00) !== 0 || !validType(lo & 0xff, false)) break; } // PHYSBASE
         else if ((lo & 0x7ff) !== 0) break; // PHYSMASK: bit 11 valid, 10:0 reserved
         msrSet64(cpu, index, lo, hi);
+        return;
+      }
+      if (isAmdLegacyPmc(cpu, index)) {
+        if (index < MSR_K7_PERFCTR0) { if ((hi & ~0x3ff) !== 0) break; msrSet64(cpu, index, lo, hi); } // EVNTSEL: 63:42 reserved
+        else msrSet64(cpu, index, lo, hi & 0xffff); // 48-bit counter
         return;
       }
       if (index >= MSR_VMX_BASIC && index <= MSR_VMX_LAST) break; // read-only capability MSRs
