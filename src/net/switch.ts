@@ -101,6 +101,9 @@ export class VirtualSwitch {
   private readonly taps = new Set<{ tap: Tap; port: SwitchPort | null }>();
   private readonly queue: Array<[SwitchPort, Uint8Array]> = [];
   private forwarding = false;
+  /** Exceptions thrown by endpoints' deliver callbacks (bugs on the host side, kept for diagnostics). */
+  endpointErrors = 0;
+  lastEndpointError: unknown = null;
   private nextPortId = 1;
   readonly agingMs: number;
   private readonly maxLearned: number;
@@ -166,8 +169,10 @@ export class VirtualSwitch {
         const [from, f] = this.queue[i]!;
         try {
           this.forward(from, f);
-        } catch {
+        } catch (e) {
           // a port's deliver callback failed: that endpoint's bug must not stop the switch
+          this.endpointErrors++;
+          this.lastEndpointError = e;
         }
       }
     } finally {
