@@ -44,10 +44,10 @@ test('the default profile advertises exactly the implemented controls (SDM Appen
   assert.deepEqual(rd(cpu, MSR_VMX_EXIT_CTLS), [0x36dff, 0x36dff | bits(2, 9, 15, 18, 19, 20, 21, 22)]);
   assert.deepEqual(rd(cpu, MSR_VMX_TRUE_EXIT_CTLS), [0x36dff & ~4, 0x36dff | bits(2, 9, 15, 18, 19, 20, 21, 22)]);
   assert.deepEqual(rd(cpu, MSR_VMX_ENTRY_CTLS), [0x11ff, 0x11ff | bits(2, 9, 14, 15)]);
-  // secondary: descriptor-table exiting, RDTSCP, VPID, WBINVD exiting; no EPT yet
-  assert.deepEqual(rd(cpu, MSR_VMX_PROCBASED_CTLS2), [0, bits(2, 3, 5, 6)]);
-  // EPT_VPID_CAP exists for VPID: INVVPID with all four types, no EPT bits
-  assert.deepEqual(rd(cpu, MSR_VMX_EPT_VPID_CAP), [0, bits(0, 8, 9, 10, 11)]);
+  // secondary: EPT, descriptor-table exiting, RDTSCP, VPID, WBINVD exiting, unrestricted guest
+  assert.deepEqual(rd(cpu, MSR_VMX_PROCBASED_CTLS2), [0, bits(1, 2, 3, 5, 6, 7)]);
+  // EPT_VPID_CAP: execute-only, 4-level walk, UC/WB, 2M/1G, INVEPT single/all, A/D; INVVPID with all four types
+  assert.deepEqual(rd(cpu, MSR_VMX_EPT_VPID_CAP), [bits(0, 6, 8, 14, 16, 17, 20, 21, 25, 26), bits(0, 8, 9, 10, 11)]);
   assert.equal(rd(cpu, MSR_VMX_VMFUNC), 'GP');
   // MISC: timer rate 5, store LMA, HLT activity, 4 CR3 targets, VMWRITE any field, zero-length injection
   assert.deepEqual(rd(cpu, MSR_VMX_MISC), [5 | bits(5, 6, 29, 30) | (4 << 16), 0]);

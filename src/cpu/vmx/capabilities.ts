@@ -101,13 +101,13 @@ export const VMX_FEATURES: readonly VmxFeature[] = [
   // bit 31 "activate secondary controls" is derived: allowed-1 iff any proc2 row is impl.
   // Secondary processor-based controls (Table 24-7)
   c('proc2', 0, 'virtualize APIC accesses', false, NEVER),
-  c('proc2', 1, 'enable EPT', false, S4),
+  c('proc2', 1, 'enable EPT', true, S4),
   c('proc2', 2, 'descriptor-table exiting', true, S3),
   c('proc2', 3, 'enable RDTSCP', true, S3),
   c('proc2', 4, 'virtualize x2APIC mode', false, NEVER),
   c('proc2', 5, 'enable VPID', true, S4),
   c('proc2', 6, 'WBINVD exiting', true, S3),
-  c('proc2', 7, 'unrestricted guest', false, S4),
+  c('proc2', 7, 'unrestricted guest', true, S4),
   c('proc2', 8, 'APIC-register virtualization', false, NEVER),
   c('proc2', 9, 'virtual-interrupt delivery', false, NEVER),
   c('proc2', 10, 'PAUSE-loop exiting', false, NEVER),
@@ -150,16 +150,16 @@ export const VMX_FEATURES: readonly VmxFeature[] = [
   // IA32_VMX_BASIC bit 54 (reported only with I/O exits, which must then fill the info)
   c('basic', 54, 'VM-exit instruction information for INS/OUTS', true, S3),
   // IA32_VMX_EPT_VPID_CAP (Appendix A.10): bits 0-31 EPT, 32-63 VPID
-  c('ept', 0, 'EPT execute-only translations', false, S4),
-  c('ept', 6, 'EPT page-walk length 4', false, S4),
-  c('ept', 8, 'EPT paging structures UC', false, S4),
-  c('ept', 14, 'EPT paging structures WB', false, S4),
-  c('ept', 16, 'EPT 2-MByte pages', false, S4),
-  c('ept', 17, 'EPT 1-GByte pages', false, S4),
-  c('ept', 20, 'INVEPT', false, S4),
-  c('ept', 21, 'EPT accessed and dirty flags', false, S4),
-  c('ept', 25, 'INVEPT single-context', false, S4),
-  c('ept', 26, 'INVEPT all-context', false, S4),
+  c('ept', 0, 'EPT execute-only translations', true, S4),
+  c('ept', 6, 'EPT page-walk length 4', true, S4),
+  c('ept', 8, 'EPT paging structures UC', true, S4),
+  c('ept', 14, 'EPT paging structures WB', true, S4),
+  c('ept', 16, 'EPT 2-MByte pages', true, S4),
+  c('ept', 17, 'EPT 1-GByte pages', true, S4),
+  c('ept', 20, 'INVEPT', true, S4),
+  c('ept', 21, 'EPT accessed and dirty flags', true, S4),
+  c('ept', 25, 'INVEPT single-context', true, S4),
+  c('ept', 26, 'INVEPT all-context', true, S4),
   c('ept', 32, 'INVVPID', true, S4),
   c('ept', 40, 'INVVPID individual-address', true, S4),
   c('ept', 41, 'INVVPID single-context', true, S4),
@@ -341,7 +341,9 @@ export function vmxMsrRead(cpu: Cpu, index: number): number | null {
  */
 export function vmxCr0Allowed(cpu: Cpu, cr0: number): boolean {
   const caps = vmxCaps(cpu);
-  return (cr0 & caps.cr0Fixed0) === caps.cr0Fixed0 && (cr0 & ~caps.cr0Fixed1) === 0;
+  // §25.3 / §26.3.1.1: an unrestricted guest may clear CR0.PE and CR0.PG
+  const fixed0 = cpu.vmx.nonRoot && (cpu.vmx.proc2 & PROC2_UNRESTRICTED) !== 0 ? caps.cr0Fixed0 & ~0x80000001 : caps.cr0Fixed0;
+  return (cr0 & fixed0) === fixed0 && (cr0 & ~caps.cr0Fixed1) === 0;
 }
 export function vmxCr4Allowed(cpu: Cpu, cr4: number): boolean {
   const caps = vmxCaps(cpu);

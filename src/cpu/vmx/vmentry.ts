@@ -21,13 +21,14 @@ import { STOP } from '../fault.js';
 import { VM, EFER_LMA, CR0_PE } from '../regs.js';
 import { F, vmcsLo, VMCS_OFF_LAUNCH_STATE, LAUNCH_CLEAR, LAUNCH_LAUNCHED } from './vmcs-fields.js';
 import { INVALID_PTR } from './vmx-state.js';
-import { vmxCaps, PIN_PREEMPT_TIMER, PROC_TSC_OFFSET, PROC_SECONDARY } from './capabilities.js';
+import { vmxCaps, PIN_PREEMPT_TIMER, PROC_TSC_OFFSET, PROC_SECONDARY, PROC2_EPT } from './capabilities.js';
 import { DecodedVmcs, EntryCheckResult, decodeVmcs, checkVmEntry, ENTRY_VMFAIL, ENTRY_FAIL_EXIT, QUAL_PDPTE } from './entry-checks.js';
 import { vmFailInvalid, vmFailValid, VMX_ERR } from './instructions.js';
 import { loadGuestState, loadNonRegisterState, loadMsrArea, getNum } from './guest-state.js';
 import { vmExitInstr, vmEntryFailure, EXIT } from './vmexit.js';
 import { injectEvent } from './inject.js';
 import { armEventPolling } from './events.js';
+import { activateEpt } from './ept-glue.js';
 import { tscValue } from '../tsc.js';
 
 const decoded = new DecodedVmcs();
@@ -78,6 +79,9 @@ function vmEntry(cpu: Cpu, launch: boolean): void {
   loadNonRegisterState(cpu);
   st.mtfArmedAt = cpu.instructionCount;
   cpu.flushTlb(); // VPID: untagged TLB, flushed on every entry and exit (vmexit.ts)
+  // EPT (§29.3) from here on: every guest paging-structure access and guest-physical
+  // address, starting with the delivery of an injected event (ept-glue.ts)
+  activateEpt(cpu, (st.proc2 & PROC2_EPT) !== 0);
   armEventPolling(cpu);
   injectEvent(cpu);
   throw STOP;

@@ -24,6 +24,7 @@ import { F, vmcsLo, VMCS_OFF_ABORT } from './vmcs-fields.js';
 import { getNum, setNum, set32, saveGuestState, loadHostState, storeMsrArea, loadMsrArea } from './guest-state.js';
 import { PIN_PREEMPT_TIMER, EXIT_SAVE_PREEMPT } from './capabilities.js';
 import { tscValue } from '../tsc.js';
+import { deactivateEpt } from './ept-glue.js';
 
 /** Basic exit reasons (SDM Vol. 3C Appendix C). */
 export const EXIT = {
@@ -94,6 +95,7 @@ function recordExitInfo(cpu: Cpu, reason: number, qual: number): void {
  */
 export function vmExit(cpu: Cpu, reason: number, qual: number): never {
   const st = cpu.vmx, c = st.cache;
+  deactivateEpt(cpu); // guest-physical = host-physical again for everything below
   recordExitInfo(cpu, reason, qual);
   clearStaged();
   // undo TSC offsetting; save the preemption timer if asked (§27.3.4)
@@ -142,6 +144,7 @@ export function vmExitInstr(cpu: Cpu, reason: number, qual: number, info = -1): 
  */
 export function vmEntryFailure(cpu: Cpu, reason: number, qual: number): never {
   const st = cpu.vmx;
+  deactivateEpt(cpu);
   recordExitInfo(cpu, reason | EXIT_REASON_ENTRY_FAILURE, qual);
   clearStaged();
   cpu.tscOffset -= st.tscOffset;
@@ -158,6 +161,7 @@ export function vmEntryFailure(cpu: Cpu, reason: number, qual: number): never {
  */
 export function vmxAbort(cpu: Cpu, indicator: number): never {
   const st = cpu.vmx;
+  deactivateEpt(cpu);
   st.abort = indicator;
   st.nonRoot = false;
   if (st.currentVmcs >= 0) cpu.mem.write32(st.currentVmcs + VMCS_OFF_ABORT, indicator);
