@@ -7,7 +7,7 @@
  */
 import {
   CpuProfile, defaultProfile, amdProfile, F1C_X2APIC, F1C_TSCDL, F1C_PCID, F1C_MOVBE, F1C_POPCNT, F1C_XSAVE, F1C_CX16,
-  F7B_FSGSBASE, F7B_TSC_ADJUST, F7B_SMEP, F7B_SMAP, F7B_INVPCID, F7B_ERMS, F7B_CLFLUSHOPT, F7C_UMIP, F7C_RDPID,
+  F7B_FSGSBASE, F7B_TSC_ADJUST, F7B_SMEP, F7B_SMAP, F7B_INVPCID, F7B_ERMS, F7B_CLFLUSHOPT, F7B_CLWB, F7C_UMIP, F7C_RDPID,
   FXD_RDTSCP, FXD_PAGE1G, FXD_NX,
 } from './profile.js';
 
@@ -29,6 +29,7 @@ const FEATURES: Record<string, [Field, number]> = {
   'invpcid': ['leaf7Ebx', F7B_INVPCID],
   'erms': ['leaf7Ebx', F7B_ERMS],
   'clflushopt': ['leaf7Ebx', F7B_CLFLUSHOPT],
+  'clwb': ['leaf7Ebx', F7B_CLWB],
   'umip': ['leaf7Ecx', F7C_UMIP],
   'rdpid': ['leaf7Ecx', F7C_RDPID],
   'rdtscp': ['ext1Edx', FXD_RDTSCP],

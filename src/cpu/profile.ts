@@ -19,7 +19,7 @@ export const F1C_RDRAND = 1 << 30, F1C_HYPERVISOR = 1 << 31;
 /** CPUID.(7,0):EBX / ECX / EDX bits. */
 export const F7B_FSGSBASE = 1 << 0, F7B_TSC_ADJUST = 1 << 1, F7B_BMI1 = 1 << 3, F7B_SMEP = 1 << 7;
 export const F7B_BMI2 = 1 << 8, F7B_ERMS = 1 << 9, F7B_INVPCID = 1 << 10, F7B_SMAP = 1 << 20;
-export const F7B_CLFLUSHOPT = 1 << 23;
+export const F7B_CLFLUSHOPT = 1 << 23, F7B_CLWB = 1 << 24;
 export const F7C_UMIP = 1 << 2, F7C_RDPID = 1 << 22;
 export const F7D_SPEC_CTRL = 1 << 26, F7D_STIBP = 1 << 27, F7D_ARCH_CAP = 1 << 29, F7D_SSBD = 1 << 31;
 /** CPUID.80000001h:EDX / ECX. */
@@ -84,7 +84,7 @@ export function defaultProfile(): CpuProfile {
     leaf1Edx: F1D_DE | F1D_PSE | F1D_TSC | F1D_MSR | F1D_PAE | F1D_CX8 | F1D_APIC | F1D_SEP | F1D_MTRR | F1D_PGE |
       F1D_CMOV | F1D_PAT | F1D_PSE36 | F1D_CLFSH | F1D_FXSR | F1D_MMX,
     // BMI1/BMI2 are VEX-encoded: not advertised until a VEX decoder exists.
-    leaf7Ebx: F7B_FSGSBASE | F7B_TSC_ADJUST | F7B_SMEP | F7B_ERMS | F7B_INVPCID | F7B_SMAP | F7B_CLFLUSHOPT,
+    leaf7Ebx: F7B_FSGSBASE | F7B_TSC_ADJUST | F7B_SMEP | F7B_ERMS | F7B_INVPCID | F7B_SMAP | F7B_CLFLUSHOPT | F7B_CLWB,
     leaf7Ecx: F7C_UMIP | F7C_RDPID,
     // IA32_SPEC_CTRL (IBRS/IBPB, STIBP, SSBD) and IA32_ARCH_CAPABILITIES, as a modern core reports
     leaf7Edx: F7D_SPEC_CTRL | F7D_STIBP | F7D_ARCH_CAP | F7D_SSBD,

@@ -147,6 +147,22 @@ test('UD0/UD1/UD2 raise #UD; fences and CLFLUSH run; CLFLUSH of an unmapped page
   assert.deepEqual(t.exceptions.pop(), [14, 2]);
 });
 
+test('CLWB (66 0F AE /6): runs with CPUID.(7,0):EBX.CLWB, #PF like a load on an unmapped page, #UD without the bit', () => {
+  const t = makeCpu('long64');
+  setReg64(t.cpu, RBX, 0x2000n);
+  run(t, '66 0f ae 33'); // clwb [rbx]
+  assert.equal(t.exceptions.length, 0);
+  setReg64(t.cpu, RBX, 0x40000000n);
+  run(t, '66 0f ae 33');
+  assert.deepEqual(t.exceptions.pop(), [14, 0]);
+  (t.cpu as unknown as { profile: object }).profile = { ...t.cpu.profile, leaf7Ebx: t.cpu.profile.leaf7Ebx & ~(1 << 24) };
+  setReg64(t.cpu, RBX, 0x2000n);
+  run(t, '66 0f ae 33');
+  assert.deepEqual(t.exceptions.pop(), [6, 0]);
+  run(t, '66 0f ae f8'); // PCOMMIT (withdrawn, never advertised)
+  assert.deepEqual(t.exceptions.pop(), [6, 0]);
+});
+
 test('INVPCID: types 0-3, invalid type and reserved descriptor bits → #GP', () => {
   const t = makeCpu('long64');
   setReg64(t.cpu, RBX, 0x3000n);

@@ -25,7 +25,7 @@ import {
   RAX, RCX, RDX, RBX, FS, GS, AC, CR4_TSD, CR4_PCE, CR4_FSGSBASE, CR4_OSXSAVE, CR4_PCIDE,
   MSR_KERNEL_GS_BASE, MSR_TSC_AUX,
 } from '../regs.js';
-import { FXD_RDTSCP, F7B_SMAP, F7B_INVPCID, F7B_CLFLUSHOPT, F7C_RDPID, F1D_CLFSH, xcr0Supported, XSAVE_SUB1_EAX, XD1_XGETBV1 } from '../profile.js';
+import { FXD_RDTSCP, F7B_SMAP, F7B_INVPCID, F7B_CLFLUSHOPT, F7B_CLWB, F7C_RDPID, F1D_CLFSH, xcr0Supported, XSAVE_SUB1_EAX, XD1_XGETBV1 } from '../profile.js';
 
 export { arpl };
 
@@ -223,7 +223,7 @@ function fsgsbase(cpu: Cpu): void {
 
 /**
  * 0F AE: group 15. Register forms: LFENCE/MFENCE/SFENCE and (F3) the FSGSBASE family.
- * Memory forms: CLFLUSH (/7), CLFLUSHOPT (66 /7); without a prefix /0 FXSAVE, /1 FXRSTOR,
+ * Memory forms: CLFLUSH (/7), CLFLUSHOPT (66 /7), CLWB (66 /6); without a prefix /0 FXSAVE, /1 FXRSTOR,
  * /2 LDMXCSR, /3 STMXCSR, /4 XSAVE, /5 XRSTOR, /6 XSAVEOPT (fpu/fxsave.ts).
  */
 function group15(cpu: Cpu): void {
@@ -234,8 +234,10 @@ function group15(cpu: Cpu): void {
     if (cpu.rep === 0 && !cpu.pfx66 && op >= 5) return; // fences: the emulator is sequentially consistent
     cpu.ud();
   }
-  if (op === 7 && cpu.rep === 0) {
-    const need = cpu.pfx66 ? (cpu.profile.leaf7Ebx & F7B_CLFLUSHOPT) : (cpu.profile.leaf1Edx & F1D_CLFSH);
+  // /7 CLFLUSH, 66 /7 CLFLUSHOPT, 66 /6 CLWB (SDM Vol. 2A CLWB: #UD without CPUID.(7,0):EBX[24])
+  if ((op === 7 || (op === 6 && cpu.pfx66)) && cpu.rep === 0) {
+    const need = op === 6 ? (cpu.profile.leaf7Ebx & F7B_CLWB)
+      : cpu.pfx66 ? (cpu.profile.leaf7Ebx & F7B_CLFLUSHOPT) : (cpu.profile.leaf1Edx & F1D_CLFSH);
     if (need === 0) cpu.ud();
     // permission checks as a byte load; there is no cache to flush
     cpu.translateData(cpu.eaLin(1, false), false);
