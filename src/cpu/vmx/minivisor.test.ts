@@ -1,0 +1,43 @@
+/**
+ * guests/minivisor end to end in PcMachine (issue 5): with the virtualization extensions
+ * exposed, our own L1 hypervisor does VMXON, builds an EPT for its L2, launches a 64-bit
+ * L2 that prints through an I/O exit (forwarded with an "[L2] " prefix), executes CPUID
+ * (VMX hidden by L1) and VMCALL, and halts: exit status 1. Without exposure it reports
+ * "VT-x not available" and exits with status 5 (guests/minivisor/main.c).
+ * An instruction limit turns a hang into a failure.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { PcMachine, type RunResult } from '../../machine/pc.js';
+
+async function boot(expose: boolean): Promise<{ r: RunResult; out: string }> {
+  const chunks: Uint8Array[] = [];
+  const m = new PcMachine({
+    memoryBytes: 64 << 20, serialOut: (b) => chunks.push(b), instructionLimit: 50_000_000,
+    exposeVirtualizationExtensions: expose,
+  });
+  const image = new Uint8Array(readFileSync(new URL('../../../../guests/images/minivisor.elf', import.meta.url)));
+  m.loadKernel(image, '', 'minivisor.elf');
+  const r = await m.run();
+  return { r, out: Buffer.concat(chunks).toString('latin1') };
+}
+
+test('minivisor with VT-x exposed: L2 prints with the [L2] prefix, VMCALL and CPUID exits are served, L2 halts (status 1)', async () => {
+  const { r, out } = await boot(true);
+  const why = `${r.reason} ${r.report ?? ''}\n${out}`;
+  const lines = out.split('\n');
+  assert.ok(lines.includes('minivisor: launching L2 (64-bit mode, unrestricted guest off)'), why);
+  assert.ok(lines.includes('[L2] Hello from L2'), why);
+  assert.ok(lines.some((l) => /^minivisor: VMCALL from L2, rax=0x[0-9a-f]+$/.test(l)), why);
+  assert.ok(lines.includes('minivisor: L2 sees CPUID.1:ECX.VMX = 0'), why);
+  assert.ok(lines.includes('minivisor: L2 halted'), why);
+  assert.deepEqual(r, { reason: 'debug-exit', exitCode: 1 }, why);
+});
+
+test('minivisor without VT-x: "VT-x not available", status 5', async () => {
+  const { r, out } = await boot(false);
+  assert.match(out, /minivisor: VT-x not available/);
+  assert.doesNotMatch(out, /\[L2\]/);
+  assert.deepEqual(r, { reason: 'debug-exit', exitCode: 5 });
+});
