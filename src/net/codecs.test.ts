@@ -10,6 +10,7 @@ import { formatIp, formatMac, isGroupMac, parseIp, parseMac } from './mac.js';
 import { isMalformed, Malformed } from './malformed.js';
 import { ACK, SYN, TcpSegment } from './tcp.js';
 import { UdpDatagram } from './udp.js';
+import { DnsQuery, DNS_TYPE_A, parseDnsAnswers } from './dns.js';
 
 const A = 0x00155d000001, B = 0x00155d000002;
 const ip = (s: string) => parseIp(s)!;
@@ -124,4 +125,18 @@ test('TCP options parser handles truncated and zero-length options without loopi
   const v = new DataView(b.buffer); v.setUint16(16, 0);
   v.setUint16(16, finish(sumBytes(b, 0, b.length, pseudoHeaderSum(s, d, PROTO_TCP, b.length))));
   assert.equal((TcpSegment.parse(b, s, d) as Malformed).reason, 'tcp-options');
+});
+
+test('DNS: query parse/respond pair; pointer in a question and truncated names are malformed', () => {
+  const q = DnsQuery.parse(DnsQuery.build(0x1234, 'www.example.test'));
+  assert.ok(!isMalformed(q));
+  assert.equal(q.name, 'www.example.test');
+  assert.equal(q.qtype, DNS_TYPE_A);
+  assert.ok(q.recursionDesired);
+  const r = parseDnsAnswers(q.respond(0, [ip('10.1.2.3'), ip('10.1.2.4')]));
+  assert.deepEqual(r, { id: 0x1234, rcode: 0, addresses: [ip('10.1.2.3'), ip('10.1.2.4')] });
+  const ptr = DnsQuery.build(1, 'a'); ptr[12] = 0xc0;
+  assert.ok(isMalformed(DnsQuery.parse(ptr)));
+  assert.ok(isMalformed(DnsQuery.parse(DnsQuery.build(1, 'abc').subarray(0, 15))));
+  fc.assert(fc.property(fc.uint8Array({ maxLength: 300 }), (b) => { DnsQuery.parse(b); }), { numRuns: 2000 });
 });

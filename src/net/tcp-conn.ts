@@ -26,13 +26,13 @@ export interface TcpEvents {
   /** The handshake completed (it may complete inside connect(), so the connection is passed in). */
   onConnect?(conn: TcpConnection): void;
   /** In-order bytes from the peer (the view is only valid during the call). */
-  onData?(data: Uint8Array): void;
+  onData?(data: Uint8Array, conn: TcpConnection): void;
   /** The peer sent FIN: no more data will come. */
-  onEnd?(): void;
+  onEnd?(conn: TcpConnection): void;
   /** The connection is gone: closed normally (no error), reset by the peer, refused, or timed out. */
-  onClose?(error?: 'reset' | 'refused' | 'timeout'): void;
+  onClose?(error: 'reset' | 'refused' | 'timeout' | undefined, conn: TcpConnection): void;
   /** Unacknowledged + unsent bytes fell below the high-water mark after write() returned false. */
-  onDrain?(): void;
+  onDrain?(conn: TcpConnection): void;
 }
 
 export interface TcpOptions {
@@ -136,6 +136,9 @@ export class TcpConnection {
     return ok;
   }
 
+  /** From now on the application calls consume(n) for the data it has processed (flow control). */
+  manualConsume(): void { this.o.autoConsume = false; }
+
   /** The application processed n delivered bytes (with autoConsume false): the window reopens. */
   consume(n: number): void {
     const before = this.receiveWindow;
@@ -237,7 +240,7 @@ export class TcpConnection {
         const chunk = data.subarray(0, take);
         this.rcvNxt = add(this.rcvNxt, take);
         if (!this.o.autoConsume) this.rcvBuffered += take;
-        this.events.onData?.(chunk);
+        this.events.onData?.(chunk, this);
         if (this.isClosed()) return;
       }
       ackNow = true;
@@ -250,9 +253,9 @@ export class TcpConnection {
       const st = this.state;
       if (st === 'ESTABLISHED') this.state = 'CLOSE_WAIT';
       else if (st === 'FIN_WAIT_1') this.state = 'CLOSING';
-      if (st === 'FIN_WAIT_2') { this.sendAck(); this.events.onEnd?.(); this.enterTimeWait(); return; }
+      if (st === 'FIN_WAIT_2') { this.sendAck(); this.events.onEnd?.(this); this.enterTimeWait(); return; }
       this.sendAck();
-      this.events.onEnd?.();
+      this.events.onEnd?.(this);
       ackNow = false;
     } else if (seg.has(FIN)) ackNow = true;
     if (this.state === 'TIME_WAIT' && seg.has(FIN)) { this.sendAck(); this.enterTimeWait(); return; }
@@ -286,7 +289,7 @@ export class TcpConnection {
     if (lt(this.sndUna, this.sndNxt)) this.armTimer();
     if (this.drainWanted && this.sndLen < this.o.sendHighWater) {
       this.drainWanted = false;
-      this.events.onDrain?.();
+      this.events.onDrain?.(this);
     }
   }
 
@@ -379,7 +382,7 @@ export class TcpConnection {
     this.clearTimer();
     this.state = 'TIME_WAIT';
     this.timer = this.timers.setTimeout(() => { this.timer = null; this.destroy(); }, 2 * this.o.mslMs);
-    this.events.onClose?.();
+    this.events.onClose?.(undefined, this);
     this.closedReported = true;
   }
 
@@ -390,6 +393,6 @@ export class TcpConnection {
     this.state = 'CLOSED';
     this.clearTimer();
     this.onGone();
-    if (!this.closedReported) { this.closedReported = true; this.events.onClose?.(error); }
+    if (!this.closedReported) { this.closedReported = true; this.events.onClose?.(error, this); }
   }
 }

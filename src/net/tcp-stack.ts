@@ -13,7 +13,7 @@ import { TcpConnection, type TcpEvents, type TcpOptions, type TcpTuple } from '.
  * Decides about a SYN no listener takes. Call `accept(events)` (now or later, e.g. once a
  * host socket connected) to answer SYN-ACK, or `refuse()` to answer RST.
  */
-export type SynHook = (tuple: TcpTuple, accept: (events: TcpEvents) => TcpConnection | null, refuse: () => void) => boolean;
+export type SynHook = (tuple: TcpTuple, accept: (events: TcpEvents, opts?: TcpOptions) => TcpConnection | null, refuse: () => void) => boolean;
 
 export interface TcpStackOptions {
   timers: NetTimers;
@@ -48,7 +48,7 @@ export class TcpStack {
   }
 
   /** Active open from localIp (an ephemeral port when localPort is 0). */
-  connect(localIp: number, localPort: number, remoteIp: number, remotePort: number, events: TcpEvents): TcpConnection {
+  connect(localIp: number, localPort: number, remoteIp: number, remotePort: number, events: TcpEvents, opts?: TcpOptions): TcpConnection {
     let port = localPort;
     if (port === 0) {
       for (let i = 0; i < 16384; i++) {
@@ -58,7 +58,7 @@ export class TcpStack {
       }
       if (port === 0) throw new Error('no free ephemeral TCP port');
     }
-    const c = this.create({ localIp, localPort: port, remoteIp, remotePort });
+    const c = this.create({ localIp, localPort: port, remoteIp, remotePort }, opts);
     c.events = events;
     c.open();
     return c;
@@ -82,11 +82,11 @@ export class TcpStack {
       if (this.synHook) {
         this.pending.add(k);
         let answered = false;
-        const accept = (events: TcpEvents): TcpConnection | null => {
+        const accept = (events: TcpEvents, opts?: TcpOptions): TcpConnection | null => {
           if (answered) return null;
           answered = true;
           this.pending.delete(k);
-          const n = this.create(tuple);
+          const n = this.create(tuple, opts);
           n.events = events;
           n.accept(seg);
           return n;
@@ -114,10 +114,10 @@ export class TcpStack {
     this.o.send(t.localIp, t.remoteIp, r);
   }
 
-  private create(t: TcpTuple): TcpConnection {
+  private create(t: TcpTuple, opts?: TcpOptions): TcpConnection {
     const k = key(t);
     const isn = this.o.isn ? this.o.isn() : Math.floor(Math.random() * 2 ** 32);
-    const c = new TcpConnection(t, (seg) => this.o.send(t.localIp, t.remoteIp, seg), this.o.timers, isn, this.o.connection,
+    const c = new TcpConnection(t, (seg) => this.o.send(t.localIp, t.remoteIp, seg), this.o.timers, isn, { ...this.o.connection, ...opts },
       () => { if (this.conns.get(k) === c) this.conns.delete(k); });
     this.conns.set(k, c);
     return c;
