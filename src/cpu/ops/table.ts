@@ -10,6 +10,7 @@ import { installData } from './data.js';
 import { installControl } from './control.js';
 import { installSystem } from './system.js';
 import { installSse } from '../sse/install.js';
+import { installX87 } from '../fpu/x87-install.js';
 
 export const undefinedOpcode: Handler = (cpu: Cpu) => cpu.ud();
 
@@ -24,6 +25,7 @@ export function buildTable(): Handler[] {
   installControl(t);
   installSystem(t);
   installSse(t);
+  installX87(t);
   cached = t;
   return t;
 }

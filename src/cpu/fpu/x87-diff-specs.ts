@@ -1,0 +1,195 @@
+/**
+ * Instruction forms and operand generators of the x87 differential test (x87-diff.test.ts).
+ * Memory forms use ModRM mod 00, rm 010 ([rdx], 16-aligned); register forms name ST(i).
+ * Test-only code: it may allocate freely.
+ */
+
+// ---- deterministic generator (mulberry32) -------------------------------------------------------
+let seed = 0x87878787;
+export function r32(): number {
+  seed = (seed + 0x6d2b79f5) | 0;
+  let t = seed;
+  t = Math.imul(t ^ (t >>> 15), t | 1);
+  t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+  return (t ^ (t >>> 14)) >>> 0;
+}
+const pick = <T>(a: readonly T[]): T => a[r32() % a.length]!;
+
+/** An 80-bit value: sign/exponent, significand high and low words (unsigned). */
+export type V80 = [number, number, number];
+
+export function rnd80(): V80 {
+  const s = (r32() & 1) << 15;
+  const k = r32() % 32;
+  const m = (): number => r32();
+  switch (k) {
+    case 0: return [s, 0, 0];
+    case 1: return [s | 0x7fff, 0x80000000, 0];
+    case 2: return [s | 0x7fff, (0xc0000000 | m()) >>> 0, m()];
+    case 3: return [s | 0x7fff, (0x80000000 | (m() & 0x3fffffff) | 1) >>> 0, m()];
+    case 4: case 5: return [s, m() & 0x7fffffff, m()];
+    case 6: return [s, (m() & 0xff) >>> 0, m()]; // deep denormal
+    case 7: return [s | (0x7ffe - (m() % 16)), (0x80000000 | m()) >>> 0, m()];
+    case 8: return [s | (1 + (m() % 64)), (0x80000000 | m()) >>> 0, m()];
+    case 9: { // small integer
+      const v = m() % 100000 + 1, z = Math.clz32(v);
+      return [s | (0x3fff + 31 - z), (v << z) >>> 0, 0];
+    }
+    case 10: return [s | (0x3fff + (m() % 40) - 20), (0x80000000 | (m() & 0xffffff00)) >>> 0, 0];
+    case 11: return [s | (0x3fff + (m() % 8)), 0xffffffff, (0xffffffff - (m() % 4)) >>> 0];
+    case 12: return [s | (0x3fff + (m() % 8)), 0x80000000, m() % 4];
+    case 13: return [s | (0x3fff + 63 + (m() % 4)), (0x80000000 | m()) >>> 0, m()]; // around 2^63
+    case 14: if (r32() % 4 === 0) return [s | (1 + (m() % 0x7ffe)), m() & 0x7fffffff, m()]; // unnormal / pseudo-denormal
+      return [s, (0x80000000 | m()) >>> 0, m()];
+    case 15: return [s | (0x3fff - (m() % 4)), (0x80000000 | m()) >>> 0, m()]; // near 1
+    case 16: return [s | (m() & 0x7fff), (0x80000000 | m()) >>> 0, m()];
+    default: return [s | (0x3fff + (m() % 160) - 80), (0x80000000 | m()) >>> 0, m()];
+  }
+}
+
+/** A value close to v (for cancellation in subtraction and ties in comparisons). */
+function near(v: V80): V80 {
+  const k = r32() % 4;
+  if (k === 0) return [v[0], v[1], v[2]];
+  if (k === 1) return [v[0] ^ 0x8000, v[1], v[2]];
+  return [v[0] ^ (r32() & 0x8000), v[1], (v[2] + (r32() % 5) - 2) >>> 0];
+}
+
+export interface X87Image { fcw: number; fsw: number; tags: number; st: V80[]; mem: Uint8Array; rax: number; fl: number }
+
+/** Memory operand generators: fill the first bytes of the 128-byte buffer. */
+export type MemGen = (mem: Uint8Array) => void;
+const F32_EDGES = [0, 0x80000000, 0x7f800000, 0xff800000, 0x7fc00000, 0xffc00000, 0x7f800001, 0x7fa00000, 0x00000001, 0x807fffff, 0x00800000, 0x3f800000, 0x7f7fffff, 0x4f000000, 0xcf000000];
+export const m32fp: MemGen = (b) => {
+  const k = r32() % 4;
+  const v = k === 0 ? pick(F32_EDGES) : k === 1 ? (r32() & 0x807fffff) : ((r32() & 0x807fffff) | ((0x70 + (r32() % 32)) << 23)) >>> 0;
+  new DataView(b.buffer).setUint32(0, v >>> 0, true);
+};
+export const m64fp: MemGen = (b) => {
+  const dv = new DataView(b.buffer), k = r32() % 5;
+  let hi: number, lo = r32();
+  if (k === 0) { hi = pick([0, 0x80000000, 0x7ff00000, 0xfff00000, 0x7ff80000, 0x7ff00001, 0x000fffff, 0x80000000 | 0x00100000]); lo = r32() % 3 === 0 ? 0 : lo; }
+  else if (k === 1) hi = r32() & 0x800fffff;
+  else hi = ((r32() & 0x800fffff) | ((0x3c0 + (r32() % 128)) << 20)) >>> 0;
+  dv.setUint32(0, lo >>> 0, true); dv.setUint32(4, hi >>> 0, true);
+};
+export const mInt: MemGen = (b) => {
+  const dv = new DataView(b.buffer), k = r32() % 4;
+  const lo = k === 0 ? pick([0, 1, 0xffffffff, 0x80000000, 0x7fffffff, 0x8000, 0x7fff, 0xffff]) : k === 1 ? r32() % 1000 : r32();
+  const hi = k === 3 ? r32() : lo > 0x7fffffff && r32() % 2 ? 0xffffffff : 0;
+  dv.setUint32(0, lo >>> 0, true); dv.setUint32(4, hi >>> 0, true);
+};
+export const mBcd: MemGen = (b) => {
+  for (let i = 0; i < 9; i++) b[i] = (r32() % 10) | ((r32() % 10) << 4);
+  b[9] = r32() & 0x80;
+};
+export const m80fp: MemGen = (b) => {
+  const v = rnd80(), dv = new DataView(b.buffer);
+  dv.setUint32(0, v[2] >>> 0, true); dv.setUint32(4, v[1] >>> 0, true); dv.setUint16(8, v[0], true);
+};
+export const mCw: MemGen = (b) => {
+  const v = 0x40 | (r32() & 0x3f) | (pick([0, 2, 3]) << 8) | ((r32() & 3) << 10);
+  b[0] = v & 0xff; b[1] = v >> 8;
+};
+/** A plausible FLDENV/FRSTOR image (32-bit protected layout) with masked exceptions only. */
+export const mEnv: MemGen = (b) => {
+  const dv = new DataView(b.buffer);
+  const fcw = 0x40 | 0x3f | (pick([0, 2, 3]) << 8) | ((r32() & 3) << 10);
+  dv.setUint32(0, 0xffff0000 | fcw, true);
+  dv.setUint32(4, 0xffff0000 | (r32() & 0x473f), true);
+  dv.setUint32(8, 0xffff0000 | (r32() & 0xffff), true);
+  for (let i = 0; i < 8; i++) { const v = rnd80(); dv.setUint32(28 + 10 * i, v[2] >>> 0, true); dv.setUint32(32 + 10 * i, v[1] >>> 0, true); dv.setUint16(36 + 10 * i, v[0], true); }
+};
+
+export function genImage(memGen: MemGen | null, opts: { emptyPct?: number; unmasked?: boolean } = {}): X87Image {
+  const masks = opts.unmasked || r32() % 6 === 0 ? r32() & 0x3f : 0x3f;
+  const fcw = 0x40 | masks | (pick([0, 2, 3, 3]) << 8) | ((r32() & 3) << 10);
+  const top = r32() & 7;
+  const fsw = (top << 11) | (r32() & 0x4700) | (r32() & masks & 0x3f);
+  let tags = 0;
+  const st: V80[] = [];
+  for (let i = 0; i < 8; i++) st.push(i === 1 && r32() % 3 === 0 ? near(st[0]!) : rnd80());
+  for (let i = 0; i < 8; i++) {
+    const empty = r32() % 100 < (opts.emptyPct ?? 8);
+    const p = (top + i) & 7;
+    tags |= (empty ? 3 : 0) << (2 * p);
+  }
+  const mem = new Uint8Array(128);
+  for (let i = 0; i < 128; i++) mem[i] = r32() & 0xff;
+  if (memGen) memGen(mem);
+  return { fcw, fsw, tags, st, mem, rax: r32(), fl: r32() & 0x8d5 };
+}
+
+/** maskFsw: FSW bits left out of the comparison (documented vendor differences). */
+export interface X87Spec { name: string; count: number; code: number[]; mem: MemGen | null; opts?: { emptyPct?: number; unmasked?: boolean }; maskMem?: [number, number]; maskFsw?: number }
+
+export const SPECS: X87Spec[] = [];
+const add = (name: string, code: number[], mem: MemGen | null, count = 120, opts?: X87Spec['opts'], maskMem?: [number, number]): void => {
+  SPECS.push({ name, count, code, mem, opts, maskMem });
+};
+const MEMF = (r: number): number => 0x02 | (r << 3);
+const ARITH = ['add', 'mul', 'com', 'comp', 'sub', 'subr', 'div', 'divr'];
+
+for (let r = 0; r < 8; r++) {
+  const n = r === 2 || r === 3 ? 150 : 300;
+  add(`fi${ARITH[r]} m32int`, [0xda, MEMF(r)], mInt, n / 3);
+  add(`f${ARITH[r]} m32fp`, [0xd8, MEMF(r)], m32fp, n);
+  add(`f${ARITH[r]} m64fp`, [0xdc, MEMF(r)], m64fp, n);
+  add(`fi${ARITH[r]} m16int`, [0xde, MEMF(r)], mInt, n / 3);
+  for (const i of [0, 1, 3]) add(`f${ARITH[r]} st0,st${i}`, [0xd8, 0xc0 | (r << 3) | i], null, n / 2);
+  if (r !== 2 && r !== 3) {
+    add(`dc/${r} st1,st0`, [0xdc, 0xc0 | (r << 3) | 1], null, n / 2);
+    add(`de/${r} st2,st0 pop`, [0xde, 0xc0 | (r << 3) | 2], null, n / 2);
+  }
+}
+// unmasked exceptions: results wrapped by 24576 or left alone, ES/B set
+for (const [nm, c] of [['fadd', 0xc1], ['fmul', 0xc9], ['fdiv', 0xf1], ['fsub', 0xe1]] as const) add(`${nm} st0,st1 unmasked`, [0xd8, c], null, 300, { unmasked: true });
+add('fcompp', [0xde, 0xd9], null, 200);
+add('fucompp', [0xda, 0xe9], null, 200);
+for (let r = 0; r < 4; r++) add(`fcmov/${r}`, [0xda, 0xc0 | (r << 3) | 2], null, 60);
+for (let r = 0; r < 4; r++) add(`fcmovn/${r}`, [0xdb, 0xc0 | (r << 3) | 2], null, 60);
+// FCOMI family: the SDM says C1 = 0; this AMD host leaves C1 alone, so C1 is not compared
+for (const [nm, c] of [['fucomi', [0xdb, 0xe9]], ['fcomi', [0xdb, 0xf1]], ['fucomip', [0xdf, 0xe9]], ['fcomip', [0xdf, 0xf2]]] as const) {
+  SPECS.push({ name: nm, count: 200, code: [...c], mem: null, maskFsw: 0x200 });
+}
+add('fucom', [0xdd, 0xe1], null, 150); add('fucomp', [0xdd, 0xe9], null, 150);
+// loads and stores
+add('fld m32fp', [0xd9, MEMF(0)], m32fp, 200);
+add('fld m64fp', [0xdd, MEMF(0)], m64fp, 200);
+add('fld m80fp', [0xdb, MEMF(5)], m80fp, 150);
+add('fst m32fp', [0xd9, MEMF(2)], null, 400);
+add('fstp m32fp', [0xd9, MEMF(3)], null, 150);
+add('fst m64fp', [0xdd, MEMF(2)], null, 400);
+add('fstp m64fp', [0xdd, MEMF(3)], null, 150);
+add('fst m32fp unmasked', [0xd9, MEMF(2)], null, 150, { unmasked: true });
+add('fstp m80fp', [0xdb, MEMF(7)], null, 100);
+add('fild m16', [0xdf, MEMF(0)], mInt, 80); add('fild m32', [0xdb, MEMF(0)], mInt, 80); add('fild m64', [0xdf, MEMF(5)], mInt, 80);
+add('fist m16', [0xdf, MEMF(2)], null, 200); add('fistp m16', [0xdf, MEMF(3)], null, 100);
+add('fist m32', [0xdb, MEMF(2)], null, 200); add('fistp m32', [0xdb, MEMF(3)], null, 100);
+add('fistp m64', [0xdf, MEMF(7)], null, 200);
+add('fisttp m16', [0xdf, MEMF(1)], null, 100); add('fisttp m32', [0xdb, MEMF(1)], null, 100); add('fisttp m64', [0xdd, MEMF(1)], null, 100);
+add('fbld', [0xdf, MEMF(4)], mBcd, 100);
+add('fbstp', [0xdf, MEMF(6)], null, 200);
+for (const i of [0, 1, 5]) add(`fld st${i}`, [0xd9, 0xc0 | i], null, 60);
+add('fxch st1', [0xd9, 0xc9], null, 80); add('fxch st4', [0xd9, 0xcc], null, 40);
+add('fst st3', [0xdd, 0xd3], null, 60); add('fstp st1', [0xdd, 0xd9], null, 60); add('fstp st0', [0xdd, 0xd8], null, 30);
+add('ffree st2', [0xdd, 0xc2], null, 30); add('fnop', [0xd9, 0xd0], null, 20);
+add('fchs', [0xd9, 0xe0], null, 60); add('fabs', [0xd9, 0xe1], null, 60);
+add('ftst', [0xd9, 0xe4], null, 150); add('fxam', [0xd9, 0xe5], null, 200);
+for (let k = 0; k < 7; k++) add(`fldconst/${k}`, [0xd9, 0xe8 + k], null, 40, { emptyPct: 50 });
+add('fxtract', [0xd9, 0xf4], null, 200, { emptyPct: 30 });
+add('fprem1', [0xd9, 0xf5], null, 300); add('fprem', [0xd9, 0xf8], null, 300);
+add('fdecstp', [0xd9, 0xf6], null, 20); add('fincstp', [0xd9, 0xf7], null, 20);
+add('fsqrt', [0xd9, 0xfa], null, 400); add('frndint', [0xd9, 0xfc], null, 300); add('fscale', [0xd9, 0xfd], null, 300);
+add('fsqrt unmasked', [0xd9, 0xfa], null, 100, { unmasked: true });
+// control
+add('fldcw', [0xd9, MEMF(5)], mCw, 60); add('fnstcw', [0xd9, MEMF(7)], null, 20);
+add('fnstsw m16', [0xdd, MEMF(7)], null, 20); add('fnstsw ax', [0xdf, 0xe0], null, 20);
+add('fnclex', [0xdb, 0xe2], null, 20); add('fninit', [0xdb, 0xe3], null, 20);
+add('fnstenv', [0xd9, MEMF(6)], null, 40, undefined, [12, 28]);
+add('fldenv', [0xd9, MEMF(4)], mEnv, 40);
+add('fnsave', [0xdd, MEMF(6)], null, 40, undefined, [12, 28]);
+add('frstor', [0xdd, MEMF(4)], mEnv, 40);
+add('fwait', [0x9b], null, 20);
+// sequences: precision control with dependent operations
+add('fld1 fadd st0,st1 fmul st0,st2 fdiv st0,st3 fsqrt', [0xd9, 0xe8, 0xd8, 0xc1, 0xd8, 0xca, 0xd8, 0xf3, 0xd9, 0xfa], null, 200, { emptyPct: 0 });
