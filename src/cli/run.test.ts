@@ -30,7 +30,16 @@ const badInputs: [string, string[], RegExp][] = [
   ['an unknown option', ['--kernel', hello, '--frobnicate'], /unknown option '--frobnicate'/],
   ['a bad size', ['--kernel', hello, '--memory', 'lots'], /bad memory size 'lots'/],
   ['an unsupported CPU count', ['--kernel', hello, '--smp', '256'], /1 to 255 are supported/],
+  ['an unknown CPU profile', ['--kernel', hello, '--cpu', 'qemu64'], /unknown CPU profile 'qemu64'/],
+  ['VT-x on a CPU without it', ['--kernel', hello, '--cpu', 'nestvisor-amd', '--expose-virtualization-extensions'],
+    /'nestvisor-amd' has no VT-x to expose/],
 ];
+
+test('--cpu nestvisor-amd boots a kernel', () => {
+  const r = run('--kernel', hello, '--cpu', 'nestvisor-amd');
+  assert.equal(r.status, 1, r.stderr);
+  assert.match(r.stdout, /Hello from a Nestvisor guest kernel!/);
+});
 
 for (const [what, args, message] of badInputs) {
   test(`bad input, ${what}: one line on stderr, status 2, no stack trace`, () => {
