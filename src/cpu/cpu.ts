@@ -561,12 +561,14 @@ export class Cpu {
     const page = Math.floor(lin / 4096) * 4096;
     const phys = this.translate(lin, 2, this.cpl === 3);
     this.rip++;
-    if (this.mem.isRam(phys - (phys % 4096), 4096)) {
+    const pageIdx = this.mem.ramIndex(phys - (phys % 4096), 4096);
+    if (pageIdx >= 0) {
+      const idx = pageIdx + (phys % 4096);
       this.fetchPage = page;
-      this.fetchHost = phys - (lin - page);
-      this.fp = phys + 1;
+      this.fetchHost = idx - (lin - page);
+      this.fp = idx + 1;
       this.fpEnd = this.fetchHost + 4096;
-      return this.ram[phys]!;
+      return this.ram[idx]!;
     }
     this.fetchPage = NaN;
     this.fpEnd = 0;
@@ -773,9 +775,10 @@ export class Cpu {
       if (this.gpaTranslate !== null) { phys = this.gpaTranslate(phys, access, false); perm = this.gpaPerm; }
       const pn = Math.floor(lin / 4096);
       if (this.dataBreakpoints && this.watched(lin, access)) return phys;
-      if (this.mem.isRam(phys - (phys % 4096), 4096)) {
+      const idx = this.mem.ramIndex(phys - (phys % 4096), 4096);
+      if (idx >= 0) {
         const i = pn & TLB_MASK;
-        this.tlbTag[i] = pn; this.tlbPhys[i] = phys - (phys % 4096); this.tlbPerm[i] = perm;
+        this.tlbTag[i] = pn; this.tlbPhys[i] = idx; this.tlbPerm[i] = perm;
       }
       return phys;
     }
@@ -788,10 +791,12 @@ export class Cpu {
     const phys = w.phys;
     const pageBase = phys - (phys % 4096);
     if (this.dataBreakpoints && this.watched(lin, access)) return phys;
-    if (this.mem.isRam(pageBase, 4096)) {
+    const idx = this.mem.ramIndex(pageBase, 4096);
+    if (idx >= 0) {
+      // the TLB holds the RAM index of the page (equal to the address below 3 GiB)
       const i = Math.floor(lin / 4096) & TLB_MASK;
       this.tlbTag[i] = Math.floor(lin / 4096);
-      this.tlbPhys[i] = pageBase;
+      this.tlbPhys[i] = idx;
       this.tlbPerm[i] = w.perm;
       if (w.pageSize > 4096) this.tlbHasLarge = true;
     }

@@ -9,7 +9,7 @@ import { ImageTooLargeError } from './errors.js';
 export const FLAT_LOAD_ADDRESS = 0x100000;
 
 export function loadFlat(mem: PhysicalMemory, image: Uint8Array, at = FLAT_LOAD_ADDRESS): { entry: number; imageEnd: number } {
-  if (at < 0 || at + image.length > mem.size) {
+  if (!mem.isRam(at, image.length)) {
     throw new ImageTooLargeError(`a ${image.length}-byte image at 0x${at.toString(16)} does not fit in ${mem.size} bytes of RAM`);
   }
   mem.load(at, image);

@@ -84,7 +84,7 @@ export class PcInterrupts {
     ports.register(ELCR_PORT, 2, this.pic.elcr, 'ELCR');
     ports.register(PIT_PORT, 4, this.pit, '8254 PIT');
     ports.register(PORT_B, 1, this.pit.portB, 'system control port B');
-    this.rtc = new Rtc(this.clock, this.isa[8]!, { ramBelow4g: board.ramBytes, startMs: board.rtcStartMs });
+    this.rtc = new Rtc(this.clock, this.isa[8]!, { ramBelow4g: this.memory.lowSize, ramAbove4g: this.memory.highSize, startMs: board.rtcStartMs });
     ports.register(CMOS_PORT, 2, this.rtc, 'MC146818 RTC/CMOS');
     board.memory.mmio.register(IOAPIC_BASE, 0x1000, this.ioapic, 'I/O APIC');
     this.hpet = new Hpet(this.clock, (n, irq, level) => this.hpetIrq(n, irq, level));
@@ -166,7 +166,7 @@ export class PcInterrupts {
       if (!want.has(b)) { this.memory.mmio.unregister(b); this.lapicPages.delete(b); }
     }
     for (const b of want) {
-      if (this.lapicPages.has(b) || b < this.memory.size) continue; // RAM wins over a relocated page
+      if (this.lapicPages.has(b) || this.memory.isRam(b, 4096)) continue; // RAM wins over a relocated page
       const page: MmioHandler = {
         read: (off, size) => {
           const l = this.currentLapic();

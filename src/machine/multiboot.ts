@@ -12,7 +12,7 @@
  *    and the boot loader name "nestvisor".
  * The CPU is then put in the state of §3.2 by the machine (EAX = 0x2BADB002, EBX = info).
  */
-import { PhysicalMemory } from '../memory/physical.js';
+import { HIGH_RAM_BASE, PhysicalMemory } from '../memory/physical.js';
 import { isElf, parseElf } from './elf.js';
 import { ImageTooLargeError, MultibootHeaderError, NotMultibootError } from './errors.js';
 
@@ -122,7 +122,7 @@ export function loadMultiboot(mem: PhysicalMemory, image: Uint8Array, cmdline: s
   const mib = (n: number): string => `${(n / ONE_MIB).toFixed(n % ONE_MIB ? 1 : 0)} MiB`;
   let imageStart = Infinity, imageEnd = 0;
   for (const p of pieces) {
-    if (p.addr + p.memSize > mem.size) {
+    if (!mem.isRam(p.addr, p.memSize)) {
       throw new ImageTooLargeError(`the kernel needs memory up to ${mib(p.addr + p.memSize)} but the machine has ${mib(mem.size)} of RAM`);
     }
     imageStart = Math.min(imageStart, p.addr);
@@ -138,12 +138,14 @@ export function loadMultiboot(mem: PhysicalMemory, image: Uint8Array, cmdline: s
 }
 
 /** The memory map a PC with `ram` bytes reports (QEMU's layout minus the BIOS ROM it lacks here). */
-export function pcMemoryMap(ram: number): { base: number; length: number; type: 1 | 2 }[] {
+export function pcMemoryMap(ram: number, highRam = 0): { base: number; length: number; type: 1 | 2 }[] {
   const map: { base: number; length: number; type: 1 | 2 }[] = [];
   map.push({ base: 0, length: Math.min(ram, EBDA_START), type: 1 });
   map.push({ base: EBDA_START, length: 0xa0000 - EBDA_START, type: 2 });
   map.push({ base: BIOS_START, length: ONE_MIB - BIOS_START, type: 2 });
   if (ram > ONE_MIB) map.push({ base: ONE_MIB, length: ram - ONE_MIB, type: 1 });
+  // RAM beyond 3 GiB sits above the 4 GiB line (PhysicalMemory's layout)
+  if (highRam > 0) map.push({ base: HIGH_RAM_BASE, length: highRam, type: 1 });
   return map;
 }
 
@@ -151,17 +153,17 @@ function writeInfo(mem: PhysicalMemory, cmdline: string, pieces: Piece[]): numbe
   const enc = new TextEncoder();
   const cmd = enc.encode(cmdline + '\0');
   const name = enc.encode('nestvisor\0');
-  const map = pcMemoryMap(mem.size);
+  const map = pcMemoryMap(mem.lowSize, mem.highSize);
   const mmapBytes = map.length * 24;
   const size = MBI_SIZE + mmapBytes + cmd.length + name.length;
-  const base = placeInfo(mem.size, size, pieces);
+  const base = placeInfo(mem.lowSize, size, pieces);
 
   const dv = mem.view;
   mem.ram.fill(0, base, base + size);
   const mmapAt = base + MBI_SIZE, cmdAt = mmapAt + mmapBytes, nameAt = cmdAt + cmd.length;
   dv.setUint32(base + 0, MBI_MEMORY | MBI_CMDLINE | MBI_MODS | MBI_MMAP | MBI_LOADER_NAME, true);
-  dv.setUint32(base + 4, Math.floor(Math.min(mem.size, EBDA_START) / 1024), true); // mem_lower, KiB from 0
-  dv.setUint32(base + 8, Math.floor(Math.max(0, mem.size - ONE_MIB) / 1024), true); // mem_upper, KiB from 1 MiB
+  dv.setUint32(base + 4, Math.floor(Math.min(mem.lowSize, EBDA_START) / 1024), true); // mem_lower, KiB from 0
+  dv.setUint32(base + 8, Math.floor(Math.max(0, mem.lowSize - ONE_MIB) / 1024), true); // mem_upper, KiB from 1 MiB
   dv.setUint32(base + 16, cmdAt, true);
   dv.setUint32(base + 20, 0, true); // mods_count
   dv.setUint32(base + 24, 0, true); // mods_addr
