@@ -32,7 +32,7 @@ import { BoardReset } from './board-reset.js';
 import { installFirmwareStub } from './firmware.js';
 
 export interface PcMachineOptions {
-  /** RAM size in bytes: a positive multiple of 4 KiB, at most 3 GiB. */
+  /** RAM size in bytes: a positive multiple of 4 KiB, at most 4 GiB (above 3 GiB it continues at 4 GiB). */
   memoryBytes: number;
   /** Number of CPUs (1-255; APIC IDs 0..N-1, CPU 0 is the BSP). */
   cpuCount?: number;
