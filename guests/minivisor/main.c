@@ -49,6 +49,16 @@ static u8 host_tss[104] __attribute__((aligned(16)));
 
 static int use_true_ctls;
 
+#ifdef VMXBENCH
+/*
+ * vmxbench: the same hypervisor with l2bench.S as L2, for bench/vmx.ts. Command line
+ * "MODE COUNT": mode 0 = L2 runs bench_loop(COUNT), 1 = L2 executes COUNT CPUIDs (each a
+ * VM exit served by L1), 2 = L1 itself runs bench_loop(COUNT) and exits (no VMX at all).
+ */
+extern u64 bench_loop(u64 n);
+static u64 bench_mode, bench_count;
+#endif
+
 static void __attribute__((noreturn)) die(const char *fmt, ...) {
   va_list ap;
   va_start(ap, fmt);
@@ -168,6 +178,11 @@ static void build_l2(void) {
   gdt[4] = 0;
   u64 len = (u64)(l2_payload_end - l2_payload_start);
   memcpy(l2_mem + L2_CODE, l2_payload_start, len);
+#ifdef VMXBENCH
+  /* vmxbench (l2bench.S): mode and count for L2 at guest-physical 0x7000 */
+  ((u64 *)(l2_mem + 0x7000))[0] = bench_mode;
+  ((u64 *)(l2_mem + 0x7000))[1] = bench_count;
+#endif
 }
 
 static void setup_vmcs(u32 pin, u32 proc, u32 proc2, u32 exitc, u32 entry, u64 eptp) {
@@ -263,6 +278,14 @@ static void setup_vmcs(u32 pin, u32 proc, u32 proc2, u32 exitc, u32 entry, u64 e
 
 int main(void) {
   printf("minivisor: starting\n");
+#ifdef VMXBENCH
+  bench_mode = arg_u64(0, 0);
+  bench_count = arg_u64(1, 0);
+  if (bench_mode == 2) {
+    printf("vmxbench: L1 loop result %#lx\n", bench_loop(bench_count));
+    exit(EXIT_SUCCESS_L2_HALTED);
+  }
+#endif
   require_vtx();
 
   u64 basic = rdmsr(MSR_VMX_BASIC);
