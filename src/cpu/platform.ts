@@ -28,6 +28,12 @@ export interface LapicPort {
   writeMsr(index: number, lo: number, hi: number): boolean;
   /** CR8 = TPR[7:4] (SDM Vol. 3A §10.8.6.1). */
   readCr8(): number;
+  /**
+   * INTR asserted now, without an acknowledge cycle (VMX external-interrupt exiting without
+   * "acknowledge interrupt on exit" must not take the vector; cpu.irqPending may also just
+   * mean "poll events" in non-root operation).
+   */
+  readonly interruptPending?: boolean;
   writeCr8(value: number): void;
 }
 

@@ -216,6 +216,9 @@ export class Lapic implements LapicPort, ApicEndpoint {
     this.host.setInterruptPending(this.deliverable() >= 0 || this.extIntAccepted());
   }
 
+  /** Whether INTR is asserted now (what setInterruptPending last said), without acknowledging. */
+  get interruptPending(): boolean { return this.deliverable() >= 0 || this.extIntAccepted(); }
+
   /** The core's interrupt-acknowledge cycle: the vector to take, or -1 (SDM §10.8.4). */
   acknowledge(): number {
     const v = this.deliverable();

@@ -119,9 +119,10 @@ export function checkEvents(cpu: Cpu): boolean {
         if (v >= 0) { exitWithInterruption(INTR_VALID | INTR_TYPE_EXT | v, 0); vmExit(cpu, EXIT.EXTERNAL_INTERRUPT, 0); }
         cpu.irqPending = false;
         armEventPolling(cpu);
-      } else if (!needsPolling(cpu)) {
+      } else if (intrAsserted(cpu)) {
         // without acknowledge-on-exit the interrupt stays pending in the controller; an
-        // irqPending that only means "poll" (window/MTF/timer armed) is not an interrupt
+        // irqPending that only means "poll" (window/MTF/timer armed, or set at the last VM
+        // exit for the host) is not an interrupt
         vmExit(cpu, EXIT.EXTERNAL_INTERRUPT, 0);
       }
     }
@@ -153,6 +154,13 @@ function leaveHlt(cpu: Cpu): void {
   cpu.vmx.wokeFromHlt = false;
   cpu.halted = false;
   cpu.startRip = cpu.rip;
+}
+
+/** INTR really asserted: the local APIC says so when there is one (cpu.irqPending may only mean "poll"). */
+function intrAsserted(cpu: Cpu): boolean {
+  const l = cpu.lapic;
+  if (l !== null && l.interruptPending !== undefined) return l.interruptPending;
+  return !needsPolling(cpu);
 }
 
 function needsPolling(cpu: Cpu): boolean {
