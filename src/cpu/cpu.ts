@@ -107,6 +107,8 @@ export class Cpu {
   // ---- control state ------------------------------------------------------------------
   cr0 = CR0_ET | CR0_CD | CR0_NW;
   cr2 = 0;
+  /** CR2 before the last #PF wrote it (SDM Vol. 3C §27.1: a #PF that causes a VM exit does not update CR2). */
+  cr2Before = 0;
   cr3 = 0;
   cr4 = 0;
   cr8 = 0;
@@ -785,6 +787,7 @@ export class Cpu {
     const w = this.walkOut;
     walk(this, lin, access, user, w);
     if (w.fault !== 0) {
+      this.cr2Before = this.cr2; // a #PF that VM-exits leaves CR2 alone (vmx/events.ts restores it)
       this.cr2 = lin; // the faulting linear address (canonical, as a signed number)
       this.fault(PF_, w.errorCode, true);
     }

@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { F } from './vmcs-fields.js';
 import { EXIT } from './vmexit.js';
 import { PIN_EXT_INTR, PROC_HLT } from './capabilities.js';
-import { vmxSetup, guest, launch, rd32, or32, assertExited, GUEST_CODE } from './testkit.js';
+import { vmxSetup, guest, launch, rd, rd32, wr, or32, assertExited, GUEST_CODE } from './testkit.js';
 import type { LapicPort } from '../platform.js';
 
 function stubLapic(pending: { now: boolean }): LapicPort {
@@ -40,4 +40,17 @@ test('a stale irqPending with INTR deasserted does not exit 1; an asserted INTR 
   t.cpu.rip = 0x10000; t.cpu.halted = false; t.cpu.run(100);
   assertExited(t, EXIT.EXTERNAL_INTERRUPT, GUEST_CODE + 2);
   assert.equal(rd32(t, F.VM_EXIT_INTR_INFO), 0, 'no vector without acknowledge-on-exit');
+});
+
+test('a #PF that exits through the exception bitmap leaves CR2 unchanged; the address is the qualification', () => {
+  const t = vmxSetup();
+  wr(t, F.EXCEPTION_BITMAP, 1 << 14);
+  t.cpu.cr2 = 0x1234;
+  // 48 b8 00 00 00 80 00 00 00 00   movabs rax, 0x80000000   (not mapped: the identity map covers 1 GiB)
+  // 8a 00                           mov al, BYTE PTR [rax]
+  guest(t, '48 b8 00 00 00 80 00 00 00 00 8a 00');
+  launch(t);
+  assertExited(t, EXIT.EXCEPTION_NMI, GUEST_CODE + 10);
+  assert.equal(rd(t, F.EXIT_QUALIFICATION), 0x80000000);
+  assert.equal(t.cpu.cr2, 0x1234, 'CR2 not written (SDM Vol. 3C §27.1)');
 });

@@ -53,7 +53,8 @@ export function exceptionExits(cpu: Cpu, vector: number, err: number, hasErr: bo
   if (vector < 32 && bitmapExits(cpu, vector, err)) {
     exitWithInterruption(info, err);
     let qual = 0;
-    if (vector === PF_) qual = cpu.cr2;
+    // §27.1: the faulting address goes to the qualification, CR2 keeps its old value
+    if (vector === PF_) { qual = cpu.cr2; cpu.cr2 = cpu.cr2Before; }
     else if (vector === DB) qual = cpu.dr[6]! & 0x600f;
     vmExit(cpu, EXIT.EXCEPTION_NMI, qual);
   }
