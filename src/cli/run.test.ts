@@ -2,7 +2,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { parseSize } from './run.js';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseInitrd, parseSize } from './run.js';
 
 const bin = fileURLToPath(new URL('../../../bin/nestvisor.js', import.meta.url));
 const hello = fileURLToPath(new URL('../../../guests/images/hello.elf', import.meta.url));
@@ -31,6 +34,8 @@ const badInputs: [string, string[], RegExp][] = [
   ['a bad size', ['--kernel', hello, '--memory', 'lots'], /bad memory size 'lots'/],
   ['an unsupported CPU count', ['--kernel', hello, '--smp', '256'], /1 to 255 are supported/],
   ['an unknown CPU profile', ['--kernel', hello, '--cpu', 'qemu64'], /unknown CPU profile 'qemu64'/],
+  ['a missing --initrd file', ['--kernel', hello, '--initrd', '/nonexistent/env'], /initrd file '\/nonexistent\/env' does not exist/],
+  ['an empty --initrd entry', ['--kernel', hello, '--initrd', 'a,'], /empty file name in --initrd/],
   ['VT-x on a CPU without it', ['--kernel', hello, '--cpu', 'nestvisor-amd', '--expose-virtualization-extensions'],
     /'nestvisor-amd' has no VT-x to expose/],
 ];
@@ -52,3 +57,29 @@ for (const [what, args, message] of badInputs) {
     assert.match(lines[0]!, message);
   });
 }
+
+test('--initrd lists split like QEMU -initrd: commas, ",," for a comma, arguments after the name', () => {
+  assert.deepEqual(parseInitrd('env'), [{ path: 'env', string: 'env' }]);
+  assert.deepEqual(parseInitrd('a,b x=1'), [{ path: 'a', string: 'a' }, { path: 'b', string: 'b x=1' }]);
+  assert.deepEqual(parseInitrd('odd,,name'), [{ path: 'odd,name', string: 'odd,name' }]);
+});
+
+test('--initrd too big for RAM: one line naming the module, status 2', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'nv-initrd-'));
+  const big = join(dir, 'big.img');
+  writeFileSync(big, new Uint8Array(2 * 2 ** 20));
+  const r = run('--kernel', hello, '--memory', '2M', '--initrd', big);
+  assert.equal(r.status, 2, r.stderr);
+  assert.equal(r.stdout, '');
+  assert.equal(r.stderr.trimEnd().split('\n').length, 1, r.stderr);
+  assert.match(r.stderr, /^nestvisor run: the module '.*big\.img' \(2\.0 MiB\) does not fit in RAM after the kernel/);
+});
+
+test('--initrd with a kernel that ignores modules still boots', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'nv-initrd-'));
+  const env = join(dir, 'env');
+  writeFileSync(env, 'TEST_DEVICE=0\n');
+  const r = run('--kernel', hello, '--initrd', env);
+  assert.equal(r.status, 1, r.stderr);
+  assert.match(r.stdout, /Hello from a Nestvisor guest kernel!/);
+});

@@ -2,8 +2,14 @@
  * `nestvisor run`: boot one Multiboot kernel the way `qemu-system-x86_64 -kernel` does,
  * with COM1 on stdout and QEMU's isa-debug-exit at 0xf4.
  *
- *   nestvisor run --kernel FILE [--append ARGS] [--memory SIZE] [--smp N]
- *                 [--expose-virtualization-extensions] [--cpu PROFILE[,-FEATURE|,+FEATURE...]]
+ *   nestvisor run --kernel FILE [--append ARGS] [--initrd FILE[,FILE...]] [--memory SIZE]
+ *                 [--smp N] [--expose-virtualization-extensions] [--cpu PROFILE[,-FEATURE|,+FEATURE...]]
+ *
+ * --initrd loads each FILE as a Multiboot boot module, page-aligned after the kernel, with
+ * the entry's text as its module string, as QEMU's -initrd does for a Multiboot kernel: the
+ * list is comma-separated (",," is a literal comma) and an entry may carry arguments after
+ * the file name ("env.txt a=1" loads env.txt with the string "env.txt a=1").
+ * kvm-unit-tests' scripts pass their environment file this way.
  *
  * --cpu picks the CPU profile (src/cpu/profile-select.ts), like QEMU's -cpu: the default is
  * `nestvisor-intel`; `,-NAME` removes a feature (`--cpu nestvisor-intel,-x2apic` is an
@@ -27,7 +33,7 @@ import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { parseArgs } from 'node:util';
 import { MachineConfigError, PcMachine } from '../machine/pc.js';
-import { BootError } from '../machine/errors.js';
+import { BootError, ModuleTooLargeError } from '../machine/errors.js';
 import { CpuSpecError, profileFromSpec } from '../cpu/profile-select.js';
 import type { CpuProfile } from '../cpu/profile.js';
 
@@ -37,7 +43,7 @@ export const EXIT_TRIPLE_FAULT = 4;
 export const EXIT_INTERRUPTED = 130;
 
 const DEFAULT_MEMORY = 128 * 1024 * 1024;
-const USAGE = 'usage: run --kernel FILE [--append ARGS] [--memory SIZE] [--smp N] [--expose-virtualization-extensions] [--cpu PROFILE[,-FEATURE]...]';
+const USAGE = 'usage: run --kernel FILE [--append ARGS] [--initrd FILE[,FILE...]] [--memory SIZE] [--smp N] [--expose-virtualization-extensions] [--cpu PROFILE[,-FEATURE]...]';
 
 /** A problem with what the user asked for: printed as one line, exit status 2. */
 class UsageError extends Error {}
@@ -56,6 +62,8 @@ export function parseSize(text: string): number {
 interface RunOptions {
   kernel: string;
   append: string;
+  /** --initrd entries: file name and module string. */
+  initrd: { path: string; string: string }[];
   memoryBytes: number;
   smp: number;
   exposeVmx: boolean;
@@ -72,6 +80,7 @@ function parse(argv: string[]): RunOptions {
       options: {
         kernel: { type: 'string' },
         append: { type: 'string' },
+        initrd: { type: 'string' },
         memory: { type: 'string', short: 'm' },
         smp: { type: 'string' },
         'expose-virtualization-extensions': { type: 'boolean' },
@@ -100,11 +109,32 @@ function parse(argv: string[]): RunOptions {
   return {
     kernel: values.kernel,
     append: values.append ?? '',
+    initrd: values.initrd === undefined ? [] : parseInitrd(values.initrd),
     memoryBytes: values.memory === undefined ? DEFAULT_MEMORY : parseSize(values.memory),
     smp: Number(smpText),
     exposeVmx: values['expose-virtualization-extensions'] ?? false,
     cpu,
   };
+}
+
+/**
+ * Splits QEMU's -initrd list: entries separated by ',' (',,' stands for a comma in a name),
+ * each "FILE [ARGS]"; the whole entry is the module string. Throws UsageError.
+ */
+export function parseInitrd(text: string): { path: string; string: string }[] {
+  const entries: string[] = [];
+  let cur = '';
+  for (let i = 0; i < text.length; i++) {
+    if (text[i] !== ',') { cur += text[i]; continue; }
+    if (text[i + 1] === ',') { cur += ','; i++; continue; }
+    entries.push(cur); cur = '';
+  }
+  entries.push(cur);
+  return entries.map((e) => {
+    const path = e.trim().split(' ')[0]!;
+    if (path === '') throw new UsageError(`empty file name in --initrd '${text}'`);
+    return { path, string: e.trim() };
+  });
 }
 
 function cpuProfile(spec: string): CpuProfile {
@@ -116,15 +146,15 @@ function cpuProfile(spec: string): CpuProfile {
   }
 }
 
-function readKernel(path: string): Uint8Array {
+function readKernel(path: string, what = 'kernel file'): Uint8Array {
   try {
     return new Uint8Array(readFileSync(path));
   } catch (e) {
     const code = (e as { code?: string }).code;
-    if (code === 'ENOENT') throw new UsageError(`kernel file '${path}' does not exist`);
-    if (code === 'EISDIR') throw new UsageError(`kernel file '${path}' is a directory`);
-    if (code === 'EACCES') throw new UsageError(`kernel file '${path}' cannot be read (permission denied)`);
-    throw new UsageError(`kernel file '${path}' cannot be read (${code ?? 'error'})`);
+    if (code === 'ENOENT') throw new UsageError(`${what} '${path}' does not exist`);
+    if (code === 'EISDIR') throw new UsageError(`${what} '${path}' is a directory`);
+    if (code === 'EACCES') throw new UsageError(`${what} '${path}' cannot be read (permission denied)`);
+    throw new UsageError(`${what} '${path}' cannot be read (${code ?? 'error'})`);
   }
 }
 
@@ -135,6 +165,7 @@ export async function runCommand(argv: string[]): Promise<number> {
     const o = parse(argv);
     kernelPath = o.kernel;
     const image = readKernel(o.kernel);
+    const modules = o.initrd.map((m) => ({ bytes: readKernel(m.path, 'initrd file'), string: m.string }));
     machine = new PcMachine({
       memoryBytes: o.memoryBytes,
       cpuCount: o.smp,
@@ -142,11 +173,11 @@ export async function runCommand(argv: string[]): Promise<number> {
       cpuProfile: o.cpu,
       serialOut: (bytes) => { process.stdout.write(bytes); },
     });
-    machine.loadKernel(image, o.append, o.kernel);
+    machine.loadKernel(image, o.append, o.kernel, modules);
   } catch (e) {
     if (e instanceof UsageError || e instanceof BootError) {
       // Image problems name the file; machine and usage problems do not need to.
-      const aboutImage = e instanceof BootError && !(e instanceof MachineConfigError);
+      const aboutImage = e instanceof BootError && !(e instanceof MachineConfigError) && !(e instanceof ModuleTooLargeError);
       const file = aboutImage ? `${basename(kernelPath)}: ` : '';
       process.stderr.write(`nestvisor run: ${file}${e.message}\n`);
       return EXIT_USAGE;

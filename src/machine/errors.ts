@@ -20,5 +20,8 @@ export class MultibootHeaderError extends BootError {}
 /** The image (or its memory requirement) does not fit in the machine's RAM. */
 export class ImageTooLargeError extends BootError {}
 
+/** A boot module (--initrd) does not fit in RAM after the kernel: about the module, not the kernel. */
+export class ModuleTooLargeError extends ImageTooLargeError {}
+
 /** The ELF container is truncated or malformed. */
 export class BadElfError extends BootError {}

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { PhysicalMemory } from '../memory/physical.js';
 import { findMultibootHeader, loadMultiboot, pcMemoryMap } from './multiboot.js';
-import { BadElfError, ImageTooLargeError, MultibootHeaderError, NotMultibootError } from './errors.js';
+import { BadElfError, ImageTooLargeError, ModuleTooLargeError, MultibootHeaderError, NotMultibootError } from './errors.js';
 import { loadFlat } from './flat.js';
 
 const MB = 1 << 20;
@@ -150,6 +150,52 @@ test('not Multiboot: no header, a bad checksum, or a header beyond 8 KiB', () =>
   assert.throws(() => findMultibootHeader(concat(new Uint8Array(8192), header(0))), /no Multiboot header in its first 8 KiB/);
   assert.equal(findMultibootHeader(concat(new Uint8Array(8176), header(0))).offset, 8176);
   assert.throws(() => loadMultiboot(mem, concat(header(0), new Uint8Array(16)), ''), NotMultibootError, 'no ELF, no address fields');
+});
+
+test('boot modules: page-aligned after the kernel (bss included), listed with their strings (QEMU -initrd)', () => {
+  // kernel [0x100000, 0x102800): the first module starts at the next page, the second at the page after the first's end
+  const image = elf(32, 0x100000, [{ paddr: 0x100000, data: header(1), memSize: 0x2800 }]);
+  const mem = new PhysicalMemory(8 * MB);
+  mem.ram.fill(0xcc, 0x100000, 0x110000);
+  const env = new TextEncoder().encode('TEST_DEVICE=0\nNR_CPUS=2\n');
+  const blob = new Uint8Array(0x1001).fill(0x5a);
+  const k = loadMultiboot(mem, image, 'k', [{ bytes: env, string: '/tmp/env' }, { bytes: blob, string: 'blob.bin x=1' }]);
+  assert.deepEqual(k.modules, [
+    { start: 0x103000, end: 0x103000 + env.length, string: '/tmp/env' },
+    { start: 0x104000, end: 0x105001, string: 'blob.bin x=1' },
+  ]);
+  const dv = mem.view, b = k.infoAddr;
+  assert.ok(dv.getUint32(b, true) & 8, 'MBI_MODS');
+  assert.equal(dv.getUint32(b + 20, true), 2, 'mods_count');
+  const mods = dv.getUint32(b + 24, true);
+  assert.deepEqual([dv.getUint32(mods, true), dv.getUint32(mods + 4, true)], [0x103000, 0x103000 + env.length]);
+  assert.equal(cstring(mem, dv.getUint32(mods + 8, true)), '/tmp/env');
+  assert.equal(dv.getUint32(mods + 12, true), 0, 'reserved');
+  assert.deepEqual([dv.getUint32(mods + 16, true), dv.getUint32(mods + 20, true)], [0x104000, 0x105001]);
+  assert.equal(cstring(mem, dv.getUint32(mods + 24, true)), 'blob.bin x=1');
+  assert.deepEqual([...mem.ram.subarray(0x103000, 0x103000 + env.length)], [...env]);
+  assert.equal(mem.ram[0x105000], 0x5a);
+  assert.equal(mem.ram[0x105001], 0xcc, 'nothing past the last module touched');
+  assert.equal(mem.ram[0x1027ff], 0, 'bss still zeroed');
+  assert.equal(cstring(mem, dv.getUint32(b + 16, true)), 'k', 'command line intact');
+});
+
+test('boot modules follow an a.out-kludge image at an unaligned load address page by page from it', () => {
+  const code = concat(header(0x10001, [0x200100, 0x200100, 0, 0x200900, 0x200100]));
+  const mem = new PhysicalMemory(4 * MB);
+  const k = loadMultiboot(mem, code, '', [{ bytes: new Uint8Array([1, 2, 3]), string: 'm' }]);
+  assert.equal(k.modules[0]!.start, 0x201100, 'load address + the image size rounded up to a page (QEMU)');
+});
+
+test('a module too big for RAM is refused before anything is written', () => {
+  const image = elf(32, 0x100000, [{ paddr: 0x100000, data: header(0) }]);
+  const mem = new PhysicalMemory(2 * MB);
+  assert.throws(() => loadMultiboot(mem, image, '', [{ bytes: new Uint8Array(MB), string: 'big.img' }]), (e: unknown) =>
+    e instanceof ModuleTooLargeError && e instanceof ImageTooLargeError && /the module 'big.img' \(1.0 MiB\) does not fit in RAM after the kernel/.test(e.message));
+  assert.equal(mem.view.getUint32(0x100000, true), 0, 'the kernel was not loaded either');
+  // exactly filling RAM is fine
+  const k = loadMultiboot(mem, image, '', [{ bytes: new Uint8Array(MB - 0x1000), string: 'fits' }]);
+  assert.equal(k.modules[0]!.end, 2 * MB);
 });
 
 test('unknown required header flags are refused', () => {

@@ -7,21 +7,25 @@
  *    "a.out kludge", §3.1.3, which wins over any ELF header); otherwise it must be ELF and
  *    each PT_LOAD segment goes to its p_paddr, bss zeroed. ELF64 is accepted too (QEMU
  *    refuses it, GRUB 2 does not), so kvm-unit-tests' .elf/.flat files load either way.
- * 3. Write the Multiboot information (§3.3) in low memory clear of the image: mem_lower/
- *    mem_upper, the command line, a memory map (type 1 RAM, type 2 reserved), mods_count 0,
- *    and the boot loader name "nestvisor".
+ * 3. Load the boot modules (§3.3 mods_*; QEMU's -initrd): each one page-aligned right after
+ *    the previous one, the first at the kernel's load address plus its page-aligned size
+ *    (bss included), as QEMU's hw/i386/multiboot.c places them. kvm-unit-tests reads its
+ *    environment (KEY=VALUE lines) from the one module its scripts pass.
+ * 4. Write the Multiboot information (§3.3) in low memory clear of the image and the
+ *    modules: mem_lower/mem_upper, the command line, the module list, a memory map (type 1
+ *    RAM, type 2 reserved), and the boot loader name "nestvisor".
  * The CPU is then put in the state of §3.2 by the machine (EAX = 0x2BADB002, EBX = info).
  */
 import { HIGH_RAM_BASE, PhysicalMemory } from '../memory/physical.js';
 import { isElf, parseElf } from './elf.js';
-import { ImageTooLargeError, MultibootHeaderError, NotMultibootError } from './errors.js';
+import { ImageTooLargeError, ModuleTooLargeError, MultibootHeaderError, NotMultibootError } from './errors.js';
 
 export const MULTIBOOT_HEADER_MAGIC = 0x1badb002;
 export const MULTIBOOT_BOOTLOADER_MAGIC = 0x2badb002;
 const SEARCH_LIMIT = 8192;
 
 // Header flags (§3.1.2). Bits 0-15 are requirements: refuse those we do not understand.
-const MBH_PAGE_ALIGN = 1 << 0; //  modules page-aligned: trivially met (we load no modules)
+const MBH_PAGE_ALIGN = 1 << 0; //  modules page-aligned: always met (loadModules aligns every one)
 const MBH_MEMORY_INFO = 1 << 1; // mem_* fields: always provided
 const MBH_VIDEO_MODE = 1 << 2; //  graphics: ignored, as QEMU does (there is no display)
 const MBH_AOUT_KLUDGE = 1 << 16;
@@ -35,6 +39,17 @@ const MBI_SIZE = 88; // through vbe_interface_len; the framebuffer fields are no
 const EBDA_START = 0x9fc00;
 const BIOS_START = 0xf0000;
 const ONE_MIB = 0x100000;
+const PAGE = 0x1000;
+
+/** A boot module (§3.3): its bytes and the string the information structure gives it. */
+export interface MultibootModule {
+  bytes: Uint8Array;
+  /** The module's command line; QEMU's -initrd passes the file name (plus any arguments). */
+  string: string;
+}
+
+/** Where a module landed: [start, end) physical, as mod_start/mod_end say. */
+export interface LoadedModule { start: number; end: number; string: string }
 
 export interface MultibootHeader {
   /** File offset of the magic. */
@@ -52,6 +67,8 @@ export interface LoadedKernel {
   /** Lowest and one past the highest physical byte the image occupies (bss included). */
   imageStart: number;
   imageEnd: number;
+  /** The boot modules, in the order given. */
+  modules: LoadedModule[];
 }
 
 /** Finds and validates the Multiboot header, or throws NotMultibootError. */
@@ -115,8 +132,8 @@ function piecesOf(image: Uint8Array, h: MultibootHeader): { format: 'elf32' | 'e
   };
 }
 
-/** Loads a Multiboot kernel into RAM and writes its information structure. */
-export function loadMultiboot(mem: PhysicalMemory, image: Uint8Array, cmdline: string): LoadedKernel {
+/** Loads a Multiboot kernel (and its boot modules) into RAM and writes its information structure. */
+export function loadMultiboot(mem: PhysicalMemory, image: Uint8Array, cmdline: string, modules: readonly MultibootModule[] = []): LoadedKernel {
   const h = findMultibootHeader(image);
   const { format, entry, pieces } = piecesOf(image, h);
   const mib = (n: number): string => `${(n / ONE_MIB).toFixed(n % ONE_MIB ? 1 : 0)} MiB`;
@@ -129,12 +146,37 @@ export function loadMultiboot(mem: PhysicalMemory, image: Uint8Array, cmdline: s
     imageEnd = Math.max(imageEnd, p.addr + p.memSize);
   }
   if (entry >= 2 ** 32) throw new MultibootHeaderError(`entry point 0x${entry.toString(16)} is above 4 GiB`);
+  const mods = placeModules(mem, modules, imageStart, imageEnd);
   for (const p of pieces) {
     mem.ram.fill(0, p.addr, p.addr + p.memSize);
     mem.load(p.addr, p.bytes);
   }
-  const infoAddr = writeInfo(mem, cmdline, pieces);
-  return { format, entry, infoAddr, imageStart, imageEnd };
+  for (let i = 0; i < modules.length; i++) mem.load(mods[i]!.start, modules[i]!.bytes);
+  const taken = pieces.concat(mods.map((m) => ({ addr: m.start, bytes: new Uint8Array(0), memSize: m.end - m.start })));
+  const infoAddr = writeInfo(mem, cmdline, taken, mods);
+  return { format, entry, infoAddr, imageStart, imageEnd, modules: mods };
+}
+
+/**
+ * Where each module goes: QEMU puts the first at load address + the image size rounded up
+ * to a page, and each next one at the previous end rounded up to a page (so every module
+ * is page-aligned, header flag bit 0). mod_start/mod_end are 32-bit, so modules must fit
+ * in RAM below 4 GiB; checked before anything is written.
+ */
+function placeModules(mem: PhysicalMemory, modules: readonly MultibootModule[], imageStart: number, imageEnd: number): LoadedModule[] {
+  const out: LoadedModule[] = [];
+  let at = imageStart + Math.ceil((imageEnd - imageStart) / PAGE) * PAGE;
+  for (const m of modules) {
+    const len = m.bytes.length;
+    if (!mem.isRam(at, Math.max(1, len)) || at + len > 2 ** 32) {
+      const kib = (n: number): string => n >= ONE_MIB ? `${(n / ONE_MIB).toFixed(1)} MiB` : `${Math.ceil(n / 1024)} KiB`;
+      throw new ModuleTooLargeError(`the module '${m.string}' (${kib(len)}) does not fit in RAM after the kernel ` +
+        `(it would end at ${kib(at + len)}; the machine has ${kib(mem.lowSize)} below 4 GiB)`);
+    }
+    out.push({ start: at, end: at + len, string: m.string });
+    at = Math.ceil((at + len) / PAGE) * PAGE;
+  }
+  return out;
 }
 
 /** The memory map a PC with `ram` bytes reports (QEMU's layout minus the BIOS ROM it lacks here). */
@@ -149,24 +191,36 @@ export function pcMemoryMap(ram: number, highRam = 0): { base: number; length: n
   return map;
 }
 
-function writeInfo(mem: PhysicalMemory, cmdline: string, pieces: Piece[]): number {
+function writeInfo(mem: PhysicalMemory, cmdline: string, pieces: Piece[], mods: LoadedModule[]): number {
   const enc = new TextEncoder();
   const cmd = enc.encode(cmdline + '\0');
   const name = enc.encode('nestvisor\0');
+  const modStrings = mods.map((m) => enc.encode(m.string + '\0'));
   const map = pcMemoryMap(mem.lowSize, mem.highSize);
   const mmapBytes = map.length * 24;
-  const size = MBI_SIZE + mmapBytes + cmd.length + name.length;
+  const modBytes = mods.length * 16; // mod_start, mod_end, string, reserved (§3.3)
+  const stringBytes = modStrings.reduce((n, s) => n + s.length, 0);
+  const size = MBI_SIZE + mmapBytes + modBytes + cmd.length + name.length + stringBytes;
   const base = placeInfo(mem.lowSize, size, pieces);
 
   const dv = mem.view;
   mem.ram.fill(0, base, base + size);
-  const mmapAt = base + MBI_SIZE, cmdAt = mmapAt + mmapBytes, nameAt = cmdAt + cmd.length;
+  const mmapAt = base + MBI_SIZE, modsAt = mmapAt + mmapBytes, cmdAt = modsAt + modBytes, nameAt = cmdAt + cmd.length;
+  let stringAt = nameAt + name.length;
+  mods.forEach((m, i) => {
+    const at = modsAt + 16 * i;
+    dv.setUint32(at, m.start, true);
+    dv.setUint32(at + 4, m.end, true);
+    dv.setUint32(at + 8, stringAt, true);
+    mem.ram.set(modStrings[i]!, stringAt);
+    stringAt += modStrings[i]!.length;
+  });
   dv.setUint32(base + 0, MBI_MEMORY | MBI_CMDLINE | MBI_MODS | MBI_MMAP | MBI_LOADER_NAME, true);
   dv.setUint32(base + 4, Math.floor(Math.min(mem.lowSize, EBDA_START) / 1024), true); // mem_lower, KiB from 0
   dv.setUint32(base + 8, Math.floor(Math.max(0, mem.lowSize - ONE_MIB) / 1024), true); // mem_upper, KiB from 1 MiB
   dv.setUint32(base + 16, cmdAt, true);
-  dv.setUint32(base + 20, 0, true); // mods_count
-  dv.setUint32(base + 24, 0, true); // mods_addr
+  dv.setUint32(base + 20, mods.length, true); // mods_count
+  dv.setUint32(base + 24, mods.length > 0 ? modsAt : 0, true); // mods_addr
   dv.setUint32(base + 44, mmapBytes, true);
   dv.setUint32(base + 48, mmapAt, true);
   dv.setUint32(base + 64, nameAt, true);

@@ -22,7 +22,7 @@ import { PostPort, SystemControlA } from '../devices/system-ports.js';
 import { ResetControl } from '../devices/i8042.js';
 import { PcInterrupts, wireInterrupts } from './interrupts.js';
 import { Vcpus } from './vcpus.js';
-import { LoadedKernel, MULTIBOOT_BOOTLOADER_MAGIC, loadMultiboot } from './multiboot.js';
+import { LoadedKernel, MULTIBOOT_BOOTLOADER_MAGIC, MultibootModule, loadMultiboot } from './multiboot.js';
 import { SerialBuffer } from './serial-buffer.js';
 import { wirePcPorts, wirePcTestdev } from './pc-ports.js';
 import { PcTestdev } from '../devices/pc-testdev.js';
@@ -143,10 +143,11 @@ export class PcMachine {
    * Loads a Multiboot kernel and puts the CPU in the Multiboot entry state. The kernel
    * sees "NAME CMDLINE" as its command line, as under QEMU -kernel (which passes the
    * file name first; kvm-unit-tests takes it as argv[0]); fw_cfg gets CMDLINE alone.
+   * `modules` become Multiboot boot modules after the kernel (QEMU's -initrd).
    * Throws BootError subclasses for images that cannot boot.
    */
-  loadKernel(bytes: Uint8Array, cmdline: string = this.defaultCmdline, name = 'kernel'): LoadedKernel {
-    const k = loadMultiboot(this.memory, bytes, `${name} ${cmdline}`);
+  loadKernel(bytes: Uint8Array, cmdline: string = this.defaultCmdline, name = 'kernel', modules: readonly MultibootModule[] = []): LoadedKernel {
+    const k = loadMultiboot(this.memory, bytes, `${name} ${cmdline}`, modules);
     this.fwCfg.setCmdline(cmdline);
     this.cpu.reset();
     this.cpu.tripleFaultReport = '';
@@ -155,7 +156,7 @@ export class PcMachine {
     this.cpu.setReg32(EBX, k.infoAddr);
     this.kernel = k;
     this.exitCode = null;
-    this.reboot = () => { this.loadKernel(bytes, cmdline, name); };
+    this.reboot = () => { this.loadKernel(bytes, cmdline, name, modules); };
     return k;
   }
 
@@ -168,7 +169,7 @@ export class PcMachine {
     this.cpu.reset();
     this.cpu.tripleFaultReport = '';
     this.cpu.setupFlat32(entry);
-    this.kernel = { format: 'flat', entry, infoAddr: 0, imageStart: at, imageEnd };
+    this.kernel = { format: 'flat', entry, infoAddr: 0, imageStart: at, imageEnd, modules: [] };
     this.exitCode = null;
     this.reboot = () => { this.loadFlatImage(bytes, at); };
   }
