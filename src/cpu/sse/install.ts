@@ -1,6 +1,8 @@
 /**
- * The floating-point and vector family's entry in the opcode table (issue 4): MMX, SSE and
- * SSE2 instructions of the 0F, 0F 38 and 0F 3A maps. Group 15's FXSAVE/XSAVE forms are
+ * The floating-point and vector family's entry in the opcode table (issue 4): MMX, SSE, SSE2,
+ * SSE3, SSSE3, SSE4.1, SSE4.2, AES-NI and PCLMULQDQ instructions of the 0F, 0F 38 and 0F 3A
+ * maps (CRC32 shares 0F 38 F0/F1 with MOVBE and is dispatched from ops/bits.ts). Each
+ * extension is gated by its own CPUID bit through common.ts `has()`. Group 15's FXSAVE/XSAVE forms are
  * reached through system.ts (fpu/fxsave.ts).
  */
 import type { Handler } from '../cpu.js';

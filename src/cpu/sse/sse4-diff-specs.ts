@@ -71,13 +71,16 @@ for (const w of [[], [0x48]]) {
 forms([0x66], [0x3a, 0x21], 'u', genSs, 4, anyImm);
 /** ROUND*: the imm8 values that matter (modes 0-3, MXCSR.RC, precision suppression) and any. */
 const roundImm = (): number => (r32() % 4 === 0 ? r32() & 0xff : r32() & 0xf);
-/** Values near integers and halves: ties, just-above/below, huge and tiny. */
-function roundLane32(): number {
-  const k = r32() % 4;
-  if (k === 0) return (((r32() % 30) + 120) << 23 | (r32() & 0x7ff000) | ((r32() & 1) << 31)) >>> 0;
-  return 0; // patched below by the generic generator
+/** Half the cases get a source of values near integers and halves (ties, just above/below), signed. */
+function nearInt32(): number {
+  if (r32() % 4 !== 0) return r32();
+  return ((((r32() % 30) + 120) << 23) | (r32() & 0x7ff000) | ((r32() & 1) << 31)) >>> 0;
 }
-const genRound32 = (): Image => { const im = genF32(); if (r32() % 2) im.x[1] = [0, 1, 2, 3].map(() => { const v = roundLane32(); return (v === 0 ? r32() : v).toString(16).padStart(8, '0'); }).join(''); return im; };
+const genRound32 = (): Image => {
+  const im = genF32();
+  if (r32() % 2) im.x[1] = [0, 1, 2, 3].map(() => nearInt32().toString(16).padStart(8, '0')).join('');
+  return im;
+};
 forms([0x66], [0x3a, 0x08], 'rmu', genRound32, 250, roundImm);
 forms([0x66], [0x3a, 0x0a], 'rmu', genRound32, 250, roundImm);
 forms([0x66], [0x3a, 0x09], 'rmu', genF64, 250, roundImm);
