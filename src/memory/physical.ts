@@ -21,12 +21,14 @@ export const MAX_RAM_BYTES = 0x1_0000_0000;
 export class PhysicalMemory {
   readonly ram: Uint8Array;
   readonly view: DataView;
-  /** Total RAM in bytes. */
-  readonly size: number;
+  /** Total RAM in bytes (grows only through hotAdd). */
+  size: number;
   /** RAM below the hole: physical [0, lowSize). */
-  readonly lowSize: number;
+  lowSize: number;
   /** RAM above the hole: physical [4 GiB, 4 GiB + highSize). */
-  readonly highSize: number;
+  highSize: number;
+  /** Bytes the host buffer holds: how far hotAdd can grow `size` (src/machine/memory-control.ts). */
+  readonly reserveBytes: number;
   readonly mmio = new MmioBus();
   /**
    * Pages that hold decoded code (one byte per 4K page, by RAM index). Writes to such pages
@@ -35,17 +37,38 @@ export class PhysicalMemory {
   readonly codePages: Uint8Array;
   onCodeWrite: ((page: number) => void) | null = null;
 
-  constructor(sizeBytes: number) {
+  /**
+   * `reserveBytes` (default: the RAM size) sizes the host buffer up front so that RAM can be
+   * hot-added later without moving it; the host's pages are only committed when touched.
+   */
+  constructor(sizeBytes: number, reserveBytes = sizeBytes) {
     if (!Number.isInteger(sizeBytes) || sizeBytes <= 0 || sizeBytes % 4096 !== 0) {
       throw new RangeError('RAM size must be a positive multiple of 4 KiB');
     }
     if (sizeBytes > MAX_RAM_BYTES) throw new RangeError('RAM above 4 GiB is not supported yet (one host buffer holds at most 4 GiB)');
+    reserveBytes = Math.min(MAX_RAM_BYTES, Math.max(sizeBytes, Math.floor(reserveBytes / 4096) * 4096));
     this.size = sizeBytes;
     this.lowSize = Math.min(sizeBytes, LOW_RAM_LIMIT);
     this.highSize = sizeBytes - this.lowSize;
-    this.ram = new Uint8Array(sizeBytes);
+    this.reserveBytes = reserveBytes;
+    this.ram = new Uint8Array(reserveBytes);
     this.view = new DataView(this.ram.buffer);
-    this.codePages = new Uint8Array(Math.ceil(sizeBytes / 4096));
+    this.codePages = new Uint8Array(Math.ceil(reserveBytes / 4096));
+  }
+
+  /**
+   * Memory hot-add: RAM grows to `newSize` bytes (a multiple of 4 KiB, within reserveBytes),
+   * appended in RAM-index order (below 3 GiB first, then above 4 GiB) so nothing moves.
+   * The new bytes are zero: RAM never shrinks, so nothing has written past `size`.
+   * Callers flush the CPUs' TLBs, which may cache "not RAM".
+   */
+  hotAdd(newSize: number): void {
+    if (!Number.isInteger(newSize) || newSize % 4096 !== 0 || newSize < this.size || newSize > this.reserveBytes) {
+      throw new RangeError(`RAM cannot grow from ${this.size} to ${newSize} bytes (reserved: ${this.reserveBytes})`);
+    }
+    this.size = newSize;
+    this.lowSize = Math.min(newSize, LOW_RAM_LIMIT);
+    this.highSize = newSize - this.lowSize;
   }
 
   /** RAM index of [pa, pa+len) when it lies wholly in one RAM region, else -1. */
