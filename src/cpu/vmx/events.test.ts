@@ -12,6 +12,7 @@ import { EXIT } from './vmexit.js';
 import { PIN_EXT_INTR, PROC_HLT } from './capabilities.js';
 import { vmxSetup, guest, launch, rd, rd32, wr, or32, assertExited, GUEST_CODE } from './testkit.js';
 import type { LapicPort } from '../platform.js';
+import { STOP_HALT } from '../cpu.js';
 
 function stubLapic(pending: { now: boolean }): LapicPort {
   return {
@@ -53,4 +54,16 @@ test('a #PF that exits through the exception bitmap leaves CR2 unchanged; the ad
   assertExited(t, EXIT.EXCEPTION_NMI, GUEST_CODE + 10);
   assert.equal(rd(t, F.EXIT_QUALIFICATION), 0x80000000);
   assert.equal(t.cpu.cr2, 0x1234, 'CR2 not written (SDM Vol. 3C §27.1)');
+});
+
+test('a guest halted with a stale irqPending and external-interrupt exiting stays halted (no spin)', () => {
+  const t = vmxSetup();
+  t.cpu.lapic = stubLapic({ now: false });
+  or32(t, F.PIN_BASED_VM_EXEC_CONTROL, PIN_EXT_INTR);
+  guest(t, 'fb f4'); // sti ; hlt   (no HLT exiting: the guest halts)
+  t.cpu.irqPending = true;
+  assert.equal(launch(t, 100), STOP_HALT, 'run() returns: halted with nothing to do');
+  assert.equal(t.cpu.vmx.nonRoot, true);
+  assert.equal(t.cpu.halted, true);
+  assert.equal(t.cpu.irqPending, false);
 });

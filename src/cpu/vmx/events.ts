@@ -125,6 +125,10 @@ export function checkEvents(cpu: Cpu): boolean {
         // irqPending that only means "poll" (window/MTF/timer armed, or set at the last VM
         // exit for the host) is not an interrupt
         vmExit(cpu, EXIT.EXTERNAL_INTERRUPT, 0);
+      } else {
+        // nothing asserted: a stale "poll" flag must not keep waking a halted guest
+        cpu.irqPending = false;
+        armEventPolling(cpu);
       }
     }
     if ((st.proc & PROC_INTR_WINDOW) !== 0 && ifSet) vmExit(cpu, EXIT.INTERRUPT_WINDOW, 0);
@@ -158,7 +162,7 @@ function leaveHlt(cpu: Cpu): void {
 }
 
 /** INTR really asserted: the local APIC says so when there is one (cpu.irqPending may only mean "poll"). */
-function intrAsserted(cpu: Cpu): boolean {
+export function intrAsserted(cpu: Cpu): boolean {
   const l = cpu.lapic;
   if (l !== null && l.interruptPending !== undefined) return l.interruptPending;
   return !needsPolling(cpu);
@@ -187,7 +191,7 @@ export function wakeGuest(cpu: Cpu): boolean {
   if ((st.proc & PROC_INTR_WINDOW) !== 0 && ifSet) wake = true;
   if ((st.proc & PROC_NMI_WINDOW) !== 0 && !st.virtualNmiBlocked) wake = true;
   if ((st.proc & PROC_MTF) !== 0 && cpu.instructionCount !== st.mtfArmedAt) wake = true;
-  if (cpu.irqPending && (ifSet || (st.pin & PIN_EXT_INTR) !== 0)) wake = true;
+  if (cpu.irqPending && (ifSet || (st.pin & PIN_EXT_INTR) !== 0) && intrAsserted(cpu)) wake = true;
   if (wake) { st.wokeFromHlt = true; cpu.irqPending = true; }
   return wake;
 }

@@ -122,8 +122,10 @@ function finishToHost(cpu: Cpu): never {
   if (why !== 0) vmxAbort(cpu, why);
   const loadCount = vmcsLo(c, F.VM_EXIT_MSR_LOAD_COUNT) >>> 0;
   if (loadCount !== 0 && loadMsrArea(cpu, getNum(c, F.VM_EXIT_MSR_LOAD_ADDR), loadCount) !== 0) vmxAbort(cpu, ABORT_MSR_LOAD);
-  // events pending for the host are rechecked at the next instruction boundary
-  cpu.irqPending = true;
+  // events pending for the host are rechecked at the next instruction boundary; with a
+  // local APIC the flag is its real INTR line again (in non-root it may have meant "poll")
+  const l = cpu.lapic;
+  cpu.irqPending = l !== null && l.interruptPending !== undefined ? l.interruptPending : true;
   throw STOP;
 }
 
