@@ -5,10 +5,16 @@
  */
 import type { MachineFactory } from './machine-host.js';
 import { PcMachine } from '../machine/pc.js';
+import { addVirtioNet } from '../machine/virtio-net-board.js';
 
-export const defaultMachineFactory: MachineFactory | null = (o) => new PcMachine({
-  memoryBytes: o.memoryBytes,
-  cpuCount: o.cpuCount,
-  exposeVirtualizationExtensions: o.exposeVirtualizationExtensions,
-  serialOut: o.serialOut,
-});
+export const defaultMachineFactory: MachineFactory | null = (o) => {
+  const pc = new PcMachine({
+    memoryBytes: o.memoryBytes,
+    cpuCount: o.cpuCount,
+    exposeVirtualizationExtensions: o.exposeVirtualizationExtensions,
+    serialOut: o.serialOut,
+  });
+  // each VMNetworkAdapter is a virtio-net function on the board's PCI bus (00:03.0 up)
+  const nics = (o.networkAdapters ?? []).map((a) => addVirtioNet(pc, parseInt(a.macAddress.replace(/[^0-9a-fA-F]/g, ''), 16)));
+  return Object.assign(pc, { nics });
+};

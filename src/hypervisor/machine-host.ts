@@ -10,6 +10,7 @@ import {
   PartitionStartError,
   type PartitionConfig, type PartitionEvents, type PartitionHandle, type PartitionHost, type PartitionState,
 } from './partition.js';
+import type { L0Network, NetworkSnapshot, NicEndpoint } from './network.js';
 
 /** What the host needs from a machine (src/machine/pc.ts's PcMachine has this shape). */
 export interface MachineLike {
@@ -21,6 +22,8 @@ export interface MachineLike {
   vmxActive?(): boolean;
   /** Runtime memory resize; machines without it refuse runtime resizes. */
   resizeMemory?(bytes: number): void | Promise<void>;
+  /** The network adapters built from MachineOptions.networkAdapters, in the same order. */
+  readonly nics?: readonly NicEndpoint[];
 }
 
 export interface MachineOptions {
@@ -30,6 +33,8 @@ export interface MachineOptions {
   readonly cpuCount: number;
   readonly exposeVirtualizationExtensions: boolean;
   readonly serialOut: (bytes: Uint8Array) => void;
+  /** virtio-net adapters to build, by MAC (twelve hex digits). */
+  readonly networkAdapters?: ReadonlyArray<{ readonly macAddress: string }>;
 }
 
 export type MachineFactory = (options: MachineOptions) => MachineLike;
@@ -37,10 +42,18 @@ export type MachineFactory = (options: MachineOptions) => MachineLike;
 export interface MachinePartitionHostOptions {
   /** Builds the board; null until src/machine is wired in (see machine-factory.ts). */
   readonly factory: MachineFactory | null;
+  /** Where running VMs' adapters are plugged in; without one, adapters stay unplugged. */
+  readonly network?: L0Network;
 }
 
 export class MachinePartitionHost implements PartitionHost {
   constructor(private readonly options: MachinePartitionHostOptions) {}
+
+  get network(): L0Network | undefined { return this.options.network; }
+
+  updateNetwork(n: NetworkSnapshot): void {
+    this.options.network?.sync(n);
+  }
 
   async start(config: PartitionConfig, events: PartitionEvents): Promise<PartitionHandle> {
     if (config.exposeVirtualizationExtensions) {
@@ -69,6 +82,7 @@ export class MachinePartitionHost implements PartitionHost {
       throw new PartitionStartError(`The boot image '${config.bootImage.path}' cannot be read (${code}).`, 'BootImageUnreadable');
     }
     let machine: MachineLike;
+    let plugged: string[] = [];
     try {
       machine = factory({
         vmName: config.name,
@@ -76,23 +90,38 @@ export class MachinePartitionHost implements PartitionHost {
         cpuCount: config.processorCount,
         exposeVirtualizationExtensions: config.exposeVirtualizationExtensions,
         serialOut: (b) => events.serialOut?.(b),
+        networkAdapters: config.networkAdapters,
       });
       await machine.loadKernel(kernel, config.bootImage.commandLine);
+      plugged = plugAdapters(this.options.network, config, machine);
     } catch (e) {
       throw new PartitionStartError(`The machine could not load the boot image: ${(e as Error).message}`, 'MachineFailed');
     }
-    return new MachineHandle(machine, events);
+    const network = this.options.network;
+    return new MachineHandle(machine, events, () => { for (const id of plugged) network?.detach(id); });
   }
+}
+
+/** Plugs each adapter's virtio-net device into its switch; returns the adapter ids plugged. */
+function plugAdapters(network: L0Network | undefined, config: PartitionConfig, machine: MachineLike): string[] {
+  const adapters = config.networkAdapters ?? [];
+  if (!network || adapters.length === 0) return [];
+  if (config.network) network.sync(config.network);
+  const nics = machine.nics ?? [];
+  if (nics.length < adapters.length) throw new Error('this machine cannot have network adapters');
+  const ids: string[] = [];
+  adapters.forEach((a, i) => { network.attach(config.name, a, nics[i]!); ids.push(a.id); });
+  return ids;
 }
 
 class MachineHandle implements PartitionHandle {
   state: PartitionState = 'Running';
   private readonly done: Promise<void>;
 
-  constructor(private readonly machine: MachineLike, events: PartitionEvents) {
+  constructor(private readonly machine: MachineLike, events: PartitionEvents, unplug: () => void = () => {}) {
     this.done = machine.run().then(
-      (r) => { this.state = 'Off'; events.onExit(r); },
-      (e: unknown) => { this.state = 'Off'; events.onExit({ reason: `machine error: ${(e as Error).message}` }); },
+      (r) => { this.state = 'Off'; unplug(); events.onExit(r); },
+      (e: unknown) => { this.state = 'Off'; unplug(); events.onExit({ reason: `machine error: ${(e as Error).message}` }); },
     );
   }
 

@@ -6,6 +6,7 @@
  * virtualization extensions". Nothing here knows PowerShell syntax.
  */
 import type { CpuProfile } from './cpu-profile.js';
+import type { AdapterConfig, L0Network, NetworkSnapshot } from './network.js';
 
 /** What a VM is made of when it starts: a snapshot of its configuration. */
 export interface PartitionConfig {
@@ -17,6 +18,10 @@ export interface PartitionConfig {
   readonly exposeVirtualizationExtensions: boolean;
   readonly bootImage: { readonly path: string; readonly commandLine: string } | null;
   readonly hostCpu: CpuProfile;
+  /** The VM's network adapters (plugged into the L0 network's switches when it runs). */
+  readonly networkAdapters?: readonly AdapterConfig[];
+  /** The inventory's switches, vNIC addresses and NATs, so the L0 network matches them. */
+  readonly network?: NetworkSnapshot;
 }
 
 export interface PartitionExit {
@@ -57,4 +62,8 @@ export class PartitionStartError extends Error {
 
 export interface PartitionHost {
   start(config: PartitionConfig, events: PartitionEvents): Promise<PartitionHandle>;
+  /** The inventory's network objects changed (a switch, an address, MacAddressSpoofing...). */
+  updateNetwork?(network: NetworkSnapshot): void;
+  /** The L0 network, when this host has one (statistics, captures). */
+  readonly network?: L0Network;
 }
