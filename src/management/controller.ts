@@ -7,6 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import { findCpuProfile, nestingUnsupportedReason } from '../hypervisor/cpu-profile.js';
 import { PartitionStartError, type PartitionHandle, type PartitionHost } from '../hypervisor/partition.js';
+import type { NetworkSnapshot } from '../hypervisor/network.js';
 import type { Action, ActionResult, VmTarget, ViewObject } from './actions.js';
 import { ManagementError, vmNotFound } from './errors.js';
 import type { Inventory } from './inventory.js';
@@ -147,6 +148,8 @@ export class Controller {
     const r = new ResultBuilder();
     if (isNetAction(a)) {
       this.attempt(r, () => this.inventory.transact((s) => applyNetAction(a, s, this, r)));
+      // the L0 network follows the inventory at once (seed: MacAddressSpoofing on a running VM)
+      this.opts.host.updateNetwork?.(networkSnapshot(this.inventory.read()));
       return r.result();
     }
     switch (a.kind) {
@@ -265,6 +268,9 @@ export class Controller {
         id: vm.id, name: vm.name, processorCount: vm.processorCount, memoryBytes: vm.memory.startupBytes,
         exposeVirtualizationExtensions: vm.exposeVirtualizationExtensions, bootImage: vm.bootImage,
         hostCpu: profile!,
+        networkAdapters: s.vmNics.filter((n) => n.vmId === vm.id)
+          .map((n) => ({ id: n.id, name: n.name, macAddress: n.macAddress, switchName: n.switchName, macAddressSpoofing: n.macAddressSpoofing })),
+        network: networkSnapshot(s),
       }, {
         onExit: () => { if (this.runtime.get(vm.id) === rt) { this.runtime.delete(vm.id); this.release(vm.id); } },
         serialOut: (b) => this.opts.serialOut?.(vm.name, b),
@@ -337,6 +343,17 @@ export class Controller {
       try { await rt.handle?.stop(true); } finally { this.runtime.delete(id); this.release(id); }
     }
   }
+}
+
+/** What the L0 network needs of the inventory (src/hypervisor/network.ts). */
+export function networkSnapshot(s: InventoryState): NetworkSnapshot {
+  return {
+    switches: s.switches.map((w) => ({ name: w.name, switchType: w.switchType, netAdapterName: w.netAdapterName, allowManagementOS: w.allowManagementOS })),
+    hostAdapters: s.hostAdapters.map((h) => ({ name: h.name, macAddress: h.macAddress, switchName: h.switchName })),
+    ipAddresses: s.ipAddresses.map((i) => ({ ipAddress: i.ipAddress, interfaceAlias: i.interfaceAlias, prefixLength: i.prefixLength, addressFamily: i.addressFamily })),
+    nats: s.nats.map((n) => ({ name: n.name, internalIPInterfaceAddressPrefix: n.internalIPInterfaceAddressPrefix })),
+    adapters: s.vmNics.map((n) => ({ id: n.id, macAddressSpoofing: n.macAddressSpoofing })),
+  };
 }
 
 function processAlive(pid: number): boolean {

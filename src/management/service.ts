@@ -6,6 +6,7 @@ import { randomInt } from 'node:crypto';
 import { MachinePartitionHost, type MachineFactory } from '../hypervisor/machine-host.js';
 import { defaultMachineFactory } from '../hypervisor/machine-factory.js';
 import type { PartitionHost } from '../hypervisor/partition.js';
+import { L0Network } from '../hypervisor/network.js';
 import { Controller, type ControllerOptions } from './controller.js';
 import { Inventory } from './inventory.js';
 
@@ -28,13 +29,15 @@ export interface Service {
 
 export function openService(o: ServiceOptions): Service {
   const inventory = Inventory.open(o.home, { macPrefixByte: o.macPrefixByte ?? randomInt(0x10, 0xf0) });
-  const host = o.host ?? new MachinePartitionHost({ factory: o.machineFactory === undefined ? defaultMachineFactory : o.machineFactory });
+  const network = o.host ? null : new L0Network();
+  const host = o.host ?? new MachinePartitionHost({ factory: o.machineFactory === undefined ? defaultMachineFactory : o.machineFactory, network: network ?? undefined });
   const controller = new Controller({ inventory, host, now: o.now, newId: o.newId, serialOut: o.serialOut });
   return {
     controller,
     inventory,
     async close() {
       await controller.shutdown();
+      await network?.close();
       inventory.close();
     },
   };
