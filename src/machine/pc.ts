@@ -30,6 +30,7 @@ import { BootError } from './errors.js';
 import { FLAT_LOAD_ADDRESS, loadFlat } from './flat.js';
 import { BoardReset } from './board-reset.js';
 import { installFirmwareStub } from './firmware.js';
+import { MemoryControl, MemoryResizeError, type MemoryStatus } from './memory-control.js';
 
 export interface PcMachineOptions {
   /** RAM size in bytes: a positive multiple of 4 KiB, at most 4 GiB (above 3 GiB it continues at 4 GiB). */
@@ -50,6 +51,10 @@ export interface PcMachineOptions {
   sliceInstructions?: number;
   /** Stop (reason 'stopped') once this many instructions have retired: a hang guard for tests. */
   instructionLimit?: number;
+  /** How far RAM may grow while the machine runs (hot-add; default memoryBytes): reserved, committed lazily. */
+  maxMemoryBytes?: number;
+  /** A virtio-balloon and hot-add for runtime memory changes (src/machine/memory-control.ts). */
+  balloon?: boolean;
 }
 
 export type RunReason = 'debug-exit' | 'halt' | 'triple-fault' | 'stopped';
@@ -105,7 +110,7 @@ export class PcMachine {
     const cpus = opts.cpuCount ?? 1;
     if (!Number.isInteger(cpus) || cpus < 1 || cpus > 255) throw new MachineConfigError(`${cpus} CPUs requested, but 1 to 255 are supported`);
     try {
-      this.memory = new PhysicalMemory(opts.memoryBytes);
+      this.memory = new PhysicalMemory(opts.memoryBytes, opts.maxMemoryBytes);
     } catch (e) {
       throw new MachineConfigError(e instanceof Error ? e.message : String(e));
     }
@@ -137,6 +142,33 @@ export class PcMachine {
     this.boardReset = new BoardReset(this.interrupts, this.vcpus, this.systemControlA, this.resetControl);
     this.boardReset.wire(this.ports);
     installFirmwareStub(this.memory);
+    this.memoryControl = opts.balloon ? new MemoryControl(this) : null;
+  }
+
+  /** The balloon and hot-add, when the board has them (options.balloon). */
+  readonly memoryControl: MemoryControl | null;
+
+  /**
+   * True while any vCPU is in VMX operation (executed VMXON and not VMXOFF): a hypervisor
+   * runs in the guest. Asked live of the vCPUs (src/cpu/vmx/vmx-state.ts), never stored.
+   */
+  vmxActive(): boolean {
+    return this.vcpus.cpus.some((c) => c.vmx.inVmx);
+  }
+
+  /**
+   * Runtime memory resize and dynamic memory: assigns `bytes` to the guest through the balloon
+   * and hot-add. Throws MemoryResizeError (with the reason for the user) when it cannot:
+   * a hypervisor runs in the guest, no balloon driver, beyond the reserved ceiling.
+   */
+  resizeMemory(bytes: number): void {
+    if (!this.memoryControl) throw new MemoryResizeError('this machine has no balloon device, so its memory cannot change while it runs', 'NoBalloonDriver');
+    this.memoryControl.resize(bytes);
+  }
+
+  /** The memory assigned now, the guest's demand and the target; null without a balloon. */
+  memoryStatus(): MemoryStatus | null {
+    return this.memoryControl?.status() ?? null;
   }
 
   /**

@@ -12,9 +12,19 @@ const FIRST_SLOT = 3;
 const IRQS = [11, 10];
 const boards = new WeakMap<PcMachine, { mmio: PciMmio; nics: VirtioNet[] }>();
 
-export function addVirtioNet(pc: PcMachine, mac: number, sink: (frame: Uint8Array) => void = () => {}): VirtioNet {
+function board(pc: PcMachine): { mmio: PciMmio; nics: VirtioNet[] } {
   let b = boards.get(pc);
   if (!b) { b = { mmio: new PciMmio(pc.memory, pc.pciHost), nics: [] }; boards.set(pc, b); }
+  return b;
+}
+
+/** The board's one PCI MMIO allocator: every PCI adapter (virtio-vsock-board.ts too) takes BARs from it. */
+export function boardPciMmio(pc: PcMachine): PciMmio {
+  return board(pc).mmio;
+}
+
+export function addVirtioNet(pc: PcMachine, mac: number, sink: (frame: Uint8Array) => void = () => {}): VirtioNet {
+  const b = board(pc);
   const n = b.nics.length;
   const irq = IRQS[n % IRQS.length]!;
   const nic = new VirtioNet(mac, pc.memory, pc.interrupts.isaIrq(irq), sink);
