@@ -7,6 +7,7 @@
  */
 import {
   CpuProfile, defaultProfile, amdProfile, F1C_X2APIC, F1C_TSCDL, F1C_PCID, F1C_MOVBE, F1C_POPCNT, F1C_XSAVE, F1C_CX16,
+  F1C_SSE3, F1C_SSSE3, F1C_SSE41, F1C_SSE42, F1C_AES, F1C_PCLMUL,
   F7B_FSGSBASE, F7B_TSC_ADJUST, F7B_SMEP, F7B_SMAP, F7B_INVPCID, F7B_ERMS, F7B_CLFLUSHOPT, F7B_CLWB, F7C_UMIP, F7C_RDPID,
   FXD_RDTSCP, FXD_PAGE1G, FXD_NX,
 } from './profile.js';
@@ -22,6 +23,13 @@ const FEATURES: Record<string, [Field, number]> = {
   'popcnt': ['leaf1Ecx', F1C_POPCNT],
   'xsave': ['leaf1Ecx', F1C_XSAVE],
   'cx16': ['leaf1Ecx', F1C_CX16],
+  'pni': ['leaf1Ecx', F1C_SSE3],
+  'sse3': ['leaf1Ecx', F1C_SSE3],
+  'ssse3': ['leaf1Ecx', F1C_SSSE3],
+  'sse4.1': ['leaf1Ecx', F1C_SSE41],
+  'sse4.2': ['leaf1Ecx', F1C_SSE42],
+  'aes': ['leaf1Ecx', F1C_AES],
+  'pclmulqdq': ['leaf1Ecx', F1C_PCLMUL],
   'fsgsbase': ['leaf7Ebx', F7B_FSGSBASE],
   'tsc-adjust': ['leaf7Ebx', F7B_TSC_ADJUST],
   'smep': ['leaf7Ebx', F7B_SMEP],

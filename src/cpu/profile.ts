@@ -79,8 +79,10 @@ export function defaultProfile(): CpuProfile {
     maxExtLeaf: 0x80000008,
     // x2APIC, TSC-deadline and APIC exist only on a board with a local APIC (src/devices/lapic.ts):
     // cpuidLeaf() clears them for a bare CPU, and APIC follows IA32_APIC_BASE.EN.
-    leaf1Ecx: F1C_CX16 | F1C_PCID | F1C_X2APIC | F1C_POPCNT | F1C_MOVBE | F1C_TSCDL | F1C_HYPERVISOR | F1C_XSAVE,
-    // SSE, SSE2, SSE3, SSSE3, SSE4.1, SSE4.2, AES, PCLMULQDQ are complete (src/cpu/sse/); FPU, SSE and SSE2 are advertised since the x87 landed, the others wait for their engineer (issue 4).
+    // SSE3 (with the x87's FISTTP), SSSE3, SSE4.1, SSE4.2, AES and PCLMULQDQ: src/cpu/sse/ (issue 4); MONITOR/MWAIT are not offered.
+    leaf1Ecx: F1C_CX16 | F1C_PCID | F1C_X2APIC | F1C_POPCNT | F1C_MOVBE | F1C_TSCDL | F1C_HYPERVISOR | F1C_XSAVE |
+      F1C_SSE3 | F1C_SSSE3 | F1C_SSE41 | F1C_SSE42 | F1C_AES | F1C_PCLMUL,
+    // FPU (src/cpu/fpu/x87*.ts), SSE and SSE2 (src/cpu/sse/) are complete (issue 4).
     leaf1Edx: F1D_FPU | F1D_DE | F1D_PSE | F1D_TSC | F1D_MSR | F1D_PAE | F1D_CX8 | F1D_APIC | F1D_SEP | F1D_MTRR | F1D_PGE |
       F1D_CMOV | F1D_PAT | F1D_PSE36 | F1D_CLFSH | F1D_FXSR | F1D_MMX | F1D_SSE | F1D_SSE2,
     // BMI1/BMI2 are VEX-encoded: not advertised until a VEX decoder exists.
