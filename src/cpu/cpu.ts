@@ -192,9 +192,13 @@ export class Cpu {
   tripleFaultReport = '';
   /** Interrupt shadow after MOV SS/POP SS/STI (SDM Vol. 3A §6.8.3). */
   inhibitIrq = false;
+  /** The shadow came from MOV SS/POP SS, not STI (VMX interruptibility state bit 1 vs 0, error 26). */
+  shadowMovSs = false;
   // ---- debug exceptions (SDM Vol. 3B §17.3): see debugRegsChanged / afterDebug ----------
   /** DR0-3 enabled as instruction breakpoints (bit i = DRi): checked before each instruction. */
   codeBreakpoints = 0;
+  /** AMD takes an instruction breakpoint inside a MOV SS shadow; Intel does not (see runInner). */
+  private readonly amdDebug: boolean;
   /** Page numbers of DR0-3 enabled as data breakpoints (NaN = none); those pages bypass the TLB. */
   private readonly dataBpPage = new Float64Array(4).fill(NaN);
   /** DR0-3 as signed canonical linear addresses (how this CPU holds linear addresses). */

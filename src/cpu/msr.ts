@@ -200,6 +200,7 @@ export function rdmsr(cpu: Cpu, index: number): number {
     case MSR_FS_BASE: return split(cpu, cpu.segBase[FS]!);
     case MSR_GS_BASE: return split(cpu, cpu.segBase[GS]!);
     case MSR_TSC_AUX: if (!hasTscAux(cpu)) break; return msrGet64(cpu, index, 0, 0);
+    case MSR_IA32_DEBUGCTL: return msrGet64(cpu, index, 0, 0);
     default:
       if (isFixedMtrr(index) || isVarMtrr(index)) { if (!hasMtrr(cpu)) break; return msrGet64(cpu, index, 0, 0); }
       if (isAmdLegacyPmc(cpu, index)) return msrGet64(cpu, index, 0, 0);
@@ -218,6 +219,9 @@ export function rdmsr(cpu: Cpu, index: number): number {
 // =======================================================================================
 
 /** WRMSR: EDX:EAX → MSR[index]; #GP(0) on unknown MSRs, reserved bits, read-only MSRs. */
+/** IA32_DEBUGCTL (SDM Vol. 4 Table 2-2). */
+const MSR_IA32_DEBUGCTL = 0x1d9;
+
 export function wrmsr(cpu: Cpu, index: number, lo: number, hi: number): void {
   index >>>= 0; lo |= 0; hi |= 0;
   const p = cpu.profile;
@@ -285,6 +289,13 @@ export function wrmsr(cpu: Cpu, index: number, lo: number, hi: number): void {
       msrSet64(cpu, index, lo, hi);
       return;
     case MSR_EFER: writeEfer(cpu, lo, hi); return;
+    case MSR_IA32_DEBUGCTL:
+      // IA32_DEBUGCTL (SDM Vol. 3B §17.4.1): LBR (0) and BTF (1) are kept (VMX saves and
+      // loads them, vmx/guest-state.ts) but have no effect: no branch records, TF steps
+      // instructions; every other bit #GPs
+      if ((lo & ~3) !== 0 || hi !== 0) break;
+      msrSet64(cpu, index, lo, 0);
+      return;
     case MSR_SPEC_CTRL: {
       if ((p.leaf7Edx & (F7D_SPEC_CTRL | F7D_STIBP | F7D_SSBD)) === 0) break;
       const ok = ((p.leaf7Edx & F7D_SPEC_CTRL) !== 0 ? 1 : 0) | ((p.leaf7Edx & F7D_STIBP) !== 0 ? 2 : 0) |

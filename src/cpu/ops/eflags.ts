@@ -74,6 +74,7 @@ function sti(cpu: Cpu): void {
   if ((cpu.flags & IF) === 0) {
     cpu.flags |= IF;
     cpu.inhibitIrq = true;
+    cpu.shadowMovSs = false;
   }
 }
 

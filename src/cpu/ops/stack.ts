@@ -104,7 +104,7 @@ function popSeg(cpu: Cpu, seg: number): void {
   const sel = cpu.peek(size, 0) & 0xffff;
   loadSegment(cpu, seg, sel);
   cpu.addSp(size);
-  if (seg === SS) cpu.inhibitIrq = true;
+  if (seg === SS) { cpu.inhibitIrq = true; cpu.shadowMovSs = true; }
 }
 
 function legacySeg(cpu: Cpu): void {

@@ -92,8 +92,9 @@ function timerExpired(cpu: Cpu): boolean {
  */
 export function checkEvents(cpu: Cpu): boolean {
   const st = cpu.vmx;
+  // the shadow is aged by cpu.ts after the instruction it covers; it stays set meanwhile so
+  // that an exit from that instruction saves it in the interruptibility state (§27.3.4)
   const shadow = cpu.inhibitIrq;
-  cpu.inhibitIrq = false;
   if ((st.proc & PROC_MTF) !== 0 && cpu.instructionCount !== st.mtfArmedAt) vmExit(cpu, EXIT.MTF, 0);
   if (timerExpired(cpu)) vmExit(cpu, EXIT.PREEMPTION_TIMER, 0);
   armEventPolling(cpu);

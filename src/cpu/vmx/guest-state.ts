@@ -129,6 +129,7 @@ export function loadNonRegisterState(cpu: Cpu): void {
   const c = cpu.vmx.cache, st = cpu.vmx;
   const intr = vmcsLo(c, F.GUEST_INTERRUPTIBILITY_INFO);
   cpu.inhibitIrq = (intr & 3) !== 0;
+  cpu.shadowMovSs = (intr & 2) !== 0;
   if ((st.pin & PIN_VIRTUAL_NMIS) !== 0) st.virtualNmiBlocked = (intr & 8) !== 0;
   else cpu.nmiBlocked = (intr & 8) !== 0;
   cpu.halted = vmcsLo(c, F.GUEST_ACTIVITY_STATE) === 1;
@@ -167,10 +168,9 @@ export function saveGuestState(cpu: Cpu): void {
   setNum(c, F.GUEST_RIP, cpu.rip);
   vmcsSet(c, F.GUEST_RSP, cpu.r[8]!, cpu.r[9]!);
   vmcsSet(c, F.GUEST_RFLAGS, cpu.getFlags(), 0);
-  // §27.3.4 non-register state. The CPU's interrupt shadow is not aged per instruction
-  // (cpu.ts clears it at the next interrupt check), so a stale shadow is never reported:
-  // blocking by STI/MOV SS is saved only when the exit comes right after STI/MOV SS.
-  let intr = 0;
+  // §27.3.4 non-register state: the interrupt shadow lasts one instruction (cpu.ts ages it
+  // after the instruction it covers), so a shadow still set here covers the guest RIP saved
+  let intr = cpu.inhibitIrq ? (cpu.shadowMovSs ? 2 : 1) : 0;
   if ((st.pin & PIN_VIRTUAL_NMIS) !== 0 ? st.virtualNmiBlocked : cpu.nmiBlocked) intr |= 8;
   set32(c, F.GUEST_INTERRUPTIBILITY_INFO, intr);
   set32(c, F.GUEST_ACTIVITY_STATE, cpu.halted || st.wokeFromHlt ? 1 : 0);

@@ -13,8 +13,8 @@
  * The entry ends by throwing STOP so the run loop continues at the guest RIP without
  * treating VMLAUNCH as a retired instruction (no single-step trap of the host's TF).
  *
- * Error 26 (VM entry with events blocked by MOV SS) is not reported: the CPU's interrupt
- * shadow does not say whether it came from MOV SS or STI, nor is it aged per instruction.
+ * Error 26 (VM entry with events blocked by MOV SS): the CPU records which instruction set
+ * its interrupt shadow (cpu.shadowMovSs).
  */
 import type { Cpu } from '../cpu.js';
 import { STOP } from '../fault.js';
@@ -47,6 +47,8 @@ function vmEntry(cpu: Cpu, launch: boolean): void {
   if (st.nonRoot) return vmExitInstr(cpu, launch ? EXIT.VMLAUNCH : EXIT.VMRESUME, 0);
   if (cpu.cpl !== 0) return cpu.gp(0);
   if (st.currentVmcs === INVALID_PTR) { vmFailInvalid(cpu); return; }
+  // §30.3 "VMLAUNCH/VMRESUME": executed in a MOV SS/POP SS shadow → VMfailValid(26)
+  if (cpu.inhibitIrq && cpu.shadowMovSs) { vmFailValid(cpu, st, VMX_ERR.ENTRY_EVENTS_BLOCKED_BY_MOV_SS); return; }
   const c = st.cache;
   const launchState = c[VMCS_OFF_LAUNCH_STATE >> 2]!;
   if (launch && launchState !== LAUNCH_CLEAR) { vmFailValid(cpu, st, VMX_ERR.VMLAUNCH_NONCLEAR_VMCS); return; }
