@@ -15,7 +15,7 @@ import { realTimers, type NetTimers } from '../net/clock.js';
 import { HostStack } from '../net/host-stack.js';
 import { parseIp, parseMac, sameSubnet } from '../net/mac.js';
 import { NetNat, parseNatPrefix } from '../net/nat.js';
-import { capture, PcapWriter } from '../net/pcap.js';
+import { PcapWriter } from '../net/pcap.js';
 import { VirtualSwitch, type PortCounters, type SwitchPort, type SwitchType } from '../net/switch.js';
 import { uplinkUnavailableReason } from '../net/uplink.js';
 
@@ -50,6 +50,8 @@ export interface PortStatistics {
   portName: string;
   vmName: string | null;
   adapterId: string | null;
+  /** The VM adapter's name ("Network Adapter"), or null for the host vNIC / uplink. */
+  adapterName: string | null;
   macAddress: string | null;
   macAddressSpoofing: boolean;
   counters: PortCounters;
@@ -66,10 +68,25 @@ interface SwitchEntry {
 
 interface Attached { vmName: string; adapter: AdapterConfig; port: SwitchPort; switchName: string }
 
+/** A running pcap capture (Start-NestvisorCapture): a whole switch, or the ports of some adapters on it. */
+export interface CaptureInfo {
+  readonly id: number;
+  readonly switchName: string;
+  readonly vmName: string | null;
+  readonly adapterIds: readonly string[];
+  readonly path: string;
+  /** Frames and bytes written so far. */
+  frames: number;
+  bytes: number;
+}
+
+interface Capture { info: CaptureInfo; writer: PcapWriter; stop: () => void }
+
 export class L0Network {
   private readonly switches = new Map<string, SwitchEntry>();
   private readonly adapters = new Map<string, Attached>();
-  private readonly captures = new Map<string, () => void>();
+  private readonly captures = new Map<number, Capture>();
+  private nextCaptureId = 1;
   private readonly timers: NetTimers;
 
   constructor(opts: { timers?: NetTimers } = {}) {
@@ -157,6 +174,7 @@ export class L0Network {
       for (const p of e.sw.portList) {
         const at = [...this.adapters.entries()].find(([, x]) => x.port === p);
         out.push({ switchName: e.sw.name, portName: p.name, vmName: at ? at[1].vmName : null, adapterId: at ? at[0] : null,
+          adapterName: at ? at[1].adapter.name : null,
           macAddress: p.mac === null ? null : p.mac.toString(16).toUpperCase().padStart(12, '0'), macAddressSpoofing: p.macAddressSpoofing,
           counters: structuredClone(p.counters) });
       }
@@ -164,26 +182,47 @@ export class L0Network {
     return out;
   }
 
-  /** Starts a pcap capture of a switch, or of one adapter on it; `id` names it for stopCapture. */
-  startCapture(id: string, switchName: string, path: string, adapterId: string | null = null): void {
-    if (this.captures.has(id)) throw new Error(`a capture named '${id}' is already running`);
-    const e = this.switches.get(switchName.toLowerCase());
-    if (!e) throw new Error(`the virtual switch '${switchName}' does not exist`);
-    let port: SwitchPort | null = null;
-    if (adapterId !== null) {
-      const at = this.adapters.get(adapterId);
-      if (!at || at.switchName.toLowerCase() !== switchName.toLowerCase()) throw new Error('that network adapter is not connected to this switch in a running virtual machine');
-      port = at.port;
-    }
-    this.captures.set(id, capture(e.sw, PcapWriter.toFile(path, () => Date.now()), port));
+  /** The counters of a running VM adapter's switch port, or null when it has none (VM off, no switch). */
+  portCounters(adapterId: string): PortCounters | null {
+    const at = this.adapters.get(adapterId);
+    return at ? structuredClone(at.port.counters) : null;
   }
 
-  stopCapture(id: string): boolean {
-    const stop = this.captures.get(id);
-    if (!stop) return false;
-    stop();
+  /**
+   * Starts a pcap capture of a whole switch (every frame it accepts) or, with adapter ids, of
+   * those adapters' ports (what they send — dropped frames included — and what they receive).
+   * The file is created (or truncated) at once; it is complete when stopCapture closes it.
+   */
+  startCapture(o: { switchName: string; path: string; adapterIds?: readonly string[]; vmName?: string | null }): CaptureInfo {
+    const e = this.switches.get(o.switchName.toLowerCase());
+    if (!e) throw new Error(`the virtual switch '${o.switchName}' does not exist`);
+    const ports: SwitchPort[] = [];
+    for (const id of o.adapterIds ?? []) {
+      const at = this.adapters.get(id);
+      if (!at || at.switchName.toLowerCase() !== o.switchName.toLowerCase()) throw new Error('that network adapter is not connected to this switch in a running virtual machine');
+      ports.push(at.port);
+    }
+    if (o.adapterIds && ports.length === 0) throw new Error('no network adapter to capture');
+    const writer = PcapWriter.toFile(o.path, () => Date.now());
+    const info: CaptureInfo = { id: this.nextCaptureId++, switchName: e.sw.name, vmName: o.vmName ?? null, adapterIds: [...(o.adapterIds ?? [])], path: o.path, frames: 0, bytes: 0 };
+    const tap = (f: Uint8Array) => { writer.write(f); info.frames++; info.bytes += f.length; };
+    const offs = ports.length ? ports.map((p) => e.sw.addTap(tap, p)) : [e.sw.addTap(tap, null)];
+    this.captures.set(info.id, { info, writer, stop: () => { for (const off of offs) off(); writer.close(); } });
+    return { ...info };
+  }
+
+  /** The running captures, oldest first. */
+  captureList(): CaptureInfo[] {
+    return [...this.captures.values()].map((c) => ({ ...c.info }));
+  }
+
+  /** Stops a capture and closes its file; returns what it wrote, or null when no such capture runs. */
+  stopCapture(id: number): CaptureInfo | null {
+    const c = this.captures.get(id);
+    if (!c) return null;
+    c.stop();
     this.captures.delete(id);
-    return true;
+    return { ...c.info };
   }
 
   async close(): Promise<void> {

@@ -57,7 +57,13 @@ export type Action =
   /** Nestvisor's addition: what a VM boots. */
   | { kind: 'SetBootImage'; vm: VmTarget; path: string; commandLine?: string }
   /** Nestvisor's addition: which CPU the host emulates (IntelVtxEpt, IntelVtxNoEpt, AmdSvm...). */
-  | { kind: 'SetHostCpuProfile'; profile: string };
+  | { kind: 'SetHostCpuProfile'; profile: string }
+  /** Nestvisor's Get-NestvisorSwitchPortStatistics: live switch-port counters (net-runtime.ts). */
+  | { kind: 'GetSwitchPortStatistics'; switchName?: string; vm?: VmTarget }
+  /** Nestvisor's Start-NestvisorCapture: a pcap of a switch, or of one VM's adapters on it. */
+  | { kind: 'StartCapture'; switchName: string; vm?: VmTarget; path: string }
+  /** Nestvisor's Stop-NestvisorCapture: by Id, switch or VM; none given stops every capture. */
+  | { kind: 'StopCapture'; ids?: readonly number[]; switchName?: string; vm?: VmTarget };
 
 export type ActionKind = Action['kind'];
 

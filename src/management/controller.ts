@@ -7,12 +7,13 @@
 import { randomUUID } from 'node:crypto';
 import { findCpuProfile, nestingUnsupportedReason } from '../hypervisor/cpu-profile.js';
 import { PartitionStartError, type PartitionHandle, type PartitionHost } from '../hypervisor/partition.js';
-import type { NetworkSnapshot } from '../hypervisor/network.js';
+import type { L0Network, NetworkSnapshot } from '../hypervisor/network.js';
 import type { Action, ActionResult, VmTarget, ViewObject } from './actions.js';
 import { ManagementError, vmNotFound } from './errors.js';
 import type { Inventory } from './inventory.js';
 import type { InventoryState, VMState, VmRecord } from './model.js';
 import { applyNetAction, isNetAction } from './net-ops.js';
+import { applyNetRuntimeAction, isNetRuntimeAction } from './net-runtime.js';
 import { readiness } from './readiness.js';
 import { memoryView, processorView, vmView, hostView, versionView, type VmRuntimeView } from './views.js';
 import { hasWildcard, wildcardMatch } from './wildcard.js';
@@ -58,6 +59,9 @@ export class Controller {
   }
 
   get inventory(): Inventory { return this.opts.inventory; }
+
+  /** The L0 network of this process's partition host (switch-port counters, captures), if it has one. */
+  get network(): L0Network | undefined { return this.opts.host.network; }
 
   /** The state a VM is in right now: its runtime state if it runs (here or in another process), else the stored one. */
   stateOf(vm: VmRecord): VMState {
@@ -152,6 +156,7 @@ export class Controller {
       this.opts.host.updateNetwork?.(networkSnapshot(this.inventory.read()));
       return r.result();
     }
+    if (isNetRuntimeAction(a)) { applyNetRuntimeAction(a, this, r); return r.result(); }
     switch (a.kind) {
       case 'NewVM': this.attempt(r, () => this.inventory.transact((s) => vmops.newVm(a, s, this))); break;
       case 'GetVM': {

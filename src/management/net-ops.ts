@@ -32,7 +32,9 @@ const matches = (pattern: string, name: string) => (hasWildcard(pattern) ? wildc
 
 export function applyNetAction(a: Action, s: InventoryState, c: Controller, r: ResultBuilder): ViewObject[] {
   switch (a.kind) {
-    case 'GetVMNetworkAdapter': return nics(s, a.vm ? { vm: a.vm, name: a.name } : undefined, c, r).map(([n, vm]) => nicView(n, vm));
+    case 'GetVMNetworkAdapter':
+      return nics(s, a.vm ? { vm: a.vm, name: a.name } : undefined, c, r)
+        .map(([n, vm]) => nicView(n, vm, c.network?.portCounters(n.id)?.dropped.macSpoofing ?? 0));
     case 'AddVMNetworkAdapter': return addNic(a, s, c, r);
     case 'RemoveVMNetworkAdapter':
       for (const [n, vm] of nics(s, a.nics, c, r)) {

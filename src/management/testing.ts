@@ -7,6 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { MachineFactory, MachineLike, MachineOptions } from '../hypervisor/machine-host.js';
+import type { NicEndpoint } from '../hypervisor/network.js';
 import type { PartitionConfig, PartitionEvents, PartitionHandle, PartitionHost, PartitionState } from '../hypervisor/partition.js';
 import { openService, type Service } from './service.js';
 
@@ -53,14 +54,26 @@ export function testService(host: PartitionHost = new FakePartitionHost()): Serv
   };
 }
 
+/** A NIC whose "guest" is the test: frames it receives are kept, `send` puts one on the switch. */
+export class FakeNic implements NicEndpoint {
+  readonly received: Uint8Array[] = [];
+  sink: (frame: Uint8Array) => void = () => {};
+  receive(frame: Uint8Array): void { this.received.push(frame); }
+  send(frame: Uint8Array): void { this.sink(frame); }
+}
+
 /** A board that "runs" until stopped; its guest's VMX state is set by the test. */
 export class FakeMachine implements MachineLike {
   vmx = false;
+  readonly nics: FakeNic[];
   kernel: Uint8Array | null = null;
   cmdline = '';
   memoryBytes: number;
   private finish: (r: { exitCode?: number; reason: string }) => void = () => undefined;
-  constructor(readonly options: MachineOptions) { this.memoryBytes = options.memoryBytes; }
+  constructor(readonly options: MachineOptions) {
+    this.memoryBytes = options.memoryBytes;
+    this.nics = (options.networkAdapters ?? []).map(() => new FakeNic());
+  }
   loadKernel(bytes: Uint8Array, cmdline: string): void { this.kernel = bytes; this.cmdline = cmdline; }
   run(): Promise<{ exitCode?: number; reason: string }> { return new Promise((r) => { this.finish = r; }); }
   stop(): void { this.vmx = false; this.finish({ reason: 'stopped' }); }

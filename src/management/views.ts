@@ -43,13 +43,18 @@ export function formatUptime(ms: number): string {
   return days > 0 ? `${days}.${hms}` : hms;
 }
 
-export function nicView(n: VmNicRecord, vm: VmRecord): ViewObject {
+/**
+ * `droppedSpoofing`: frames the switch port dropped because their source MAC was not the
+ * adapter's while MacAddressSpoofing was Off (Nestvisor's property; Hyper-V shows it only in the
+ * "Hyper-V Virtual Network Adapter Drop Reasons" performance counters). 0 when the VM is off.
+ */
+export function nicView(n: VmNicRecord, vm: VmRecord, droppedSpoofing = 0): ViewObject {
   return {
     typeName: T.Nic,
     props: {
       Name: n.name, IsManagementOs: false, VMName: vm.name, SwitchName: n.switchName ?? '',
       MacAddress: n.macAddress, Status: n.switchName ? '{Ok}' : '{}', IPAddresses: [],
-      MacAddressSpoofing: n.macAddressSpoofing, DynamicMacAddressEnabled: n.dynamicMacAddress,
+      MacAddressSpoofing: n.macAddressSpoofing, MacAddressSpoofingDrops: droppedSpoofing, DynamicMacAddressEnabled: n.dynamicMacAddress,
       Connected: n.switchName !== null, VMId: vm.id, Id: `Microsoft:${vm.id.toUpperCase()}\\${n.id.toUpperCase()}`, AdapterId: n.id,
     },
   };

@@ -38,6 +38,10 @@ const VIEWS: Record<string, View> = {
   'Microsoft.Management.Infrastructure.CimInstance#ROOT/StandardCimv2/MSFT_DNSClientServerAddress': { kind: 'table', columns: [
     prop('InterfaceAlias'), prop('InterfaceIndex', 'Interface Index'), prop('AddressFamily', 'Address Family'), prop('ServerAddresses')] },
   'Nestvisor.NestedVirtualizationCheck': { kind: 'table', columns: [prop('Target'), prop('Check'), prop('Status'), prop('Message')] },
+  'Nestvisor.SwitchPortStatistics': { kind: 'table', columns: [
+    prop('SwitchName'), prop('PortName'), prop('MacAddressSpoofing', 'Spoofing'), prop('SentFrames'), prop('ReceivedFrames'),
+    prop('DroppedMacAddressSpoofing'), prop('DroppedMalformed')] },
+  'Nestvisor.PacketCapture': { kind: 'table', columns: [prop('Id'), prop('SwitchName'), prop('VMName'), prop('Frames'), prop('Running'), prop('Path')] },
   'System.Management.Automation.CmdletInfo': { kind: 'table', columns: [prop('CommandType'), prop('Name'), prop('Version'), prop('Source')] },
 };
 

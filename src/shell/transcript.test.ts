@@ -11,6 +11,10 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { MachinePartitionHost } from '../hypervisor/machine-host.js';
+import { L0Network } from '../hypervisor/network.js';
+import { ManualTimers } from '../net/clock.js';
+import { EthernetFrame } from '../net/ethernet.js';
+import { parseMac } from '../net/mac.js';
 import { ManagementError } from '../management/errors.js';
 import { FakeMachines, testService } from '../management/testing.js';
 import type { CmdletDef } from './cmdlet.js';
@@ -34,6 +38,15 @@ function testCmdlets(machines: FakeMachines, svc: ReturnType<typeof testService>
     def('Set-TestGuestMemoryDemand', [p('VMName', 'string', { mandatory: true }), p('Bytes', 'long', { mandatory: true })], async (ctx) => {
       await svc.controller.reportMemoryDemand(ctx.bound.str('VMName')!, ctx.bound.num('Bytes')!);
     }),
+    // the guest behind a fake machine's NIC sends frames (from its own MAC unless -SourceMac)
+    def('Send-TestGuestFrame', [p('VMName', 'string', { mandatory: true }), p('SourceMac', 'string'), p('DestinationMac', 'string'), p('Count', 'int')], async (ctx) => {
+      const m = machines.get(ctx.bound.str('VMName')!);
+      const nic = m?.nics[0];
+      if (!m || !nic) throw new ManagementError(`no running machine '${ctx.bound.str('VMName')}' with a network adapter`, 'ObjectNotFound', 'Test');
+      const src = parseMac(ctx.bound.str('SourceMac') ?? m.options.networkAdapters![0]!.macAddress)!;
+      const dst = parseMac(ctx.bound.str('DestinationMac') ?? 'FF-FF-FF-FF-FF-FF')!;
+      for (let i = 0; i < (ctx.bound.num('Count') ?? 1); i++) nic.send(EthernetFrame.build(dst, src, 0x88b5, new Uint8Array(46).fill(i)));
+    }),
     def('Set-TestVMSaved', [p('VMName', 'string', { mandatory: true })], async (ctx) => {
       svc.inventory.transact((s) => { for (const v of s.vms) if (v.name === ctx.bound.str('VMName')) v.state = 'Saved'; });
     }),
@@ -45,12 +58,14 @@ const scripts = readdirSync(dir).filter((f) => f.endsWith('.ps1')).sort();
 for (const file of scripts) {
   test(`transcript ${file}`, async () => {
     const machines = new FakeMachines();
-    const svc = testService(new MachinePartitionHost({ factory: machines.factory }));
+    const network = new L0Network({ timers: new ManualTimers() });
+    const svc = testService(new MachinePartitionHost({ factory: machines.factory, network }));
     const kernelDir = mkdtempSync(join(tmpdir(), 'nestvisor-kernel-'));
     try {
       const kernel = join(kernelDir, 'kernel.elf');
       writeFileSync(kernel, Buffer.from([0x7f, 0x45, 0x4c, 0x46]));
       process.env.NESTVISOR_TEST_KERNEL = kernel;
+      process.env.NESTVISOR_TEST_DIR = kernelDir;
       const host = new BufferHost();
       const session = createSession(svc.controller, host);
       session.registry.add(...testCmdlets(machines, svc));
@@ -61,6 +76,7 @@ for (const file of scripts) {
       assert.equal(actual, readFileSync(expectedFile, 'utf8'));
     } finally {
       await svc.dispose();
+      await network.close();
       rmSync(kernelDir, { recursive: true, force: true });
     }
   });
