@@ -19,7 +19,7 @@ import { vmlaunch, vmresume } from '../vmx/vmentry.js';
 import { invept, invvpid } from '../vmx/invept.js';
 import {
   interceptCpuid, interceptRdtsc, interceptRdtscp, interceptMsr, interceptRdpmc, interceptInvd, interceptWbinvd,
-  interceptInvlpg, interceptXsetbv, interceptMonitor, interceptMwait, shadowCr0, guestLmsw,
+  interceptInvlpg, interceptXsetbv, interceptMonitor, interceptMwait, shadowCr0, guestLmsw, interceptInvpcid,
 } from '../vmx/intercepts.js';
 import {
   RAX, RCX, RDX, RBX, FS, GS, AC, CR4_TSD, CR4_PCE, CR4_FSGSBASE, CR4_OSXSAVE, CR4_PCIDE,
@@ -295,6 +295,7 @@ function invpcid(cpu: Cpu): void {
   cpu.decodeModrm(0);
   if (cpu.mod === 3) cpu.ud();
   cpu.requireCpl0();
+  if (cpu.vmx.nonRoot) interceptInvpcid(cpu); // #UD or VM exit (SDM Vol. 3C §25.3)
   const typeLo = cpu.r[cpu.reg << 1]!;
   const typeHi = cpu.code64 ? cpu.r[(cpu.reg << 1) + 1]! : 0;
   const lin = cpu.eaLin(16, false);

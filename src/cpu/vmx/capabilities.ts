@@ -112,7 +112,7 @@ export const VMX_FEATURES: readonly VmxFeature[] = [
   c('proc2', 9, 'virtual-interrupt delivery', false, NEVER),
   c('proc2', 10, 'PAUSE-loop exiting', false, NEVER),
   c('proc2', 11, 'RDRAND exiting', false, NEVER),
-  c('proc2', 12, 'enable INVPCID', false, S3),
+  c('proc2', 12, 'enable INVPCID', true, S3),
   c('proc2', 13, 'enable VM functions', false, S4),
   c('proc2', 14, 'VMCS shadowing', false, NEVER),
   c('proc2', 16, 'RDSEED exiting', false, NEVER),

@@ -24,7 +24,7 @@ const TWO32 = 4294967296;
 const PROC_INVLPG = 1 << 9, PROC_MWAIT = 1 << 10, PROC_RDPMC = 1 << 11, PROC_RDTSC = 1 << 12;
 const PROC_MONITOR = 1 << 29, PROC_PAUSE = 1 << 30;
 /** Secondary controls. */
-const PROC2_DESC_TABLE = 1 << 2, PROC2_RDTSCP = 1 << 3, PROC2_WBINVD = 1 << 6;
+const PROC2_DESC_TABLE = 1 << 2, PROC2_RDTSCP = 1 << 3, PROC2_WBINVD = 1 << 6, PROC2_INVPCID = 1 << 12;
 
 /** CPUID, INVD, XSETBV, GETSEC exit unconditionally (§25.1.2). */
 export function interceptCpuid(cpu: Cpu): never { return vmExitInstr(cpu, EXIT.CPUID, 0); }
@@ -37,6 +37,14 @@ export function interceptHlt(cpu: Cpu): void {
 /** INVLPG: qualification = the linear-address operand (§27.2.1). */
 export function interceptInvlpg(cpu: Cpu, lin: number): void {
   if ((cpu.vmx.proc & PROC_INVLPG) !== 0) vmExitInstr(cpu, EXIT.INVLPG, lin);
+}
+/**
+ * INVPCID (§25.3): #UD without "enable INVPCID"; with it, a VM exit (reason 58, qualification
+ * = displacement, INVEPT-format instruction information) when "INVLPG exiting" is set.
+ */
+export function interceptInvpcid(cpu: Cpu): void {
+  if ((cpu.vmx.proc2 & PROC2_INVPCID) === 0) cpu.ud();
+  if ((cpu.vmx.proc & PROC_INVLPG) !== 0) interceptVmxInstruction(cpu, EXIT.INVPCID, true);
 }
 export function interceptRdpmc(cpu: Cpu): void {
   if ((cpu.vmx.proc & PROC_RDPMC) !== 0) vmExitInstr(cpu, EXIT.RDPMC, 0);
