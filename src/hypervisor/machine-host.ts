@@ -6,6 +6,9 @@
  */
 import { readFile } from 'node:fs/promises';
 import { nestingUnsupportedReason } from './cpu-profile.js';
+import type { GuestAgentOptions, GuestAgentSession } from './guest-agent.js';
+import { openGuestSession } from './guest-channel.js';
+import type { VsockHost } from './vsock-host.js';
 import {
   PartitionStartError,
   type PartitionConfig, type PartitionEvents, type PartitionHandle, type PartitionHost, type PartitionState,
@@ -22,6 +25,8 @@ export interface MachineLike {
   vmxActive?(): boolean;
   /** Runtime memory resize; machines without it refuse runtime resizes. */
   resizeMemory?(bytes: number): void | Promise<void>;
+  /** The host end of the board's guest channel (virtio-vsock), when it has one (guest-channel.ts). */
+  guestChannel?(): VsockHost;
   /** The network adapters built from MachineOptions.networkAdapters, in the same order. */
   readonly nics?: readonly NicEndpoint[];
 }
@@ -135,6 +140,10 @@ class MachineHandle implements PartitionHandle {
     this.state = 'Stopping';
     this.machine.stop();
     await this.done;
+  }
+
+  openGuestSession(options: GuestAgentOptions): Promise<GuestAgentSession> {
+    return openGuestSession(this.machine, options);
   }
 
   async resizeMemory(bytes: number): Promise<void> {

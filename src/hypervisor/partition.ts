@@ -6,6 +6,7 @@
  * virtualization extensions". Nothing here knows PowerShell syntax.
  */
 import type { CpuProfile } from './cpu-profile.js';
+import type { GuestAgentOptions, GuestAgentSession } from './guest-agent.js';
 import type { AdapterConfig, L0Network, NetworkSnapshot } from './network.js';
 
 /** What a VM is made of when it starts: a snapshot of its configuration. */
@@ -50,6 +51,11 @@ export interface PartitionHandle {
   stop(force: boolean): Promise<void>;
   /** Change the guest-physical memory of a running partition (runtime resize / balloon). */
   resizeMemory(bytes: number): Promise<void>;
+  /**
+   * PowerShell Direct: a session with the guest's agent over the VM's guest channel
+   * (docs/guest-channel.md). Rejects with GuestAgentError('no-agent') when nobody answers.
+   */
+  openGuestSession?(options: GuestAgentOptions): Promise<GuestAgentSession>;
 }
 
 /** Refusal to start, worded for the user (management prefixes the Hyper-V framing). */

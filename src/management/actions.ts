@@ -58,6 +58,8 @@ export type Action =
   | { kind: 'SetBootImage'; vm: VmTarget; path: string; commandLine?: string }
   /** Nestvisor's addition: which CPU the host emulates (IntelVtxEpt, IntelVtxNoEpt, AmdSvm...). */
   | { kind: 'SetHostCpuProfile'; profile: string }
+  /** Invoke-Command -VMName (PowerShell Direct): pipelines bound by the shell, run by the guests' agents (guest-ops.ts). */
+  | { kind: 'InvokeCommand'; vmNames: readonly string[]; steps: readonly import('./guest-ops.js').GuestStep[] }
   /** Nestvisor's Get-NestvisorSwitchPortStatistics: live switch-port counters (net-runtime.ts). */
   | { kind: 'GetSwitchPortStatistics'; switchName?: string; vm?: VmTarget }
   /** Nestvisor's Start-NestvisorCapture: a pcap of a switch, or of one VM's adapters on it. */

@@ -19,6 +19,7 @@ import { memoryView, processorView, vmView, hostView, versionView, type VmRuntim
 import { hasWildcard, wildcardMatch } from './wildcard.js';
 import { SUPPORTED_VERSIONS } from './versions.js';
 import * as vmops from './vm-ops.js';
+import { invokeCommand, type InvokeCommandSpec, type InvokeOutput } from './guest-ops.js';
 
 export interface ControllerOptions {
   readonly inventory: Inventory;
@@ -29,6 +30,8 @@ export interface ControllerOptions {
   readonly newId?: () => string;
   /** Where a running VM's serial output goes. */
   readonly serialOut?: (vmName: string, bytes: Uint8Array) => void;
+  /** PowerShell Direct: how long Invoke-Command waits for a guest agent to answer (default 30 s). */
+  readonly guestAgentTimeoutMs?: number;
 }
 
 interface Runtime {
@@ -87,6 +90,16 @@ export class Controller {
     try {
       this.inventory.transact((s) => { s.runtime = s.runtime.filter((r) => !(r.vmId === vmId && r.pid === process.pid)); });
     } catch { /* the inventory may already be closed at shutdown; the row is then stale and ignored */ }
+  }
+
+  /** The running partition of a VM started by this process, or null. */
+  partitionOf(vm: VmRecord): PartitionHandle | null {
+    return this.runtime.get(vm.id)?.handle ?? null;
+  }
+
+  /** Invoke-Command -VMName: output objects and errors in the order they happened (guest-ops.ts). */
+  invokeCommand(spec: InvokeCommandSpec): Promise<InvokeOutput[]> {
+    return invokeCommand(this, spec, this.opts.guestAgentTimeoutMs ?? 30_000);
   }
 
   vmxActive(vm: VmRecord): boolean {
@@ -207,6 +220,9 @@ export class Controller {
         break;
       case 'StopVM':
         for (const vm of this.resolveVms(this.inventory.read(), a.vm, r)) await this.stopOne(vm, a.force || a.turnOff, a.save, r);
+        break;
+      case 'InvokeCommand':
+        for (const x of await this.invokeCommand(a)) { if (x instanceof ManagementError) r.errors.push(x); else r.output.push(x); }
         break;
       case 'RestartVM':
         for (const vm of this.resolveVms(this.inventory.read(), a.vm, r)) {

@@ -5,6 +5,7 @@
 import { randomInt } from 'node:crypto';
 import { MachinePartitionHost, type MachineFactory } from '../hypervisor/machine-host.js';
 import { defaultMachineFactory } from '../hypervisor/machine-factory.js';
+import { withGuestChannel } from '../hypervisor/guest-channel.js';
 import type { PartitionHost } from '../hypervisor/partition.js';
 import { L0Network } from '../hypervisor/network.js';
 import { Controller, type ControllerOptions } from './controller.js';
@@ -19,6 +20,7 @@ export interface ServiceOptions {
   readonly newId?: () => string;
   readonly macPrefixByte?: number;
   readonly serialOut?: ControllerOptions['serialOut'];
+  readonly guestAgentTimeoutMs?: number;
 }
 
 export interface Service {
@@ -30,8 +32,10 @@ export interface Service {
 export function openService(o: ServiceOptions): Service {
   const inventory = Inventory.open(o.home, { macPrefixByte: o.macPrefixByte ?? randomInt(0x10, 0xf0) });
   const network = o.host ? null : new L0Network();
-  const host = o.host ?? new MachinePartitionHost({ factory: o.machineFactory === undefined ? defaultMachineFactory : o.machineFactory, network: network ?? undefined });
-  const controller = new Controller({ inventory, host, now: o.now, newId: o.newId, serialOut: o.serialOut });
+  // every VM gets the guest channel of PowerShell Direct (hypervisor/guest-channel.ts)
+  const factory = withGuestChannel(o.machineFactory === undefined ? defaultMachineFactory : o.machineFactory);
+  const host = o.host ?? new MachinePartitionHost({ factory, network: network ?? undefined });
+  const controller = new Controller({ inventory, host, now: o.now, newId: o.newId, serialOut: o.serialOut, guestAgentTimeoutMs: o.guestAgentTimeoutMs });
   return {
     controller,
     inventory,

@@ -20,6 +20,8 @@ export interface CmdletContext {
   readonly fromPipeline: boolean;
   write(v: Value): void;
   error(e: ManagementError): void;
+  /** Writes an error record made elsewhere (a guest's, for Invoke-Command), honouring -ErrorAction. */
+  record(rec: import('./records.js').ErrorRecord): void;
   warn(message: string): void;
   /** -WhatIf / -Confirm: false when the operation must not happen. */
   shouldProcess(target: string, operation?: string): Promise<boolean>;

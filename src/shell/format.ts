@@ -65,10 +65,18 @@ function viewFor(o: PSObject, explicit?: 'table' | 'list', props?: string[]): Vi
   if (props && props.length && !(props.length === 1 && props[0] === '*')) {
     return { kind: explicit ?? (props.length <= 4 ? 'table' : 'list'), columns: props.map((p) => prop(realName(o, p))) };
   }
-  const v = VIEWS[o.typeName];
+  const v = VIEWS[o.typeName] ?? remoteView(o);
   if (v && !(props && props[0] === '*')) return explicit ? { ...v, kind: explicit } : v;
   const names = Object.keys(o.props);
   return { kind: explicit ?? (names.length <= 4 ? 'table' : 'list'), columns: names.map((n) => prop(n)) };
+}
+
+/** Objects from Invoke-Command keep their type's view (PowerShell matches "Deserialized.T" to T's) plus PSComputerName. */
+function remoteView(o: PSObject): View | undefined {
+  if (!o.typeName.startsWith('Deserialized.')) return undefined;
+  const base = VIEWS[o.typeName.slice('Deserialized.'.length)];
+  if (!base || !o.has('PSComputerName')) return base;
+  return { ...base, columns: [...base.columns, prop('PSComputerName')] };
 }
 
 function realName(o: PSObject, p: string): string {

@@ -8,11 +8,12 @@ import { CORE_CMDLETS } from './cmdlets/core.js';
 import { helpCmdlets } from './cmdlets/help.js';
 import { HYPERV_CMDLETS } from './cmdlets/hyperv.js';
 import { NET_CMDLETS, netsh } from './cmdlets/net.js';
+import { REMOTING_CMDLETS } from './cmdlets/remoting.js';
 import { NESTVISOR_NET_CMDLETS } from './cmdlets/nestvisor-net.js';
 import { Session, type NativeCommand, type ShellHost } from './session.js';
 
 export function createRegistry(): Registry {
-  const r = new Registry().add(...HYPERV_CMDLETS, ...NET_CMDLETS, ...NESTVISOR_NET_CMDLETS, ...CORE_CMDLETS);
+  const r = new Registry().add(...HYPERV_CMDLETS, ...NET_CMDLETS, ...NESTVISOR_NET_CMDLETS, ...CORE_CMDLETS, ...REMOTING_CMDLETS);
   r.add(...helpCmdlets(r));
   return r;
 }

@@ -27,6 +27,8 @@ export interface ErrorRecord {
   readonly categoryActivity?: string;
   /** Parse errors print the position before the message. */
   readonly parseError?: boolean;
+  /** Set on records that come back from a VM (Invoke-Command -VMName): shown as remoting shows them. */
+  readonly computerName?: string;
 }
 
 export interface SourceInfo {
@@ -70,7 +72,10 @@ export function formatErrorRecord(r: ErrorRecord, src?: SourceInfo): string {
     `    + CategoryInfo          : ${r.category}: (${target}) [${r.categoryActivity ?? r.activity}], ${r.exceptionType}`,
     `    + FullyQualifiedErrorId : ${r.fullyQualifiedErrorId}`,
   ];
-  if (r.parseError) {
+  if (r.computerName !== undefined) {
+    // a remote error: no local position, no "Cmdlet :" prefix, and the computer it came from
+    lines.push(r.message, ...info, `    + PSComputerName        : ${r.computerName}`);
+  } else if (r.parseError) {
     lines.push(...pos, r.message, ...info);
   } else {
     lines.push(r.activity ? `${r.activity} : ${r.message}` : r.message, ...pos, ...info);

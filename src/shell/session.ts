@@ -254,6 +254,13 @@ export class Session {
           if (pref === 'Stop') throw new ScriptError(rec);
           if (pref !== 'SilentlyContinue' && !silenced) this.writeRecord(rec);
         },
+        record: (rec: ErrorRecord) => {
+          hadError = true;
+          if (pref === 'Ignore') return;
+          this.errorLog.push(rec);
+          if (pref === 'Stop') throw new ScriptError(rec);
+          if (pref !== 'SilentlyContinue' && !silenced) this.writeRecord(rec);
+        },
         warn: (m) => {
           const wpref = b.str('WarningAction') ?? 'Continue';
           if (wpref !== 'SilentlyContinue' && wpref !== 'Ignore') this.host.write(`WARNING: ${m}\n`, 'warning');

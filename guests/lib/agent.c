@@ -1,0 +1,392 @@
+/* The PowerShell Direct agent of agent.h: virtio-vsock driver, vsock stream, NVPD frames. */
+#include "agent.h"
+
+#define PCI_ADDR 0xcf8
+#define PCI_DATA 0xcfc
+#define HDR 44
+#define QS 16
+#define RXBUF 2048
+#define TXBUF (HDR + 4096)
+#define FRAME_HDR 16
+#define MAGIC 0x4450564eu
+enum { OP_REQUEST = 1, OP_RESPONSE, OP_RST, OP_SHUTDOWN, OP_RW, OP_CREDIT_UPDATE, OP_CREDIT_REQUEST };
+enum { F_HELLO = 1, F_HELLO_REPLY, F_REQUEST, F_RESPONSE, F_FAULT };
+
+static u32 pci_read(u8 dev, u8 reg) {
+  outl(PCI_ADDR, 0x80000000u | ((u32)dev << 11) | (reg & 0xfc));
+  return inl(PCI_DATA);
+}
+static void pci_write(u8 dev, u8 reg, u32 v) {
+  outl(PCI_ADDR, 0x80000000u | ((u32)dev << 11) | (reg & 0xfc));
+  outl(PCI_DATA, v);
+}
+static u8 pci_read8(u8 dev, u8 reg) { return (u8)(pci_read(dev, reg) >> (8 * (reg & 3))); }
+
+/* BARs live at 3-4 GiB; the boot code maps the first GiB only. Map 3-4 GiB with uncached
+ * 2 MiB pages unless someone (apic.h, virtio-net.c) already did. */
+static u64 agent_high_pd[512] __attribute__((aligned(4096)));
+static void map_high_once(void) {
+  u64 cr3;
+  __asm__ volatile("mov %%cr3, %0" : "=r"(cr3));
+  u64 *pml4 = (u64 *)(cr3 & ~0xfffUL);
+  u64 *pdpt = (u64 *)(pml4[0] & ~0xfffUL);
+  if (pdpt[3] & 1) return;
+  for (int i = 0; i < 512; i++) agent_high_pd[i] = (0xc0000000UL + ((u64)i << 21)) | 0x9b;
+  pdpt[3] = (u64)agent_high_pd | 3;
+  __asm__ volatile("mov %0, %%cr3" : : "r"(cr3) : "memory");
+}
+
+static inline void barrier(void) { __asm__ volatile("" ::: "memory"); }
+static inline void w8(volatile u8 *b, u32 o, u8 v) { *(volatile u8 *)(b + o) = v; }
+static inline void w16(volatile u8 *b, u32 o, u16 v) { *(volatile u16 *)(b + o) = v; }
+static inline void w32(volatile u8 *b, u32 o, u32 v) { *(volatile u32 *)(b + o) = v; }
+static inline u8 r8(volatile u8 *b, u32 o) { return *(volatile u8 *)(b + o); }
+static inline u16 r16(volatile u8 *b, u32 o) { return *(volatile u16 *)(b + o); }
+static inline u32 r32(volatile u8 *b, u32 o) { return *(volatile u32 *)(b + o); }
+
+static u8 ring_mem[2][4096] __attribute__((aligned(4096)));
+static u8 rx_bufs[QS][RXBUF] __attribute__((aligned(16)));
+static u8 tx_buf[TXBUF] __attribute__((aligned(16)));
+static struct agent_req req_scratch;
+static struct agent_reply reply_scratch;
+
+static void set_desc(struct agent_vq *q, u16 i, u64 addr, u32 len, u16 flags) {
+  volatile u8 *d = q->desc + 16 * i;
+  *(volatile u64 *)d = addr;
+  *(volatile u32 *)(d + 8) = len;
+  *(volatile u16 *)(d + 12) = flags;
+  *(volatile u16 *)(d + 14) = 0;
+}
+static void offer(struct agent_vq *q, u16 head) {
+  q->avail[2 + (q->avail_idx % q->size)] = head;
+  barrier();
+  q->avail_idx++;
+  q->avail[1] = q->avail_idx;
+  barrier();
+}
+static int setup_queue(struct agent *a, struct agent_vq *q, u16 index, u8 *mem, volatile u8 *notify_base, u32 mult) {
+  volatile u8 *c = a->common;
+  w16(c, 0x16, index);
+  u16 max = r16(c, 0x18);
+  if (max == 0) return -1;
+  q->size = max < QS ? max : QS;
+  q->desc = mem;
+  q->avail = (volatile u16 *)(mem + 256);
+  q->used = mem + 512;
+  q->last_used = 0;
+  q->avail_idx = 0;
+  q->avail[0] = 1; /* VIRTQ_AVAIL_F_NO_INTERRUPT: we poll */
+  w16(c, 0x18, q->size);
+  w32(c, 0x20, (u32)(u64)q->desc); w32(c, 0x24, 0);
+  w32(c, 0x28, (u32)(u64)q->avail); w32(c, 0x2c, 0);
+  w32(c, 0x30, (u32)(u64)q->used); w32(c, 0x34, 0);
+  q->notify = notify_base + (u32)r16(c, 0x1e) * mult;
+  w16(c, 0x1c, 1);
+  return r16(c, 0x1c) == 1 ? 0 : -1;
+}
+
+int agent_init(struct agent *a) {
+  int dev = -1;
+  for (int d = 0; d < 32 && dev < 0; d++) if (pci_read((u8)d, 0) == 0x10531af4u) dev = d;
+  if (dev < 0) return -1;
+  a->dev = (u8)dev;
+  map_high_once();
+  pci_write(a->dev, 0x04, pci_read(a->dev, 0x04) | 0x6); /* memory space + bus master */
+  volatile u8 *common = 0, *notify = 0;
+  u32 mult = 0;
+  for (u8 p = pci_read8(a->dev, 0x34) & 0xfc; p; p = pci_read8(a->dev, p + 1) & 0xfc) {
+    if (pci_read8(a->dev, p) != 0x09) continue;
+    u8 type = pci_read8(a->dev, p + 3), bar = pci_read8(a->dev, p + 4);
+    u32 off = pci_read(a->dev, p + 8);
+    u64 base = pci_read(a->dev, 0x10 + 4 * bar) & ~0xfu;
+    if ((pci_read(a->dev, 0x10 + 4 * bar) & 6) == 4) base |= (u64)pci_read(a->dev, 0x14 + 4 * bar) << 32;
+    volatile u8 *at = (volatile u8 *)(base + off);
+    if (type == 1) common = at;
+    if (type == 2) { notify = at; mult = pci_read(a->dev, p + 16); }
+    if (type == 4) a->cid = *(volatile u32 *)at;
+  }
+  if (!common || !notify) return -2;
+  a->common = common;
+  w8(common, 0x14, 0);                       /* reset */
+  w8(common, 0x14, 1); w8(common, 0x14, 3);  /* ACKNOWLEDGE, DRIVER */
+  w32(common, 0x08, 1); w32(common, 0x0c, 1); /* VIRTIO_F_VERSION_1 (bit 32) */
+  w32(common, 0x08, 0); w32(common, 0x0c, 0);
+  w8(common, 0x14, 3 | 8);
+  if (!(r8(common, 0x14) & 8)) return -3;
+  if (setup_queue(a, &a->rx, 0, ring_mem[0], notify, mult) || setup_queue(a, &a->tx, 1, ring_mem[1], notify, mult)) return -4;
+  for (u16 i = 0; i < a->rx.size; i++) { set_desc(&a->rx, i, (u64)rx_bufs[i], RXBUF, 2 /* WRITE */); offer(&a->rx, i); }
+  w8(common, 0x14, 3 | 8 | 4);               /* DRIVER_OK */
+  w16(a->rx.notify, 0, 0);
+  a->connected = 0;
+  return 0;
+}
+
+/* ---- vsock packets ---- */
+
+static void put32(u8 *b, u32 v) { b[0] = (u8)v; b[1] = (u8)(v >> 8); b[2] = (u8)(v >> 16); b[3] = (u8)(v >> 24); }
+static u32 get32(const u8 *b) { return b[0] | (b[1] << 8) | (b[2] << 16) | ((u32)b[3] << 24); }
+static u16 get16(const u8 *b) { return (u16)(b[0] | (b[1] << 8)); }
+
+static void send_pkt(struct agent *a, u32 dst_port, u16 op, u32 flags, const u8 *data, u32 len) {
+  struct agent_vq *q = &a->tx;
+  memset(tx_buf, 0, HDR);
+  put32(tx_buf + 0, (u32)a->cid); put32(tx_buf + 8, 2);
+  put32(tx_buf + 16, AGENT_PORT); put32(tx_buf + 20, dst_port);
+  put32(tx_buf + 24, len);
+  tx_buf[28] = 1;                            /* VIRTIO_VSOCK_TYPE_STREAM */
+  tx_buf[30] = (u8)op;
+  put32(tx_buf + 32, flags);
+  put32(tx_buf + 36, AGENT_INBUF);
+  put32(tx_buf + 40, a->fwd_cnt);
+  if (len) memcpy(tx_buf + HDR, data, len);
+  set_desc(q, 0, (u64)tx_buf, HDR + len, 0);
+  offer(q, 0);
+  w16(q->notify, 0, 1);
+  /* the device takes the chain during the notify write; wait in case it did not */
+  for (int spin = 0; get16((const u8 *)q->used + 2) != (u16)(q->last_used + 1) && spin < 1000000; spin++) __asm__ volatile("pause");
+  q->last_used = get16((const u8 *)q->used + 2);
+  if (op == OP_RW) a->tx_cnt += len;
+}
+
+static void send_stream(struct agent *a, const u8 *data, u32 len) {
+  for (u32 o = 0; o < len;) {
+    u32 k = len - o > 4096 ? 4096 : len - o;
+    send_pkt(a, a->peer_port, OP_RW, 0, data + o, k);
+    o += k;
+  }
+}
+
+/* ---- frames ---- */
+
+static u8 frame_out[FRAME_HDR + AGENT_REPLY_MAX];
+
+static void send_frame(struct agent *a, u8 type, u32 id, const u8 *payload, u32 len) {
+  put32(frame_out, MAGIC);
+  frame_out[4] = 1; frame_out[5] = type; frame_out[6] = 0; frame_out[7] = 0;
+  put32(frame_out + 8, id); put32(frame_out + 12, len);
+  memcpy(frame_out + FRAME_HDR, payload, len);
+  send_stream(a, frame_out, FRAME_HDR + len);
+}
+
+static void wbytes(struct agent_reply *r, const void *p, u32 n) {
+  if (r->n + n > AGENT_REPLY_MAX) { r->overflow = 1; return; }
+  memcpy(r->buf + r->n, p, n);
+  r->n += n;
+}
+static void wu8(struct agent_reply *r, u8 v) { wbytes(r, &v, 1); }
+static void wstr(struct agent_reply *r, const char *s) {
+  u32 n = (u32)strlen(s);
+  u8 l[2] = { (u8)n, (u8)(n >> 8) };
+  wbytes(r, l, 2);
+  wbytes(r, s, n);
+}
+static void prop(struct agent_reply *r, const char *name, u8 tag) {
+  if (r->propcount_at && !r->overflow) r->buf[r->propcount_at]++;
+  wstr(r, name);
+  wu8(r, tag);
+}
+void reply_object(struct agent_reply *r, const char *type_name) {
+  r->items++;
+  wu8(r, 1);
+  wstr(r, type_name);
+  r->propcount_at = r->n;
+  wu8(r, 0);
+}
+void reply_str(struct agent_reply *r, const char *name, const char *v) { prop(r, name, AV_STR); wstr(r, v); }
+void reply_int(struct agent_reply *r, const char *name, long long v) {
+  prop(r, name, AV_INT);
+  u8 b[8];
+  for (int i = 0; i < 8; i++) b[i] = (u8)((unsigned long long)v >> (8 * i));
+  wbytes(r, b, 8);
+}
+void reply_bool(struct agent_reply *r, const char *name, int v) { prop(r, name, AV_BOOL); wu8(r, v ? 1 : 0); }
+void reply_list(struct agent_reply *r, const char *name, const char *const *v, int n) {
+  prop(r, name, AV_LIST);
+  wu8(r, (u8)n);
+  for (int i = 0; i < n; i++) wstr(r, v[i]);
+}
+void reply_error(struct agent_reply *r, const char *message, const char *category, const char *fqid,
+                 const char *activity, const char *target, const char *exception) {
+  r->items++;
+  r->propcount_at = 0;
+  wu8(r, 2);
+  wstr(r, message); wstr(r, category); wstr(r, fqid); wstr(r, activity); wstr(r, target); wstr(r, exception);
+}
+void reply_relay(struct agent_reply *r, const u8 *payload, u32 len) {
+  if (len < 2) return;
+  r->items += get16(payload);
+  r->propcount_at = 0;
+  wbytes(r, payload + 2, len - 2);
+}
+
+int agent_streq(const char *a, const char *b) {
+  for (;; a++, b++) {
+    char x = *a, y = *b;
+    if (x >= 'A' && x <= 'Z') x += 32;
+    if (y >= 'A' && y <= 'Z') y += 32;
+    if (x != y) return 0;
+    if (!x) return 1;
+  }
+}
+
+const struct agent_arg *agent_arg(const struct agent_cmd *c, const char *name) {
+  for (int i = 0; i < c->nargs; i++) if (agent_streq(c->args[i].name, name)) return &c->args[i];
+  return 0;
+}
+
+/* A cursor over a received payload; strings are copied NUL-terminated into the request's pool. */
+struct cur { const u8 *p; u32 n, o; int ok; struct agent_req *req; };
+static u8 cu8(struct cur *c) { if (c->o + 1 > c->n) { c->ok = 0; return 0; } return c->p[c->o++]; }
+static const char *cstr(struct cur *c) {
+  u32 len = cu8(c); len |= (u32)cu8(c) << 8;
+  if (!c->ok || c->o + len > c->n || c->req->used + len + 1 > sizeof c->req->pool) { c->ok = 0; return ""; }
+  char *s = c->req->pool + c->req->used;
+  memcpy(s, c->p + c->o, len);
+  s[len] = 0;
+  c->o += len;
+  c->req->used += len + 1;
+  return s;
+}
+static int parse_request(const u8 *p, u32 n, struct agent_req *req) {
+  struct cur c = { p, n, 0, 1, req };
+  req->used = 0;
+  req->raw = p; req->raw_len = n;
+  req->nroute = cu8(&c);
+  if (req->nroute > AGENT_MAX_ROUTE) return 0;
+  for (int i = 0; i < req->nroute; i++) req->route[i] = cstr(&c);
+  req->ncmds = cu8(&c);
+  if (req->ncmds > AGENT_MAX_CMDS) return 0;
+  for (int i = 0; i < req->ncmds && c.ok; i++) {
+    struct agent_cmd *cmd = &req->cmds[i];
+    cmd->name = cstr(&c);
+    cmd->nargs = cu8(&c);
+    if (cmd->nargs > AGENT_MAX_ARGS) return 0;
+    for (int j = 0; j < cmd->nargs && c.ok; j++) {
+      struct agent_arg *a = &cmd->args[j];
+      a->name = cstr(&c);
+      a->tag = cu8(&c);
+      a->str = ""; a->num = 0; a->nlist = 0;
+      switch (a->tag) {
+        case AV_NULL: break;
+        case AV_STR: a->str = cstr(&c); break;
+        case AV_INT: { unsigned long long v = 0; for (int k = 0; k < 8; k++) v |= (unsigned long long)cu8(&c) << (8 * k); a->num = (long long)v; break; }
+        case AV_BOOL: a->num = cu8(&c); break;
+        case AV_LIST:
+          a->nlist = cu8(&c);
+          if (a->nlist > AGENT_MAX_LIST) return 0;
+          for (int k = 0; k < a->nlist; k++) a->list[k] = cstr(&c);
+          break;
+        default: return 0;
+      }
+    }
+  }
+  return c.ok && c.o == n;
+}
+
+static void fault(struct agent *a, u32 id, const char *msg) {
+  struct agent_reply *r = &reply_scratch;
+  r->n = 0; r->overflow = 0;
+  wstr(r, msg);
+  send_frame(a, F_FAULT, id, r->buf, r->n);
+}
+
+static void handle_frame(struct agent *a, u8 type, u32 id, const u8 *p, u32 n) {
+  struct agent_reply *r = &reply_scratch;
+  r->n = 0; r->items = 0; r->propcount_at = 0; r->overflow = 0;
+  if (type == F_HELLO) {
+    wstr(r, a->name);
+    int k = 0;
+    while (a->commands[k]) k++;
+    wu8(r, (u8)k);
+    for (int i = 0; i < k; i++) wstr(r, a->commands[i]);
+    send_frame(a, F_HELLO_REPLY, id, r->buf, r->n);
+    return;
+  }
+  if (type != F_REQUEST) { a->bad_frames++; fault(a, id, "unexpected frame type"); return; }
+  struct agent_req *req = &req_scratch;
+  req->id = id;
+  if (!parse_request(p, n, req)) { a->bad_frames++; fault(a, id, "unreadable request"); return; }
+  a->requests++;
+  r->n = 2; /* item count, patched below */
+  a->handler(req, r, a->ctx);
+  if (r->overflow) {
+    r->n = 2; r->items = 0; r->overflow = 0;
+    reply_error(r, "The agent's reply is larger than one frame.", "LimitsExceeded", "AgentReplyTooLarge", "", "", "InvalidOperationException");
+  }
+  r->buf[0] = (u8)r->items; r->buf[1] = (u8)(r->items >> 8);
+  send_frame(a, F_RESPONSE, id, r->buf, r->n);
+}
+
+/* Consumes whole frames from the connection's input; returns -1 when the stream lost sync. */
+static int consume(struct agent *a) {
+  u32 o = 0;
+  int rc = 0;
+  while (a->inlen - o >= FRAME_HDR) {
+    const u8 *f = a->inbuf + o;
+    u32 len = get32(f + 12);
+    if (get32(f) != MAGIC || f[4] != 1 || f[6] || f[7] || len > AGENT_INBUF - FRAME_HDR) { rc = -1; o = a->inlen; break; }
+    if (a->inlen - o < FRAME_HDR + len) break;
+    handle_frame(a, f[5], get32(f + 8), f + FRAME_HDR, len);
+    o += FRAME_HDR + len;
+  }
+  if (o) {
+    for (u32 i = 0; i < a->inlen - o; i++) a->inbuf[i] = a->inbuf[o + i];  /* overlapping move down */
+    a->inlen -= o;
+    a->fwd_cnt += o;
+    if (a->connected) send_pkt(a, a->peer_port, OP_CREDIT_UPDATE, 0, 0, 0);
+  }
+  return rc;
+}
+
+static void packet(struct agent *a, const u8 *p, u32 n) {
+  if (n < HDR || get32(p + 24) != n - HDR || get32(p + 20) != AGENT_PORT || get16(p + 28) != 1) { a->bad_packets++; return; }
+  a->packets++;
+  u32 src_port = get32(p + 16);
+  u16 op = get16(p + 30);
+  if (op == OP_REQUEST) {
+    /* one session at a time: a new host connection replaces the old one */
+    a->connected = 1; a->peer_port = src_port; a->inlen = 0; a->tx_cnt = 0; a->fwd_cnt = 0;
+    a->peer_buf_alloc = get32(p + 36); a->peer_fwd_cnt = get32(p + 40);
+    send_pkt(a, src_port, OP_RESPONSE, 0, 0, 0);
+    return;
+  }
+  if (!a->connected || src_port != a->peer_port) {
+    if (op != OP_RST) send_pkt(a, src_port, OP_RST, 0, 0, 0);
+    return;
+  }
+  a->peer_buf_alloc = get32(p + 36); a->peer_fwd_cnt = get32(p + 40);
+  switch (op) {
+    case OP_RW: {
+      u32 len = n - HDR;
+      if (a->inlen + len > AGENT_INBUF) { a->bad_packets++; send_pkt(a, src_port, OP_RST, 0, 0, 0); a->connected = 0; return; }
+      memcpy(a->inbuf + a->inlen, p + HDR, len);
+      a->inlen += len;
+      if (consume(a) < 0) { a->bad_frames++; send_pkt(a, src_port, OP_RST, 0, 0, 0); a->connected = 0; }
+      return;
+    }
+    case OP_SHUTDOWN: send_pkt(a, src_port, OP_RST, 0, 0, 0); a->connected = 0; return;
+    case OP_RST: a->connected = 0; return;
+    case OP_CREDIT_REQUEST: send_pkt(a, src_port, OP_CREDIT_UPDATE, 0, 0, 0); return;
+    default: return;
+  }
+}
+
+int agent_poll(struct agent *a) {
+  struct agent_vq *q = &a->rx;
+  int k = 0;
+  while (q->last_used != get16((const u8 *)q->used + 2)) {
+    barrier();
+    const u8 *e = (const u8 *)q->used + 4 + 8 * (q->last_used % q->size);
+    u32 id = get32(e), len = get32(e + 4);
+    q->last_used++;
+    if (id < q->size && len <= RXBUF) packet(a, rx_bufs[id], len); else a->bad_packets++;
+    if (id < q->size) { set_desc(q, (u16)id, (u64)rx_bufs[id], RXBUF, 2); offer(q, (u16)id); }
+    k++;
+  }
+  if (k) w16(q->notify, 0, 0);
+  return k;
+}
+
+void agent_serve(struct agent *a) {
+  for (;;) if (!agent_poll(a)) __asm__ volatile("pause");
+}
