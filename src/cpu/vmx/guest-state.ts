@@ -243,9 +243,12 @@ export function loadHostState(cpu: Cpu): number {
 // MSR areas (SDM §26.4, §27.4, §27.6): 16-byte entries {u32 index, u32 reserved, u64 data}
 // =======================================================================================
 
-/** MSRs an MSR-load area may not touch (SDM §26.4 / §27.6): FS/GS base are fine; x2APIC and SMBASE are not. */
+/**
+ * MSRs an MSR-load area may not touch (SDM §26.4 / §27.6): IA32_FS_BASE and IA32_GS_BASE
+ * (the segment bases come from the guest/host-state areas), the x2APIC range, IA32_SMBASE.
+ */
 function loadRefused(index: number): boolean {
-  return (index >>> 8) === 0x8 || index === 0x9e; // x2APIC range, IA32_SMBASE
+  return index === MSR_FS_BASE || index === MSR_GS_BASE || (index >>> 8) === 0x8 || index === 0x9e;
 }
 
 /**
@@ -259,10 +262,7 @@ export function loadMsrArea(cpu: Cpu, addr: number, count: number): number {
     const lo = cpu.mem.read32(a + 8), hi = cpu.mem.read32(a + 12);
     if (rsvd !== 0 || loadRefused(index)) return i + 1;
     try {
-      if (index === MSR_FS_BASE || index === MSR_GS_BASE) {
-        const s = index === MSR_FS_BASE ? FS : GS;
-        cpu.segBase[s] = hi * TWO32 + (lo >>> 0);
-      } else wrmsr(cpu, index, lo, hi);
+      wrmsr(cpu, index, lo, hi);
     } catch (e) {
       if (e !== FAULT) throw e;
       return i + 1;
