@@ -14,7 +14,7 @@
 import type { PhysicalMemory } from '../memory/physical.js';
 import type { PortBus } from '../memory/bus.js';
 import { FAULT, STOP, isContributory, hasErrorCode, vectorName } from './fault.js';
-import { cpuidLeaf, cpuidSignature, type CpuProfile } from './profile.js';
+import { cpuidLeaf, cpuidSignature, isAmd, type CpuProfile } from './profile.js';
 import {
   CF, PF, AF, ZF, SF, OF, TF, IF, DF, RF, VM, AC, ARITH_FLAGS, ES, CS, SS, DS, FS, GS, LDTR, TR,
   CR0_PE, CR0_PG, CR0_WP, CR0_ET, CR0_CD, CR0_NW, CR4_PAE, CR4_SMEP, CR4_SMAP, EFER_LMA, AR_P, AR_S, AR_DB, AR_L, AR_G,
@@ -32,6 +32,8 @@ export type Handler = (cpu: Cpu) => void;
 
 /** Why run() returned. */
 export const STOP_BUDGET = 0, STOP_HALT = 1, STOP_REQUESTED = 2, STOP_TRIPLE_FAULT = 3, STOP_SHUTDOWN = 4;
+/** run() returned because the vCPU scheduler asked this vCPU to give up its turn (requestYield). */
+export const STOP_YIELD = 5;
 
 /** Lazy-flags operation kinds. */
 export const LF_NONE = 0, LF_ADD = 1, LF_ADC = 2, LF_SUB = 3, LF_SBB = 4, LF_LOGIC = 5, LF_INC = 6, LF_DEC = 7;
@@ -231,6 +233,7 @@ export class Cpu {
     this.view = mem.view;
     this.io = io;
     this.profile = profile;
+    this.amdDebug = isAmd(profile);
     this.table = table;
     this.hooks = hooks;
     mem.onCodeWrite = null;
@@ -531,6 +534,19 @@ export class Cpu {
 
   /** Asks run() to return after the current instruction (device requests: debug-exit etc.). */
   requestStop(): void { this.stopRequested = true; }
+
+  /**
+   * PAUSE-loop exiting for the vCPU scheduler (src/machine/vcpus.ts, docs/smp.md), in the
+   * spirit of VMX's PLE (SDM Vol. 3C §25.1.3): while > 0, each PAUSE counts it down and the
+   * one that reaches 0 ends run() with STOP_YIELD once it retires. 0 (one vCPU) = never.
+   */
+  pauseYieldCountdown = 0;
+
+  /** Asks run() to return STOP_YIELD after the current instruction: the vCPU's turn ends early. */
+  requestYield(): void {
+    if (this.stopReason === STOP_BUDGET) this.stopReason = STOP_YIELD;
+    this.stopRequested = true;
+  }
 
   // =====================================================================================
   // Instruction fetch
@@ -1063,7 +1079,10 @@ export class Cpu {
       const shadow = this.inhibitIrq; // set by the previous instruction (STI, MOV SS, POP SS)
       this.startRip = this.rip;
       const f0 = this.flags;
-      if (this.codeBreakpoints !== 0 && (f0 & RF) === 0) this.checkCodeBreakpoints();
+      // Intel inhibits instruction breakpoints on the instruction after MOV SS/POP SS (the
+      // shadow's setter is still in this.opcode; STI is FB); AMD takes them (kvm-unit-tests
+      // emulator test_mov_pop_ss_code_db)
+      if (this.codeBreakpoints !== 0 && (f0 & RF) === 0 && !(shadow && this.opcode !== 0xfb && !this.amdDebug)) this.checkCodeBreakpoints();
       this.beginFetch();
       this.decodePrefixes();
       table[this.opcode]!(this);

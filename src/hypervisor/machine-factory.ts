@@ -11,6 +11,9 @@ export const defaultMachineFactory: MachineFactory | null = (o) => {
   const pc = new PcMachine({
     memoryBytes: o.memoryBytes,
     cpuCount: o.cpuCount,
+    // dynamic memory and runtime resize: a virtio-balloon, and RAM reserved up to the ceiling for hot-add
+    maxMemoryBytes: o.maxMemoryBytes,
+    balloon: true,
     exposeVirtualizationExtensions: o.exposeVirtualizationExtensions,
     serialOut: o.serialOut,
   });

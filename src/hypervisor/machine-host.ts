@@ -11,7 +11,7 @@ import { openGuestSession } from './guest-channel.js';
 import type { VsockHost } from './vsock-host.js';
 import {
   PartitionStartError,
-  type PartitionConfig, type PartitionEvents, type PartitionHandle, type PartitionHost, type PartitionState,
+  type PartitionConfig, type PartitionEvents, type PartitionHandle, type PartitionHost, type PartitionMemoryStatus, type PartitionState,
 } from './partition.js';
 import type { L0Network, NetworkSnapshot, NicEndpoint } from './network.js';
 
@@ -27,6 +27,8 @@ export interface MachineLike {
   resizeMemory?(bytes: number): void | Promise<void>;
   /** The host end of the board's guest channel (virtio-vsock), when it has one (guest-channel.ts). */
   guestChannel?(): VsockHost;
+  /** Live memory numbers (PcMachine with a balloon); null or absent when the board cannot tell. */
+  memoryStatus?(): PartitionMemoryStatus | null;
   /** The network adapters built from MachineOptions.networkAdapters, in the same order. */
   readonly nics?: readonly NicEndpoint[];
 }
@@ -38,6 +40,8 @@ export interface MachineOptions {
   readonly cpuCount: number;
   readonly exposeVirtualizationExtensions: boolean;
   readonly serialOut: (bytes: Uint8Array) => void;
+  /** How far memory may grow while the VM runs (PartitionConfig.memoryCeilingBytes). */
+  readonly maxMemoryBytes?: number;
   /** virtio-net adapters to build, by MAC (twelve hex digits). */
   readonly networkAdapters?: ReadonlyArray<{ readonly macAddress: string }>;
 }
@@ -93,6 +97,7 @@ export class MachinePartitionHost implements PartitionHost {
         vmName: config.name,
         memoryBytes: config.memoryBytes,
         cpuCount: config.processorCount,
+        maxMemoryBytes: config.memoryCeilingBytes,
         exposeVirtualizationExtensions: config.exposeVirtualizationExtensions,
         serialOut: (b) => events.serialOut?.(b),
         networkAdapters: config.networkAdapters,
@@ -149,5 +154,9 @@ class MachineHandle implements PartitionHandle {
   async resizeMemory(bytes: number): Promise<void> {
     if (!this.machine.resizeMemory) throw new Error('this machine does not support changing its memory while it runs');
     await this.machine.resizeMemory(bytes);
+  }
+
+  memoryStatus(): PartitionMemoryStatus | null {
+    return this.state === 'Running' ? this.machine.memoryStatus?.() ?? null : null;
   }
 }

@@ -19,6 +19,11 @@ export interface PartitionConfig {
   readonly exposeVirtualizationExtensions: boolean;
   readonly bootImage: { readonly path: string; readonly commandLine: string } | null;
   readonly hostCpu: CpuProfile;
+  /**
+   * How far the VM's memory may grow while it runs (dynamic memory's Maximum, else the host's
+   * limit): the board reserves it at power-on and hot-adds from it (src/machine/memory-control.ts).
+   */
+  readonly memoryCeilingBytes?: number;
   /** The VM's network adapters (plugged into the L0 network's switches when it runs). */
   readonly networkAdapters?: readonly AdapterConfig[];
   /** The inventory's switches, vNIC addresses and NATs, so the L0 network matches them. */
@@ -56,6 +61,17 @@ export interface PartitionHandle {
    * (docs/guest-channel.md). Rejects with GuestAgentError('no-agent') when nobody answers.
    */
   openGuestSession?(options: GuestAgentOptions): Promise<GuestAgentSession>;
+  /** The memory the partition has now and what its guest says it uses; null when the board cannot tell. */
+  memoryStatus?(): PartitionMemoryStatus | null;
+}
+
+/** Live memory numbers of a running partition, in bytes. */
+export interface PartitionMemoryStatus {
+  readonly assignedBytes: number;
+  /** What the guest reported using (its balloon driver's statistics), or null before any report. */
+  readonly demandBytes: number | null;
+  /** How far it can grow while it runs. */
+  readonly ceilingBytes: number;
 }
 
 /** Refusal to start, worded for the user (management prefixes the Hyper-V framing). */
