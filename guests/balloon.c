@@ -41,8 +41,10 @@ extern u32 mb_info;
 /* ---- page allocator ---- */
 static u8 free_map[MAX_PFN / 8];
 static u8 balloon_map[MAX_PFN / 8];
+static u32 balloon_stack[MAX_PFN]; /* the pages in the balloon, last given on top */
 static u32 ram_top;      /* pages of RAM index space the allocator knows (boot + hot-added) */
 static u32 free_pages, balloon_pages;
+static u32 low_hint = FIRST_PFN; /* no free page below it */
 
 static int bit(u8 *m, u32 p) { return (m[p >> 3] >> (p & 7)) & 1; }
 static void set(u8 *m, u32 p, int v) { if (v) m[p >> 3] |= (u8)(1u << (p & 7)); else m[p >> 3] &= (u8)~(1u << (p & 7)); }
@@ -51,13 +53,23 @@ static void add_free(u32 from, u32 to) {
   if (from < FIRST_PFN) from = FIRST_PFN;
   if (to > MAX_PFN) to = MAX_PFN;
   for (u32 p = from; p < to; p++) if (!bit(free_map, p) && !bit(balloon_map, p)) { set(free_map, p, 1); free_pages++; }
+  if (from < low_hint) low_hint = from;
+}
+static void free_page(u32 p) {
+  set(free_map, p, 1);
+  free_pages++;
+  if (p < low_hint) low_hint = p;
 }
 static u32 alloc_low(void) {
-  for (u32 p = FIRST_PFN; p < ram_top && p < MAPPED_PFN; p++) if (bit(free_map, p)) { set(free_map, p, 0); free_pages--; return p; }
+  for (u32 p = low_hint; p < ram_top && p < MAPPED_PFN; p++) if (bit(free_map, p)) { set(free_map, p, 0); free_pages--; low_hint = p + 1; return p; }
   return 0;
 }
 static u32 alloc_high(void) {
-  for (u32 p = ram_top; p-- > FIRST_PFN;) if (bit(free_map, p)) { set(free_map, p, 0); free_pages--; return p; }
+  if (!free_pages) return 0;
+  for (u32 p = ram_top; p-- > FIRST_PFN;) {
+    if ((p & 7) == 7 && free_map[p >> 3] == 0) { p -= 7; continue; } /* eight used pages: skip the byte */
+    if (bit(free_map, p)) { set(free_map, p, 0); free_pages--; return p; }
+  }
   return 0;
 }
 
@@ -224,7 +236,7 @@ int main(void) {
       }
       if (n) {
         offer(0, pfns, 4 * n); wait_used(0);
-        for (u32 i = 0; i < n; i++) set(balloon_map, pfns[i], 1);
+        for (u32 i = 0; i < n; i++) { set(balloon_map, pfns[i], 1); balloon_stack[balloon_pages + i] = pfns[i]; }
         balloon_pages += n;
         R32(devcfg, 4) = balloon_pages;
       } else {
@@ -233,10 +245,10 @@ int main(void) {
       }
     } else if (target < balloon_pages) {
       u32 n = 0;
-      for (u32 p = FIRST_PFN; p < ram_top && n < BATCH && balloon_pages - n > target; p++) if (bit(balloon_map, p)) pfns[n++] = p;
+      while (n < BATCH && balloon_pages - n > target) { pfns[n] = balloon_stack[balloon_pages - 1 - n]; n++; }
       offer(1, pfns, 4 * n); wait_used(1);
-      for (u32 i = 0; i < n; i++) { set(balloon_map, pfns[i], 0); set(free_map, pfns[i], 1); }
-      balloon_pages -= n; free_pages += n;
+      for (u32 i = 0; i < n; i++) { set(balloon_map, pfns[i], 0); free_page(pfns[i]); }
+      balloon_pages -= n;
       R32(devcfg, 4) = balloon_pages;
     }
     if (target == balloon_pages && !reported) {

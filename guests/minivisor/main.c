@@ -48,6 +48,9 @@ static u64 host_gdt[6] __attribute__((aligned(16)));
 static u8 host_tss[104] __attribute__((aligned(16)));
 
 static int use_true_ctls;
+/* "stay" on the command line: after L2 halts, stay in VMX operation instead of exiting, as a
+ * resident hypervisor does (the memory tests need a guest whose VMX stays on). */
+static int stay;
 
 #ifdef VMXBENCH
 /*
@@ -286,6 +289,7 @@ int main(void) {
     exit(EXIT_SUCCESS_L2_HALTED);
   }
 #endif
+  for (const char *a = cmdline_args(); *a; a++) if (a[0] == 's' && a[1] == 't' && a[2] == 'a' && a[3] == 'y') stay = 1;
   require_vtx();
 
   u64 basic = rdmsr(MSR_VMX_BASIC);
@@ -413,6 +417,10 @@ void vmexit_handler(struct guest_regs *r) {
   case EXIT_REASON_HLT:
     if (!l2_line_start) l2_putc('\n');
     printf("minivisor: L2 halted\n");
+    if (stay) {
+      printf("minivisor: staying in VMX operation\n");
+      for (;;) __asm__ volatile("pause");
+    }
     exit(EXIT_SUCCESS_L2_HALTED);
   default:
     break;

@@ -6,6 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { findCpuProfile, nestingUnsupportedReason } from '../hypervisor/cpu-profile.js';
+import { MemoryBalancer } from '../hypervisor/dynamic-memory.js';
 import { PartitionStartError, type PartitionHandle, type PartitionHost } from '../hypervisor/partition.js';
 import type { L0Network, NetworkSnapshot } from '../hypervisor/network.js';
 import type { Action, ActionResult, VmTarget, ViewObject } from './actions.js';
@@ -30,6 +31,8 @@ export interface ControllerOptions {
   readonly newId?: () => string;
   /** Where a running VM's serial output goes. */
   readonly serialOut?: (vmName: string, bytes: Uint8Array) => void;
+  /** How often dynamic memory rebalances running VMs (default 500 ms). */
+  readonly memoryBalanceIntervalMs?: number;
   /** PowerShell Direct: how long Invoke-Command waits for a guest agent to answer (default 30 s). */
   readonly guestAgentTimeoutMs?: number;
 }
@@ -39,6 +42,8 @@ interface Runtime {
   handle: PartitionHandle | null;
   startedAt: number;
   memoryAssigned: number;
+  /** Demand the guest reported itself (reportMemoryDemand), for boards without balloon statistics. */
+  reportedDemand: number | null;
 }
 
 /** Collects output, warnings and per-object errors of one action. */
@@ -53,12 +58,16 @@ export class ResultBuilder {
 
 export class Controller {
   private readonly runtime = new Map<string, Runtime>();
+  /** Dynamic memory's balance loop (src/hypervisor/dynamic-memory.ts) over the VMs running here. */
+  readonly balancer: MemoryBalancer;
   readonly now: () => number;
   readonly newId: () => string;
 
   constructor(private readonly opts: ControllerOptions) {
     this.now = opts.now ?? Date.now;
     this.newId = opts.newId ?? randomUUID;
+    // the host's memory is the budget VMs share (Get-VMHost's MemoryCapacity)
+    this.balancer = new MemoryBalancer({ budgetBytes: () => this.inventory.read().host.memoryCapacityBytes, intervalMs: opts.memoryBalanceIntervalMs });
   }
 
   get inventory(): Inventory { return this.opts.inventory; }
@@ -107,13 +116,47 @@ export class Controller {
     return h ? h.vmxActive() : false;
   }
 
+  /** Live: what the board says the VM has (balloon and hot-add), else the last size set. */
+  private assignedOf(rt: Runtime): number {
+    return rt.handle?.memoryStatus?.()?.assignedBytes ?? rt.memoryAssigned;
+  }
+
+  /** Live: what the guest's balloon driver reports using, else what it reported itself. */
+  private demandOf(rt: Runtime): number | null {
+    return rt.handle?.memoryStatus?.()?.demandBytes ?? rt.reportedDemand;
+  }
+
+  /**
+   * Puts a running VM under dynamic memory's balance loop. Its settings are read at every tick
+   * (Set-VMMemory -MaximumBytes applies at once); the loop leaves static VMs and VMs whose
+   * guest has VMX on where they are (seed: "la quantité de mémoire ne varie pas").
+   */
+  private balanceMemory(vmId: string, rt: Runtime): void {
+    const h = rt.handle;
+    if (!h) return;
+    this.balancer.add({
+      id: vmId,
+      policy: () => {
+        const m = this.inventory.read().vms.find((v) => v.id === vmId)?.memory;
+        if (!m) return { dynamic: false, minimumBytes: 0, maximumBytes: 0, buffer: 20, priority: 50 };
+        const ceiling = h.memoryStatus?.()?.ceilingBytes ?? Infinity;
+        return { dynamic: m.dynamicMemoryEnabled, minimumBytes: m.minimumBytes, maximumBytes: Math.min(m.maximumBytes, ceiling), buffer: m.buffer, priority: m.priority };
+      },
+      assignedBytes: () => this.assignedOf(rt),
+      demandBytes: () => this.demandOf(rt),
+      vmxActive: () => h.vmxActive(),
+      resize: async (bytes) => { await h.resizeMemory(bytes); rt.memoryAssigned = bytes; },
+    });
+  }
+
   runtimeView(vm: VmRecord): VmRuntimeView {
     const rt = this.runtime.get(vm.id);
     const running = rt?.state === 'Running';
     return {
       state: this.stateOf(vm),
       uptimeMs: running ? Math.max(0, this.now() - rt.startedAt) : 0,
-      memoryAssigned: running ? rt.memoryAssigned : 0,
+      memoryAssigned: running ? this.assignedOf(rt) : 0,
+      memoryDemand: running ? this.demandOf(rt) ?? undefined : undefined,
       vmxActive: this.vmxActive(vm),
       status: 'Operating normally',
     };
@@ -282,24 +325,26 @@ export class Controller {
         'Consider not exposing virtualization extensions to the virtual machine.'));
       return;
     }
-    const rt: Runtime = { state: 'Starting', handle: null, startedAt: this.now(), memoryAssigned: vm.memory.startupBytes };
+    const rt: Runtime = { state: 'Starting', handle: null, startedAt: this.now(), memoryAssigned: vm.memory.startupBytes, reportedDemand: null };
     this.runtime.set(vm.id, rt);
     try {
       rt.handle = await this.opts.host.start({
         id: vm.id, name: vm.name, processorCount: vm.processorCount, memoryBytes: vm.memory.startupBytes,
         exposeVirtualizationExtensions: vm.exposeVirtualizationExtensions, bootImage: vm.bootImage,
         hostCpu: profile!,
+        memoryCeilingBytes: vm.memory.dynamicMemoryEnabled ? vm.memory.maximumBytes : s.host.memoryCapacityBytes,
         networkAdapters: s.vmNics.filter((n) => n.vmId === vm.id)
           .map((n) => ({ id: n.id, name: n.name, macAddress: n.macAddress, switchName: n.switchName, macAddressSpoofing: n.macAddressSpoofing })),
         network: networkSnapshot(s),
       }, {
-        onExit: () => { if (this.runtime.get(vm.id) === rt) { this.runtime.delete(vm.id); this.release(vm.id); } },
+        onExit: () => { if (this.runtime.get(vm.id) === rt) { this.runtime.delete(vm.id); this.release(vm.id); this.balancer.remove(vm.id); } },
         serialOut: (b) => this.opts.serialOut?.(vm.name, b),
       });
       if (this.runtime.get(vm.id) === rt) {
         rt.state = 'Running';
         rt.startedAt = this.now();
         this.claim(vm, rt.startedAt);
+        this.balanceMemory(vm.id, rt);
       }
       if (vm.state === 'Saved') this.inventory.transact((st) => { const v = st.vms.find((x) => x.id === vm.id); if (v) v.state = 'Off'; });
     } catch (e) {
@@ -331,7 +376,7 @@ export class Controller {
     try {
       await rt.handle?.stop(force);
     } finally {
-      if (this.runtime.get(vm.id) === rt) { this.runtime.delete(vm.id); this.release(vm.id); }
+      if (this.runtime.get(vm.id) === rt) { this.runtime.delete(vm.id); this.release(vm.id); this.balancer.remove(vm.id); }
     }
   }
 
@@ -339,30 +384,25 @@ export class Controller {
    * Dynamic memory: the guest reports how much memory it needs; the VM gets that plus its
    * buffer, within [minimum, maximum]. seed "Mémoire dynamique et redimensionnement de la
    * mémoire d'exécution": while a hypervisor runs in the VM, the amount does not vary.
-   * Returns the memory assigned afterwards. Called by the partition's balloon driver.
+   * Returns the memory assigned afterwards. For guests that report their demand themselves;
+   * a balloon driver's statistics feed the same balance loop (src/hypervisor/dynamic-memory.ts).
    */
   async reportMemoryDemand(vmName: string, demandBytes: number): Promise<number> {
     const vm = this.inventory.read().vms.find((v) => v.name.toLowerCase() === vmName.toLowerCase());
     if (!vm) throw vmNotFound(vmName);
     const rt = this.runtime.get(vm.id);
     if (!rt || rt.state !== 'Running' || !rt.handle) return 0;
-    const m = vm.memory;
-    if (!m.dynamicMemoryEnabled || rt.handle.vmxActive()) return rt.memoryAssigned;
-    const unit = 2 * 1024 * 1024;
-    const wanted = Math.ceil((demandBytes * (1 + m.buffer / 100)) / unit) * unit;
-    const target = Math.min(m.maximumBytes, Math.max(m.minimumBytes, wanted));
-    if (target !== rt.memoryAssigned) {
-      await rt.handle.resizeMemory(target);
-      rt.memoryAssigned = target;
-    }
-    return rt.memoryAssigned;
+    rt.reportedDemand = demandBytes;
+    await this.balancer.tick();
+    return this.assignedOf(rt);
   }
 
   /** Stops every running VM (process exit, service shutdown). */
   async shutdown(): Promise<void> {
     for (const [id, rt] of [...this.runtime]) {
-      try { await rt.handle?.stop(true); } finally { this.runtime.delete(id); this.release(id); }
+      try { await rt.handle?.stop(true); } finally { this.runtime.delete(id); this.release(id); this.balancer.remove(id); }
     }
+    this.balancer.stop();
   }
 }
 

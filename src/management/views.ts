@@ -29,6 +29,8 @@ export interface VmRuntimeView {
   state: VMState;
   uptimeMs: number;
   memoryAssigned: number;
+  /** What the guest says it uses (dynamic memory's demand), when known. */
+  memoryDemand?: number;
   vmxActive: boolean;
   status: string;
 }
@@ -66,7 +68,7 @@ export function vmView(vm: VmRecord, rt: VmRuntimeView, s: InventoryState): View
     typeName: T.VM,
     props: {
       Name: vm.name, State: rt.state, CPUUsage: 0, MemoryAssigned: rt.memoryAssigned,
-      MemoryDemand: rt.state === 'Running' ? rt.memoryAssigned : 0, MemoryStatus: '',
+      MemoryDemand: rt.memoryDemand ?? (rt.state === 'Running' ? rt.memoryAssigned : 0), MemoryStatus: '',
       Uptime: formatUptime(rt.uptimeMs), Status: rt.status, Version: vm.version, Generation: vm.generation,
       Id: vm.id, VMName: vm.name, VMId: vm.id, ProcessorCount: vm.processorCount,
       MemoryStartup: vm.memory.startupBytes, DynamicMemoryEnabled: vm.memory.dynamicMemoryEnabled,
