@@ -132,8 +132,9 @@ export class PcInterrupts {
     this.vcpus = vcpus;
     cpus.forEach((cpu, i) => {
       const lapic = new Lapic(i, i === 0, this.clock, this.apicBus, {
-        setInterruptPending: (p) => { cpu.irqPending = p; },
-        nmi: () => { cpu.nmiPending = true; },
+        // an interrupt for another vCPU ends the sender's turn early (Vcpus.interruptArrived)
+        setInterruptPending: (p) => { if (p && !cpu.irqPending) vcpus.interruptArrived(cpu); cpu.irqPending = p; },
+        nmi: () => { cpu.nmiPending = true; vcpus.interruptArrived(cpu); },
         init: () => vcpus.init(i),
         startup: (v) => vcpus.startup(i, v),
         tscNow: () => tscValue(cpu),

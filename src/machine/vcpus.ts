@@ -30,6 +30,20 @@ export const MIN_WINDOW_INSTRUCTIONS = 64;
  * vCPUs interleave finely enough for spin-waits, IPIs and cross-CPU time reads.
  */
 export const SMP_WINDOW_INSTRUCTIONS = 10_000;
+/**
+ * With several vCPUs, a vCPU's turn ends at its this-many-th PAUSE in the turn (a
+ * spin-wait: let the vCPU it waits for run), like VMX's PAUSE-loop exiting. Counting a
+ * few PAUSEs rather than yielding at the first keeps a PAUSE-paced delay loop from
+ * costing one window per iteration.
+ */
+export const PAUSE_YIELD_COUNT = 16;
+/**
+ * When a vCPU sends an interrupt to another vCPU (IPI, NMI), the sender's turn ends after
+ * that instruction and the window's end moves to at most this many instructions after
+ * the send: the receiver gets to handle it soon, and the sender sees the answer in the
+ * next window instead of spinning through the rest of this one.
+ */
+export const IPI_WINDOW_INSTRUCTIONS = 1_000;
 
 export interface WindowResult {
   /** STOP_TRIPLE_FAULT or STOP_SHUTDOWN from some vCPU (with `cpu`), else STOP_BUDGET. */
@@ -130,6 +144,20 @@ export class Vcpus {
     this.clock.windowEnd = end;
   }
 
+  /**
+   * An interrupt (IPI, NMI, or a device's through the I/O APIC) reached vCPU `target` while
+   * another vCPU runs: the running one's turn ends after this instruction, and the window
+   * ends at most IPI_WINDOW_INSTRUCTIONS later for the vCPUs after it (docs/smp.md). Both
+   * depend only on the instruction streams.
+   */
+  interruptArrived(target: Cpu): void {
+    const cur = this.current;
+    if (cur === null || cur === target) return;
+    cur.requestYield();
+    const end = this.clock.nowNs() + IPI_WINDOW_INSTRUCTIONS * NS_PER_INSTRUCTION;
+    if (end < this.windowEnd) { this.windowEnd = end; this.clock.windowEnd = end; }
+  }
+
   /** Ends the current window as soon as the running vCPU finishes its instruction. */
   requestStop(): void {
     this.stopRequested = true;
@@ -161,6 +189,8 @@ export class Vcpus {
       const n = Math.ceil((this.windowEnd - start) / NS_PER_INSTRUCTION);
       if (n <= 0) continue;
       this.current = c;
+      // several vCPUs: a spin-wait on PAUSE gives the turn away (one vCPU: never)
+      if (this.cpus.length > 1) c.pauseYieldCountdown = PAUSE_YIELD_COUNT;
       clock.beginRun(c, start, this.windowEnd);
       let why: number;
       try {

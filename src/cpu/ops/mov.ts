@@ -181,14 +181,19 @@ function xchgE(cpu: Cpu): void {
 
 /**
  * XCHG rAX,r (91-97, and 90 with REX.B = XCHG rAX,r8). Plain 90 is NOP even with a 32-bit
- * operand size (it does not clear RAX[63:32]); F3 90 is PAUSE, also a NOP here.
+ * operand size (it does not clear RAX[63:32]); F3 90 is PAUSE, also a NOP here, which may
+ * end the vCPU's turn (Cpu.pauseYieldCountdown).
  */
 function xchgAx(cpu: Cpu): void {
   noLock(cpu);
   const n = (cpu.opcode & 7) | cpu.rexB;
   if (n === 0) {
     // F3 90 is PAUSE: PAUSE exiting in VMX non-root (SDM Vol. 3C §25.1.3)
-    if (cpu.rep === 1 && cpu.vmx.nonRoot) interceptPause(cpu);
+    if (cpu.rep === 1) {
+      if (cpu.vmx.nonRoot) interceptPause(cpu);
+      // a spin-wait: with several vCPUs, end this one's turn so the one it waits for runs
+      if (cpu.pauseYieldCountdown > 0 && --cpu.pauseYieldCountdown === 0) cpu.requestYield();
+    }
     return;
   }
   const size = cpu.osz;
