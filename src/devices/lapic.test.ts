@@ -119,6 +119,36 @@ test('lapic: one-shot and periodic timer with divide configuration, driven by th
   assert.equal(n, 10, 'one tick per 40 ns');
 });
 
+test('lapic: one-shot ⇄ periodic keeps the current count; a one-shot count that ran out stays 0 in periodic mode', () => {
+  // kvm-unit-tests apic test_apic_change_mode (KVM's TMCCT semantics)
+  const { a, clock } = make();
+  enable(a);
+  a.write(APIC_TDCR, 4, 0xb); // divide by 1: 1 ns per tick
+  a.write(APIC_LVT_TIMER, 4, 0x40); // one-shot
+  a.write(APIC_TMICT, 4, 1000);
+  clock.advanceTo(300);
+  a.write(APIC_LVT_TIMER, 4, 0x20040); // → periodic: not reset to TMICT
+  assert.equal(a.read(APIC_TMCCT, 4), 700);
+  clock.advanceTo(1200);
+  assert.equal(a.read(APIC_TMCCT, 4), 800, 'periodic: wrapped around to TMICT at 1000');
+  a.write(APIC_LVT_TIMER, 4, 0x40); // → one-shot: counts on down to 0 and stops
+  clock.advanceTo(2000);
+  assert.equal(a.read(APIC_TMCCT, 4), 0);
+  clock.advanceTo(2500);
+  assert.equal(a.read(APIC_TMCCT, 4), 0);
+  a.write(APIC_LVT_TIMER, 4, 0x20040); // → periodic with the count at 0: stays 0, no more ticks
+  assert.equal(a.read(APIC_TMCCT, 4), 0);
+  while (a.acknowledge() === 0x40) a.write(APIC_EOI, 4, 0);
+  clock.advanceTo(5000);
+  assert.equal(a.read(APIC_TMCCT, 4), 0);
+  assert.equal(a.acknowledge(), -1, 'no periodic interrupt');
+  a.write(APIC_TMICT, 4, 100); // writing TMICT starts it again
+  clock.advanceTo(5050);
+  assert.equal(a.read(APIC_TMCCT, 4), 50);
+  const s = a.state;
+  assert.equal(s.timerDone, false);
+});
+
 test('lapic: TSC-deadline mode through the MSR, ignored TMICT, clearing on expiry', () => {
   const { a, clock } = make();
   enable(a);

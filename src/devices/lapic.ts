@@ -78,6 +78,8 @@ export interface LapicState {
   irr: number[]; isr: number[]; tmr: number[]; esr: number; esrPending: number;
   icrLo: number; icrHi: number; lvt: number[]; initialCount: number; divideConfig: number;
   timerStartNs: number; tscDeadline: number; lint0Level: boolean;
+  /** The count ran out in one-shot mode and has not been restarted (absent in older snapshots: false). */
+  timerDone?: boolean;
 }
 
 function highestBit(words: Int32Array): number {
@@ -110,6 +112,12 @@ export class Lapic implements LapicPort, ApicEndpoint {
   private initialCount = 0;
   private divideConfig = 0;
   private timerStartNs = 0;
+  /**
+   * The count reached 0 in one-shot mode: it stays 0, also after a switch to periodic mode,
+   * until TMICT is written again (what KVM's TMCCT does; kvm-unit-tests apic "TMCCT should
+   * stay at zero").
+   */
+  private timerDone = false;
   private tscDeadline = 0;
   private lint0Level = false;
   private lint1Level = false;
@@ -152,7 +160,7 @@ export class Lapic implements LapicPort, ApicEndpoint {
     this.irr.fill(0); this.isr.fill(0); this.tmr.fill(0);
     this.esr = 0; this.esrPending = 0; this.icrLo = 0; this.icrHi = 0;
     this.lvt.fill(LVT_MASKED);
-    this.initialCount = 0; this.divideConfig = 0; this.tscDeadline = 0;
+    this.initialCount = 0; this.divideConfig = 0; this.tscDeadline = 0; this.timerDone = false;
     this.timer.cancel();
   }
 
@@ -339,12 +347,13 @@ export class Lapic implements LapicPort, ApicEndpoint {
 
   private startTimer(): void {
     this.timerStartNs = this.clock.nowNs();
+    this.timerDone = false;
     if (this.initialCount === 0 || this.timerMode() === TIMER_TSCDEADLINE) { this.timer.cancel(); return; }
     this.timer.armAt(this.timerStartNs + this.initialCount * this.tickNs());
   }
 
   private currentCount(): number {
-    if (this.initialCount === 0 || this.timerMode() === TIMER_TSCDEADLINE) return 0;
+    if (this.initialCount === 0 || this.timerMode() === TIMER_TSCDEADLINE || this.timerDone) return 0;
     const ticks = Math.floor((this.clock.nowNs() - this.timerStartNs) / this.tickNs());
     if (this.timerMode() === TIMER_PERIODIC) return this.initialCount - (ticks % this.initialCount);
     return ticks >= this.initialCount ? 0 : this.initialCount - ticks;
@@ -354,7 +363,9 @@ export class Lapic implements LapicPort, ApicEndpoint {
     const mode = this.timerMode();
     if (mode === TIMER_TSCDEADLINE) {
       this.tscDeadline = 0;
-    } else if (mode === TIMER_PERIODIC && this.initialCount !== 0) {
+    } else if (mode !== TIMER_PERIODIC) {
+      this.timerDone = true;
+    } else if (this.initialCount !== 0 && !this.timerDone) {
       // next period boundary after now; missed periods coalesce
       const period = this.initialCount * this.tickNs();
       const now = this.clock.nowNs();
@@ -471,8 +482,11 @@ export class Lapic implements LapicPort, ApicEndpoint {
         if (om === TIMER_TSCDEADLINE || nm === TIMER_TSCDEADLINE) {
           this.timer.cancel(); this.initialCount = 0; this.tscDeadline = 0;
         } else if (this.initialCount !== 0) {
+          // one-shot ⇄ periodic keeps counting from the current count; a one-shot count
+          // that already ran out stays 0 (a timer still due fires once, without re-arming)
           const count = this.currentCount();
-          if (count !== 0 || nm === TIMER_PERIODIC) this.startTimerFrom(count === 0 ? this.initialCount : count);
+          if (count !== 0) this.startTimerFrom(count);
+          else this.timerDone = true;
         }
       }
     }
@@ -482,6 +496,7 @@ export class Lapic implements LapicPort, ApicEndpoint {
   private startTimerFrom(count: number): void {
     const now = this.clock.nowNs();
     this.timerStartNs = now - (this.initialCount - count) * this.tickNs();
+    this.timerDone = false;
     this.timer.armAt(now + count * this.tickNs());
   }
 
@@ -616,7 +631,7 @@ export class Lapic implements LapicPort, ApicEndpoint {
       ldr: this.ldr, dfr: this.dfr, svr: this.svr, irr: [...this.irr], isr: [...this.isr], tmr: [...this.tmr],
       esr: this.esr, esrPending: this.esrPending, icrLo: this.icrLo, icrHi: this.icrHi, lvt: [...this.lvt],
       initialCount: this.initialCount, divideConfig: this.divideConfig, timerStartNs: this.timerStartNs,
-      tscDeadline: this.tscDeadline, lint0Level: this.lint0Level,
+      tscDeadline: this.tscDeadline, lint0Level: this.lint0Level, timerDone: this.timerDone,
     };
   }
 
@@ -628,9 +643,10 @@ export class Lapic implements LapicPort, ApicEndpoint {
     this.esr = s.esr; this.esrPending = s.esrPending; this.icrLo = s.icrLo; this.icrHi = s.icrHi;
     this.lvt.set(s.lvt.slice(0, 6)); this.initialCount = s.initialCount >>> 0; this.divideConfig = s.divideConfig & 0xb;
     this.timerStartNs = s.timerStartNs; this.tscDeadline = s.tscDeadline; this.lint0Level = s.lint0Level;
+    this.timerDone = s.timerDone ?? false;
     this.timer.cancel();
     if (this.timerMode() === TIMER_TSCDEADLINE) this.armTscDeadline();
-    else if (this.initialCount !== 0) {
+    else if (this.initialCount !== 0 && !this.timerDone) {
       const period = this.initialCount * this.tickNs(), now = this.clock.nowNs();
       let at = this.timerStartNs + period;
       if (this.timerMode() === TIMER_PERIODIC && at <= now) at = this.timerStartNs + (Math.floor((now - this.timerStartNs) / period) + 1) * period;
