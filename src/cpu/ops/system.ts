@@ -20,6 +20,7 @@ import { invept, invvpid } from '../vmx/invept.js';
 import {
   interceptCpuid, interceptRdtsc, interceptRdtscp, interceptMsr, interceptRdpmc, interceptInvd, interceptWbinvd,
   interceptInvlpg, interceptXsetbv, interceptMonitor, interceptMwait, shadowCr0, guestLmsw, interceptInvpcid,
+  interceptRdpid,
 } from '../vmx/intercepts.js';
 import {
   RAX, RCX, RDX, RBX, FS, GS, AC, CR4_TSD, CR4_PCE, CR4_FSGSBASE, CR4_OSXSAVE, CR4_PCIDE,
@@ -278,6 +279,7 @@ function group9(cpu: Cpu): void {
   }
   if (op === 7 && cpu.rep === REP_E) {
     if ((cpu.profile.leaf7Ecx & F7C_RDPID) === 0) cpu.ud();
+    if (cpu.vmx.nonRoot) interceptRdpid(cpu); // #UD without "enable RDTSCP" (SDM Vol. 3C §25.3)
     const aux = msrGet64(cpu, MSR_TSC_AUX, 0, 0);
     cpu.setRegSz(cpu.rm, cpu.code64 ? 8 : 4, aux, 0);
     return;

@@ -57,6 +57,10 @@ export function interceptRdtscp(cpu: Cpu): void {
   if ((cpu.vmx.proc2 & PROC2_RDTSCP) === 0) cpu.ud();
   if ((cpu.vmx.proc & PROC_RDTSC) !== 0) vmExitInstr(cpu, EXIT.RDTSCP, 0);
 }
+/** RDPID: #UD unless "enable RDTSCP" (§25.3); never exits. */
+export function interceptRdpid(cpu: Cpu): void {
+  if ((cpu.vmx.proc2 & PROC2_RDTSCP) === 0) cpu.ud();
+}
 export function interceptWbinvd(cpu: Cpu): void {
   if ((cpu.vmx.proc2 & PROC2_WBINVD) !== 0) vmExitInstr(cpu, EXIT.WBINVD, 0);
 }

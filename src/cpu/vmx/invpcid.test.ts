@@ -1,7 +1,8 @@
 /**
  * INVPCID in VMX non-root operation (SDM Vol. 3C §25.3, Table 27-14): #UD unless "enable
  * INVPCID"; with it and "INVLPG exiting", a VM exit with reason 58, the instruction length
- * and INVEPT-format instruction information (register operand in bits 31:28).
+ * and INVEPT-format instruction information (register operand in bits 31:28). RDPID is #UD
+ * without "enable RDTSCP" (§25.3).
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -43,4 +44,20 @@ test('INVPCID with "enable INVPCID" runs; with INVLPG exiting too it exits (reas
   assertExited(u, EXIT.INVPCID, GUEST_CODE + 12);
   assert.equal(rd32(u, F.VM_EXIT_INSTRUCTION_LEN), 5);
   assert.equal((rd32(u, F.VMX_INSTRUCTION_INFO) >>> 28) & 0xf, RCX);
+});
+
+test('RDPID in the guest is #UD without "enable RDTSCP", runs with it', () => {
+  const PROC2_RDTSCP = 1 << 3;
+  const t = vmxSetup();
+  wr(t, F.EXCEPTION_BITMAP, 1 << 6);
+  guest(t, 'f3 0f c7 f8 0f a2'); // rdpid rax ; cpuid
+  launch(t);
+  assertExited(t, EXIT.EXCEPTION_NMI, GUEST_CODE);
+  const u = vmxSetup();
+  wr(u, F.EXCEPTION_BITMAP, 1 << 6);
+  or32(u, F.CPU_BASED_VM_EXEC_CONTROL, PROC_SECONDARY);
+  or32(u, F.SECONDARY_VM_EXEC_CONTROL, PROC2_RDTSCP);
+  guest(u, 'f3 0f c7 f8 0f a2');
+  launch(u);
+  assertExited(u, EXIT.CPUID, GUEST_CODE + 4);
 });
