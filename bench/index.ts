@@ -17,6 +17,7 @@ import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { PcMachine } from '../src/machine/pc.js';
 import { benchVmx } from './vmx.js';
+import { benchNet } from './net.js';
 
 const kernelPath = fileURLToPath(new URL('../../guests/images/sieve.elf', import.meta.url));
 const iterations = process.argv[2] ?? '20';
@@ -87,6 +88,9 @@ main().then(async (code) => {
   // nested virtualization: CPUID exit round trip and L2/L1 speed (bench/vmx.ts)
   const vmx = await benchVmx();
   if (code === 0) process.exitCode = vmx;
+  // network: VM→VM over a switch and VM→host through NAT, guest TCP (bench/net.ts)
+  const net = await benchNet();
+  if (process.exitCode === 0) process.exitCode = net;
 }, (e: unknown) => {
   process.stderr.write(`bench: ${e instanceof Error ? e.message : String(e)}\n`);
   process.exitCode = 1;

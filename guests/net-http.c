@@ -2,7 +2,9 @@
  * net-http: a VM behind a NAT (seed: "Traduction d'adresses réseau (NAT)") pings its gateway,
  * resolves a name through the DNS server it was given, and fetches a page over TCP, with the
  * small stack of lib/tcpip.c. Command line:
- *   ip=A.B.C.D [prefix=24] gw=E.F.G.H [dns=I.J.K.L] [name=HOST] [url=http://A.B.C.D:PORT/PATH]
+ *   ip=A.B.C.D [prefix=24] [gw=E.F.G.H] [dns=I.J.K.L] [name=HOST] [url=http://A.B.C.D:PORT/PATH]
+ *   [ping=N]       echo requests to the gateway (default 1; 0 = none)
+ *   [serve=PORT]   instead: accept one TCP connection, receive until it closes (bench's VM→VM sink)
  *   [sink=BYTES]   instead of a GET, send BYTES to the url's address and port, then close
  *   [stay=1]       after the SUMMARY, keep answering ARP and pings instead of powering off
  *                  (so the VM's switch port and its counters stay until Stop-VM)
@@ -64,19 +66,31 @@ static int finish(void) {
 
 int main(void) {
   struct ip_cfg c = {0, 24, 0, 0};
-  if (ip_arg("ip", &c.ip) || ip_arg("gw", &c.gw)) { printf("need ip=a.b.c.d gw=e.f.g.h\n"); report("command line", 0); return finish(); }
+  if (ip_arg("ip", &c.ip)) { printf("need ip=a.b.c.d\n"); report("command line", 0); return finish(); }
+  if (ip_arg("gw", &c.gw)) c.gw = 0;
   c.prefix_len = num("prefix", 24);
   if (ip_arg("dns", &c.dns)) c.dns = c.gw;
   if (ip_init(&nic, &c)) { report("virtio-net comes up", 0); return finish(); }
   up = 1;
   report("virtio-net comes up with link up", nic.link_up);
 
+  u32 serve = num("serve", 0);
+  if (serve) {
+    struct tcp_result r = { body, sizeof body, 0, 0, 0, 0, 0, 0, 0 };
+    tcp_serve((u16)serve, &r);
+    printf("served port %u: received %u bytes fnv1a %08x, %s\n", serve, r.len, r.hash, r.closed ? "closed" : r.reset ? "reset" : "not closed");
+    report("a connection is accepted, received and closed", r.peer_closed && r.closed);
+    return finish();
+  }
+
   u8 gwmac[6];
-  int arp_ok = arp_resolve(c.gw, gwmac) == 0;
-  report("the gateway answers ARP", arp_ok);
-  if (!arp_ok) return finish();
-  printf("gateway "); print_ip4(c.gw); printf(" is at %02x:%02x:%02x:%02x:%02x:%02x\n", gwmac[0], gwmac[1], gwmac[2], gwmac[3], gwmac[4], gwmac[5]);
-  u32 pings = num("ping", 1);
+  u32 pings = c.gw ? num("ping", 1) : 0;
+  if (c.gw) {
+    int arp_ok = arp_resolve(c.gw, gwmac) == 0;
+    report("the gateway answers ARP", arp_ok);
+    if (!arp_ok) return finish();
+    printf("gateway "); print_ip4(c.gw); printf(" is at %02x:%02x:%02x:%02x:%02x:%02x\n", gwmac[0], gwmac[1], gwmac[2], gwmac[3], gwmac[4], gwmac[5]);
+  }
   if (pings) {
     u32 got = icmp_ping(c.gw, pings);
     printf("%u/%u echo replies from the gateway\n", got, pings);

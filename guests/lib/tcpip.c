@@ -22,7 +22,7 @@ static int dns_rcode;
 static u32 dns_addr;
 
 /* the one TCP connection */
-enum { T_CLOSED, T_SYN_SENT, T_OPEN };
+enum { T_CLOSED, T_SYN_SENT, T_OPEN, T_LISTEN, T_SYN_RCVD };
 static struct {
   int state;
   u32 ip;
@@ -199,12 +199,17 @@ static void tcp_send(u8 flags, u32 seq, const u8 *data, u32 len, int pattern_off
 
 static void tcp_ack(void) { tcp_send(F_ACK, tc.snd_nxt, 0, 0, 0); }
 
-/* Sends what the peer's window allows from snd_nxt on. */
+/* In flight at most: a peer that ACKs every segment at once (the host's stack) must not
+ * overflow our 16 receive buffers with ACKs while we are still sending. */
+#define MAX_FLIGHT (8 * MSS)
+
+/* Sends what the peer's window (and MAX_FLIGHT) allows from snd_nxt on. */
 static void tcp_push(void) {
-  while (seq_lt(tc.snd_nxt, tc.snd_end) && seq_le(tc.snd_nxt + 1, tc.snd_una + tc.peer_wnd)) {
+  u32 wnd = tc.peer_wnd < MAX_FLIGHT ? tc.peer_wnd : MAX_FLIGHT;
+  while (seq_lt(tc.snd_nxt, tc.snd_end) && seq_le(tc.snd_nxt + 1, tc.snd_una + wnd)) {
     u32 off = tc.snd_nxt - (tc.iss + 1);
     u32 len = tc.snd_end - tc.snd_nxt;
-    u32 room = tc.snd_una + tc.peer_wnd - tc.snd_nxt;
+    u32 room = tc.snd_una + wnd - tc.snd_nxt;
     if (len > MSS) len = MSS;
     if (len > room) len = room;
     tcp_send(F_ACK | F_PSH, tc.snd_nxt, tc.data ? tc.data + off : 0, len, (int)off);
@@ -214,6 +219,20 @@ static void tcp_push(void) {
 }
 
 static void tcp_input(u32 src, const u8 *t, u32 len) {
+  if (tc.state == T_LISTEN || tc.state == T_SYN_RCVD) {
+    if (get16(t + 2) != tc.lport || len < 20) return;
+    u8 f = t[13];
+    if ((f & (F_SYN | F_ACK | F_RST)) == F_SYN && (tc.state == T_LISTEN || (src == tc.ip && get16(t) == tc.rport))) {
+      /* a SYN (or its retransmission): answer with SYN-ACK */
+      tc.ip = src; tc.rport = get16(t); tc.rcv_nxt = get32(t + 4) + 1; tc.peer_wnd = get16(t + 14);
+      tc.state = T_SYN_RCVD;
+      tcp_send(F_SYN | F_ACK, tc.iss, 0, 0, 0);
+      return;
+    }
+    if (tc.state != T_SYN_RCVD || src != tc.ip || get16(t) != tc.rport || !(f & F_ACK) || get32(t + 8) != tc.iss + 1) return;
+    tc.snd_una = tc.snd_nxt = tc.snd_max = tc.snd_end = tc.iss + 1;
+    tc.state = T_OPEN; /* the ACK may carry data: go on below */
+  }
   if (tc.state == T_CLOSED || src != tc.ip || get16(t) != tc.rport || get16(t + 2) != tc.lport) return;
   u32 hl = (u32)(t[12] >> 4) * 4;
   if (hl < 20 || hl > len) return;
@@ -257,6 +276,8 @@ static void tcp_input(u32 src, const u8 *t, u32 len) {
   tcp_push();
 }
 
+static int tcp_run(u32 send_len, int close_after_send, struct tcp_result *r);
+
 int tcp_exchange(u32 ip, u16 port, const u8 *data, u32 send_len, int close_after_send, struct tcp_result *r) {
   u8 mac[6];
   r->len = 0; r->hash = 2166136261u; r->refused = r->reset = r->peer_closed = r->closed = 0; r->retransmits = 0;
@@ -272,6 +293,21 @@ int tcp_exchange(u32 ip, u16 port, const u8 *data, u32 send_len, int close_after
     for (u32 i = 0; i < POLL_RTO && tc.state == T_SYN_SENT; i++) ip_poll();
   }
   if (tc.state != T_OPEN) { tc.state = T_CLOSED; return -2; }
+  return tcp_run(send_len, close_after_send, r);
+}
+
+int tcp_serve(u16 port, struct tcp_result *r) {
+  r->len = 0; r->hash = 2166136261u; r->refused = r->reset = r->peer_closed = r->closed = 0; r->retransmits = 0;
+  memset(&tc, 0, sizeof tc);
+  tc.lport = port; tc.r = r;
+  tc.iss = 0x53560000u + ((u32)port << 4);
+  tc.state = T_LISTEN;
+  while (tc.state != T_OPEN) ip_poll();
+  return tcp_run(0, 0, r);
+}
+
+/* The connection is open: send send_len bytes, receive, close (see tcp_exchange). */
+static int tcp_run(u32 send_len, int close_after_send, struct tcp_result *r) {
   tc.snd_end = tc.snd_nxt + send_len;
   /* send everything (go-back-N on a timeout), receiving meanwhile */
   u32 idle = 0, tries = 0, last_una = tc.snd_una, last_rcv = tc.rcv_nxt;
@@ -285,7 +321,17 @@ int tcp_exchange(u32 ip, u16 port, const u8 *data, u32 send_len, int close_after
     if (++idle < POLL_RTO) continue;
     idle = 0;
     if (++tries > MAX_TRIES) return 0;
-    if (!sent_all) { tc.snd_nxt = tc.snd_una; r->retransmits++; }
+    if (!sent_all) {
+      /* go-back-N from the first unacknowledged byte; the first segment goes out even into a
+       * closed window (a window probe, RFC 1122 4.2.2.17), so a lost window update cannot stall us */
+      tc.snd_nxt = tc.snd_una;
+      r->retransmits++;
+      u32 len = tc.snd_end - tc.snd_una;
+      if (len > MSS) len = MSS;
+      u32 off = tc.snd_una - (tc.iss + 1);
+      tcp_send(F_ACK | F_PSH, tc.snd_una, tc.data ? tc.data + off : 0, len, (int)off);
+      tc.snd_nxt = tc.snd_una + len;
+    }
     else tcp_ack(); /* waiting for the peer's data: repeat our ACK in case it was lost */
   }
   /* FIN, until it is acknowledged (and, when we close first, until the peer's FIN) */

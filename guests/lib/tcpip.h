@@ -1,7 +1,7 @@
 /*
  * A small IPv4 client stack for test kernels, over the polling virtio-net driver: ARP
  * (RFC 826) with a few cache entries, ICMP echo (RFC 792) both ways, UDP (RFC 768) for one
- * DNS A query (RFC 1035 §4.1), and one TCP connection at a time as a client (RFC 793):
+ * DNS A query (RFC 1035 §4.1), and one TCP connection at a time as a client or a one-shot server (RFC 793):
  * SYN with MSS, in-order receive with an ACK for every segment, go-back-N send bounded by
  * the peer's window, retransmission on a poll-count timeout, FIN both ways, RST seen as
  * refusal. No interrupts and no clock: timeouts count polls of the receive ring.
@@ -44,6 +44,8 @@ int dns_query_a(const char *name, u32 *out);
  * then closes. Returns 0 when the connection came up.
  */
 int tcp_exchange(u32 ip, u16 port, const u8 *data, u32 send_len, int close_after_send, struct tcp_result *r);
+/* Waits for one connection on `port`, receives until the peer closes, then closes. */
+int tcp_serve(u16 port, struct tcp_result *r);
 /* Polls the NIC once, handling whatever arrived (ARP/ICMP answers included). */
 void ip_poll(void);
 
