@@ -3,14 +3,14 @@
  * FYL2XP1; Vol. 1 §8.3.9-8.3.10) and the other D9 F0-FF operations that need only the
  * exact core: FXTRACT, FPREM, FPREM1, FSQRT, FRNDINT, FSCALE, FINCSTP, FDECSTP.
  *
- * Accuracy of the transcendentals: Intel's results are not correctly rounded (the SDM
- * quotes an error below 1 ulp on the 64-bit significand, §8.3.10, and FSIN/FCOS/FPTAN use a
- * 66-bit π for argument reduction). Here the function is evaluated in binary64 (Math.*) on
- * the operand rounded to 53 bits, and the result widened exactly: the relative error is
- * below 2^-52 (about 2^11 ulps of the 64-bit significand), absolute error ≤ 2^-52 for
- * arguments up to 2^63. The special cases (zeros, infinities, NaNs, out-of-range
- * arguments with C2 = 1, stack rules, IE/ZE/DE/PE/UE flags) follow the SDM. The
- * differential test skips these instructions for that reason.
+ * Accuracy of the transcendentals: FSIN/FCOS/FSINCOS/FPTAN are evaluated exactly on limb
+ * arithmetic with the x87's 66-bit π and rounded once (trig80.ts); against this machine's
+ * AMD FPU about 99% of random operands are identical and the rest within 1 ulp (FPTAN ~91%
+ * identical), measured by x87-trans-diff.test.ts. F2XM1/FYL2X/FYL2XP1/FPATAN are still
+ * evaluated in binary64 (Math.*) on the operand rounded to 53 bits and widened exactly:
+ * relative error below 2^-52 (about 2^11 ulps of the 64-bit significand). The special cases
+ * (zeros, infinities, NaNs, out-of-range arguments with C2 = 1, stack rules, IE/ZE/DE/PE/UE
+ * flags) follow the SDM. The main differential test (x87-diff) skips these instructions.
  */
 import type { Cpu } from '../cpu.js';
 import {
@@ -18,6 +18,7 @@ import {
   C_ZERO, C_DENORMAL, C_INF, C_QNAN, C_SNAN, C_UNSUPPORTED, clearFlags, abortFlags,
 } from './xf80.js';
 import { setA, setB, aSe, aHi, aLo, sqrt80, roundToInt, intHi, intLo, intBig, intInexact, intUp, fromInt, pcBits, rcOf } from './xf80-arith.js';
+import { sinCos80, tan80 } from './trig80.js';
 import { prem, remQ, remIncomplete, scale, xtract, xtSe, xtHi, xtLo, load64, store, stLo as cvLo, stHi as cvHi } from './xf80-conv.js';
 import {
   isEmpty, stSe, stHi, stLo, setSt, setStResult, pop, setCc, unmaskedIn, commitFlags, underflow, pushResult,
@@ -176,21 +177,24 @@ export function ftrig(cpu: Cpu, kind: number): void {
   if (c === C_INF) { raiseX(IE); setResult(IND_SE, IND_HI, IND_LO); if (finish(cpu, 0) && pushes) { pushResult(cpu); commitFlags(cpu, false); } return; }
   if (special1(c)) { if (finish(cpu, 0) && pushes) { pushResult(cpu); commitFlags(cpu, false); } return; }
   if (c !== C_ZERO && outOfRange()) { cpu.fpu.fsw |= C2; commitFlags(cpu, false); return; }
-  const x = c === C_ZERO ? 0 : aToDouble();
   const neg0 = (aSe & 0x8000) !== 0;
-  let r0: number, r1 = 0;
-  if (kind === 0) r0 = c === C_ZERO ? (neg0 ? -0 : 0) : Math.sin(x);
-  else if (kind === 1) r0 = Math.cos(x);
-  else if (kind === 2) { r0 = c === C_ZERO ? (neg0 ? -0 : 0) : Math.tan(x); r1 = 1; }
-  else { r0 = c === C_ZERO ? (neg0 ? -0 : 0) : Math.sin(x); r1 = Math.cos(x); }
-  if (c !== C_ZERO) raiseX(PE);
-  fromDouble(r0);
+  const fcw = cpu.fpu.fcw, rc = rcOf(fcw);
+  const ex = (aSe & 0x7fff) === 0 ? -16382 : (aSe & 0x7fff) - 16383;
+  // exact evaluation with the x87's 66-bit π (trig80.ts); zeros: sin/tan keep the sign, cos = 1
+  const one = (): void => setResult(0x3fff, 0x80000000, 0);
+  const szero = (): void => setResult(aSe & 0x8000, 0, 0);
+  if (kind === 0) { if (c === C_ZERO) szero(); else sinCos80(0, neg0, aHi, aLo, ex, rc, fcw); }
+  else if (kind === 1) { if (c === C_ZERO) one(); else sinCos80(1, neg0, aHi, aLo, ex, rc, fcw); }
+  else if (kind === 2) { if (c === C_ZERO) szero(); else tan80(neg0, aHi, aLo, ex, rc, fcw); }
+  else if (c === C_ZERO) szero(); else sinCos80(0, neg0, aHi, aLo, ex, rc, fcw);
   if (!finish(cpu, 0)) return;
-  if (kind === 2) { setResult(0x3fff, 0x80000000, 0); pushResult(cpu); commitFlags(cpu, false); }
+  // C1 reports the rounding of the first result (tan, sin), not the push (host-verified)
+  const c1 = cpu.fpu.fsw & C1;
+  if (kind === 2) { one(); pushResult(cpu); commitFlags(cpu, false); cpu.fpu.fsw |= c1; }
   else if (kind === 3) {
     // ST(0) ← cos, ST(1) ← sin
-    fromDouble(r1);
-    pushResult(cpu); commitFlags(cpu, false);
+    if (c === C_ZERO) one(); else sinCos80(1, neg0, aHi, aLo, ex, rc, fcw);
+    pushResult(cpu); commitFlags(cpu, false); cpu.fpu.fsw |= c1;
   }
 }
 

@@ -1,0 +1,142 @@
+/**
+ * Differential test of FSIN/FCOS/FSINCOS/FPTAN (trig80.ts) against this machine's FPU
+ * (issue 4). The x87 does not round these correctly, so bit-for-bit agreement is measured,
+ * not assumed: every case is classed as identical (the whole FNSAVE image, RAX, flags),
+ * within 1 ulp (results differ by one unit in the last place, C1 may differ with them), or
+ * a real mismatch. The test requires no real mismatch and a bounded share of 1-ulp cases,
+ * and prints the rates (node --test shows them as diagnostics).
+ * Operands: small, medium and large (to 2^63) arguments, near multiples of π/2, tiny and
+ * denormal ones, zeros, infinities, NaNs, out-of-range; every rounding control.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { makeCpu, CODE, type TestCpu } from '../testing.js';
+import { LF_NONE } from '../cpu.js';
+import { CR0_NE } from '../regs.js';
+import { r32, type V80 } from './x87-diff-specs.js';
+
+const ROOT = fileURLToPath(new URL('../../../../', import.meta.url));
+const hx = (v: number, w: number): string => (v >>> 0).toString(16).padStart(w, '0');
+
+/** Operand generator for the trigonometric instructions. */
+function trigArg(): V80 {
+  const s = (r32() & 1) << 15, m = (): number => r32();
+  const k = r32() % 20;
+  if (k === 0) return [s, 0, 0];
+  if (k === 1) return [s | 0x7fff, 0x80000000, 0];
+  if (k === 2) return [s | 0x7fff, (0xc0000000 | m()) >>> 0, m()];
+  if (k === 3) return [s, m() & 0x7fffffff, m()];                                      // denormal
+  if (k === 4) return [s | (1 + (m() % 200)), (0x80000000 | m()) >>> 0, m()];         // tiny
+  if (k === 5) return [s | (0x3fff + 63 + (m() % 3)), (0x80000000 | m()) >>> 0, m()]; // ≥ 2^63: C2
+  if (k === 6) return [s | (0x3fff - 40 + (m() % 30)), (0x80000000 | m()) >>> 0, m()]; // small
+  if (k === 7) {
+    // close to q·π/2 (P66): the 66-bit π with the low bits perturbed
+    const q = 1 + (m() % 8), e = 31 - Math.clz32(q);
+    const p = [0xc90fdaa2, 0x2168c234];
+    return [s | (0x3fff + e), (0x80000000 | ((p[0]! >>> 0) * q / 2 ** (e + 1) >>> 0)) >>> 0, (p[1]! + (m() % 64)) >>> 0];
+  }
+  if (k < 12) return [s | (0x3fff - 3 + (m() % 8)), (0x80000000 | m()) >>> 0, m()];   // 2^-3..2^4
+  return [s | (0x3fff + (m() % 63)), (0x80000000 | m()) >>> 0, m()];                   // to 2^62
+}
+
+function image(fcw: number, st0: V80): { bytes: Uint8Array; tags: number } {
+  const b = new Uint8Array(108), dv = new DataView(b.buffer);
+  const tags = 0xfffc; // TOP = 0: ST(0) = R0 valid (the tag is recomputed by FRSTOR), the rest empty
+  dv.setUint16(0, fcw, true); dv.setUint16(4, 0, true); dv.setUint16(8, tags, true);
+  dv.setUint32(28, st0[2] >>> 0, true); dv.setUint32(32, st0[1] >>> 0, true); dv.setUint16(36, st0[0], true);
+  return { bytes: b, tags };
+}
+
+function emulate(t: TestCpu, code: number[], fcw: number, st0: V80): string {
+  t.mem.load(CODE, Uint8Array.from([...code, 0xf4]));
+  const f = t.cpu.fpu;
+  f.fcw = fcw; f.setFsw(0);
+  for (let p = 0; p < 8; p++) { f.tag[p] = 3; f.se[p] = 0; f.mant[2 * p] = 0; f.mant[2 * p + 1] = 0; } // as the FRSTOR image: zeros
+  const p0 = f.top & 7;
+  f.se[p0] = st0[0]; f.mant[2 * p0 + 1] = st0[1] | 0; f.mant[2 * p0] = st0[2] | 0; f.tag[p0] = f.classify(p0);
+  t.cpu.lfOp = LF_NONE; t.cpu.flags = 0x202;
+  t.cpu.rip = CODE; t.cpu.halted = false;
+  const before = t.exceptions.length;
+  t.cpu.run(code.length + 1);
+  if (t.exceptions.length !== before) return `SIG ${t.exceptions[t.exceptions.length - 1]![0]}`;
+  let ftw = 0;
+  for (let p = 7; p >= 0; p--) ftw = (ftw << 2) | (f.tag[p] === 3 ? 3 : f.classify(p));
+  const regs: string[] = [];
+  for (let i = 0; i < 8; i++) { const p = (f.top + i) & 7; regs.push(hx(f.se[p]!, 4) + hx(f.mant[2 * p + 1]!, 8) + hx(f.mant[2 * p]!, 8)); }
+  return `${hx(f.fcw, 4)} ${hx(f.getFsw(), 4)} ${hx(ftw, 4)} ${regs.join(' ')}`;
+}
+
+/** Whether two 80-bit hex values differ by exactly one unit in the last place. */
+function oneUlp(a: string, b: string): boolean {
+  const va = BigInt('0x' + a), vb = BigInt('0x' + b);
+  if ((va >> 79n) !== (vb >> 79n)) return false;
+  // the 80-bit patterns of finite same-sign values are ordered like integers across binades
+  const mag = (v: bigint): bigint => { const e = (v >> 64n) & 0x7fffn, m = v & 0xffffffffffffffffn; return (e << 63n) | (m & 0x7fffffffffffffffn); };
+  const d = mag(va) - mag(vb);
+  return d === 1n || d === -1n;
+}
+
+const FORMS: Array<{ name: string; code: number[] }> = [
+  { name: 'fsin', code: [0xd9, 0xfe] }, { name: 'fcos', code: [0xd9, 0xff] },
+  { name: 'fsincos', code: [0xd9, 0xfb] }, { name: 'fptan', code: [0xd9, 0xf2] },
+];
+const PER_FORM = 2500;
+
+test('FSIN/FCOS/FSINCOS/FPTAN against the host FPU: identical or within 1 ulp', (t) => {
+  if (spawnSync('gcc', ['--version']).status !== 0) { t.skip('gcc not found'); return; }
+  const dir = mkdtempSync(join(tmpdir(), 'nestvisor-x87t-'));
+  try {
+    const exe = join(dir, 'x87-harness');
+    const cc = spawnSync('gcc', ['-O1', '-mno-red-zone', '-o', exe, join(ROOT, 'test/native/x87-harness.c')], { encoding: 'utf8' });
+    assert.equal(cc.status, 0, cc.stderr);
+    const cases: Array<{ form: typeof FORMS[number]; fcw: number; st0: V80 }> = [];
+    for (const form of FORMS) for (let i = 0; i < PER_FORM; i++) {
+      // masked exceptions, 64-bit precision, every rounding control (nearest twice as often)
+      const rc = [0, 0, 1, 2, 3][r32() % 5]!;
+      cases.push({ form, fcw: 0x037f | (rc << 10), st0: trigArg() });
+    }
+    const zeros = '0'.repeat(256);
+    const input = cases.map((c) => `${c.form.code.map((b) => hx(b, 2)).join('')} ${Array.from(image(c.fcw, c.st0).bytes, (b) => hx(b, 2)).join('')} ${zeros} 0 0`).join('\n') + '\n';
+    const run = spawnSync(exe, [], { input, encoding: 'utf8', maxBuffer: 1 << 28 });
+    assert.equal(run.status, 0, run.stderr);
+    const lines = run.stdout.trim().split('\n');
+    assert.equal(lines.length, cases.length);
+    const tc = makeCpu('long64');
+    tc.cpu.cr0 |= CR0_NE;
+    const stats = new Map<string, { same: number; c1: number; ulp: number; bad: number }>();
+    const shown: string[] = [];
+    for (let i = 0; i < cases.length; i++) {
+      const c = cases[i]!;
+      const want = lines[i]!.split(' ').slice(0, 11).join(' ');
+      const got = emulate(tc, c.form.code, c.fcw, c.st0);
+      const s = stats.get(c.form.name) ?? { same: 0, c1: 0, ulp: 0, bad: 0 };
+      stats.set(c.form.name, s);
+      if (want === got) { s.same++; continue; }
+      const w = want.split(' '), g = got.split(' ');
+      // FSW may differ only in C1 (bit 9: rounded up)
+      const fswOk = w.length === 11 && g.length === 11 && ((parseInt(w[1]!, 16) ^ parseInt(g[1]!, 16)) & ~0x200) === 0;
+      let ulpOnly = fswOk && w[0] === g[0] && w[2] === g[2];
+      let differ = 0;
+      for (let k = 3; ulpOnly && k < 11; k++) if (w[k] !== g[k]) { differ++; if (!oneUlp(w[k]!, g[k]!)) ulpOnly = false; }
+      if (ulpOnly && differ === 0) { s.c1++; }
+      else if (ulpOnly) s.ulp++;
+      else {
+        s.bad++;
+        if (shown.length < 12) shown.push(`${c.form.name} fcw ${hx(c.fcw, 4)} st0 ${hx(c.st0[0], 4)}${hx(c.st0[1], 8)}${hx(c.st0[2], 8)}\n  native ${w.slice(0, 5).join(' ')}\n  emul   ${g.slice(0, 5).join(' ')}`);
+      }
+    }
+    for (const [name, s] of stats) t.diagnostic(`${name}: ${s.same} identical, ${s.c1} same value but C1, ${s.ulp} within 1 ulp, ${s.bad} mismatches of ${PER_FORM}`);
+    const bad = [...stats.values()].reduce((a, s) => a + s.bad, 0);
+    assert.equal(bad, 0, shown.join('\n'));
+    // measured on an AMD Zen host: FSIN/FCOS/FSINCOS ~1% off by 1 ulp, FPTAN ~6% (its own
+    // division is less accurate than the correctly rounded one here)
+    for (const [name, s] of stats) assert.ok(s.ulp + s.c1 <= PER_FORM * (name === 'fptan' ? 0.1 : 0.03), `${name}: ${s.ulp} cases off by 1 ulp, ${s.c1} by C1`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
