@@ -25,7 +25,7 @@ import { vmxCaps, PIN_PREEMPT_TIMER, PROC_TSC_OFFSET, PROC_SECONDARY, PROC2_EPT 
 import { DecodedVmcs, EntryCheckResult, decodeVmcs, checkVmEntry, ENTRY_VMFAIL, ENTRY_FAIL_EXIT, QUAL_PDPTE } from './entry-checks.js';
 import { vmFailInvalid, vmFailValid, VMX_ERR } from './instructions.js';
 import { loadGuestState, loadNonRegisterState, loadMsrArea, getNum } from './guest-state.js';
-import { vmExitInstr, vmEntryFailure, EXIT } from './vmexit.js';
+import { vmExitInstr, vmEntryFailure, vmExit, exitWithInterruption, EXIT, INTR_VALID, INTR_TYPE_HW_EXC } from './vmexit.js';
 import { injectEvent } from './inject.js';
 import { armEventPolling } from './events.js';
 import { activateEpt } from './ept-glue.js';
@@ -85,8 +85,30 @@ function vmEntry(cpu: Cpu, launch: boolean): void {
   // address, starting with the delivery of an injected event (ept-glue.ts)
   activateEpt(cpu, (st.proc2 & PROC2_EPT) !== 0);
   armEventPolling(cpu);
+  const injecting = (vmcsLo(c, F.VM_ENTRY_INTR_INFO) & INTR_VALID) !== 0;
   injectEvent(cpu);
+  if (!injecting) pendingDebugExceptions(cpu);
   throw STOP;
+}
+
+/**
+ * Pending debug exceptions (SDM Vol. 3C §26.6.3): B3-B0 and BS of the guest's pending
+ * debug exceptions field become a #DB before the first guest instruction unless MOV SS
+ * blocks it. A #DB that the exception bitmap turns into a VM exit reports the bits as its
+ * qualification and leaves DR6 alone (§27.1); otherwise they are set in DR6 and the #DB is
+ * delivered through the guest IDT.
+ */
+function pendingDebugExceptions(cpu: Cpu): void {
+  const c = cpu.vmx.cache;
+  const p = vmcsLo(c, F.GUEST_PENDING_DBG_EXCEPTIONS) & 0x400f;
+  if (p === 0 || (vmcsLo(c, F.GUEST_INTERRUPTIBILITY_INFO) & 2) !== 0) return;
+  cpu.startRip = cpu.rip;
+  if (((cpu.vmx.exceptionBitmap >>> 1) & 1) !== 0) {
+    exitWithInterruption(INTR_VALID | INTR_TYPE_HW_EXC | 1, 0);
+    vmExit(cpu, EXIT.EXCEPTION_NMI, p);
+  }
+  cpu.dr[6] = (cpu.dr[6]! | p) >>> 0;
+  cpu.raiseException(1, 0, false);
 }
 
 /** The execution controls the intercepts consult during non-root operation. */

@@ -1,0 +1,33 @@
+/**
+ * Pending debug exceptions at VM entry (SDM Vol. 3C §26.6.3, §27.1): B3-B0/BS of the
+ * guest field become a #DB before the first guest instruction; through the exception
+ * bitmap it exits with the bits as qualification and DR6 untouched.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { F } from './vmcs-fields.js';
+import { EXIT } from './vmexit.js';
+import { vmxSetup, guest, launch, rd, rd32, wr, assertExited, GUEST_CODE } from './testkit.js';
+
+test('pending BS|B1|B3 with #DB in the exception bitmap: exit 0, vector 1, qualification = the bits, DR6 unchanged', () => {
+  const t = vmxSetup();
+  wr(t, F.EXCEPTION_BITMAP, 1 << 1);
+  wr(t, F.GUEST_PENDING_DBG_EXCEPTIONS, 0x4000 | 0x1000 | 0xa);
+  const dr6 = t.cpu.dr[6];
+  guest(t, '0f a2');
+  launch(t);
+  assertExited(t, EXIT.EXCEPTION_NMI, GUEST_CODE);
+  assert.equal(rd32(t, F.VM_EXIT_INTR_INFO), (0x80000000 | (3 << 8) | 1) >>> 0);
+  assert.equal(rd(t, F.EXIT_QUALIFICATION), 0x400a);
+  assert.equal(t.cpu.dr[6], dr6);
+});
+
+test('pending debug exceptions are held by blocking by MOV SS', () => {
+  const t = vmxSetup();
+  wr(t, F.EXCEPTION_BITMAP, 1 << 1);
+  wr(t, F.GUEST_PENDING_DBG_EXCEPTIONS, 0x1001); // B0 with "enabled breakpoint" (BS needs TF)
+  wr(t, F.GUEST_INTERRUPTIBILITY_INFO, 2);
+  guest(t, '0f a2');
+  launch(t);
+  assertExited(t, EXIT.CPUID, GUEST_CODE);
+});
