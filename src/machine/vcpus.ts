@@ -36,14 +36,16 @@ export const SMP_WINDOW_INSTRUCTIONS = 10_000;
  * few PAUSEs rather than yielding at the first keeps a PAUSE-paced delay loop from
  * costing one window per iteration.
  */
-export const PAUSE_YIELD_COUNT = 16;
+export const PAUSE_YIELD_COUNT = 8;
 /**
  * When a vCPU sends an interrupt to another vCPU (IPI, NMI), the sender's turn ends after
  * that instruction and the window's end moves to at most this many instructions after
  * the send: the receiver gets to handle it soon, and the sender sees the answer in the
- * next window instead of spinning through the rest of this one.
+ * next window instead of spinning through the rest of this one. 250 instructions (2.5 µs
+ * of virtual time, about a real IPI round trip) is room for a short handler; kvm-unit-tests
+ * apic's nmi-after-sti costs 0.80/1.04/1.52/2.9 cpu-s at 100/250/500/1,000 (docs/smp.md).
  */
-export const IPI_WINDOW_INSTRUCTIONS = 1_000;
+export const IPI_WINDOW_INSTRUCTIONS = 250;
 
 export interface WindowResult {
   /** STOP_TRIPLE_FAULT or STOP_SHUTDOWN from some vCPU (with `cpu`), else STOP_BUDGET. */
