@@ -22,6 +22,7 @@ import {
 } from './regs.js';
 import { walk, type WalkResult } from './mmu.js';
 import { buildTable } from './ops/table.js';
+import { decodeCacheFor, type DecodeCache, DC_BITS, DC_MASK, DC_LEN_SHIFT, DC_HAS_MODRM, DC_NO_REG } from './decode-cache.js';
 import { defaultHooks } from './interrupts.js';
 import { FpuState } from './fpu/state.js';
 import { createVmxState, resetVmxState } from './vmx/vmx-state.js';
@@ -165,6 +166,16 @@ export class Cpu {
   /** Mandatory-prefix bookkeeping for SSE tables: last of 66/F2/F3 seen. */
   pfx66 = false;
   opcode = 0;
+  /** Packed prefix state the fields above hold (packPrefixes), -1 when unknown. */
+  curPfx = -1;
+  /** The decoded-instruction cache (decode-cache.ts), shared by the CPUs of one memory. */
+  readonly dc: DecodeCache;
+  /** 0 = 16-bit, 1 = 32-bit, 2 = 64-bit code: part of a decode-cache tag. */
+  modeId = 0;
+  /** The current instruction came from the decode cache and its ModRM is still to be replayed. */
+  dcReplay = false;
+  /** Decode-cache slot of the current instruction (valid while dcReplay). */
+  dcSlot = 0;
   modrmByte = 0;
   mod = 0;
   reg = 0;
@@ -236,7 +247,7 @@ export class Cpu {
     this.amdDebug = isAmd(profile);
     this.table = table;
     this.hooks = hooks;
-    mem.onCodeWrite = null;
+    this.dc = decodeCacheFor(mem);
     this.reset();
   }
 
@@ -320,6 +331,7 @@ export class Cpu {
   /** Recomputes everything derived from CR0/CR4/EFER/CS/SS/CPL. Call after any of them changes. */
   updateMode(): void {
     this.pfxDirty = true;
+    this.curPfx = -1;
     const pe = (this.cr0 & CR0_PE) !== 0;
     const csAr = this.segAr[CS]!;
     if ((this.efer & EFER_LMA) !== 0 && (csAr & AR_L) !== 0) {
@@ -330,6 +342,7 @@ export class Cpu {
       this.defOsz = big ? 4 : 2; this.defAsz = big ? 4 : 2;
       this.stackSize = pe && (this.flags & VM) === 0 && (this.segAr[SS]! & AR_DB) !== 0 ? 4 : 2;
     }
+    this.modeId = this.code64 ? 2 : this.defOsz === 4 ? 1 : 0;
     if (!pe) this.cpl = 0;
     else if ((this.flags & VM) !== 0) this.cpl = 3;
     else this.cpl = (this.segAr[CS]! >> AR_DPL_SHIFT) & 3;
@@ -625,90 +638,115 @@ export class Cpu {
    * Sets mod/reg/rm and, for memory operands, eaLo/eaHi/eaSeg.
    */
   decodeModrm(immBytes: number): void {
+    if (this.dcReplay) { this.replayModrm(immBytes); return; }
+    const rip0 = this.rip;
     const m = this.fetch8();
     this.modrmByte = m;
     const mod = m >> 6;
     this.mod = mod;
     this.reg = ((m >> 3) & 7) | this.rexR;
     const rm = m & 7;
-    if (mod === 3) { this.rm = rm | this.rexB; return; }
-    this.rm = rm;
-    if (this.asz === 2) { this.decodeEa16(mod, rm); return; }
-    let seg = DS;
-    let lo = 0, hi = 0;
-    let base = rm;
-    if (rm === 4) {
-      const sib = this.fetch8();
-      const scale = sib >> 6;
-      const idx = ((sib >> 3) & 7) | this.rexX;
-      base = sib & 7;
-      if (idx !== 4) {
-        const il = this.r[idx << 1]!;
-        if (this.asz === 8) {
-          const ih = this.r[(idx << 1) + 1]!;
-          lo = il << scale;
-          hi = scale === 0 ? ih : (ih << scale) | (il >>> (32 - scale));
-        } else lo = il << scale;
+    // the operand as base + index * 2^scale + disp (DC_NO_REG = absent), kept for the cache
+    let base = DC_NO_REG, idx = DC_NO_REG, scale = 0, disp = 0, seg = DS, ripRel = 0;
+    if (mod === 3) this.rm = rm | this.rexB;
+    else {
+      this.rm = rm;
+      if (this.asz === 2) {
+        // 16-bit forms (SDM Vol. 2 Table 2-1): BP-based ones default to SS
+        switch (rm) {
+          case 0: base = 3; idx = 6; break;           // BX+SI
+          case 1: base = 3; idx = 7; break;           // BX+DI
+          case 2: base = 5; idx = 6; seg = SS; break; // BP+SI
+          case 3: base = 5; idx = 7; seg = SS; break; // BP+DI
+          case 4: base = 6; break;
+          case 5: base = 7; break;
+          case 6: if (mod === 0) disp = this.fetch16(); else { base = 5; seg = SS; } break;
+          default: base = 3; break;
+        }
+        if (mod === 1) disp = this.fetchS8();
+        else if (mod === 2) disp = this.fetch16();
+      } else {
+        let b = rm;
+        if (rm === 4) {
+          const sib = this.fetch8();
+          scale = sib >> 6;
+          const ix = ((sib >> 3) & 7) | this.rexX;
+          if (ix !== 4) idx = ix;
+          b = sib & 7;
+          if (b === 5 && mod === 0) { disp = this.fetch32(); b = DC_NO_REG; } // disp32, no base
+          else b |= this.rexB;
+        } else if (rm === 5 && mod === 0) {
+          disp = this.fetch32();
+          b = DC_NO_REG;
+          // RIP-relative in 64-bit mode: relative to the end of the instruction, immediate included
+          if (this.code64) ripRel = 1;
+        } else b |= this.rexB;
+        if (b !== DC_NO_REG) {
+          base = b;
+          if (b === 4 || b === 5) seg = SS; // rSP/rBP (not r12/r13) default to SS
+          if (mod === 1) disp = this.fetchS8();
+          else if (mod === 2) disp = this.fetch32();
+        }
       }
-      if (base === 5 && mod === 0) {
-        const d = this.fetch32();
-        if (this.asz === 8) { const s = (lo >>> 0) + d; hi = (hi + Math.floor(s / TWO32)) | 0; lo = s | 0; }
-        else lo = (lo + d) | 0;
-        this.finishEa(lo, hi, DS);
-        return;
-      }
-      base |= this.rexB;
-    } else if (rm === 5 && mod === 0) {
-      const d = this.fetch32();
-      if (this.code64) {
-        // RIP-relative: relative to the end of the instruction, immediate included.
-        const target = this.rip + immBytes + d;
-        if (this.asz === 8) { lo = target | 0; hi = Math.floor(target / TWO32) | 0; }
-        else { lo = target | 0; hi = 0; }
-        this.finishEa(lo, hi, DS);
-        return;
-      }
-      this.finishEa(d, 0, DS);
-      return;
-    } else base |= this.rexB;
-    // base register
-    const bl = this.r[base << 1]!;
-    if ((base & 7) === 4 || (base & 7) === 5) { if (base === 4 || base === 5) seg = SS; }
-    let disp = 0;
-    if (mod === 1) disp = this.fetchS8();
-    else if (mod === 2) disp = this.fetch32();
-    if (this.asz === 8) {
-      const s = (lo >>> 0) + (bl >>> 0) + disp;
-      hi = (hi + this.r[(base << 1) + 1]! + Math.floor(s / TWO32)) | 0;
-      lo = s | 0;
-    } else lo = (lo + bl + disp) | 0;
-    this.finishEa(lo, hi, seg);
+      this.computeEa(base, idx, scale, disp, seg, ripRel, immBytes);
+    }
+    const dc = this.dc;
+    if (dc.buildSlot >= 0) {
+      // record the first ModRM of the instruction being cached; a second one is not cached
+      if (dc.buildModrmLen !== 0) { dc.buildSlot = -1; return; }
+      const s = dc.buildSlot, len = this.rip - rip0;
+      dc.buildModrmLen = len;
+      dc.modrm[s] = m | (len << 8) | (base << 11) | (idx << 16) | (scale << 21) | (seg << 23) | (ripRel << 26);
+      dc.disp[s] = disp;
+    }
   }
 
-  private finishEa(lo: number, hi: number, defSeg: number): void {
-    if (this.asz !== 8) hi = 0;
-    if (this.asz === 2) lo &= 0xffff;
+  /** decodeModrm for an instruction from the decode cache: the bytes are skipped, the address recomputed. */
+  private replayModrm(immBytes: number): void {
+    this.dcReplay = false;
+    const s = this.dcSlot;
+    const w = this.dc.modrm[s]!;
+    const len = (w >> 8) & 7;
+    this.fp += len; this.rip += len;
+    const m = w & 0xff;
+    this.modrmByte = m;
+    const mod = m >> 6;
+    this.mod = mod;
+    this.reg = ((m >> 3) & 7) | this.rexR;
+    if (mod === 3) { this.rm = (m & 7) | this.rexB; return; }
+    this.rm = m & 7;
+    this.computeEa((w >> 11) & 31, (w >> 16) & 31, (w >> 21) & 3, this.dc.disp[s]!, (w >> 23) & 7, (w >> 26) & 1, immBytes);
+  }
+
+  /** eaLo/eaHi/eaSeg from the decoded operand, exact on halves (carries included), at the address size. */
+  private computeEa(base: number, idx: number, scale: number, disp: number, seg: number, ripRel: number, immBytes: number): void {
+    const r = this.r;
+    const asz = this.asz;
+    let lo: number, hi = 0;
+    if (ripRel !== 0) {
+      const target = this.rip + immBytes + disp;
+      lo = target | 0;
+      if (asz === 8) hi = Math.floor(target / TWO32) | 0;
+    } else if (asz === 8) {
+      let il = 0, ih = 0, bl = 0, bh = 0;
+      if (idx !== DC_NO_REG) {
+        const l = r[idx << 1]!, h = r[(idx << 1) + 1]!;
+        il = l << scale;
+        ih = scale === 0 ? h : (h << scale) | (l >>> (32 - scale));
+      }
+      if (base !== DC_NO_REG) { bl = r[base << 1]!; bh = r[(base << 1) + 1]!; }
+      const sum = (il >>> 0) + (bl >>> 0) + disp;
+      hi = (ih + bh + Math.floor(sum / TWO32)) | 0;
+      lo = sum | 0;
+    } else {
+      lo = disp;
+      if (idx !== DC_NO_REG) lo += r[idx << 1]! << scale;
+      if (base !== DC_NO_REG) lo += r[base << 1]!;
+      lo = asz === 2 ? lo & 0xffff : lo | 0;
+    }
     this.eaLo = lo;
     this.eaHi = hi;
-    this.eaSeg = this.segOvr >= 0 ? this.segOvr : defSeg;
-  }
-
-  private decodeEa16(mod: number, rm: number): void {
-    let seg = DS, ea = 0;
-    const r = this.r;
-    switch (rm) {
-      case 0: ea = r[3 << 1]! + r[6 << 1]!; break;         // BX+SI
-      case 1: ea = r[3 << 1]! + r[7 << 1]!; break;         // BX+DI
-      case 2: ea = r[5 << 1]! + r[6 << 1]!; seg = SS; break; // BP+SI
-      case 3: ea = r[5 << 1]! + r[7 << 1]!; seg = SS; break; // BP+DI
-      case 4: ea = r[6 << 1]!; break;
-      case 5: ea = r[7 << 1]!; break;
-      case 6: if (mod === 0) { ea = this.fetch16(); } else { ea = r[5 << 1]!; seg = SS; } break;
-      default: ea = r[3 << 1]!; break;
-    }
-    if (mod === 1) ea += this.fetchS8();
-    else if (mod === 2) ea += this.fetch16();
-    this.finishEa(ea & 0xffff, 0, seg);
+    this.eaSeg = this.segOvr >= 0 ? this.segOvr : seg;
   }
 
   // =====================================================================================
@@ -881,7 +919,7 @@ export class Cpu {
     const pn = Math.floor(lin / 4096), i = pn & TLB_MASK;
     if (this.tlbTag[i] === pn && (this.tlbPerm[i]! & this.wrMask) !== 0) {
       const p = this.tlbPhys[i]! + (lin - pn * 4096);
-      if (this.mem.codePages[p >>> 12] !== 0) { this.mem.write8(p, v); return; }
+      if (this.mem.codePages[p >>> 12] !== 0) this.dc.invalidatePage(p >>> 12);
       this.ram[p] = v; return;
     }
     this.mem.write8(this.translateData(lin, true), v);
@@ -890,7 +928,7 @@ export class Cpu {
     const pn = Math.floor(lin / 4096), i = pn & TLB_MASK, off = lin - pn * 4096;
     if (off <= 4094 && this.tlbTag[i] === pn && (this.tlbPerm[i]! & this.wrMask) !== 0) {
       const p = this.tlbPhys[i]! + off;
-      if (this.mem.codePages[p >>> 12] !== 0) { this.mem.write16(p, v); return; }
+      if (this.mem.codePages[p >>> 12] !== 0) this.dc.invalidatePage(p >>> 12);
       this.view.setUint16(p, v, true); return;
     }
     if (off > 4094) { this.translateData(lin + 1, true); this.wr8(lin, v); this.wr8(lin + 1, v >>> 8); return; }
@@ -900,7 +938,7 @@ export class Cpu {
     const pn = Math.floor(lin / 4096), i = pn & TLB_MASK, off = lin - pn * 4096;
     if (off <= 4092 && this.tlbTag[i] === pn && (this.tlbPerm[i]! & this.wrMask) !== 0) {
       const p = this.tlbPhys[i]! + off;
-      if (this.mem.codePages[p >>> 12] !== 0) { this.mem.write32(p, v); return; }
+      if (this.mem.codePages[p >>> 12] !== 0) this.dc.invalidatePage(p >>> 12);
       this.view.setInt32(p, v, true); return;
     }
     if (off > 4092) {
@@ -914,7 +952,8 @@ export class Cpu {
     const pn = Math.floor(lin / 4096), i = pn & TLB_MASK, off = lin - pn * 4096;
     if (off <= 4088 && this.tlbTag[i] === pn && (this.tlbPerm[i]! & this.wrMask) !== 0) {
       const p = this.tlbPhys[i]! + off;
-      if (this.mem.codePages[p >>> 12] === 0) { this.view.setInt32(p, lo, true); this.view.setInt32(p + 4, hi, true); return; }
+      if (this.mem.codePages[p >>> 12] !== 0) this.dc.invalidatePage(p >>> 12);
+      this.view.setInt32(p, lo, true); this.view.setInt32(p + 4, hi, true); return;
     }
     this.translateData(lin, true); this.translateData(lin + 7, true);
     this.wr32(lin, lo); this.wr32(lin + 4, hi);
@@ -1049,6 +1088,7 @@ export class Cpu {
   /** Executes up to `budget` instructions. Returns a STOP_* reason. */
   run(budget: number): number {
     this.pfxDirty = true;
+    this.curPfx = -1;
     this.stopRequested = false;
     this.stopReason = STOP_BUDGET;
     const end = this.instructionCount + budget;
@@ -1059,6 +1099,7 @@ export class Cpu {
       try {
         this.runInner(end);
       } catch (e) {
+        this.dc.buildSlot = -1; // the instruction did not complete: nothing of it is cached
         if (e === FAULT) {
           this.rip = this.startRip;
           // a triple fault during this delivery throws STOP from here, outside the try
@@ -1072,24 +1113,101 @@ export class Cpu {
 
   private runInner(end: number): void {
     const table = this.table;
+    const dc = this.dc;
+    const tags = dc.tag;
     while (this.instructionCount < end && !this.halted) {
       if (this.irqPending || this.nmiPending) {
         if (this.checkInterrupts()) continue;
       }
       const shadow = this.inhibitIrq; // set by the previous instruction (STI, MOV SS, POP SS)
-      this.startRip = this.rip;
+      const rip = this.rip;
+      this.startRip = rip;
       const f0 = this.flags;
       // Intel inhibits instruction breakpoints on the instruction after MOV SS/POP SS (the
       // shadow's setter is still in this.opcode; STI is FB); AMD takes them (kvm-unit-tests
       // emulator test_mov_pop_ss_code_db)
       if (this.codeBreakpoints !== 0 && (f0 & RF) === 0 && !(shadow && this.opcode !== 0xfb && !this.amdDebug)) this.checkCodeBreakpoints();
-      this.beginFetch();
-      this.decodePrefixes();
-      table[this.opcode]!(this);
+      // the fetch cursor (beginFetch), then the decode cache by the RAM index of the first byte
+      const off = this.segBase[CS]! + rip - this.fetchPage;
+      if (off >= 0 && off < 4096) {
+        const host = this.fetchHost;
+        const fp = host + off;
+        this.fpEnd = host + 4096;
+        const slot = fp & DC_MASK;
+        const tag = ((fp >>> DC_BITS) << 2) | this.modeId;
+        if (tags[slot] === tag) {
+          const info = dc.info[slot]!;
+          const len = (info >> DC_LEN_SHIFT) & 15;
+          this.fp = fp + len;
+          this.rip = rip + len;
+          const p = dc.pfx[slot]!;
+          if (p !== this.curPfx) this.loadPrefixes(p);
+          this.dcReplay = (info & DC_HAS_MODRM) !== 0;
+          this.dcSlot = slot;
+          const op = info & 0x3ff;
+          this.opcode = op;
+          table[op]!(this);
+        } else {
+          this.fp = fp;
+          this.dcReplay = false;
+          this.curPfx = -1;
+          const page = fp >>> 12;
+          if (dc.cacheable(page)) {
+            // build an entry; its page is marked first so that a write by this very
+            // instruction abandons it (dc.invalidatePage)
+            tags[slot] = -1;
+            dc.buildSlot = slot; dc.buildPage = page; dc.buildModrmLen = 0;
+            this.mem.codePages[page] = 1;
+            this.decodePrefixes();
+            const pfxLen = this.rip - rip;
+            table[this.opcode]!(this);
+            if (dc.buildSlot === slot && off + pfxLen + dc.buildModrmLen <= 4096) {
+              const p = this.packPrefixes();
+              dc.pfx[slot] = p;
+              dc.info[slot] = this.opcode | (pfxLen << DC_LEN_SHIFT) | (dc.buildModrmLen !== 0 ? DC_HAS_MODRM : 0);
+              tags[slot] = tag;
+              this.curPfx = p;
+            }
+            dc.buildSlot = -1;
+          } else {
+            this.decodePrefixes();
+            table[this.opcode]!(this);
+          }
+        }
+      } else {
+        this.fpEnd = 0;
+        this.dcReplay = false;
+        this.curPfx = -1;
+        this.decodePrefixes();
+        table[this.opcode]!(this);
+      }
       this.instructionCount++;
       if (this.stopRequested) return;
       if (shadow || ((f0 | this.flags) & (TF | RF)) !== 0 || this.dbDataHits !== 0 || this.dbHeld !== 0) this.afterDebug(f0, shadow);
     }
+  }
+
+  /**
+   * The prefix state as one int32 (decode-cache entries): osz | asz << 4 | REX << 8 |
+   * (segOvr + 1) << 16 | rep << 19 | lock << 21 | 66 << 22.
+   */
+  packPrefixes(): number {
+    return this.osz | (this.asz << 4) | (this.rex << 8) | ((this.segOvr + 1) << 16) | (this.rep << 19) |
+      (this.lock ? 1 << 21 : 0) | (this.pfx66 ? 1 << 22 : 0);
+  }
+
+  private loadPrefixes(p: number): void {
+    this.osz = p & 15;
+    this.asz = (p >> 4) & 15;
+    const rex = (p >> 8) & 0xff;
+    this.rex = rex;
+    this.rexW = (rex & 8) !== 0; this.rexR = (rex & 4) << 1; this.rexX = (rex & 2) << 2; this.rexB = (rex & 1) << 3;
+    this.segOvr = ((p >> 16) & 7) - 1;
+    this.rep = (p >> 19) & 3;
+    this.lock = (p & (1 << 21)) !== 0;
+    this.pfx66 = (p & (1 << 22)) !== 0;
+    this.curPfx = p;
+    this.pfxDirty = true;
   }
 
   /**

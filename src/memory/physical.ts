@@ -146,5 +146,7 @@ export class PhysicalMemory {
       throw new RangeError(`image of ${bytes.length} bytes at 0x${pa.toString(16)} does not fit in ${this.size} bytes of RAM`);
     }
     this.ram.set(bytes, i);
+    // a DMA-like copy over code must drop decoded instructions too
+    if (bytes.length > 0) for (let p = i >>> 12; p <= (i + bytes.length - 1) >>> 12; p++) if (this.codePages[p] !== 0) this.codeWrite(p << 12);
   }
 }
