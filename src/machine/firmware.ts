@@ -54,7 +54,8 @@ const POST = [
 /** Writes the stub into the shadow-BIOS area (no-op with less than 1 MiB of RAM). */
 export function installFirmwareStub(mem: PhysicalMemory): boolean {
   if (mem.size < 0x100000) return false;
-  mem.ram.set(RESET_JUMP, RESET_VECTOR_PHYS);
-  mem.ram.set(POST, POST_ENTRY_PHYS);
+  // through load(), so a reset that rewrites the stub also drops stale decoded instructions
+  mem.load(RESET_VECTOR_PHYS, Uint8Array.from(RESET_JUMP));
+  mem.load(POST_ENTRY_PHYS, Uint8Array.from(POST));
   return true;
 }
