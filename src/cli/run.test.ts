@@ -83,3 +83,12 @@ test('--initrd with a kernel that ignores modules still boots', () => {
   assert.equal(r.status, 1, r.stderr);
   assert.match(r.stdout, /Hello from a Nestvisor guest kernel!/);
 });
+
+test('--help prints the usage and the exit statuses on stdout, status 0', () => {
+  const r = run('--help');
+  assert.equal(r.status, 0);
+  assert.match(r.stdout, /^usage: nestvisor run --kernel FILE/);
+  assert.match(r.stdout, /--expose-virtualization-extensions/);
+  assert.match(r.stdout, /4 triple fault/);
+  assert.equal(r.stderr, '');
+});

@@ -158,7 +158,27 @@ function readKernel(path: string, what = 'kernel file'): Uint8Array {
   }
 }
 
+/** `nestvisor run --help`: the usage and the exit statuses, on stdout, status 0. */
+const HELP = `${USAGE.replace(/^usage: /, 'usage: nestvisor ')}
+
+Boots one Multiboot kernel like qemu-system-x86_64 -kernel: COM1 on stdout, QEMU's
+isa-debug-exit at port 0xf4, fw_cfg, pc-testdev. Memory defaults to 128M.
+
+  --kernel FILE     Multiboot 1 kernel (ELF32, ELF64 or a.out kludge)
+  --append ARGS     kernel command line
+  --initrd F[,F]    Multiboot modules (QEMU's -initrd)
+  --memory SIZE     RAM, e.g. 256M, 1G (at most 4G)
+  --smp N           virtual CPUs
+  --expose-virtualization-extensions
+                    the CPU reports and implements VT-x with EPT
+  --cpu PROFILE     nestvisor-intel (default) or nestvisor-amd, with ,-feature / ,+feature
+
+Exit status: (v << 1) | 1 when the guest writes v to port 0xf4; 0 guest halted for good;
+2 bad input; 4 triple fault; 130 interrupted.
+`;
+
 export async function runCommand(argv: string[]): Promise<number> {
+  if (argv.length === 1 && (argv[0] === '--help' || argv[0] === '-h')) { process.stdout.write(HELP); return 0; }
   let machine: PcMachine;
   let kernelPath = '';
   try {
