@@ -78,6 +78,23 @@ export function tripleFaultExits(cpu: Cpu): never {
   return vmExit(cpu, EXIT.TRIPLE_FAULT, 0);
 }
 
+/**
+ * Debug traps (single-step BS, data breakpoints B0-B3) after a guest instruction while the
+ * monitor trap flag is set: the MTF VM exit takes priority over debug-trap exceptions
+ * (SDM Vol. 3C §25.5.2); the #DB is not delivered but saved in the guest's pending debug
+ * exceptions field (§27.3.4: bit 12 "enabled breakpoint" with any B0-B3), DR6 left alone.
+ * VM entry delivers it on resume (vmentry.ts pendingDebugExceptions). Returns without
+ * exiting when MTF is off; the caller then delivers the #DB. The VMX-preemption timer does
+ * not do this: debug traps take priority over its exit (§25.5.1), so the #DB is delivered
+ * and the timer exits at the next boundary.
+ */
+export function mtfBeforeDebugTrap(cpu: Cpu, bits: number): void {
+  const st = cpu.vmx;
+  if ((st.proc & PROC_MTF) === 0 || cpu.instructionCount === st.mtfArmedAt) return;
+  st.pendingDbg = (bits & 0x400f) | ((bits & 0xf) !== 0 ? 0x1000 : 0);
+  vmExit(cpu, EXIT.MTF, 0);
+}
+
 function timerExpired(cpu: Cpu): boolean {
   const st = cpu.vmx;
   return (st.pin & PIN_PREEMPT_TIMER) !== 0 && tscValue(cpu) - st.tscOffset >= st.preemptDeadline;

@@ -175,7 +175,9 @@ export function saveGuestState(cpu: Cpu): void {
   set32(c, F.GUEST_INTERRUPTIBILITY_INFO, intr);
   set32(c, F.GUEST_ACTIVITY_STATE, cpu.halted || st.wokeFromHlt ? 1 : 0);
   st.wokeFromHlt = false;
-  setNum(c, F.GUEST_PENDING_DBG_EXCEPTIONS, 0);
+  // debug traps an MTF exit took priority over (events.ts mtfBeforeDebugTrap), else none
+  setNum(c, F.GUEST_PENDING_DBG_EXCEPTIONS, st.pendingDbg);
+  st.pendingDbg = 0;
   if (paePaging(cpu) && (secondary(c) & PROC2_EPT) !== 0) {
     for (let i = 0; i < 4; i++) vmcsSet(c, F.GUEST_PDPTE0 + 2 * i, cpu.pdpte[2 * i]!, cpu.pdpte[2 * i + 1]!);
   }

@@ -7,7 +7,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { F } from './vmcs-fields.js';
 import { EXIT } from './vmexit.js';
-import { vmxSetup, guest, launch, rd, rd32, wr, assertExited, GUEST_CODE } from './testkit.js';
+import { vmxSetup, guest, launch, resume, rd, rd32, wr, or32, assertExited, GUEST_CODE } from './testkit.js';
+import { PROC_MTF } from './capabilities.js';
 
 test('pending BS|B1|B3 with #DB in the exception bitmap: exit 0, vector 1, qualification = the bits, DR6 unchanged', () => {
   const t = vmxSetup();
@@ -30,4 +31,34 @@ test('pending debug exceptions are held by blocking by MOV SS', () => {
   guest(t, '0f a2');
   launch(t);
   assertExited(t, EXIT.CPUID, GUEST_CODE);
+});
+
+test('MTF exit after a single-stepped instruction saves BS in pending debug exceptions; VMRESUME delivers it', () => {
+  const t = vmxSetup();
+  or32(t, F.CPU_BASED_VM_EXEC_CONTROL, PROC_MTF);
+  wr(t, F.GUEST_RFLAGS, 0x102); // TF
+  const dr6 = t.cpu.dr[6];
+  guest(t, '48 ff c0 48 ff c0'); // inc rax ; inc rax
+  launch(t);
+  // §25.5.2: the MTF exit takes priority over the single-step trap, which stays pending
+  assertExited(t, EXIT.MTF, GUEST_CODE + 3);
+  assert.equal(rd(t, F.GUEST_PENDING_DBG_EXCEPTIONS), 0x4000);
+  assert.equal(t.cpu.dr[6], dr6);
+  // on VM entry the pending #DB comes before the next instruction (§26.6.3)
+  wr(t, F.EXCEPTION_BITMAP, 1 << 1);
+  resume(t);
+  assertExited(t, EXIT.EXCEPTION_NMI, GUEST_CODE + 3);
+  assert.equal(rd(t, F.EXIT_QUALIFICATION), 0x4000);
+  assert.equal(rd(t, F.GUEST_PENDING_DBG_EXCEPTIONS), 0);
+});
+
+test('without MTF the single-step trap is delivered (here: #DB exit), nothing left pending', () => {
+  const t = vmxSetup();
+  wr(t, F.EXCEPTION_BITMAP, 1 << 1);
+  wr(t, F.GUEST_RFLAGS, 0x102);
+  guest(t, '48 ff c0 48 ff c0');
+  launch(t);
+  assertExited(t, EXIT.EXCEPTION_NMI, GUEST_CODE + 3);
+  assert.equal(rd(t, F.EXIT_QUALIFICATION), 0x4000);
+  assert.equal(rd(t, F.GUEST_PENDING_DBG_EXCEPTIONS), 0);
 });

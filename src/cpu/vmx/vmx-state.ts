@@ -53,6 +53,8 @@ export interface VmxState {
   abort: number;
   /** The guest left HLT only to look at events (events.ts); exits report activity state HLT. */
   wokeFromHlt: boolean;
+  /** Debug traps held for the guest's pending-debug-exceptions field at the next exit (§27.3.4). */
+  pendingDbg: number;
 }
 
 export function createVmxState(): VmxState {
@@ -62,6 +64,7 @@ export function createVmxState(): VmxState {
     pin: 0, proc: 0, proc2: 0, exitCtls: 0, entryCtls: 0, exceptionBitmap: 0, pfecMask: 0, pfecMatch: 0,
     cr0Mask: 0, cr0Shadow: 0, cr4Mask: 0, cr4Shadow: 0, tscOffset: 0, preemptDeadline: NaN,
     virtualNmiBlocked: false, mtfArmedAt: -1, vectoring: 0, vectoringError: 0, abort: 0, wokeFromHlt: false,
+    pendingDbg: 0,
   };
 }
 
@@ -83,5 +86,5 @@ export function vmxState(cpu: Cpu): VmxState {
 export function resetVmxState(s: VmxState): void {
   s.inVmx = false; s.nonRoot = false; s.vmxonPtr = INVALID_PTR; s.currentVmcs = INVALID_PTR;
   s.initBlocked = false; s.cache.fill(0);
-  s.preemptDeadline = NaN; s.virtualNmiBlocked = false; s.vectoring = 0; s.tscOffset = 0;
+  s.preemptDeadline = NaN; s.virtualNmiBlocked = false; s.vectoring = 0; s.tscOffset = 0; s.pendingDbg = 0;
 }
