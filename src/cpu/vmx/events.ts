@@ -45,6 +45,9 @@ function bitmapExits(cpu: Cpu, vector: number, err: number): boolean {
  */
 export function exceptionExits(cpu: Cpu, vector: number, err: number, hasErr: boolean): void {
   const st = cpu.vmx;
+  // an event delivered through the guest IDT leaves an MTF VM exit pending before the
+  // handler's first instruction, even when the faulting instruction never retired (§25.5.2)
+  if ((st.proc & PROC_MTF) !== 0) st.mtfArmedAt = -1;
   if (vector === NMI) {
     st.vectoring = INTR_VALID | INTR_TYPE_NMI | NMI;
     return;

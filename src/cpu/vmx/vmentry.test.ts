@@ -12,7 +12,8 @@ import { F, VMCS_OFF_LAUNCH_STATE } from './vmcs-fields.js';
 import { VMX_ERR } from './instructions.js';
 import { INVALID_PTR } from './vmx-state.js';
 import { EXIT } from './vmexit.js';
-import { vmxSetup, guest, launch, resume, rd, rd32, wr, assertExited, exec, GUEST_CODE, GUEST_STACK, HOST_CODE, MSR_AREA, IDT, VMCS } from './testkit.js';
+import { vmxSetup, guest, launch, resume, rd, rd32, wr, or32, assertExited, exec, GUEST_CODE, GUEST_STACK, HOST_CODE, MSR_AREA, IDT, VMCS } from './testkit.js';
+import { PROC_MTF } from './capabilities.js';
 
 function flags(t: ReturnType<typeof vmxSetup>): number { return t.cpu.getFlags() & 0x8d5; }
 
@@ -161,4 +162,15 @@ test('guest activity state HLT: the guest waits; an injected interrupt wakes it'
   assert.equal(t.cpu.vmx.nonRoot, true, 'halted in the guest');
   assert.equal(t.cpu.halted, true);
   void RBX; void SS; void HOST_CODE;
+});
+
+test('monitor trap flag: a fault delivered through the guest IDT exits before the handler\'s first instruction (§25.5.2)', () => {
+  const t = vmxSetup();
+  const handler = GUEST_CODE + 0x100;
+  gate(t, 6, handler);
+  t.mem.write8(handler, 0x90); // nop
+  or32(t, F.CPU_BASED_VM_EXEC_CONTROL, PROC_MTF);
+  guest(t, '0f 0b'); // ud2: #UD, delivered to the guest's handler
+  launch(t);
+  assertExited(t, EXIT.MTF, handler);
 });
