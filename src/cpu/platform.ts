@@ -13,6 +13,17 @@ export interface CpuClock {
 }
 
 /**
+ * A one-shot timer of the board's virtual clock held by the CPU (the VMX-preemption
+ * timer): armed at an absolute virtual-ns deadline, so that when every vCPU is halted the
+ * board jumps time to it as it does for device timers (src/machine/vcpus.ts).
+ */
+export interface CpuTimer {
+  readonly armed: boolean;
+  armAt(ns: number): void;
+  cancel(): void;
+}
+
+/**
  * The CPU's own local APIC, reached through the architectural doors that are not MMIO:
  * IA32_APIC_BASE (0x1B), IA32_TSC_DEADLINE (0x6E0), the x2APIC MSRs (0x800-0x8FF) and CR8.
  * MSR accessors return false when the access must raise #GP(0) (SDM Vol. 3A §10.12.1.2

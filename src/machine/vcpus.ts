@@ -22,6 +22,7 @@
 import { Cpu, STOP_SHUTDOWN, STOP_TRIPLE_FAULT } from '../cpu/cpu.js';
 import { CS, IF } from '../cpu/regs.js';
 import { NS_PER_INSTRUCTION, VirtualClock } from '../devices/clock.js';
+import { preemptionTimerFired } from '../cpu/vmx/events.js';
 
 /** Smallest window, in instructions, so that a storm of past-due timers still lets the guest progress. */
 export const MIN_WINDOW_INSTRUCTIONS = 64;
@@ -73,7 +74,11 @@ export class Vcpus {
     this.waitingForSipi = cpus.map((_, i) => i !== 0);
     this.pendingInit = cpus.map(() => false);
     this.pendingSipi = cpus.map(() => -1);
-    cpus.forEach((c, i) => { c.apicId = i; c.clock = clock; });
+    cpus.forEach((c, i) => {
+      c.apicId = i; c.clock = clock;
+      // the VMX-preemption timer's deadline on the VM's clock, so idle time jumps to it
+      c.vmx.timer = clock.timer(`vmx-preemption-timer-${i}`, () => preemptionTimerFired(c));
+    });
     clock.onEarlierDeadline = (ns) => this.shortenWindow(ns);
   }
 
@@ -236,6 +241,7 @@ export class Vcpus {
     for (let i = 0; i < this.cpus.length; i++) {
       if (this.waitingForSipi[i]) continue;
       if ((this.cpus[i]!.flags & IF) !== 0) return true;
+      if (this.cpus[i]!.vmx.timer?.armed === true) return true; // a guest's VMX-preemption timer
     }
     return false;
   }

@@ -98,6 +98,18 @@ export function mtfBeforeDebugTrap(cpu: Cpu, bits: number): void {
   vmExit(cpu, EXIT.MTF, 0);
 }
 
+/**
+ * The board's clock reached the VMX-preemption timer deadline (the clock timer armed at VM
+ * entry, vmentry.ts): the timer is at zero even if TSC rounding says a tick is left, and
+ * the CPU looks at events again (a halted guest wakes and exits, §25.5.1).
+ */
+export function preemptionTimerFired(cpu: Cpu): void {
+  const st = cpu.vmx;
+  if (!st.nonRoot || (st.pin & PIN_PREEMPT_TIMER) === 0) return;
+  st.preemptDeadline = -Infinity;
+  cpu.irqPending = true;
+}
+
 function timerExpired(cpu: Cpu): boolean {
   const st = cpu.vmx;
   return (st.pin & PIN_PREEMPT_TIMER) !== 0 && tscValue(cpu) - st.tscOffset >= st.preemptDeadline;
@@ -206,7 +218,13 @@ export function wakeGuest(cpu: Cpu): boolean {
   const st = cpu.vmx;
   cpu.inhibitIrq = false; // the STI/MOV SS shadow covered the HLT itself ("sti; hlt")
   let wake = false;
-  if ((st.pin & PIN_PREEMPT_TIMER) !== 0) { st.preemptDeadline = -Infinity; wake = true; }
+  if ((st.pin & PIN_PREEMPT_TIMER) !== 0) {
+    // on a board the timer counts down in virtual time while the guest is halted: the
+    // board jumps the clock to its deadline (st.timer, preemptionTimerFired); stand-alone
+    // there is no time to jump, so it runs out at once
+    if (st.timer === null || cpu.clock === null) st.preemptDeadline = -Infinity;
+    if (timerExpired(cpu)) wake = true;
+  }
   if (cpu.nmiPending) wake = true;
   const ifSet = (cpu.flags & IF) !== 0;
   if ((st.proc & PROC_INTR_WINDOW) !== 0 && ifSet) wake = true;

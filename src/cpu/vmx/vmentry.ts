@@ -78,6 +78,11 @@ function vmEntry(cpu: Cpu, launch: boolean): void {
   // VMX-preemption timer (§25.5.1): counts down by 1 every 2^5 TSC ticks (IA32_VMX_MISC[4:0] = 5)
   st.preemptDeadline = (st.pin & PIN_PREEMPT_TIMER) !== 0
     ? tscValue(cpu) - st.tscOffset + (vmcsLo(c, F.VMX_PREEMPTION_TIMER_VALUE) >>> 0) * 32 : NaN;
+  // on a board the deadline is also a clock timer: a halted guest's time runs to it (events.ts)
+  if (st.timer !== null) {
+    if (Number.isNaN(st.preemptDeadline)) st.timer.cancel();
+    else st.timer.armAt(Math.ceil(st.preemptDeadline * 1e9 / cpu.profile.tscHz));
+  }
   loadNonRegisterState(cpu);
   st.mtfArmedAt = cpu.instructionCount;
   cpu.flushTlb(); // VPID: untagged TLB, flushed on every entry and exit (vmexit.ts)

@@ -106,6 +106,7 @@ export function vmExit(cpu: Cpu, reason: number, qual: number): never {
   }
   st.tscOffset = 0;
   st.preemptDeadline = NaN;
+  st.timer?.cancel();
   saveGuestState(cpu);
   st.vectoring = 0;
   cpu.delivering = -1;
@@ -152,6 +153,7 @@ export function vmEntryFailure(cpu: Cpu, reason: number, qual: number): never {
   cpu.tscOffset -= st.tscOffset;
   st.tscOffset = 0;
   st.preemptDeadline = NaN;
+  st.timer?.cancel();
   st.vectoring = 0;
   st.nonRoot = false;
   finishToHost(cpu);

@@ -12,6 +12,7 @@
  */
 import type { Cpu } from '../cpu.js';
 import type { VmxCaps } from './capabilities.js';
+import type { CpuTimer } from '../platform.js';
 import { VMCS_SIZE } from './vmcs-fields.js';
 
 export const INVALID_PTR = -1;
@@ -55,6 +56,11 @@ export interface VmxState {
   wokeFromHlt: boolean;
   /** Debug traps held for the guest's pending-debug-exceptions field at the next exit (§27.3.4). */
   pendingDbg: number;
+  /**
+   * The board's clock timer for the VMX-preemption timer deadline (null stand-alone: a
+   * halted guest then takes the timer as run out at once, events.ts wakeGuest).
+   */
+  timer: CpuTimer | null;
 }
 
 export function createVmxState(): VmxState {
@@ -64,7 +70,7 @@ export function createVmxState(): VmxState {
     pin: 0, proc: 0, proc2: 0, exitCtls: 0, entryCtls: 0, exceptionBitmap: 0, pfecMask: 0, pfecMatch: 0,
     cr0Mask: 0, cr0Shadow: 0, cr4Mask: 0, cr4Shadow: 0, tscOffset: 0, preemptDeadline: NaN,
     virtualNmiBlocked: false, mtfArmedAt: -1, vectoring: 0, vectoringError: 0, abort: 0, wokeFromHlt: false,
-    pendingDbg: 0,
+    pendingDbg: 0, timer: null,
   };
 }
 
@@ -87,4 +93,5 @@ export function resetVmxState(s: VmxState): void {
   s.inVmx = false; s.nonRoot = false; s.vmxonPtr = INVALID_PTR; s.currentVmcs = INVALID_PTR;
   s.initBlocked = false; s.cache.fill(0);
   s.preemptDeadline = NaN; s.virtualNmiBlocked = false; s.vectoring = 0; s.tscOffset = 0; s.pendingDbg = 0;
+  s.timer?.cancel();
 }
