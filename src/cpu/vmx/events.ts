@@ -21,6 +21,7 @@ import {
   INTR_TYPE_HW_EXC, INTR_TYPE_SW_EXC,
 } from './vmexit.js';
 import { tscValue } from '../tsc.js';
+import { MTF_INJECTED } from './vmx-state.js';
 
 /** Keeps the run loop checking events while something in non-root needs it. */
 export function armEventPolling(cpu: Cpu): void {
@@ -127,7 +128,7 @@ export function checkEvents(cpu: Cpu): boolean {
   // the shadow is aged by cpu.ts after the instruction it covers; it stays set meanwhile so
   // that an exit from that instruction saves it in the interruptibility state (§27.3.4)
   const shadow = cpu.inhibitIrq;
-  if ((st.proc & PROC_MTF) !== 0 && cpu.instructionCount !== st.mtfArmedAt) vmExit(cpu, EXIT.MTF, 0);
+  if (((st.proc & PROC_MTF) !== 0 && cpu.instructionCount !== st.mtfArmedAt) || st.mtfArmedAt === MTF_INJECTED) vmExit(cpu, EXIT.MTF, 0);
   if (timerExpired(cpu)) vmExit(cpu, EXIT.PREEMPTION_TIMER, 0);
   armEventPolling(cpu);
   if (!shadow) {
@@ -229,7 +230,7 @@ export function wakeGuest(cpu: Cpu): boolean {
   const ifSet = (cpu.flags & IF) !== 0;
   if ((st.proc & PROC_INTR_WINDOW) !== 0 && ifSet) wake = true;
   if ((st.proc & PROC_NMI_WINDOW) !== 0 && !st.virtualNmiBlocked) wake = true;
-  if ((st.proc & PROC_MTF) !== 0 && cpu.instructionCount !== st.mtfArmedAt) wake = true;
+  if (((st.proc & PROC_MTF) !== 0 && cpu.instructionCount !== st.mtfArmedAt) || st.mtfArmedAt === MTF_INJECTED) wake = true;
   if (cpu.irqPending && (ifSet || (st.pin & PIN_EXT_INTR) !== 0) && intrAsserted(cpu)) wake = true;
   if (wake) { st.wokeFromHlt = true; cpu.irqPending = true; }
   return wake;

@@ -15,13 +15,16 @@ import { FAULT } from '../fault.js';
 import { F, vmcsLo } from './vmcs-fields.js';
 import { PIN_VIRTUAL_NMIS } from './capabilities.js';
 import { INTR_VALID, INTR_ERROR_VALID } from './vmexit.js';
+import { MTF_INJECTED } from './vmx-state.js';
 
 export function injectEvent(cpu: Cpu): void {
   const st = cpu.vmx, c = st.cache;
   const info = vmcsLo(c, F.VM_ENTRY_INTR_INFO);
   if ((info & INTR_VALID) === 0) return;
   const type = (info >>> 8) & 7, vector = info & 0xff;
-  if (type === 7) { st.mtfArmedAt = -1; return; } // MTF exit before the first guest instruction
+  // a pending MTF VM exit before the first guest instruction, whatever the "monitor trap
+  // flag" control says (§26.6.2; kvm-unit-tests vmx_mtf_test "injected MTF")
+  if (type === 7) { st.mtfArmedAt = MTF_INJECTED; cpu.irqPending = true; return; }
   const hasErr = (info & INTR_ERROR_VALID) !== 0;
   const err = hasErr ? vmcsLo(c, F.VM_ENTRY_EXCEPTION_ERROR_CODE) : 0;
   const len = type >= 4 && type <= 6 ? vmcsLo(c, F.VM_ENTRY_INSTRUCTION_LEN) >>> 0 : 0;

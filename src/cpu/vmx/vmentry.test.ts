@@ -174,3 +174,11 @@ test('monitor trap flag: a fault delivered through the guest IDT exits before th
   launch(t);
   assertExited(t, EXIT.MTF, handler);
 });
+
+test('injected "other event" (type 7, vector 0): an MTF VM exit before the first guest instruction, with the MTF control clear (§26.6.2)', () => {
+  const t = vmxSetup();
+  wr(t, F.VM_ENTRY_INTR_INFO, 0x80000000 | (7 << 8));
+  guest(t, '48 ff c0'); // inc rax (never runs)
+  launch(t);
+  assertExited(t, EXIT.MTF, GUEST_CODE);
+});

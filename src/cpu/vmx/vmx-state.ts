@@ -63,6 +63,9 @@ export interface VmxState {
   timer: CpuTimer | null;
 }
 
+/** mtfArmedAt for an MTF VM exit injected by VM entry (type 7): taken with the control clear too. */
+export const MTF_INJECTED = -2;
+
 export function createVmxState(): VmxState {
   return {
     inVmx: false, nonRoot: false, vmxonPtr: INVALID_PTR, currentVmcs: INVALID_PTR,
