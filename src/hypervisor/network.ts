@@ -24,7 +24,9 @@ export interface NetworkSnapshot {
   /** Host adapters created by switches (vEthernet), with their MACs ("00-15-5D-..."). */
   readonly hostAdapters: ReadonlyArray<{ name: string; macAddress: string; switchName: string | null }>;
   readonly ipAddresses: ReadonlyArray<{ ipAddress: string; interfaceAlias: string; prefixLength: number; addressFamily: string }>;
-  readonly nats: ReadonlyArray<{ name: string; internalIPInterfaceAddressPrefix: string }>;
+  readonly nats: ReadonlyArray<{ name: string; internalIPInterfaceAddressPrefix: string;
+    /** Add-NetNatStaticMapping: the host listens on 127.0.0.1:externalPort (loopback only) for internalIPAddress:internalPort. */
+    staticMappings?: ReadonlyArray<{ id: number; externalPort: number; internalIPAddress: string; internalPort: number }> }>;
   /** Current MacAddressSpoofing of every adapter, by adapter id. */
   readonly adapters: ReadonlyArray<{ id: string; macAddressSpoofing: 'On' | 'Off' }>;
 }
@@ -63,6 +65,8 @@ interface SwitchEntry {
   host: { stack: HostStack; port: SwitchPort; alias: string } | null;
   nat: NetNat | null;
   natName: string | null;
+  /** Static mappings applied to nat, by "externalPort>ip:port"; error is why listening failed. */
+  mappings: Map<string, { id: number; port: number; error: string | null }>;
   uplinkError: string | null;
 }
 
@@ -88,6 +92,7 @@ export class L0Network {
   private readonly captures = new Map<number, Capture>();
   private nextCaptureId = 1;
   private readonly timers: NetTimers;
+  private readonly pending = new Set<Promise<unknown>>();
 
   constructor(opts: { timers?: NetTimers } = {}) {
     this.timers = opts.timers ?? realTimers();
@@ -103,7 +108,7 @@ export class L0Network {
     for (const w of s.switches) {
       let e = this.switches.get(key(w.name));
       if (!e) {
-        e = { sw: new VirtualSwitch(w.name, w.switchType, { timers: this.timers }), type: w.switchType, host: null, nat: null, natName: null,
+        e = { sw: new VirtualSwitch(w.name, w.switchType, { timers: this.timers }), type: w.switchType, host: null, nat: null, natName: null, mappings: new Map(),
           uplinkError: w.switchType === 'External' ? uplinkUnavailableReason(w.name, w.netAdapterName) : null };
         this.switches.set(key(w.name), e);
       }
@@ -125,17 +130,62 @@ export class L0Network {
         for (const i of want) { const ip = parseIp(i.ipAddress); if (ip !== null) st.addAddress(ip, i.prefixLength); }
         // seed: New-NetNat –InternalIPInterfaceAddressPrefix: the NAT whose prefix holds a vNIC address serves it
         const nat = s.nats.find((n) => { const p = parseNatPrefix(n.internalIPInterfaceAddressPrefix); return p && st.addresses.some((a) => sameSubnet(a.ip, p.network, p.length)); });
-        if (e.nat && (!nat || nat.name !== e.natName)) { void e.nat.close(); e.nat = null; e.natName = null; }
+        if (e.nat && (!nat || nat.name !== e.natName)) { void e.nat.close(); e.nat = null; e.natName = null; e.mappings = new Map(); }
         if (nat && !e.nat) {
           e.nat = new NetNat({ name: nat.name, stack: st, prefix: parseNatPrefix(nat.internalIPInterfaceAddressPrefix)!, timers: this.timers });
           e.natName = nat.name;
         }
+        if (nat && e.nat) this.syncMappings(e, e.nat, nat.staticMappings ?? []);
       }
     }
     for (const a of s.adapters) {
       const at = this.adapters.get(a.id);
       if (at) at.port.macAddressSpoofing = a.macAddressSpoofing === 'On';
     }
+  }
+
+  /** Listens for new static mappings and stops those the inventory no longer has. */
+  private syncMappings(e: SwitchEntry, nat: NetNat, want: NonNullable<NetworkSnapshot['nats'][number]['staticMappings']>): void {
+    const k = (m: { externalPort: number; internalIPAddress: string; internalPort: number }) => `${m.externalPort}>${m.internalIPAddress}:${m.internalPort}`;
+    for (const [key, m] of [...e.mappings]) {
+      if (want.some((w) => k(w) === key)) continue;
+      e.mappings.delete(key);
+      if (!m.error) this.track(nat.removeStaticMapping(m.port));
+    }
+    for (const w of want) {
+      if (e.mappings.has(k(w))) continue;
+      const m = { id: w.id, port: w.externalPort, error: null as string | null };
+      e.mappings.set(k(w), m);
+      const p = nat.addStaticMapping({ protocol: 'TCP', externalPort: w.externalPort, internalIPAddress: w.internalIPAddress, internalPort: w.internalPort });
+      this.track(p.then(
+        () => { if (e.mappings.get(k(w)) !== m) return nat.removeStaticMapping(w.externalPort); },
+        (err: Error) => { m.error = (err as NodeJS.ErrnoException).code ?? err.message; },
+      ));
+    }
+  }
+
+  private track(p: Promise<unknown>): void {
+    const q = p.catch(() => {}).finally(() => this.pending.delete(q));
+    this.pending.add(q);
+  }
+
+  /** Resolves once every static mapping asked for so far listens (or failed to). */
+  async settled(): Promise<void> {
+    await Promise.allSettled([...this.pending]);
+  }
+
+  /** Static mappings of the NAT named so, as applied: listening, or why not. */
+  staticMappingStates(natName: string): Array<{ id: number; externalPort: number; error: string | null }> {
+    for (const e of this.switches.values()) {
+      if (e.natName !== null && e.natName.toLowerCase() === natName.toLowerCase()) return [...e.mappings.values()].map((m) => ({ id: m.id, externalPort: m.port, error: m.error }));
+    }
+    return [];
+  }
+
+  /** The live NetNat of that name, if a vNIC address lies in its prefix. */
+  natByName(natName: string): NetNat | null {
+    for (const e of this.switches.values()) if (e.natName !== null && e.natName.toLowerCase() === natName.toLowerCase()) return e.nat;
+    return null;
   }
 
   /** Plugs a running VM's adapter into its switch; an adapter with no switch stays unplugged. */

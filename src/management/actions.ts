@@ -48,6 +48,12 @@ export type Action =
   | { kind: 'GetNetNat'; names?: readonly string[] }
   | { kind: 'NewNetNat'; name: string; internalIPInterfaceAddressPrefix: string }
   | { kind: 'RemoveNetNat'; names?: readonly string[] }
+  | { kind: 'AddNetNatStaticMapping'; natName: string; protocol: string; externalIPAddress: string; externalPort: number;
+      internalIPAddress: string; internalPort: number }
+  | { kind: 'GetNetNatStaticMapping'; natNames?: readonly string[]; ids?: readonly number[] }
+  | { kind: 'RemoveNetNatStaticMapping'; natNames?: readonly string[]; ids?: readonly number[] }
+  /** Nestvisor's Get-NestvisorNatStatistics: NetNat's live counters (net-runtime.ts). */
+  | { kind: 'GetNatStatistics'; names?: readonly string[] }
   | { kind: 'GetDnsClientServerAddress'; interfaceAlias?: string; addressFamily?: 'IPv4' | 'IPv6' }
   | { kind: 'SetDnsClientServerAddress'; interfaceAlias?: string; interfaceIndex?: number; serverAddresses?: readonly string[]; reset: boolean }
   /** `netsh interface ip add dnsserver "NAME" address=X [index=N]` */

@@ -412,7 +412,8 @@ export function networkSnapshot(s: InventoryState): NetworkSnapshot {
     switches: s.switches.map((w) => ({ name: w.name, switchType: w.switchType, netAdapterName: w.netAdapterName, allowManagementOS: w.allowManagementOS })),
     hostAdapters: s.hostAdapters.map((h) => ({ name: h.name, macAddress: h.macAddress, switchName: h.switchName })),
     ipAddresses: s.ipAddresses.map((i) => ({ ipAddress: i.ipAddress, interfaceAlias: i.interfaceAlias, prefixLength: i.prefixLength, addressFamily: i.addressFamily })),
-    nats: s.nats.map((n) => ({ name: n.name, internalIPInterfaceAddressPrefix: n.internalIPInterfaceAddressPrefix })),
+    nats: s.nats.map((n) => ({ name: n.name, internalIPInterfaceAddressPrefix: n.internalIPInterfaceAddressPrefix,
+      staticMappings: (n.staticMappings ?? []).map((m) => ({ id: m.staticMappingID, externalPort: m.externalPort, internalIPAddress: m.internalIPAddress, internalPort: m.internalPort })) })),
     adapters: s.vmNics.map((n) => ({ id: n.id, macAddressSpoofing: n.macAddressSpoofing })),
   };
 }

@@ -87,6 +87,20 @@ export interface NatRecord {
   name: string;
   /** seed: New-NetNat –InternalIPInterfaceAddressPrefix "192.168.100.0/24" */
   internalIPInterfaceAddressPrefix: string;
+  /** Add-NetNatStaticMapping: inbound ports (absent in inventories written before them). */
+  staticMappings?: NatStaticMappingRecord[];
+}
+
+/** Add-NetNatStaticMapping: the host's 127.0.0.1:externalPort forwards to internalIPAddress:internalPort. */
+export interface NatStaticMappingRecord {
+  /** Hyper-V's StaticMappingID: unique on the host, from 0. */
+  staticMappingID: number;
+  protocol: 'TCP';
+  /** As given (0.0.0.0 or 127.0.0.1); Nestvisor listens on 127.0.0.1 either way. */
+  externalIPAddress: string;
+  externalPort: number;
+  internalIPAddress: string;
+  internalPort: number;
 }
 
 export interface DnsRecord {

@@ -6,12 +6,12 @@
 import type { Action, NicTarget, ViewObject } from './actions.js';
 import type { Controller, ResultBuilder } from './controller.js';
 import { ManagementError, cimNotFound, failedToModify, switchNotFound } from './errors.js';
-import type { HostAdapterRecord, InventoryState, SwitchRecord, VmNicRecord, VmRecord } from './model.js';
+import type { HostAdapterRecord, InventoryState, NatRecord, NatStaticMappingRecord, SwitchRecord, VmNicRecord, VmRecord } from './model.js';
 import {
   formatIPv4, hostAddressError, inPrefix, nameError, parseIPv4, parseMac, parsePrefix, prefixesOverlap,
 } from './rules.js';
 import { allocateMac } from './vm-ops.js';
-import { dnsView, ipAddressView, natView, netAdapterView, nicView, switchView } from './views.js';
+import { dnsView, ipAddressView, natStaticMappingView, natView, netAdapterView, nicView, switchView } from './views.js';
 import { hasWildcard, wildcardMatch } from './wildcard.js';
 
 type A<K extends Action['kind']> = Extract<Action, { kind: K }>;
@@ -20,6 +20,7 @@ const NET_KINDS = new Set<Action['kind']>([
   'GetVMNetworkAdapter', 'AddVMNetworkAdapter', 'RemoveVMNetworkAdapter', 'SetVMNetworkAdapter', 'ConnectVMNetworkAdapter',
   'DisconnectVMNetworkAdapter', 'GetVMSwitch', 'NewVMSwitch', 'RemoveVMSwitch', 'SetVMSwitch', 'GetNetAdapter',
   'GetNetIPAddress', 'NewNetIPAddress', 'RemoveNetIPAddress', 'GetNetNat', 'NewNetNat', 'RemoveNetNat',
+  'AddNetNatStaticMapping', 'GetNetNatStaticMapping', 'RemoveNetNatStaticMapping',
   'GetDnsClientServerAddress', 'SetDnsClientServerAddress', 'AddDnsServer',
 ]);
 
@@ -85,6 +86,16 @@ export function applyNetAction(a: Action, s: InventoryState, c: Controller, r: R
     case 'RemoveNetNat': {
       const hit = byNames(s.nats, a.names, (n) => n.name, (n) => cimNotFound('MSFT_NetNat', 'Name', n), r);
       s.nats = s.nats.filter((n) => !hit.includes(n));
+      return [];
+    }
+    case 'AddNetNatStaticMapping': return [addStaticMapping(a, s)];
+    case 'GetNetNatStaticMapping':
+      // Active is False when the host could not listen on 127.0.0.1:ExternalPort (the port is taken by another program)
+      return staticMappings(a, s, r).map(([n, m]) => natStaticMappingView(n, m,
+        !c.network?.staticMappingStates(n.name).some((x) => x.id === m.staticMappingID && x.error !== null)));
+    case 'RemoveNetNatStaticMapping': {
+      const hit = staticMappings(a, s, r).map(([, m]) => m);
+      for (const n of s.nats) if (n.staticMappings) n.staticMappings = n.staticMappings.filter((m) => !hit.includes(m));
       return [];
     }
     case 'GetDnsClientServerAddress': {
@@ -371,4 +382,53 @@ function addDnsServer(a: A<'AddDnsServer'>, s: InventoryState): void {
   if (rec.serverAddresses.includes(a.address)) throw new ManagementError('The object is already in the list.', 'ResourceExists', 'netsh');
   const at = a.index !== undefined ? Math.max(0, Math.min(rec.serverAddresses.length, a.index - 1)) : rec.serverAddresses.length;
   rec.serverAddresses.splice(at, 0, a.address);
+}
+
+/** Windows' errors as the NetNat cmdlets relay them ("Windows System Error N"). */
+function winError(code: number, message: string, category: 'InvalidArgument' | 'ResourceExists', target: string): ManagementError {
+  return new ManagementError(message, category, `Windows System Error ${code}`, target, 'String', 'CimException');
+}
+
+/** Add-NetNatStaticMapping (seed NAT section: inbound connections to a guest behind LocalNAT). */
+function addStaticMapping(a: A<'AddNetNatStaticMapping'>, s: InventoryState): ViewObject {
+  const nat = s.nats.find((n) => eq(n.name, a.natName));
+  if (!nat) throw cimNotFound('MSFT_NetNat', 'Name', a.natName);
+  const proto = a.protocol.toUpperCase();
+  if (proto === 'UDP') {
+    throw new ManagementError('Nestvisor\'s NetNat forwards TCP static mappings only; use -Protocol TCP.', 'InvalidArgument', 'UdpStaticMappingNotSupported', a.protocol, 'String', 'CimException');
+  }
+  const ext = parseIPv4(a.externalIPAddress);
+  if (ext === null) throw winError(87, 'The parameter is incorrect.', 'InvalidArgument', a.externalIPAddress);
+  if (a.externalIPAddress !== '0.0.0.0' && a.externalIPAddress !== '127.0.0.1') {
+    throw new ManagementError(`Nestvisor listens for static mappings on 127.0.0.1 only, so guests are never exposed beyond this machine; use -ExternalIPAddress 0.0.0.0 (or 127.0.0.1) instead of '${a.externalIPAddress}'.`,
+      'InvalidArgument', 'ExternalAddressNotLoopback', a.externalIPAddress, 'String', 'CimException');
+  }
+  const prefix = parsePrefix(nat.internalIPInterfaceAddressPrefix);
+  const internal = parseIPv4(a.internalIPAddress);
+  if (internal === null || !prefix || !inPrefix(internal, prefix)) throw winError(87, 'The parameter is incorrect.', 'InvalidArgument', a.internalIPAddress);
+  const all = s.nats.flatMap((n) => n.staticMappings ?? []);
+  // WinNAT refuses a second mapping of one external address and port (ERROR_SHARING_VIOLATION)
+  if (all.some((m) => m.externalPort === a.externalPort)) {
+    throw winError(32, 'The process cannot access the file because it is being used by another process.', 'ResourceExists', String(a.externalPort));
+  }
+  const m: NatStaticMappingRecord = {
+    staticMappingID: all.reduce((x, y) => Math.max(x, y.staticMappingID + 1), 0), protocol: 'TCP',
+    externalIPAddress: formatIPv4(ext), externalPort: a.externalPort, internalIPAddress: formatIPv4(internal), internalPort: a.internalPort,
+  };
+  (nat.staticMappings ??= []).push(m);
+  return natStaticMappingView(nat, m);
+}
+
+/** The mappings -NatName / -StaticMappingID select; an id that selects nothing is an error. */
+function staticMappings(a: A<'GetNetNatStaticMapping' | 'RemoveNetNatStaticMapping'>, s: InventoryState, r: ResultBuilder): Array<[NatRecord, NatStaticMappingRecord]> {
+  const nats = byNames(s.nats, a.natNames, (n) => n.name, (n) => cimNotFound('MSFT_NetNat', 'Name', n), r);
+  const all = nats.flatMap((n) => (n.staticMappings ?? []).map((m) => [n, m] as [NatRecord, NatStaticMappingRecord]));
+  if (!a.ids) return all;
+  const out: Array<[NatRecord, NatStaticMappingRecord]> = [];
+  for (const id of a.ids) {
+    const hit = all.filter(([, m]) => m.staticMappingID === id);
+    if (hit.length === 0) r.errors.push(cimNotFound('MSFT_NetNatStaticMapping', 'StaticMappingID', String(id)));
+    out.push(...hit);
+  }
+  return out;
 }

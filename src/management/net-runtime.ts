@@ -10,7 +10,7 @@ import { resolve } from 'node:path';
 import type { L0Network, CaptureInfo, PortStatistics } from '../hypervisor/network.js';
 import type { Action, ViewObject } from './actions.js';
 import type { Controller, ResultBuilder } from './controller.js';
-import { ManagementError, switchNotFound } from './errors.js';
+import { ManagementError, cimNotFound, switchNotFound } from './errors.js';
 import { hasWildcard, wildcardMatch } from './wildcard.js';
 
 type A<K extends Action['kind']> = Extract<Action, { kind: K }>;
@@ -18,9 +18,10 @@ type A<K extends Action['kind']> = Extract<Action, { kind: K }>;
 export const NV_TYPES = {
   PortStatistics: 'Nestvisor.SwitchPortStatistics',
   Capture: 'Nestvisor.PacketCapture',
+  NatStatistics: 'Nestvisor.NatStatistics',
 } as const;
 
-const KINDS = new Set<Action['kind']>(['GetSwitchPortStatistics', 'StartCapture', 'StopCapture']);
+const KINDS = new Set<Action['kind']>(['GetSwitchPortStatistics', 'StartCapture', 'StopCapture', 'GetNatStatistics']);
 
 export function isNetRuntimeAction(a: Action): boolean {
   return KINDS.has(a.kind);
@@ -61,6 +62,7 @@ export function applyNetRuntimeAction(a: Action, c: Controller, r: ResultBuilder
     case 'GetSwitchPortStatistics': return statistics(a, net, c, r);
     case 'StartCapture': return startCapture(a, net, c, r);
     case 'StopCapture': return stopCapture(a, net, c, r);
+    case 'GetNatStatistics': return natStatistics(a, net, c, r);
     default: throw new Error(`not a network runtime action: ${a.kind}`);
   }
 }
@@ -146,5 +148,33 @@ function stopCapture(a: A<'StopCapture'>, net: L0Network | undefined, c: Control
   for (const x of hit) {
     const done = net!.stopCapture(x.id);
     if (done) r.output.push(captureView(done, false));
+  }
+}
+
+/**
+ * Get-NestvisorNatStatistics: one object per NetNat of the inventory with its live counters.
+ * Hyper-V has no cmdlet for these (Get-NetNat shows settings, Get-NetNatSession one row per
+ * session); a NAT whose prefix holds no vNIC address is not running: Running False, zeros.
+ */
+function natStatistics(a: A<'GetNatStatistics'>, net: L0Network | undefined, c: Controller, r: ResultBuilder): void {
+  const nats = c.inventory.read().nats;
+  const hit: typeof nats = [];
+  for (const n of a.names ?? ['*']) {
+    const h = nats.filter((x) => matches(n, x.name));
+    if (h.length === 0 && !hasWildcard(n)) r.errors.push(cimNotFound('MSFT_NetNat', 'Name', n));
+    for (const x of h) if (!hit.includes(x)) hit.push(x);
+  }
+  for (const n of hit) {
+    const live = net?.natByName(n.name) ?? null;
+    const k = live?.counters ?? { tcpFlows: 0, udpFlows: 0, refused: 0, dnsQueries: 0, expired: 0, dropped: 0, inboundConnections: 0 };
+    const states = live ? net!.staticMappingStates(n.name) : [];
+    r.output.push({
+      typeName: NV_TYPES.NatStatistics,
+      props: {
+        Name: n.name, Running: live !== null, TcpFlows: k.tcpFlows, UdpFlows: k.udpFlows, DnsQueries: k.dnsQueries,
+        InboundConnections: k.inboundConnections, Refused: k.refused, Expired: k.expired, Dropped: k.dropped,
+        StaticMappings: (n.staticMappings ?? []).length, StaticMappingsListening: states.filter((x) => x.error === null).length,
+      },
+    });
   }
 }

@@ -4,7 +4,7 @@
  * pick PowerShell's default view for each.
  */
 import type { ViewObject } from './actions.js';
-import type {
+import type { NatStaticMappingRecord,
   DnsRecord, HostAdapterRecord, InventoryState, IpAddressRecord, NatRecord, SwitchRecord, VMState, VmNicRecord, VmRecord,
 } from './model.js';
 import { findCpuProfile, nestingUnsupportedReason } from '../hypervisor/cpu-profile.js';
@@ -21,6 +21,7 @@ export const T = {
   NetAdapter: 'Microsoft.Management.Infrastructure.CimInstance#ROOT/StandardCimv2/MSFT_NetAdapter',
   IpAddress: 'Microsoft.Management.Infrastructure.CimInstance#ROOT/StandardCimv2/MSFT_NetIPAddress',
   Nat: 'Microsoft.Management.Infrastructure.CimInstance#ROOT/StandardCimv2/MSFT_NetNat',
+  NatStaticMapping: 'Microsoft.Management.Infrastructure.CimInstance#ROOT/StandardCimv2/MSFT_NetNatStaticMapping',
   Dns: 'Microsoft.Management.Infrastructure.CimInstance#ROOT/StandardCimv2/MSFT_DNSClientServerAddress',
   Readiness: 'Nestvisor.NestedVirtualizationCheck',
 } as const;
@@ -187,4 +188,15 @@ export function memoryMB(bytes: number): number {
 
 function hex(n: number): string {
   return n.toString(16).toUpperCase().padStart(2, '0');
+}
+
+export function natStaticMappingView(n: NatRecord, m: NatStaticMappingRecord, active = true): ViewObject {
+  return {
+    typeName: T.NatStaticMapping,
+    props: {
+      StaticMappingID: m.staticMappingID, NatName: n.name, Protocol: m.protocol, RemoteExternalIPAddressPrefix: '0.0.0.0/0',
+      ExternalIPAddress: m.externalIPAddress, ExternalPort: m.externalPort, InternalIPAddress: m.internalIPAddress, InternalPort: m.internalPort,
+      InternalRoutingDomainId: '{00000000-0000-0000-0000-000000000000}', Active: active,
+    },
+  };
 }

@@ -78,6 +78,7 @@ export class NetNat {
   private readonly flows = new Set<Flow>();
   private readonly udpFlows = new Map<string, { sock: UdpSocket; flow: Flow }>();
   private readonly servers: Server[] = [];
+  private readonly byPort = new Map<number, Server>();
   private sweepTimer: TimerHandle | null = null;
   private readonly unbindDns: () => void;
   private closed = false;
@@ -107,12 +108,30 @@ export class NetNat {
     const server = createServer((sock) => this.inbound(sock, target, m.internalPort));
     this.servers.push(server);
     await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(m.externalPort, '127.0.0.1', () => { server.off('error', reject); resolve(); });
+      const fail = (e: Error) => { this.servers.splice(this.servers.indexOf(server), 1); reject(e); };
+      server.once('error', fail);
+      server.listen(m.externalPort, '127.0.0.1', () => { server.off('error', fail); server.on('error', () => {}); resolve(); });
     });
     const a = server.address();
-    return typeof a === 'object' && a ? a.port : m.externalPort;
+    const port = typeof a === 'object' && a ? a.port : m.externalPort;
+    if (this.closed) { server.close(); return port; }
+    this.byPort.set(port, server);
+    return port;
   }
+
+  /** Stops listening for a static mapping (connections already forwarded carry on); false when none listens there. */
+  async removeStaticMapping(externalPort: number): Promise<boolean> {
+    const server = this.byPort.get(externalPort);
+    if (!server) return false;
+    this.byPort.delete(externalPort);
+    const i = this.servers.indexOf(server);
+    if (i >= 0) this.servers.splice(i, 1);
+    await new Promise<void>((r) => server.close(() => r()));
+    return true;
+  }
+
+  /** The ports static mappings listen on (127.0.0.1). */
+  get staticMappingPorts(): number[] { return [...this.byPort.keys()]; }
 
   /** Stops everything: mappings, flows, timers; the host stack forgets the NAT. */
   async close(): Promise<void> {

@@ -38,4 +38,10 @@ export const NESTVISOR_NET_CMDLETS: CmdletDef[] = [
     const vm = b.str('VMName');
     await ctx.apply({ kind: 'StopCapture', ids: id !== undefined ? [id] : undefined, switchName: b.str('SwitchName'), vm: vm !== undefined ? { names: [vm] } : undefined });
   }),
+  nv('Get-NestvisorNatStatistics',
+    'Gets the live counters of NATs: TCP and UDP flows, DNS queries, inbound connections through static mappings, refused and expired flows.', [
+      p('Name', 'string[]', { position: 0, help: 'The NetNat(s); wildcards allowed.' }),
+    ], ['Get-NestvisorNatStatistics', 'Get-NestvisorNatStatistics -Name LocalNAT | Format-List *'], async (ctx) => {
+      await ctx.apply({ kind: 'GetNatStatistics', names: ctx.bound.strs('Name') });
+    }),
 ];

@@ -155,6 +155,34 @@ export const NET_CMDLETS: CmdletDef[] = [
     async (ctx) => {
       if (await ctx.shouldProcess((ctx.bound.strs('Name') ?? ['*']).join(', '))) await ctx.apply({ kind: 'RemoveNetNat', names: ctx.bound.strs('Name') });
     }, { shouldProcess: true }),
+  cim('Add-NetNatStaticMapping', 'NetNat', 'Forwards a host port to an address and port behind a NAT (Nestvisor listens on 127.0.0.1 only).', [
+    p('NatName', 'string', { mandatory: true, byPropertyName: true, help: 'The NetNat, e.g. LocalNAT.' }),
+    p('Protocol', 'string', { mandatory: true, set: ['TCP', 'UDP'], enumType: 'Protocol' }),
+    p('ExternalIPAddress', 'string', { mandatory: true, help: '0.0.0.0 (any) or 127.0.0.1: Nestvisor binds 127.0.0.1 either way.' }),
+    p('ExternalPort', 'int', { mandatory: true, range: [1, 65535], help: 'The host port: 127.0.0.1:ExternalPort.' }),
+    p('InternalIPAddress', 'string', { mandatory: true, help: 'The guest\'s address, inside the NAT\'s internal prefix.' }),
+    p('InternalPort', 'int', { mandatory: true, range: [1, 65535] }),
+  ], ['Add-NetNatStaticMapping -NatName LocalNAT -Protocol TCP -ExternalIPAddress 0.0.0.0 -ExternalPort 8080 -InternalIPAddress 192.168.100.2 -InternalPort 80'],
+  async (ctx) => {
+    const b = ctx.bound;
+    await ctx.apply({ kind: 'AddNetNatStaticMapping', natName: b.str('NatName')!, protocol: b.str('Protocol')!, externalIPAddress: b.str('ExternalIPAddress')!,
+      externalPort: b.num('ExternalPort')!, internalIPAddress: b.str('InternalIPAddress')!, internalPort: b.num('InternalPort')! });
+  }),
+  cim('Get-NetNatStaticMapping', 'NetNat', 'Gets the static mappings of NATs.', [
+    p('NatName', 'string[]', { position: 0 }), p('StaticMappingID', 'int', { range: [0, 2147483647] }),
+  ], ['Get-NetNatStaticMapping', 'Get-NetNatStaticMapping -NatName LocalNAT'], async (ctx) => {
+    const id = ctx.bound.num('StaticMappingID');
+    await ctx.apply({ kind: 'GetNetNatStaticMapping', natNames: ctx.bound.strs('NatName'), ids: id !== undefined ? [id] : undefined });
+  }),
+  cim('Remove-NetNatStaticMapping', 'NetNat', 'Removes static mappings of NATs; the host stops listening on their ports.', [
+    p('NatName', 'string[]', { byPropertyName: true }), p('StaticMappingID', 'int', { position: 0, byPropertyName: true, range: [0, 2147483647] }),
+  ], ['Remove-NetNatStaticMapping -StaticMappingID 0 -Confirm:$false', 'Get-NetNatStaticMapping -NatName LocalNAT | Remove-NetNatStaticMapping -Confirm:$false'],
+  async (ctx) => {
+    const id = ctx.bound.num('StaticMappingID');
+    const names = ctx.bound.strs('NatName');
+    if (!(await ctx.shouldProcess(id !== undefined ? `StaticMappingID ${id}` : (names ?? ['*']).join(', ')))) return;
+    await ctx.apply({ kind: 'RemoveNetNatStaticMapping', natNames: names, ids: id !== undefined ? [id] : undefined });
+  }, { shouldProcess: true }),
   cim('Get-DnsClientServerAddress', 'DnsClient', 'Gets the DNS servers of the host\'s interfaces.', [p('InterfaceAlias', 'string', { position: 0, aliases: ['ifAlias'] }), FAMILY],
     ['Get-DnsClientServerAddress -InterfaceAlias Ethernet'], async (ctx) => {
       await ctx.apply({ kind: 'GetDnsClientServerAddress', interfaceAlias: ctx.bound.str('InterfaceAlias'), addressFamily: ctx.bound.str('AddressFamily') as 'IPv4' | undefined });
