@@ -21,7 +21,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { openService } from '../management/service.js';
 import { readPcap } from '../net/pcap.js';
-import { BufferHost, createSession } from '../shell/index.js';
+import { BufferHost, createSession } from './index.js';
 
 const image = fileURLToPath(new URL('../../../guests/images/net-http.elf', import.meta.url));
 

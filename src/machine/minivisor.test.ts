@@ -9,7 +9,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { PcMachine, type RunResult } from '../../machine/pc.js';
+import { PcMachine, type RunResult } from './pc.js';
 
 async function boot(expose: boolean): Promise<{ r: RunResult; out: string }> {
   const chunks: Uint8Array[] = [];
@@ -17,7 +17,7 @@ async function boot(expose: boolean): Promise<{ r: RunResult; out: string }> {
     memoryBytes: 64 << 20, serialOut: (b) => chunks.push(b), instructionLimit: 50_000_000,
     exposeVirtualizationExtensions: expose,
   });
-  const image = new Uint8Array(readFileSync(new URL('../../../../guests/images/minivisor.elf', import.meta.url)));
+  const image = new Uint8Array(readFileSync(new URL('../../../guests/images/minivisor.elf', import.meta.url)));
   m.loadKernel(image, '', 'minivisor.elf');
   const r = await m.run();
   return { r, out: Buffer.concat(chunks).toString('latin1') };

@@ -10,9 +10,9 @@ import { connect, createServer, type AddressInfo } from 'node:net';
 import { realTimers } from '../net/clock.js';
 import { ip, stackOn } from '../net/testing.js';
 import { FakeMachines, testService } from '../management/testing.js';
-import { BufferHost, createSession } from '../shell/index.js';
-import { MachinePartitionHost } from './machine-host.js';
-import { L0Network } from './network.js';
+import { BufferHost, createSession } from './index.js';
+import { MachinePartitionHost } from '../hypervisor/machine-host.js';
+import { L0Network } from '../hypervisor/network.js';
 
 async function freePort(): Promise<number> {
   const s = createServer();
