@@ -26,7 +26,7 @@ import { decodeCacheFor, type DecodeCache, DC_BITS, DC_MASK, DC_LEN_SHIFT, DC_HA
 import { defaultHooks } from './interrupts.js';
 import { FpuState } from './fpu/state.js';
 import { createVmxState, resetVmxState } from './vmx/vmx-state.js';
-import { exceptionExits, softwareException, tripleFaultExits, checkEvents, wakeGuest, mtfBeforeDebugTrap } from './vmx/events.js';
+import { exceptionExits, softwareException, tripleFaultExits, checkEvents, wakeGuest, mtfBeforeDebugTrap, debugTrapExits } from './vmx/events.js';
 import type { CpuClock, LapicPort } from './platform.js';
 
 export type Handler = (cpu: Cpu) => void;
@@ -1287,7 +1287,7 @@ export class Cpu {
     if (ssBlocking) { this.dbHeld = bits; return; }
     if (delivered && op === 0xf1) { this.dr[6] = (this.dr[6]! | (bits & 0xf)) >>> 0; return; }
     // an armed monitor trap flag exits first and keeps the trap pending (vmx/events.ts)
-    if (this.vmx.nonRoot) mtfBeforeDebugTrap(this, bits);
+    if (this.vmx.nonRoot) { mtfBeforeDebugTrap(this, bits); debugTrapExits(this, bits); }
     // B0-B3 report this #DB's matches; BS is set, never cleared, by the CPU (SDM §17.2.3)
     this.dr[6] = ((this.dr[6]! & ~0xf) | bits) >>> 0;
     // a trap after HLT is taken now: the handler returns past the HLT

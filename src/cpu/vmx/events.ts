@@ -100,6 +100,18 @@ export function mtfBeforeDebugTrap(cpu: Cpu, bits: number): void {
 }
 
 /**
+ * A debug trap (single-step, data breakpoints) that the exception bitmap turns into a VM
+ * exit: the bits are the exit qualification and DR6 is left unchanged (SDM Vol. 3C
+ * §27.1, Table 27-1; kvm-unit-tests vmx_db_test). Returns when #DB does not exit; the
+ * caller then updates DR6 and delivers the #DB through the guest IDT.
+ */
+export function debugTrapExits(cpu: Cpu, bits: number): void {
+  if (((cpu.vmx.exceptionBitmap >>> DB) & 1) === 0) return;
+  exitWithInterruption(INTR_VALID | INTR_TYPE_HW_EXC | DB, 0);
+  vmExit(cpu, EXIT.EXCEPTION_NMI, bits & 0x400f);
+}
+
+/**
  * The board's clock reached the VMX-preemption timer deadline (the clock timer armed at VM
  * entry, vmentry.ts): the timer is at zero even if TSC rounding says a tick is left, and
  * the CPU looks at events again (a halted guest wakes and exits, §25.5.1).

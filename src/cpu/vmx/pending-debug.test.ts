@@ -56,9 +56,11 @@ test('without MTF the single-step trap is delivered (here: #DB exit), nothing le
   const t = vmxSetup();
   wr(t, F.EXCEPTION_BITMAP, 1 << 1);
   wr(t, F.GUEST_RFLAGS, 0x102);
+  t.cpu.dr[6] = 0xffff4ffa; // stale BS|B3|B1 (kvm-unit-tests vmx_db_test)
   guest(t, '48 ff c0 48 ff c0');
   launch(t);
   assertExited(t, EXIT.EXCEPTION_NMI, GUEST_CODE + 3);
   assert.equal(rd(t, F.EXIT_QUALIFICATION), 0x4000);
   assert.equal(rd(t, F.GUEST_PENDING_DBG_EXCEPTIONS), 0);
+  assert.equal(t.cpu.dr[6], 0xffff4ffa, 'an intercepted #DB leaves DR6 alone (§27.1)');
 });
