@@ -219,8 +219,11 @@ export class Cpu {
   private dataBreakpoints = false;
   /** DR6 B0-B3 bits matched by data accesses of the current instruction (a trap after it). */
   dbDataHits = 0;
-  /** Debug traps held back by MOV SS/POP SS blocking until after the next instruction. */
-  private dbHeld = 0;
+  /**
+   * Debug traps held back by MOV SS/POP SS blocking until after the next instruction (DR6
+   * bit layout; VM entry/exit move them from/to the VMCS pending debug exceptions, vmx/).
+   */
+  dbHeld = 0;
   /** instructionCount when an event was last delivered from inside an instruction. */
   private lastEventAt = -1;
   /** Set by devices when an interrupt may be pending; cleared when acknowledged. */

@@ -176,7 +176,10 @@ export function saveGuestState(cpu: Cpu): void {
   set32(c, F.GUEST_ACTIVITY_STATE, cpu.halted || st.wokeFromHlt ? 1 : 0);
   st.wokeFromHlt = false;
   // debug traps an MTF exit took priority over (events.ts mtfBeforeDebugTrap), else none
-  setNum(c, F.GUEST_PENDING_DBG_EXCEPTIONS, st.pendingDbg);
+  // ... and traps still held by MOV SS blocking (bit 12: an enabled breakpoint among B0-B3)
+  const held = cpu.dbHeld;
+  cpu.dbHeld = 0;
+  setNum(c, F.GUEST_PENDING_DBG_EXCEPTIONS, st.pendingDbg | held | ((held & 0xf) !== 0 ? 0x1000 : 0));
   st.pendingDbg = 0;
   if (paePaging(cpu) && (secondary(c) & PROC2_EPT) !== 0) {
     for (let i = 0; i < 4; i++) vmcsSet(c, F.GUEST_PDPTE0 + 2 * i, cpu.pdpte[2 * i]!, cpu.pdpte[2 * i + 1]!);

@@ -31,6 +31,21 @@ test('pending debug exceptions are held by blocking by MOV SS', () => {
   guest(t, '0f a2');
   launch(t);
   assertExited(t, EXIT.CPUID, GUEST_CODE);
+  // CPUID exits before completing: the held trap is saved again (§27.3.4)
+  assert.equal(rd(t, F.GUEST_PENDING_DBG_EXCEPTIONS), 0x1001);
+});
+
+test('pending BS|B0 under MOV SS blocking with TF: #DB after the first guest instruction, qualification 0x4001', () => {
+  const t = vmxSetup();
+  wr(t, F.EXCEPTION_BITMAP, 1 << 1);
+  wr(t, F.GUEST_RFLAGS, 0x102);
+  wr(t, F.GUEST_PENDING_DBG_EXCEPTIONS, 0x5001); // BS | enabled breakpoint | B0 (kvm-unit-tests vmx_db_test)
+  wr(t, F.GUEST_INTERRUPTIBILITY_INFO, 2);
+  guest(t, '90 90'); // nop ; nop
+  launch(t);
+  assertExited(t, EXIT.EXCEPTION_NMI, GUEST_CODE + 1);
+  assert.equal(rd(t, F.EXIT_QUALIFICATION), 0x4001);
+  assert.equal(rd(t, F.GUEST_PENDING_DBG_EXCEPTIONS), 0);
 });
 
 test('MTF exit after a single-stepped instruction saves BS in pending debug exceptions; VMRESUME delivers it', () => {

@@ -106,7 +106,9 @@ function vmEntry(cpu: Cpu, launch: boolean): void {
 function pendingDebugExceptions(cpu: Cpu): void {
   const c = cpu.vmx.cache;
   const p = vmcsLo(c, F.GUEST_PENDING_DBG_EXCEPTIONS) & 0x400f;
-  if (p === 0 || (vmcsLo(c, F.GUEST_INTERRUPTIBILITY_INFO) & 2) !== 0) return;
+  if (p === 0) return;
+  // blocking by MOV SS holds them until after the first guest instruction (cpu.ts afterDebug)
+  if ((vmcsLo(c, F.GUEST_INTERRUPTIBILITY_INFO) & 2) !== 0) { cpu.dbHeld = p; return; }
   cpu.startRip = cpu.rip;
   if (((cpu.vmx.exceptionBitmap >>> 1) & 1) !== 0) {
     exitWithInterruption(INTR_VALID | INTR_TYPE_HW_EXC | 1, 0);
