@@ -18,7 +18,7 @@ import { cpuidLeaf, cpuidSignature, isAmd, type CpuProfile } from './profile.js'
 import {
   CF, PF, AF, ZF, SF, OF, TF, IF, DF, RF, VM, AC, ARITH_FLAGS, ES, CS, SS, DS, FS, GS, LDTR, TR,
   CR0_PE, CR0_PG, CR0_WP, CR0_ET, CR0_CD, CR0_NW, CR4_PAE, CR4_SMEP, CR4_SMAP, EFER_LMA, AR_P, AR_S, AR_DB, AR_L, AR_G,
-  AR_DPL_SHIFT, AR_UNUSABLE, GP, SS_, PF_, UD, DF_, NMI,
+  AR_DPL_SHIFT, AR_UNUSABLE, GP, SS_, PF_, UD, DF_, NMI, AC_, CR0_AM,
 } from './regs.js';
 import { walk, type WalkResult } from './mmu.js';
 import { buildTable } from './ops/table.js';
@@ -151,6 +151,8 @@ export class Cpu {
   stackSize = 2;
   /** Masks of TLB permission bits for data reads/writes/fetches at the current CPL. */
   rdMask = T_SR; wrMask = T_SW; exMask = T_SX;
+  /** CR0.AM set at CPL 3: alignment checks apply while EFLAGS.AC is also set (SDM Vol. 3A §6.15, int 17). */
+  acUser = false;
 
   // ---- decode state of the current instruction -----------------------------------------
   osz = 4;
@@ -355,6 +357,7 @@ export class Cpu {
   updatePermMasks(): void {
     if (this.cpl === 3) { this.rdMask = T_UR; this.wrMask = T_UW; this.exMask = T_UX; }
     else { this.rdMask = T_SR; this.wrMask = T_SW; this.exMask = T_SX; }
+    this.acUser = this.cpl === 3 && (this.cr0 & CR0_AM) !== 0;
     this.fetchPage = NaN; this.fpEnd = 0;
   }
 
@@ -772,6 +775,7 @@ export class Cpu {
       if (seg >= FS) lin += this.segBase[seg]!;
       // canonical check covers the last byte too (an access straddling 2^47 faults)
       if (lin < -0x800000000000 || lin + size - 1 >= 0x800000000000) this.fault(seg === SS ? SS_ : GP, 0, true);
+      if (this.acUser && (this.flags & AC) !== 0) this.alignCheck(lin, size);
       return lin;
     }
     const ar = this.segAr[seg]!;
@@ -779,7 +783,18 @@ export class Cpu {
     const limit = this.segLimit[seg]!;
     if (limit !== 0xffffffff || (ar & 0xc) === 4 || (ar & (AR_UNUSABLE)) !== 0) this.checkSegment(seg, off, size, write);
     else if (write && (this.cr0 & CR0_PE) !== 0 && (this.flags & VM) === 0 && (ar & 0x1a) !== 0x12) this.checkSegment(seg, off, size, write);
-    return (this.segBase[seg]! + off) % TWO32;
+    const lin = (this.segBase[seg]! + off) % TWO32;
+    if (this.acUser && (this.flags & AC) !== 0) this.alignCheck(lin, size);
+    return lin;
+  }
+
+  /**
+   * #AC(0) for a misaligned word/dword/qword data reference at CPL 3 with CR0.AM and
+   * EFLAGS.AC set (SDM Vol. 3A §6.15, Interrupt 17). Checked after the segment checks,
+   * which take priority; other sizes (far pointers, m80, 16-byte SSE) are not checked here.
+   */
+  alignCheck(lin: number, size: number): void {
+    if ((size === 2 || size === 4 || size === 8) && (lin & (size - 1)) !== 0) this.fault(AC_, 0, true);
   }
 
   /** Slow segment checks: presence/usability, type (read/write), limit, expand-down. */
