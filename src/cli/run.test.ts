@@ -92,3 +92,9 @@ test('--help prints the usage and the exit statuses on stdout, status 0', () => 
   assert.match(r.stdout, /4 triple fault/);
   assert.equal(r.stderr, '');
 });
+
+test('--append takes a value that starts with a dash, as QEMU -append does', () => {
+  const r = run('--kernel', hello, '--append', '-x -y*');
+  assert.equal(r.status, 1, r.stderr);
+  assert.match(r.stdout, /command line: "-x -y\*"/);
+});

@@ -70,11 +70,29 @@ interface RunOptions {
   cpu: CpuProfile | undefined;
 }
 
+/** Options that take a value: `--append -foo` must mean what QEMU's `-append -foo` means. */
+const VALUE_OPTIONS = new Set(['--kernel', '--append', '--initrd', '--memory', '-m', '--smp', '--cpu']);
+
+/**
+ * node's parseArgs refuses a value that starts with a dash (`--append "-x"`), which
+ * kvm-unit-tests' vmx test lists need; joining each value-taking option with its value
+ * (`--append=-x`) keeps every other rule of the parser.
+ */
+function joinValues(argv: string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (VALUE_OPTIONS.has(a) && i + 1 < argv.length) { out.push(`${a}=${argv[i + 1]!}`); i++; }
+    else out.push(a);
+  }
+  return out;
+}
+
 function parse(argv: string[]): RunOptions {
   let values;
   try {
     ({ values } = parseArgs({
-      args: argv,
+      args: joinValues(argv),
       strict: true,
       allowPositionals: false,
       options: {
