@@ -17,3 +17,9 @@ test('profile-select: unknown profiles and features, and features the profile la
   assert.throws(() => profileFromSpec('nestvisor-intel,-avx512'), /bad CPU feature '-avx512'/);
   assert.throws(() => profileFromSpec('nestvisor-intel,x2apic'), /use \+NAME or -NAME/);
 });
+
+test('profile-select: phys-bits=N sets MAXPHYADDR as QEMU does; out-of-range values are refused', () => {
+  assert.equal(profileFromSpec('nestvisor-intel').physAddrBits, defaultProfile().physAddrBits);
+  assert.equal(profileFromSpec('nestvisor-intel,phys-bits=46').physAddrBits, 46);
+  assert.throws(() => profileFromSpec('nestvisor-intel,phys-bits=60'), CpuSpecError);
+});

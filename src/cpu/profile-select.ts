@@ -57,7 +57,7 @@ export const FEATURE_NAMES = Object.keys(FEATURES);
 /** A --cpu value that names no profile or feature. */
 export class CpuSpecError extends Error {}
 
-/** Parses "nestvisor-intel", "nestvisor-intel,-x2apic,-tsc-deadline". */
+/** Parses "nestvisor-intel", "nestvisor-intel,-x2apic,-tsc-deadline", "nestvisor-intel,phys-bits=46". */
 export function profileFromSpec(spec: string): CpuProfile {
   const [name, ...mods] = spec.split(',').map((s) => s.trim());
   const make = PROFILES[name ?? ''];
@@ -65,6 +65,15 @@ export function profileFromSpec(spec: string): CpuProfile {
   const base = make();
   const p: { -readonly [K in keyof CpuProfile]: CpuProfile[K] } = { ...base };
   for (const m of mods) {
+    // QEMU's phys-bits=N: MAXPHYADDR (CPUID 80000008h EAX[7:0]); the walkers and the VMX
+    // checks read it from the profile. 36..52 as on real parts.
+    const pb = /^phys-bits=(\d+)$/.exec(m);
+    if (pb) {
+      const n = Number(pb[1]);
+      if (n < 36 || n > 52) throw new CpuSpecError(`phys-bits=${n} is out of range (36 to 52)`);
+      p.physAddrBits = n;
+      continue;
+    }
     const sign = m[0], feat = m.slice(1);
     const f = FEATURES[feat];
     if ((sign !== '+' && sign !== '-') || !f) {
