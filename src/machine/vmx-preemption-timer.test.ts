@@ -5,14 +5,14 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { CODE } from '../testing.js';
-import { tscValue } from '../tsc.js';
-import { VirtualClock } from '../../devices/clock.js';
-import { Vcpus } from '../../machine/vcpus.js';
-import { F } from './vmcs-fields.js';
-import { EXIT } from './vmexit.js';
-import { PIN_PREEMPT_TIMER } from './capabilities.js';
-import { vmxSetup, guest, rd32, wr, or32, assertExited, GUEST_CODE } from './testkit.js';
+import { CODE } from '../cpu/testing.js';
+import { tscValue } from '../cpu/tsc.js';
+import { VirtualClock } from '../devices/clock.js';
+import { Vcpus } from './vcpus.js';
+import { F } from '../cpu/vmx/vmcs-fields.js';
+import { EXIT } from '../cpu/vmx/vmexit.js';
+import { PIN_PREEMPT_TIMER } from '../cpu/vmx/capabilities.js';
+import { vmxSetup, guest, rd32, wr, or32, assertExited, GUEST_CODE } from '../cpu/vmx/testkit.js';
 
 test('a guest halted with IF = 0 and the preemption timer armed: time jumps to the deadline, then exit 52', () => {
   const t = vmxSetup();
