@@ -21,12 +21,13 @@ import {
   AR_DPL_SHIFT, AR_UNUSABLE, GP, SS_, PF_, UD, DF_, NMI, AC_, CR0_AM,
 } from './regs.js';
 import { walk, type WalkResult } from './mmu.js';
+import { debugRegsChanged, checkCodeBreakpoints, checkDataBreakpoints, afterDebug } from './debug.js';
 import { buildTable } from './ops/table.js';
 import { decodeCacheFor, type DecodeCache, DC_BITS, DC_MASK, DC_LEN_SHIFT, DC_HAS_MODRM, DC_NO_REG } from './decode-cache.js';
 import { defaultHooks } from './interrupts.js';
 import { FpuState } from './fpu/state.js';
 import { createVmxState, resetVmxState } from './vmx/vmx-state.js';
-import { exceptionExits, softwareException, tripleFaultExits, checkEvents, wakeGuest, mtfBeforeDebugTrap, debugTrapExits } from './vmx/events.js';
+import { exceptionExits, softwareException, tripleFaultExits, checkEvents, wakeGuest } from './vmx/events.js';
 import type { CpuClock, LapicPort } from './platform.js';
 
 export type Handler = (cpu: Cpu) => void;
@@ -215,10 +216,10 @@ export class Cpu {
   /** AMD takes an instruction breakpoint inside a MOV SS shadow; Intel does not (see runInner). */
   private readonly amdDebug: boolean;
   /** Page numbers of DR0-3 enabled as data breakpoints (NaN = none); those pages bypass the TLB. */
-  private readonly dataBpPage = new Float64Array(4).fill(NaN);
+  readonly dataBpPage = new Float64Array(4).fill(NaN);
   /** DR0-3 as signed canonical linear addresses (how this CPU holds linear addresses). */
-  private readonly bpLin = new Float64Array(4);
-  private dataBreakpoints = false;
+  readonly bpLin = new Float64Array(4);
+  dataBreakpoints = false;
   /** DR6 B0-B3 bits matched by data accesses of the current instruction (a trap after it). */
   dbDataHits = 0;
   /**
@@ -227,7 +228,7 @@ export class Cpu {
    */
   dbHeld = 0;
   /** instructionCount when an event was last delivered from inside an instruction. */
-  private lastEventAt = -1;
+  lastEventAt = -1;
   /** Set by devices when an interrupt may be pending; cleared when acknowledged. */
   irqPending = false;
   nmiPending = false;
@@ -887,7 +888,7 @@ export class Cpu {
     const pn = Math.floor(lin / 4096);
     const b = this.dataBpPage;
     if (b[0] !== pn && b[1] !== pn && b[2] !== pn && b[3] !== pn) return false;
-    if (access !== 2) this.checkDataBreakpoints(lin, access);
+    if (access !== 2) checkDataBreakpoints(this, lin, access);
     return true;
   }
 
@@ -1144,7 +1145,7 @@ export class Cpu {
       // Intel inhibits instruction breakpoints on the instruction after MOV SS/POP SS (the
       // shadow's setter is still in this.opcode; STI is FB); AMD takes them (kvm-unit-tests
       // emulator test_mov_pop_ss_code_db)
-      if (this.codeBreakpoints !== 0 && (f0 & RF) === 0 && !(shadow && this.opcode !== 0xfb && !this.amdDebug)) this.checkCodeBreakpoints();
+      if (this.codeBreakpoints !== 0 && (f0 & RF) === 0 && !(shadow && this.opcode !== 0xfb && !this.amdDebug)) checkCodeBreakpoints(this);
       // the fetch cursor (beginFetch), then the decode cache by the RAM index of the first byte
       const off = this.segBase[CS]! + rip - this.fetchPage;
       if (off >= 0 && off < 4096) {
@@ -1201,7 +1202,7 @@ export class Cpu {
       }
       this.instructionCount++;
       if (this.stopRequested) return;
-      if (shadow || ((f0 | this.flags) & (TF | RF)) !== 0 || this.dbDataHits !== 0 || this.dbHeld !== 0) this.afterDebug(f0, shadow);
+      if (shadow || ((f0 | this.flags) & (TF | RF)) !== 0 || this.dbDataHits !== 0 || this.dbHeld !== 0) afterDebug(this, f0, shadow);
     }
   }
 
@@ -1228,91 +1229,8 @@ export class Cpu {
     this.pfxDirty = true;
   }
 
-  /**
-   * Recomputes the breakpoint state from DR0-3 and DR7 (call after writing them).
-   * Instruction breakpoints: R/W = 00 (SDM Vol. 3B §17.2.4). Data breakpoints: R/W = 01
-   * (writes) or 11 (reads and writes); their pages are kept out of the TLB so that every
-   * access to them reaches translate(), which records hits. I/O breakpoints (10) are not
-   * implemented.
-   */
-  debugRegsChanged(): void {
-    const dr7 = this.dr[7]!;
-    this.codeBreakpoints = 0;
-    this.dataBreakpoints = false;
-    for (let i = 0; i < 4; i++) {
-      this.dataBpPage[i] = NaN;
-      const a = this.dr[i]!;
-      this.bpLin[i] = a >= 2 ** 63 ? a - 2 ** 64 : a;
-      if (((dr7 >>> (2 * i)) & 3) === 0) continue;
-      const rw = (dr7 >>> (16 + 4 * i)) & 3;
-      if (rw === 0) this.codeBreakpoints |= 1 << i;
-      else if (rw !== 2) { this.dataBpPage[i] = Math.floor(this.bpLin[i]! / 4096); this.dataBreakpoints = true; }
-    }
-    this.flushTlb();
-  }
-
-  /** Instruction-breakpoint fault before the instruction at RIP (RF = 0). */
-  private checkCodeBreakpoints(): void {
-    const lin = this.code64 ? this.rip : this.segBase[CS]! + this.rip;
-    let hits = 0;
-    for (let i = 0; i < 4; i++) if ((this.codeBreakpoints & (1 << i)) !== 0 && this.bpLin[i] === lin) hits |= 1 << i;
-    if (hits === 0) return;
-    this.dr[6] = ((this.dr[6]! & ~0xf) | hits) >>> 0;
-    this.fault(1, 0, false);
-  }
-
-  /** Records data-breakpoint hits of an access at `lin` (access 0 read, 1 write). */
-  private checkDataBreakpoints(lin: number, access: number): void {
-    const dr7 = this.dr[7]!;
-    for (let i = 0; i < 4; i++) {
-      if (this.dataBpPage[i] !== Math.floor(lin / 4096)) continue;
-      const rw = (dr7 >>> (16 + 4 * i)) & 3;
-      if (rw === 1 && access !== 1) continue;
-      const len = [1, 2, 8, 4][(dr7 >>> (18 + 4 * i)) & 3]!;
-      // the breakpoint covers the naturally aligned LEN bytes at DRi (SDM §17.2.5); the
-      // access is known by its first byte here
-      const a = this.bpLin[i]!;
-      const base = a - (((a % len) + len) % len);
-      if (lin >= base - 7 && lin < base + len) this.dbDataHits |= 1 << i;
-    }
-  }
-
-  /**
-   * Debug traps after an instruction (SDM Vol. 3B §17.3.1): single-step when TF was set
-   * at its start (not after the POPF/IRET that sets it; SYSCALL and SYSRET look at TF
-   * after themselves, so FMASK can mask it and SYSRET can arm it), data breakpoints, and
-   * RF, cleared after every instruction but IRET, which loads it. An event delivered by
-   * the instruction itself (INT n, INT3, INT1, a fault) replaces its single-step trap.
-   * MOV SS/POP SS hold every debug trap until after the next instruction (SDM Vol. 3A
-   * §6.8.3); when that one is ICEBP the held trap merges into its #DB.
-   */
-  private afterDebug(f0: number, shadow: boolean): void {
-    const op = this.opcode;
-    // this instruction is MOV SS or POP SS: it set the shadow, STI (FB) aside
-    const ssBlocking = this.inhibitIrq && !shadow && op !== 0xfb;
-    // the shadow covers one instruction (SDM Vol. 3A §6.8.3); a HLT in it keeps it until
-    // the wake-up (wakeFromHalt)
-    if (shadow && !this.halted) this.inhibitIrq = false;
-    if ((f0 & RF) !== 0 && op !== 0xcf) this.flags &= ~RF;
-    const delivered = this.lastEventAt === this.instructionCount - 1;
-    let ss = (op === 0x105 || op === 0x107) ? (this.flags & TF) !== 0 : (f0 & TF) !== 0;
-    if (delivered) ss = false;
-    let bits = this.dbDataHits | this.dbHeld;
-    this.dbDataHits = 0;
-    if (ss) bits |= 0x4000;
-    this.dbHeld = 0;
-    if (bits === 0) return;
-    if (ssBlocking) { this.dbHeld = bits; return; }
-    if (delivered && op === 0xf1) { this.dr[6] = (this.dr[6]! | (bits & 0xf)) >>> 0; return; }
-    // an armed monitor trap flag exits first and keeps the trap pending (vmx/events.ts)
-    if (this.vmx.nonRoot) { mtfBeforeDebugTrap(this, bits); debugTrapExits(this, bits); }
-    // B0-B3 report this #DB's matches; BS is set, never cleared, by the CPU (SDM §17.2.3)
-    this.dr[6] = ((this.dr[6]! & ~0xf) | bits) >>> 0;
-    // a trap after HLT is taken now: the handler returns past the HLT
-    this.halted = false;
-    this.raiseException(1, 0, false);
-    this.lastEventAt = -1; // delivered between instructions, not by the next one
-  }
+  /** Recomputes the breakpoint state after DR0-3/DR7 writes (debug.ts). */
+  debugRegsChanged(): void { debugRegsChanged(this); }
 
   /** Reads legacy prefixes, REX and the opcode (1, 2 or 3 bytes) into this.opcode (0..1023). */
   decodePrefixes(): void {
