@@ -101,18 +101,32 @@ static void vmw(u64 field, u64 value) {
 }
 
 /* ---- VT-x presence (SDM Vol. 3C §23.6, §23.7) ---- */
+
+/*
+ * Without VT-x: exit with status EXIT_NO_VTX, or with "stay" halt forever with interrupts
+ * off, so the VM stays Running as a Hyper-V VM whose guest OS lacks the extensions does
+ * (the demo then shows Set-VMProcessor refused while Running, in the seed's order).
+ */
+static void __attribute__((noreturn)) no_vtx(void) {
+  if (stay) {
+    printf("minivisor: staying up without VT-x (halted)\n");
+    for (;;) __asm__ volatile("cli; hlt");
+  }
+  exit(EXIT_NO_VTX);
+}
+
 static void require_vtx(void) {
   u32 a, b, c, d;
   cpuid(1, 0, &a, &b, &c, &d);
   if (!(c & (1u << 5))) {
     printf("minivisor: VT-x not available (CPUID.1:ECX.VMX = 0)\n");
-    exit(EXIT_NO_VTX);
+    no_vtx();
   }
   u64 fc = rdmsr(MSR_FEATURE_CONTROL);
   if (fc & FC_LOCKED) {
     if (!(fc & FC_VMX_OUTSIDE_SMX)) {
       printf("minivisor: VT-x disabled by firmware (IA32_FEATURE_CONTROL = %#lx: locked, VMX outside SMX off)\n", fc);
-      exit(EXIT_NO_VTX);
+      no_vtx();
     }
   } else {
     /* unlocked (no firmware did it): enable VMX outside SMX and lock, as a BIOS would */

@@ -11,14 +11,14 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { PcMachine, type RunResult } from './pc.js';
 
-async function boot(expose: boolean): Promise<{ r: RunResult; out: string }> {
+async function boot(expose: boolean, cmdline = ''): Promise<{ r: RunResult; out: string }> {
   const chunks: Uint8Array[] = [];
   const m = new PcMachine({
     memoryBytes: 64 << 20, serialOut: (b) => chunks.push(b), instructionLimit: 50_000_000,
     exposeVirtualizationExtensions: expose,
   });
   const image = new Uint8Array(readFileSync(new URL('../../../guests/images/minivisor.elf', import.meta.url)));
-  m.loadKernel(image, '', 'minivisor.elf');
+  m.loadKernel(image, cmdline, 'minivisor.elf');
   const r = await m.run();
   return { r, out: Buffer.concat(chunks).toString('latin1') };
 }
@@ -40,4 +40,11 @@ test('minivisor without VT-x: "VT-x not available", status 5', async () => {
   assert.match(out, /minivisor: VT-x not available/);
   assert.doesNotMatch(out, /\[L2\]/);
   assert.deepEqual(r, { reason: 'debug-exit', exitCode: 5 });
+});
+
+test('minivisor without VT-x, "stay": reports it and halts with interrupts off instead of exiting (the VM stays up)', async () => {
+  const { r, out } = await boot(false, 'stay');
+  assert.match(out, /minivisor: VT-x not available/);
+  assert.match(out, /minivisor: staying up without VT-x \(halted\)/);
+  assert.equal(r.reason, 'halt', `${r.reason} ${r.report ?? ''}`);
 });
