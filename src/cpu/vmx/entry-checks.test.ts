@@ -20,7 +20,7 @@ import {
 } from './capabilities.js';
 import {
   DecodedVmcs, EntryCheckResult, decodeVmcs, checkVmEntry, ENTRY_OK, ENTRY_VMFAIL, ENTRY_FAIL_EXIT,
-  QUAL_LINK_POINTER, QUAL_NMI_BLOCKED, type EntryEnv,
+  QUAL_LINK_POINTER, QUAL_NMI_BLOCKED, QUAL_PDPTE, type EntryEnv,
 } from './entry-checks.js';
 
 const caps = buildVmxCaps(defaultProfile(), () => true);
@@ -253,6 +253,33 @@ test('exit qualifications: 4 for the VMCS link pointer, 3 for NMI injection unde
   const res = check(v);
   assert.equal(res.check, '26.3.1.5 NMI injection with STI blocking');
   assert.equal(res.qualification, QUAL_NMI_BLOCKED);
+});
+
+test('§26.3.1.6 with EPT: PDPTE fields of a PAE guest — reserved bits fail with qualification 2, bits 11:9 are ignored', () => {
+  const v = baseline();
+  proc2(v, PROC2_EPT); set(v, F.EPT_POINTER, 0x5000 | EPTP_OK);
+  set(v, F.VM_ENTRY_CONTROLS, caps.entry0); // 32-bit guest with PAE paging
+  set(v, F.GUEST_CR4, 0x2020); set(v, F.GUEST_CS_AR_BYTES, 0xc09b);
+  set(v, F.GUEST_PDPTE0, 0x3001); set(v, F.GUEST_PDPTE1, 0x4001);
+  assert.equal(check(v).check, '');
+  for (let b = 52; b <= 63; b++) {
+    set(v, F.GUEST_PDPTE1, 0x4001, 1 << (b - 32));
+    const res = check(v);
+    assert.equal(res.kind, ENTRY_FAIL_EXIT, `bit ${b}`);
+    assert.equal(res.check, '26.3.1.6 PDPTE reserved bits');
+    assert.equal(res.qualification, QUAL_PDPTE);
+  }
+  for (const b of [1, 2, 5, 6, 7, 8]) {
+    set(v, F.GUEST_PDPTE1, 0x4001 | (1 << b));
+    assert.equal(check(v).qualification, QUAL_PDPTE, `bit ${b}`);
+  }
+  for (const b of [9, 10, 11]) {
+    set(v, F.GUEST_PDPTE1, 0x4001 | (1 << b));
+    assert.equal(check(v).check, '', `ignored bit ${b}`);
+  }
+  // a non-present PDPTE is not checked
+  set(v, F.GUEST_PDPTE1, 0x4000, -1);
+  assert.equal(check(v).check, '');
 });
 
 test('address-space size outside IA-32e mode (§26.2.4) and a 32-bit host', () => {

@@ -462,11 +462,15 @@ export function checkGuestState(d: DecodedVmcs, caps: VmxCaps, r: EntryCheckResu
     r.qualification = QUAL_LINK_POINTER;
     return '26.3.1.5 VMCS link pointer';
   }
-  // §26.3.1.6 PDPTEs (EPT case: the fields themselves; the non-EPT case reads memory, next slice)
+  // §26.3.1.6 PDPTEs (EPT case: the fields themselves; the non-EPT case reads memory in
+  // guest-state.ts). A present PDPTE with bits 2:1, 8:5 or any bit at or beyond MAXPHYADDR
+  // set (bit 63 too: a PAE PDPTE has no XD bit, §4.4.1) fails the entry with exit
+  // qualification 2 "PDPTE loading" as the memory case does (§26.8; kvm-unit-tests
+  // vmx_pae_test "PDPTEs from VMCS" expects ENTRY_FAIL_PDPTE).
   if (pg && (cr4.lo & (1 << 5)) !== 0 && !ia32e && (p2 & PROC2_EPT) !== 0) {
     for (const e of d.pdpte) {
       if ((e.lo & 1) !== 0 && ((e.lo & 0x1e6) !== 0 || !inPhys(e, pb))) {
-        r.qualification = QUAL_NONE;
+        r.qualification = QUAL_PDPTE;
         return '26.3.1.6 PDPTE reserved bits';
       }
     }
