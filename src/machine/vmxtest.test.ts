@@ -1,0 +1,41 @@
+/**
+ * The project's own VMX test kernels (guests/vmxtest, issue 5): each boots in PcMachine with
+ * the virtualization extensions exposed, acts as L1, and checks VT-x against the SDM with an
+ * L2 that is a C function of the same image. Every result line must be PASS (or SKIP for a
+ * feature the capability MSRs report as not allowed), with the exact count in the SUMMARY
+ * line and exit status 1 (isa-debug-exit 0: no failures). An instruction limit turns a hang
+ * into a failure.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { PcMachine, type RunResult } from './pc.js';
+
+async function boot(kernel: string): Promise<{ r: RunResult; out: string }> {
+  const chunks: Uint8Array[] = [];
+  const m = new PcMachine({
+    memoryBytes: 64 << 20, serialOut: (b) => chunks.push(b), instructionLimit: 200_000_000,
+    exposeVirtualizationExtensions: true,
+  });
+  const image = new Uint8Array(readFileSync(new URL(`../../../guests/images/${kernel}.elf`, import.meta.url)));
+  m.loadKernel(image, '', `${kernel}.elf`);
+  const r = await m.run();
+  return { r, out: Buffer.concat(chunks).toString('latin1') };
+}
+
+/** Asserts every result line passed, the SKIP lines are exactly `skips`, and the count. */
+function assertAllPass(r: RunResult, out: string, tests: number, skips: string[]): void {
+  const why = `${r.reason} ${r.report ?? ''}\n${out}`;
+  const lines = out.split('\n').filter((l) => l !== '');
+  const results = lines.filter((l) => /^(PASS|FAIL|SKIP): /.test(l));
+  assert.deepEqual(results.filter((l) => !l.startsWith('PASS: ') && !l.startsWith('SKIP: ')), [], why);
+  assert.deepEqual(results.filter((l) => l.startsWith('SKIP: ')), skips.map((s) => `SKIP: ${s} (not supported)`), why);
+  assert.equal(results.filter((l) => l.startsWith('PASS: ')).length, tests, why);
+  assert.equal(lines[lines.length - 1], `SUMMARY: ${tests} tests, 0 failures`, why);
+  assert.deepEqual(r, { reason: 'debug-exit', exitCode: 1 }, why);
+}
+
+test('vmx-exits: every VM-exit reason of issue 5 with its exit information (SDM Vol. 3C Chapters 25, 27)', async () => {
+  const { r, out } = await boot('vmx-exits');
+  assertAllPass(r, out, 16, []);
+});
