@@ -24,114 +24,38 @@ static const char *const COMMANDS[] = {
   "Get-NetIPAddress", "Get-DnsClientServerAddress", "netsh interface ip add dnsserver", 0,
 };
 
-static void copy(char *d, const char *s, int cap) { int i = 0; for (; s[i] && i < cap - 1; i++) d[i] = s[i]; d[i] = 0; }
-static void cat(char *d, const char *s, int cap) { int n = (int)strlen(d); copy(d + n, s, cap - n); }
-static const char *str(const struct agent_cmd *c, const char *name) {
-  const struct agent_arg *a = agent_arg(c, name);
-  return a && a->tag == AV_STR ? a->str : 0;
-}
-static long long num(const struct agent_cmd *c, const char *name, long long dflt) {
-  const struct agent_arg *a = agent_arg(c, name);
-  return a && (a->tag == AV_INT || a->tag == AV_BOOL) ? a->num : dflt;
-}
-
-static int parse_ipv4(const char *s, u32 *out) {
-  u32 v = 0;
-  for (int part = 0; part < 4; part++) {
-    if (*s < '0' || *s > '9') return 0;
-    u32 x = 0; int digits = 0;
-    while (*s >= '0' && *s <= '9') { x = x * 10 + (u32)(*s++ - '0'); if (++digits > 3 || x > 255) return 0; }
-    v = (v << 8) | x;
-    if (part < 3 && *s++ != '.') return 0;
-  }
-  if (*s && *s != '/') return 0;
-  *out = v;
-  return 1;
-}
-static void fmt_ipv4(char *b, u32 v) { b[0] = 0; for (int i = 3; i >= 0; i--) { char t[8]; u32 x = (v >> (8 * i)) & 255; int n = 0; char r[4]; do { r[n++] = (char)('0' + x % 10); x /= 10; } while (x); int k = 0; while (n) t[k++] = r[--n]; t[k] = 0; cat(b, t, 20); if (i) cat(b, ".", 20); } }
-
 /* Adapters: index 2 is "Ethernet", then one per Internal switch, in creation order. */
 static int adapter_count(void) { int n = 1; for (int i = 0; i < nsw; i++) n += sws[i].internal; return n; }
 static void adapter_name(int k, char *out) {
-  if (k == 0) { copy(out, "Ethernet", 80); return; }
-  for (int i = 0, seen = 0; i < nsw; i++) if (sws[i].internal && ++seen == k) { copy(out, "vEthernet (", 80); cat(out, sws[i].name, 80); cat(out, ")", 80); return; }
+  if (k == 0) { nv_copy(out, "Ethernet", 80); return; }
+  for (int i = 0, seen = 0; i < nsw; i++) if (sws[i].internal && ++seen == k) { nv_copy(out, "vEthernet (", 80); nv_cat(out, sws[i].name, 80); nv_cat(out, ")", 80); return; }
   out[0] = 0;
 }
 static int find_adapter(const char *alias, char *canonical) {
   char nm[80];
-  for (int k = 0; k < adapter_count(); k++) { adapter_name(k, nm); if (agent_streq(nm, alias)) { if (canonical) copy(canonical, nm, 80); return k; } }
+  for (int k = 0; k < adapter_count(); k++) { adapter_name(k, nm); if (agent_streq(nm, alias)) { if (canonical) nv_copy(canonical, nm, 80); return k; } }
   return -1;
 }
 static void adapter_object(struct agent_reply *r, int k) {
   char nm[80], mac[20] = "00-15-5D-00-07-0";
   adapter_name(k, nm);
   mac[16] = (char)('0' + k); mac[17] = 0;
-  reply_object(r, "Microsoft.Management.Infrastructure.CimInstance#ROOT/StandardCimv2/MSFT_NetAdapter");
-  reply_str(r, "Name", nm);
-  reply_str(r, "InterfaceDescription", k == 0 ? "Microsoft Hyper-V Network Adapter" : "Hyper-V Virtual Ethernet Adapter");
-  reply_int(r, "ifIndex", 2 + k);
-  reply_str(r, "Status", "Up");
-  reply_str(r, "MacAddress", mac);
-  reply_str(r, "LinkSpeed", "10 Gbps");
-  reply_str(r, "InterfaceAlias", nm);
-  reply_int(r, "InterfaceIndex", 2 + k);
+  nv_adapter_object(r, nm, k == 0 ? "Microsoft Hyper-V Network Adapter" : "Hyper-V Virtual Ethernet Adapter", 2 + k, mac);
 }
-static void cim_not_found(struct agent_reply *r, const char *cls, const char *prop, const char *value, const char *cmdlet) {
-  char msg[256] = "No ", fq[96] = "CmdletizationQuery_NotFound_";
-  cat(msg, cls, 256); cat(msg, " objects found with property '", 256); cat(msg, prop, 256); cat(msg, "' equal to '", 256);
-  cat(msg, value, 256); cat(msg, "'.  Verify the value of the property and retry.", 256);
-  cat(fq, prop, 96); cat(fq, ",", 96); cat(fq, cmdlet, 96);
-  reply_error(r, msg, "ObjectNotFound", fq, cmdlet, value, "CimJobException");
-}
-static void switch_object(struct agent_reply *r, const struct sw *s) {
-  reply_object(r, "Microsoft.HyperV.PowerShell.VMSwitch");
-  reply_str(r, "Name", s->name);
-  reply_str(r, "SwitchType", s->internal ? "Internal" : "Private");
-  reply_str(r, "NetAdapterInterfaceDescription", "");
-}
-static void nat_object(struct agent_reply *r, const struct nat *n) {
-  reply_object(r, "Microsoft.Management.Infrastructure.CimInstance#ROOT/StandardCimv2/MSFT_NetNat");
-  reply_str(r, "Name", n->name); reply_str(r, "ExternalIPInterfaceAddressPrefix", "");
-  reply_str(r, "InternalIPInterfaceAddressPrefix", n->prefix); reply_int(r, "IcmpQueryTimeout", 30);
-  reply_int(r, "TcpEstablishedConnectionTimeout", 1800); reply_int(r, "TcpTransientConnectionTimeout", 120);
-  reply_str(r, "TcpFilteringBehavior", "AddressDependentFiltering"); reply_str(r, "UdpFilteringBehavior", "AddressDependentFiltering");
-  reply_int(r, "UdpIdleSessionTimeout", 120); reply_bool(r, "UdpInboundRefresh", 0); reply_str(r, "Store", "Local"); reply_bool(r, "Active", 1);
-}
-static void ip_object(struct agent_reply *r, const struct ip *i) {
-  reply_object(r, "Microsoft.Management.Infrastructure.CimInstance#ROOT/StandardCimv2/MSFT_NetIPAddress");
-  reply_str(r, "IPAddress", i->addr); reply_int(r, "InterfaceIndex", 2 + find_adapter(i->alias, 0));
-  reply_str(r, "InterfaceAlias", i->alias); reply_str(r, "AddressFamily", "IPv4"); reply_str(r, "Type", "Unicast");
-  reply_int(r, "PrefixLength", i->plen); reply_str(r, "PrefixOrigin", "Manual"); reply_str(r, "SuffixOrigin", "Manual");
-  reply_str(r, "AddressState", "Preferred"); reply_str(r, "ValidLifetime", "Infinite ([TimeSpan]::MaxValue)");
-  reply_str(r, "PreferredLifetime", "Infinite ([TimeSpan]::MaxValue)"); reply_bool(r, "SkipAsSource", 0); reply_str(r, "PolicyStore", "ActiveStore");
-}
-static void bad_param(struct agent_reply *r, const char *detail, const char *cls, const char *cmdlet) {
-  char msg[256] = "The parameter is incorrect. ", fq[96] = "Windows System Error 87,";
-  cat(msg, detail, 256); cat(fq, cmdlet, 96);
-  reply_error(r, msg, "InvalidArgument", fq, cmdlet, cls, "CimException");
-}
-static void exists(struct agent_reply *r, const char *cls, const char *cmdlet) {
-  char msg[96] = "Instance ", fq[96] = "Windows System Error 5010,";
-  cat(msg, cls, 96); cat(msg, " already exists", 96); cat(fq, cmdlet, 96);
-  reply_error(r, msg, "ResourceExists", fq, cmdlet, cls, "CimException");
-}
-
+static void switch_object(struct agent_reply *r, const struct sw *s) { nv_switch_object(r, s->name, s->internal ? "Internal" : "Private", ""); }
+static void nat_object(struct agent_reply *r, const struct nat *n) { nv_nat_object(r, n->name, n->prefix); }
+static void ip_object(struct agent_reply *r, const struct ip *i) { nv_ip_object(r, i->addr, 2 + find_adapter(i->alias, 0), i->alias, i->plen); }
 static void new_vmswitch(const struct agent_cmd *c, struct agent_reply *r) {
-  const char *name = str(c, "Name"), *type = str(c, "SwitchType");
+  const char *name = agent_str(c, "Name"), *type = agent_str(c, "SwitchType");
   const char *fq = "Microsoft.HyperV.PowerShell.Commands.NewVMSwitch";
   if (!type) {
-    char f[96] = "AmbiguousParameterSet,"; cat(f, fq, 96);
+    char f[96] = "AmbiguousParameterSet,"; nv_cat(f, fq, 96);
     reply_error(r, "Parameter set cannot be resolved using the specified named parameters.", "InvalidArgument", f, "New-VMSwitch", "", "ParameterBindingException");
     return;
   }
-  for (int i = 0; i < nsw; i++) if (agent_streq(sws[i].name, name)) {
-    char msg[160] = "Failed while adding virtual Ethernet switch.\nA virtual switch named '", f[96] = "ObjectExists,";
-    cat(msg, name, 160); cat(msg, "' already exists.", 160); cat(f, fq, 96);
-    reply_error(r, msg, "ResourceExists", f, "New-VMSwitch", name, "VirtualizationException");
-    return;
-  }
+  for (int i = 0; i < nsw; i++) if (agent_streq(sws[i].name, name)) { nv_switch_exists(r, name); return; }
   if (nsw == MAXN) { reply_error(r, "Too many virtual switches.", "LimitsExceeded", "LimitsExceeded", "New-VMSwitch", name, "VirtualizationException"); return; }
-  copy(sws[nsw].name, name, 64);
+  nv_copy(sws[nsw].name, name, 64);
   sws[nsw].internal = agent_streq(type, "Internal");
   switch_object(r, &sws[nsw++]);
 }
@@ -141,38 +65,34 @@ static void get_vmswitch(const struct agent_cmd *c, struct agent_reply *r) {
   for (int k = 0; k < names->nlist; k++) {
     int hit = 0;
     for (int i = 0; i < nsw; i++) if (agent_streq(sws[i].name, names->list[k])) { switch_object(r, &sws[i]); hit = 1; }
-    if (!hit) {
-      char msg[160] = "Hyper-V was unable to find a virtual switch with name \"";
-      cat(msg, names->list[k], 160); cat(msg, "\".", 160);
-      reply_error(r, msg, "InvalidArgument", "InvalidParameter,Microsoft.HyperV.PowerShell.Commands.GetVMSwitch", "Get-VMSwitch", names->list[k], "VirtualizationException");
-    }
+    if (!hit) nv_switch_not_found(r, names->list[k]);
   }
 }
 static void new_netnat(const struct agent_cmd *c, struct agent_reply *r) {
-  const char *name = str(c, "Name"), *prefix = str(c, "InternalIPInterfaceAddressPrefix");
+  const char *name = agent_str(c, "Name"), *prefix = agent_str(c, "InternalIPInterfaceAddressPrefix");
   u32 addr; const char *slash = prefix; while (*slash && *slash != '/') slash++;
   int plen = -1;
   if (*slash == '/' && slash[1]) { plen = 0; for (const char *p = slash + 1; *p; p++) { if (*p < '0' || *p > '9') { plen = -1; break; } plen = plen * 10 + (*p - '0'); if (plen > 32) break; } }
-  if (!parse_ipv4(prefix, &addr) || plen < 0 || plen > 32) {
-    char d[128] = "'"; cat(d, prefix, 128); cat(d, "' is not an IPv4 prefix such as 192.168.100.0/24.", 128);
-    bad_param(r, d, "MSFT_NetNat", "New-NetNat");
+  if (!nv_parse_ipv4(prefix, &addr) || plen < 0 || plen > 32) {
+    char d[128] = "'"; nv_cat(d, prefix, 128); nv_cat(d, "' is not an IPv4 prefix such as 192.168.100.0/24.", 128);
+    nv_bad_param(r, d, "MSFT_NetNat", "New-NetNat");
     return;
   }
   u32 mask = plen ? 0xffffffffu << (32 - plen) : 0;
   for (int i = 0; i < nnat; i++) {
-    if (agent_streq(nats[i].name, name)) { exists(r, "MSFT_NetNat", "New-NetNat"); return; }
+    if (agent_streq(nats[i].name, name)) { nv_exists(r, "MSFT_NetNat", "New-NetNat"); return; }
     u32 m = mask & nats[i].mask;
     if ((addr & m) == (nats[i].net & m)) {
-      char d[160] = "The internal prefix "; cat(d, prefix, 160); cat(d, " overlaps ", 160); cat(d, nats[i].prefix, 160);
-      cat(d, " of NAT '", 160); cat(d, nats[i].name, 160); cat(d, "'; NAT prefixes may not overlap.", 160);
-      bad_param(r, d, "MSFT_NetNat", "New-NetNat");
+      char d[160] = "The internal prefix "; nv_cat(d, prefix, 160); nv_cat(d, " overlaps ", 160); nv_cat(d, nats[i].prefix, 160);
+      nv_cat(d, " of NAT '", 160); nv_cat(d, nats[i].name, 160); nv_cat(d, "'; NAT prefixes may not overlap.", 160);
+      nv_bad_param(r, d, "MSFT_NetNat", "New-NetNat");
       return;
     }
   }
   if (nnat == MAXN) return;
   struct nat *n = &nats[nnat++];
-  copy(n->name, name, 64); n->net = addr & mask; n->mask = mask;
-  fmt_ipv4(n->prefix, n->net); cat(n->prefix, slash, 32);
+  nv_copy(n->name, name, 64); n->net = addr & mask; n->mask = mask;
+  nv_fmt_ipv4(n->prefix, n->net); nv_cat(n->prefix, slash, 32);
   nat_object(r, n);
 }
 static void get_netnat(const struct agent_cmd *c, struct agent_reply *r) {
@@ -185,7 +105,7 @@ static void get_netnat(const struct agent_cmd *c, struct agent_reply *r) {
   for (int k = 0; names && k < names->nlist; k++) {
     int hit = 0;
     for (int i = 0; i < nnat; i++) hit |= agent_streq(nats[i].name, names->list[k]);
-    if (!hit) cim_not_found(r, "MSFT_NetNat", "Name", names->list[k], "Get-NetNat");
+    if (!hit) nv_cim_not_found(r, "MSFT_NetNat", "Name", names->list[k], "Get-NetNat");
   }
 }
 /* Get-NetAdapter; `piped` collects the adapters' indexes for the next command of the pipeline. */
@@ -197,51 +117,51 @@ static void get_netadapter(const struct agent_cmd *c, struct agent_reply *r, int
   }
   for (int j = 0; j < names->nlist; j++) {
     int k = find_adapter(names->list[j], 0);
-    if (k < 0) { cim_not_found(r, "MSFT_NetAdapter", "Name", names->list[j], "Get-NetAdapter"); continue; }
+    if (k < 0) { nv_cim_not_found(r, "MSFT_NetAdapter", "Name", names->list[j], "Get-NetAdapter"); continue; }
     if (piped) piped[(*npiped)++] = k; else adapter_object(r, k);
   }
 }
 static void new_netipaddress(const struct agent_cmd *c, struct agent_reply *r, const char *piped_alias) {
-  const char *alias = piped_alias ? piped_alias : str(c, "InterfaceAlias"), *addr = str(c, "IPAddress"), *gw = str(c, "DefaultGateway");
-  long long index = num(c, "InterfaceIndex", -1);
+  const char *alias = piped_alias ? piped_alias : agent_str(c, "InterfaceAlias"), *addr = agent_str(c, "IPAddress"), *gw = agent_str(c, "DefaultGateway");
+  long long index = agent_num(c, "InterfaceIndex", -1);
   char canonical[80];
   int k = -1;
-  if (alias) { k = find_adapter(alias, canonical); if (k < 0) { cim_not_found(r, "MSFT_NetAdapter", "InterfaceAlias", alias, "New-NetIPAddress"); return; } }
+  if (alias) { k = find_adapter(alias, canonical); if (k < 0) { nv_cim_not_found(r, "MSFT_NetAdapter", "InterfaceAlias", alias, "New-NetIPAddress"); return; } }
   else if (index >= 2 && index < 2 + adapter_count()) { k = (int)index - 2; adapter_name(k, canonical); }
-  else if (index >= 0) { char v[24]; fmt_ipv4(v, (u32)index); cim_not_found(r, "MSFT_NetAdapter", "InterfaceIndex", v + 6, "New-NetIPAddress"); return; }
+  else if (index >= 0) { char v[24]; nv_fmt_ipv4(v, (u32)index); nv_cim_not_found(r, "MSFT_NetAdapter", "InterfaceIndex", v + 6, "New-NetIPAddress"); return; }
   else { reply_error(r, "Specify the interface with -InterfaceAlias or -InterfaceIndex.", "InvalidArgument", "MissingMandatoryParameter,New-NetIPAddress", "New-NetIPAddress", "", "CimException"); return; }
   u32 a, g;
-  if (!addr || !parse_ipv4(addr, &a)) { char d[96] = "'"; cat(d, addr ? addr : "", 96); cat(d, "' is not an IPv4 address.", 96); bad_param(r, d, "MSFT_NetIPAddress", "New-NetIPAddress"); return; }
-  int plen = (int)num(c, "PrefixLength", (a >> 30) == 2 ? 16 : (a >> 31) == 0 ? 8 : 24);
-  if (plen < 1 || plen > 32) { bad_param(r, "The prefix length must be 1 to 32.", "MSFT_NetIPAddress", "New-NetIPAddress"); return; }
-  for (int i = 0; i < nip; i++) if (agent_streq(ips[i].addr, addr)) { exists(r, "MSFT_NetIPAddress", "New-NetIPAddress"); return; }
+  if (!addr || !nv_parse_ipv4(addr, &a)) { char d[96] = "'"; nv_cat(d, addr ? addr : "", 96); nv_cat(d, "' is not an IPv4 address.", 96); nv_bad_param(r, d, "MSFT_NetIPAddress", "New-NetIPAddress"); return; }
+  int plen = (int)agent_num(c, "PrefixLength", (a >> 30) == 2 ? 16 : (a >> 31) == 0 ? 8 : 24);
+  if (plen < 1 || plen > 32) { nv_bad_param(r, "The prefix length must be 1 to 32.", "MSFT_NetIPAddress", "New-NetIPAddress"); return; }
+  for (int i = 0; i < nip; i++) if (agent_streq(ips[i].addr, addr)) { nv_exists(r, "MSFT_NetIPAddress", "New-NetIPAddress"); return; }
   if (gw) {
     u32 mask = 0xffffffffu << (32 - plen);
-    if (!parse_ipv4(gw, &g) || g == a || (g & mask) != (a & mask)) {
-      char d[160] = "The default gateway '"; cat(d, gw, 160); cat(d, "' is not on the subnet of '", 160); cat(d, addr, 160); cat(d, "'.", 160);
-      bad_param(r, d, "MSFT_NetIPAddress", "New-NetIPAddress");
+    if (!nv_parse_ipv4(gw, &g) || g == a || (g & mask) != (a & mask)) {
+      char d[160] = "The default gateway '"; nv_cat(d, gw, 160); nv_cat(d, "' is not on the subnet of '", 160); nv_cat(d, addr, 160); nv_cat(d, "'.", 160);
+      nv_bad_param(r, d, "MSFT_NetIPAddress", "New-NetIPAddress");
       return;
     }
   }
   if (nip == MAXN) return;
   struct ip *n = &ips[nip++];
-  copy(n->alias, canonical, 80); copy(n->addr, addr, 20); n->plen = plen;
+  nv_copy(n->alias, canonical, 80); nv_copy(n->addr, addr, 20); n->plen = plen;
   ip_object(r, n);
 }
 static void get_netipaddress(const struct agent_cmd *c, struct agent_reply *r) {
-  const char *alias = str(c, "InterfaceAlias"), *addr = str(c, "IPAddress");
+  const char *alias = agent_str(c, "InterfaceAlias"), *addr = agent_str(c, "IPAddress");
   int any = 0;
   for (int i = 0; i < nip; i++) {
     if (alias && !agent_streq(ips[i].alias, alias)) continue;
     if (addr && !agent_streq(ips[i].addr, addr)) continue;
     ip_object(r, &ips[i]); any = 1;
   }
-  if (!any && (alias || addr)) cim_not_found(r, "MSFT_NetIPAddress", addr ? "IPAddress" : "InterfaceAlias", addr ? addr : alias, "Get-NetIPAddress");
+  if (!any && (alias || addr)) nv_cim_not_found(r, "MSFT_NetIPAddress", addr ? "IPAddress" : "InterfaceAlias", addr ? addr : alias, "Get-NetIPAddress");
 }
 static struct dns *dns_of(const char *alias, int create) {
   for (int i = 0; i < ndns; i++) if (agent_streq(dnss[i].alias, alias)) return &dnss[i];
   if (!create || ndns == MAXN) return 0;
-  copy(dnss[ndns].alias, alias, 80); dnss[ndns].n = 0;
+  nv_copy(dnss[ndns].alias, alias, 80); dnss[ndns].n = 0;
   return &dnss[ndns++];
 }
 static void dns_object(struct agent_reply *r, int k) {
@@ -253,24 +173,24 @@ static void dns_object(struct agent_reply *r, int k) {
   else reply_list(r, "ServerAddresses", 0, 0);
 }
 static void get_dns(const struct agent_cmd *c, struct agent_reply *r) {
-  const char *alias = str(c, "InterfaceAlias");
+  const char *alias = agent_str(c, "InterfaceAlias");
   if (!alias) { for (int k = 0; k < adapter_count(); k++) dns_object(r, k); return; }
   int k = find_adapter(alias, 0);
-  if (k < 0) cim_not_found(r, "MSFT_DNSClientServerAddress", "InterfaceAlias", alias, "Get-DnsClientServerAddress"); else dns_object(r, k);
+  if (k < 0) nv_cim_not_found(r, "MSFT_DNSClientServerAddress", "InterfaceAlias", alias, "Get-DnsClientServerAddress"); else dns_object(r, k);
 }
 /* netsh's complaints are text: the host prints errors whose FullyQualifiedErrorId is "netsh" as lines. */
 static void netsh_dns(const struct agent_cmd *c, struct agent_reply *r) {
-  const char *name = str(c, "Name"), *addr = str(c, "Address");
+  const char *name = agent_str(c, "Name"), *addr = agent_str(c, "Address");
   char canonical[80], msg[160];
   u32 a;
   if (!name || find_adapter(name, canonical) < 0) {
-    copy(msg, "The interface \"", 160); cat(msg, name ? name : "", 160); cat(msg, "\" was not found. Run \"Get-NetAdapter\" to list the interfaces.", 160);
-    reply_error(r, msg, "ObjectNotFound", "netsh", "netsh", "", "NativeCommandError"); return;
+    nv_copy(msg, "The interface \"", 160); nv_cat(msg, name ? name : "", 160); nv_cat(msg, "\" was not found. Run \"Get-NetAdapter\" to list the interfaces.", 160);
+    nv_netsh(r, msg, "ObjectNotFound"); return;
   }
-  if (!addr || !parse_ipv4(addr, &a)) { copy(msg, addr ? addr : "", 160); cat(msg, " is not an acceptable value for address.", 160); reply_error(r, msg, "InvalidArgument", "netsh", "netsh", "", "NativeCommandError"); return; }
+  if (!addr || !nv_parse_ipv4(addr, &a)) { nv_copy(msg, addr ? addr : "", 160); nv_cat(msg, " is not an acceptable value for address.", 160); nv_netsh(r, msg, "InvalidArgument"); return; }
   struct dns *d = dns_of(canonical, 1);
-  for (int i = 0; d && i < d->n; i++) if (agent_streq(d->servers[i], addr)) { reply_error(r, "The object is already in the list.", "ResourceExists", "netsh", "netsh", "", "NativeCommandError"); return; }
-  if (d && d->n < 4) copy(d->servers[d->n++], addr, 20);
+  for (int i = 0; d && i < d->n; i++) if (agent_streq(d->servers[i], addr)) { nv_netsh(r, "The object is already in the list.", "ResourceExists"); return; }
+  if (d && d->n < 4) nv_copy(d->servers[d->n++], addr, 20);
 }
 
 static void run(const struct agent_cmd *c, struct agent_reply *r) {
@@ -284,17 +204,14 @@ static void run(const struct agent_cmd *c, struct agent_reply *r) {
   else if (agent_streq(c->name, "Get-DnsClientServerAddress")) get_dns(c, r);
   else if (agent_streq(c->name, "netsh interface ip add dnsserver")) netsh_dns(c, r);
   else {
-    char msg[256] = "The term '"; cat(msg, c->name, 256);
-    cat(msg, "' is not recognized as the name of a cmdlet, function, script file, or operable program. Check the spelling of the name, or if a path was included, verify that the path is correct and try again.", 256);
-    reply_error(r, msg, "ObjectNotFound", "CommandNotFoundException", "", c->name, "CommandNotFoundException");
+    nv_not_recognized(r, c->name);
   }
 }
 
 static void handle(const struct agent_req *q, struct agent_reply *r, void *ctx) {
   (void)ctx;
   if (q->nroute > 0) {
-    char msg[160] = "The input VMName "; cat(msg, q->route[0], 160); cat(msg, " does not resolve to a single virtual machine.", 160);
-    reply_error(r, msg, "InvalidArgument", "InvalidVMNameNotSingle,Microsoft.PowerShell.Commands.InvokeCommandCommand", "Invoke-Command", "", "ArgumentException");
+    nv_vmname_not_single(r, q->route[0]);
     return;
   }
   if (q->ncmds == 1) { run(&q->cmds[0], r); return; }
@@ -305,8 +222,7 @@ static void handle(const struct agent_req *q, struct agent_reply *r, void *ctx) 
     for (int i = 0; i < n; i++) { char nm[80]; adapter_name(piped[i], nm); new_netipaddress(&q->cmds[1], r, nm); }
     return;
   }
-  reply_error(r, "The input object cannot be bound to any parameters for the command either because the command does not take pipeline input or the input and its properties do not match any of the parameters that take pipeline input.",
-              "InvalidArgument", "InputObjectNotBound", q->ncmds ? q->cmds[q->ncmds - 1].name : "", "", "ParameterBindingException");
+  nv_not_bound(r, q->ncmds ? q->cmds[q->ncmds - 1].name : "");
 }
 
 static struct agent agent;

@@ -1,4 +1,4 @@
-/* The PowerShell Direct agent of agent.h: virtio-vsock driver, vsock stream, NVPD frames. */
+/* The PowerShell Direct agent of agent.h: virtio-vsock driver and vsock stream; the NVPD codec is lib/nvpd.c. */
 #include "agent.h"
 
 #define PCI_ADDR 0xcf8
@@ -7,10 +7,9 @@
 #define QS 16
 #define RXBUF 2048
 #define TXBUF (HDR + 4096)
-#define FRAME_HDR 16
-#define MAGIC 0x4450564eu
+#define FRAME_HDR NVPD_HDR
+#define MAGIC NVPD_MAGIC
 enum { OP_REQUEST = 1, OP_RESPONSE, OP_RST, OP_SHUTDOWN, OP_RW, OP_CREDIT_UPDATE, OP_CREDIT_REQUEST };
-enum { F_HELLO = 1, F_HELLO_REPLY, F_REQUEST, F_RESPONSE, F_FAULT };
 
 static u32 pci_read(u8 dev, u8 reg) {
   outl(PCI_ADDR, 0x80000000u | ((u32)dev << 11) | (reg & 0xfc));
@@ -161,159 +160,43 @@ static void send_stream(struct agent *a, const u8 *data, u32 len) {
 static u8 frame_out[FRAME_HDR + AGENT_REPLY_MAX];
 
 static void send_frame(struct agent *a, u8 type, u32 id, const u8 *payload, u32 len) {
-  put32(frame_out, MAGIC);
-  frame_out[4] = 1; frame_out[5] = type; frame_out[6] = 0; frame_out[7] = 0;
-  put32(frame_out + 8, id); put32(frame_out + 12, len);
+  nvpd_put_header(frame_out, type, id, len);
   memcpy(frame_out + FRAME_HDR, payload, len);
   send_stream(a, frame_out, FRAME_HDR + len);
-}
-
-static void wbytes(struct agent_reply *r, const void *p, u32 n) {
-  if (r->n + n > AGENT_REPLY_MAX) { r->overflow = 1; return; }
-  memcpy(r->buf + r->n, p, n);
-  r->n += n;
-}
-static void wu8(struct agent_reply *r, u8 v) { wbytes(r, &v, 1); }
-static void wstr(struct agent_reply *r, const char *s) {
-  u32 n = (u32)strlen(s);
-  u8 l[2] = { (u8)n, (u8)(n >> 8) };
-  wbytes(r, l, 2);
-  wbytes(r, s, n);
-}
-static void prop(struct agent_reply *r, const char *name, u8 tag) {
-  if (r->propcount_at && !r->overflow) r->buf[r->propcount_at]++;
-  wstr(r, name);
-  wu8(r, tag);
-}
-void reply_object(struct agent_reply *r, const char *type_name) {
-  r->items++;
-  wu8(r, 1);
-  wstr(r, type_name);
-  r->propcount_at = r->n;
-  wu8(r, 0);
-}
-void reply_str(struct agent_reply *r, const char *name, const char *v) { prop(r, name, AV_STR); wstr(r, v); }
-void reply_int(struct agent_reply *r, const char *name, long long v) {
-  prop(r, name, AV_INT);
-  u8 b[8];
-  for (int i = 0; i < 8; i++) b[i] = (u8)((unsigned long long)v >> (8 * i));
-  wbytes(r, b, 8);
-}
-void reply_bool(struct agent_reply *r, const char *name, int v) { prop(r, name, AV_BOOL); wu8(r, v ? 1 : 0); }
-void reply_list(struct agent_reply *r, const char *name, const char *const *v, int n) {
-  prop(r, name, AV_LIST);
-  wu8(r, (u8)n);
-  for (int i = 0; i < n; i++) wstr(r, v[i]);
-}
-void reply_error(struct agent_reply *r, const char *message, const char *category, const char *fqid,
-                 const char *activity, const char *target, const char *exception) {
-  r->items++;
-  r->propcount_at = 0;
-  wu8(r, 2);
-  wstr(r, message); wstr(r, category); wstr(r, fqid); wstr(r, activity); wstr(r, target); wstr(r, exception);
-}
-void reply_relay(struct agent_reply *r, const u8 *payload, u32 len) {
-  if (len < 2) return;
-  r->items += get16(payload);
-  r->propcount_at = 0;
-  wbytes(r, payload + 2, len - 2);
-}
-
-int agent_streq(const char *a, const char *b) {
-  for (;; a++, b++) {
-    char x = *a, y = *b;
-    if (x >= 'A' && x <= 'Z') x += 32;
-    if (y >= 'A' && y <= 'Z') y += 32;
-    if (x != y) return 0;
-    if (!x) return 1;
-  }
-}
-
-const struct agent_arg *agent_arg(const struct agent_cmd *c, const char *name) {
-  for (int i = 0; i < c->nargs; i++) if (agent_streq(c->args[i].name, name)) return &c->args[i];
-  return 0;
-}
-
-/* A cursor over a received payload; strings are copied NUL-terminated into the request's pool. */
-struct cur { const u8 *p; u32 n, o; int ok; struct agent_req *req; };
-static u8 cu8(struct cur *c) { if (c->o + 1 > c->n) { c->ok = 0; return 0; } return c->p[c->o++]; }
-static const char *cstr(struct cur *c) {
-  u32 len = cu8(c); len |= (u32)cu8(c) << 8;
-  if (!c->ok || c->o + len > c->n || c->req->used + len + 1 > sizeof c->req->pool) { c->ok = 0; return ""; }
-  char *s = c->req->pool + c->req->used;
-  memcpy(s, c->p + c->o, len);
-  s[len] = 0;
-  c->o += len;
-  c->req->used += len + 1;
-  return s;
-}
-static int parse_request(const u8 *p, u32 n, struct agent_req *req) {
-  struct cur c = { p, n, 0, 1, req };
-  req->used = 0;
-  req->raw = p; req->raw_len = n;
-  req->nroute = cu8(&c);
-  if (req->nroute > AGENT_MAX_ROUTE) return 0;
-  for (int i = 0; i < req->nroute; i++) req->route[i] = cstr(&c);
-  req->ncmds = cu8(&c);
-  if (req->ncmds > AGENT_MAX_CMDS) return 0;
-  for (int i = 0; i < req->ncmds && c.ok; i++) {
-    struct agent_cmd *cmd = &req->cmds[i];
-    cmd->name = cstr(&c);
-    cmd->nargs = cu8(&c);
-    if (cmd->nargs > AGENT_MAX_ARGS) return 0;
-    for (int j = 0; j < cmd->nargs && c.ok; j++) {
-      struct agent_arg *a = &cmd->args[j];
-      a->name = cstr(&c);
-      a->tag = cu8(&c);
-      a->str = ""; a->num = 0; a->nlist = 0;
-      switch (a->tag) {
-        case AV_NULL: break;
-        case AV_STR: a->str = cstr(&c); break;
-        case AV_INT: { unsigned long long v = 0; for (int k = 0; k < 8; k++) v |= (unsigned long long)cu8(&c) << (8 * k); a->num = (long long)v; break; }
-        case AV_BOOL: a->num = cu8(&c); break;
-        case AV_LIST:
-          a->nlist = cu8(&c);
-          if (a->nlist > AGENT_MAX_LIST) return 0;
-          for (int k = 0; k < a->nlist; k++) a->list[k] = cstr(&c);
-          break;
-        default: return 0;
-      }
-    }
-  }
-  return c.ok && c.o == n;
 }
 
 static void fault(struct agent *a, u32 id, const char *msg) {
   struct agent_reply *r = &reply_scratch;
   r->n = 0; r->overflow = 0;
-  wstr(r, msg);
+  nvpd_wstr(r, msg);
   send_frame(a, F_FAULT, id, r->buf, r->n);
+}
+
+void agent_respond(struct agent *a, u32 id, const u8 *payload, u32 len) {
+  if (a->connected && len <= AGENT_REPLY_MAX) send_frame(a, F_RESPONSE, id, payload, len);
 }
 
 static void handle_frame(struct agent *a, u8 type, u32 id, const u8 *p, u32 n) {
   struct agent_reply *r = &reply_scratch;
   r->n = 0; r->items = 0; r->propcount_at = 0; r->overflow = 0;
   if (type == F_HELLO) {
-    wstr(r, a->name);
+    nvpd_wstr(r, a->name);
     int k = 0;
     while (a->commands[k]) k++;
-    wu8(r, (u8)k);
-    for (int i = 0; i < k; i++) wstr(r, a->commands[i]);
+    nvpd_wu8(r, (u8)k);
+    for (int i = 0; i < k; i++) nvpd_wstr(r, a->commands[i]);
     send_frame(a, F_HELLO_REPLY, id, r->buf, r->n);
     return;
   }
   if (type != F_REQUEST) { a->bad_frames++; fault(a, id, "unexpected frame type"); return; }
   struct agent_req *req = &req_scratch;
   req->id = id;
-  if (!parse_request(p, n, req)) { a->bad_frames++; fault(a, id, "unreadable request"); return; }
+  if (!agent_parse_request(p, n, req)) { a->bad_frames++; fault(a, id, "unreadable request"); return; }
   a->requests++;
-  r->n = 2; /* item count, patched below */
+  agent_reply_begin(r);
   a->handler(req, r, a->ctx);
-  if (r->overflow) {
-    r->n = 2; r->items = 0; r->overflow = 0;
-    reply_error(r, "The agent's reply is larger than one frame.", "LimitsExceeded", "AgentReplyTooLarge", "", "", "InvalidOperationException");
-  }
-  r->buf[0] = (u8)r->items; r->buf[1] = (u8)(r->items >> 8);
+  if (r->deferred) return; /* the handler answers later with agent_respond (a relayed request) */
+  agent_reply_end(r);
   send_frame(a, F_RESPONSE, id, r->buf, r->n);
 }
 
