@@ -23,6 +23,7 @@ import {
   guestCr0Write, guestCr4Write, shadowCr0, shadowCr4, interceptCr3Write, interceptCr3Read, interceptCr8Write,
   interceptCr8Read, guestClts, interceptMovDr,
 } from '../vmx/intercepts.js';
+import { tprShadowOn, shadowCr8Read, shadowCr8Write } from '../vmx/tpr-shadow.js';
 
 const TWO32 = 4294967296;
 const CR0_VALID = CR0_PE | CR0_MP | CR0_EM | CR0_TS | CR0_ET | CR0_NE | CR0_WP | CR0_AM | CR0_NW | CR0_CD | CR0_PG;
@@ -153,7 +154,10 @@ function movFromCr(cpu: Cpu): void {
     case 2: setNumResult(cpu, cpu.cr2); return;
     case 3: setNumResult(cpu, cpu.cr3); return;
     case 4: setCrResult(cpu, nr ? shadowCr4(cpu) : cpu.cr4, 0); return;
-    default: setCrResult(cpu, cpu.lapic !== null ? cpu.lapic.readCr8() : cpu.cr8 & 0xf, 0); return;
+    default:
+      // with the TPR shadow the guest reads VTPR[7:4] (SDM Vol. 3C §29.3)
+      if (nr && tprShadowOn(cpu)) { setCrResult(cpu, shadowCr8Read(cpu), 0); return; }
+      setCrResult(cpu, cpu.lapic !== null ? cpu.lapic.readCr8() : cpu.cr8 & 0xf, 0); return;
   }
 }
 
@@ -177,6 +181,8 @@ function movToCr(cpu: Cpu): void {
       if (nr) interceptCr8Write(cpu);
       // CR8 is the TPR's priority class; bits 63:4 reserved (SDM Vol. 3A §10.8.6.1)
       if (hi !== 0 || (lo & ~0xf) !== 0) cpu.gp(0);
+      // with the TPR shadow the guest writes VTPR, not the APIC's TPR (SDM Vol. 3C §29.3)
+      if (nr && tprShadowOn(cpu)) { shadowCr8Write(cpu, lo); return; }
       cpu.cr8 = lo;
       if (cpu.lapic !== null) cpu.lapic.writeCr8(lo); // the local APIC's TPR[7:4]
       return;

@@ -37,7 +37,7 @@ test('the default profile advertises exactly the implemented controls (SDM Appen
   const bits = (...b: number[]): number => b.reduce((m, x) => (m | (1 << x)) >>> 0, 0);
   // pin: external-interrupt and NMI exiting, virtual NMIs, preemption timer
   assert.deepEqual(rd(cpu, MSR_VMX_PINBASED_CTLS), [0x16, 0x16 | bits(0, 3, 5, 6)]);
-  const proc1 = (0x0401e172 | bits(2, 3, 7, 9, 10, 11, 12, 15, 16, 19, 20, 22, 23, 24, 25, 27, 28, 29, 30, 31)) >>> 0;
+  const proc1 = (0x0401e172 | bits(2, 3, 7, 9, 10, 11, 12, 15, 16, 19, 20, 21, 22, 23, 24, 25, 27, 28, 29, 30, 31)) >>> 0;
   assert.deepEqual(rd(cpu, MSR_VMX_PROCBASED_CTLS), [0x0401e172, proc1]);
   // TRUE: CR3-load/store exiting may be 0
   assert.deepEqual(rd(cpu, MSR_VMX_TRUE_PROCBASED_CTLS), [0x0401e172 & ~bits(15, 16), proc1]);

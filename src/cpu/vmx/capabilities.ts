@@ -89,7 +89,7 @@ export const VMX_FEATURES: readonly VmxFeature[] = [
   c('proc', 17, 'activate tertiary controls', false, NEVER),
   c('proc', 19, 'CR8-load exiting', true, S3),
   c('proc', 20, 'CR8-store exiting', true, S3),
-  c('proc', 21, 'use TPR shadow', false, S3),
+  c('proc', 21, 'use TPR shadow', true, S3),
   c('proc', 22, 'NMI-window exiting', true, S3),
   c('proc', 23, 'MOV-DR exiting', true, S3),
   c('proc', 24, 'unconditional I/O exiting', true, S3),

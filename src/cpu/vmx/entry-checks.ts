@@ -11,10 +11,10 @@
  *
  * decodeVmcs() turns the raw fields (vmcs-fields.ts) into the typed DecodedVmcs once; the
  * caller owns and reuses the object (no allocation per VM entry). Checks that need
- * guest memory (TPR threshold vs. VTPR in the virtual-APIC page, §26.2.1.1; PDPTEs of a
- * PAE guest without EPT, §26.3.1.6, qualification 2; the shadow-VMCS link pointer's
- * revision, §26.3.1.5) and the MSR-load area (§26.4, qualification = entry number) belong
- * to the VMLAUNCH slice, which has the memory at hand.
+ * guest memory get it from the caller (VTPR in the virtual-APIC page, §26.2.1.1, as
+ * EntryEnv.vtpr) or run in vmentry.ts/guest-state.ts, which have the memory at hand
+ * (PDPTEs of a PAE guest without EPT, §26.3.1.6, qualification 2; the MSR-load area,
+ * §26.4, qualification = entry number).
  */
 import {
   F, vmcsLo, vmcsHi,
@@ -190,7 +190,11 @@ function secondary(d: DecodedVmcs): number { return (d.proc & PROC_SECONDARY) !=
 // §26.2.1 Checks on VMX controls
 // =======================================================================================
 
-export function checkVmControls(d: DecodedVmcs, caps: VmxCaps): string | null {
+/**
+ * `vtpr`: the VTPR byte of the virtual-APIC page (offset 80H) when "use TPR shadow" is set
+ * and the page address is valid, -1 otherwise (the caller reads guest memory; §26.2.1.1).
+ */
+export function checkVmControls(d: DecodedVmcs, caps: VmxCaps, vtpr = -1): string | null {
   const pb = caps.physAddrBits;
   const p2 = secondary(d);
   // §26.2.1.1 VM-execution control fields
@@ -203,6 +207,11 @@ export function checkVmControls(d: DecodedVmcs, caps: VmxCaps): string | null {
   if ((d.proc & PROC_TPR_SHADOW) !== 0) {
     if (!page(d.virtualApic, pb)) return '26.2.1.1 virtual-APIC address';
     if ((p2 & PROC2_VID) === 0 && (d.tprThreshold & ~0xf) !== 0) return '26.2.1.1 TPR threshold bits 31:4';
+    // without virtual-interrupt delivery and APIC-access virtualization the threshold may not
+    // exceed the virtual task-priority class: TPR threshold[3:0] ≤ VTPR[7:4]
+    if ((p2 & (PROC2_VID | PROC2_VIRT_APIC)) === 0 && vtpr >= 0 && (d.tprThreshold & 0xf) > ((vtpr >>> 4) & 0xf)) {
+      return '26.2.1.1 TPR threshold above VTPR';
+    }
   } else if ((p2 & (PROC2_VIRT_X2APIC | PROC2_APIC_REG_VIRT | PROC2_VID)) !== 0) {
     return '26.2.1.1 x2APIC/APIC-register virtualization/VID need TPR shadow';
   }
@@ -283,6 +292,8 @@ export interface EntryEnv {
   caps: VmxCaps;
   /** IA32_EFER.LMA of the logical processor executing VMLAUNCH/VMRESUME (§26.2.4). */
   lma: boolean;
+  /** VTPR byte of the virtual-APIC page, -1 when not read (checkVmControls). */
+  vtpr?: number;
 }
 
 export function checkHostState(d: DecodedVmcs, env: EntryEnv): string | null {
@@ -493,7 +504,7 @@ function granularityOk(g: Seg): boolean {
 
 export function checkVmEntry(d: DecodedVmcs, env: EntryEnv, r: EntryCheckResult): EntryCheckResult {
   r.kind = ENTRY_OK; r.error = 0; r.exitReason = 0; r.qualification = 0; r.check = '';
-  let why = checkVmControls(d, env.caps);
+  let why = checkVmControls(d, env.caps, env.vtpr ?? -1);
   if (why !== null) { r.kind = ENTRY_VMFAIL; r.error = 7; r.check = why; return r; }
   why = checkHostState(d, env);
   if (why !== null) { r.kind = ENTRY_VMFAIL; r.error = 8; r.check = why; return r; }

@@ -21,7 +21,8 @@ import { STOP } from '../fault.js';
 import { VM, EFER_LMA, CR0_PE } from '../regs.js';
 import { F, vmcsLo, VMCS_OFF_LAUNCH_STATE, LAUNCH_CLEAR, LAUNCH_LAUNCHED } from './vmcs-fields.js';
 import { INVALID_PTR } from './vmx-state.js';
-import { vmxCaps, PIN_PREEMPT_TIMER, PROC_TSC_OFFSET, PROC_SECONDARY, PROC2_EPT } from './capabilities.js';
+import { vmxCaps, PIN_PREEMPT_TIMER, PROC_TSC_OFFSET, PROC_SECONDARY, PROC_TPR_SHADOW, PROC2_EPT } from './capabilities.js';
+import { readVtpr } from './tpr-shadow.js';
 import { DecodedVmcs, EntryCheckResult, decodeVmcs, checkVmEntry, ENTRY_VMFAIL, ENTRY_FAIL_EXIT, QUAL_PDPTE } from './entry-checks.js';
 import { vmFailInvalid, vmFailValid, VMX_ERR } from './instructions.js';
 import { loadGuestState, loadNonRegisterState, loadMsrArea, getNum } from './guest-state.js';
@@ -30,6 +31,7 @@ import { injectEvent } from './inject.js';
 import { armEventPolling } from './events.js';
 import { activateEpt } from './ept-glue.js';
 import { tscValue } from '../tsc.js';
+import { linkPointerRegionOk, QUAL_LINK_POINTER } from './link-pointer.js';
 
 const decoded = new DecodedVmcs();
 const result = new EntryCheckResult();
@@ -56,12 +58,14 @@ function vmEntry(cpu: Cpu, launch: boolean): void {
 
   const caps = vmxCaps(cpu);
   decodeVmcs(c, decoded);
-  checkVmEntry(decoded, { caps, lma: (cpu.efer & EFER_LMA) !== 0 }, result);
+  checkVmEntry(decoded, { caps, lma: (cpu.efer & EFER_LMA) !== 0, vtpr: entryVtpr(cpu, decoded) }, result);
   if (result.kind === ENTRY_VMFAIL) { vmFailValid(cpu, st, result.error); return; }
 
   // from here on the entry either succeeds or fails into the host (§26.8)
   captureControls(cpu);
   if (result.kind === ENTRY_FAIL_EXIT) vmEntryFailure(cpu, result.exitReason, result.qualification);
+  // §26.3.1.5: the link pointer's referenced revision identifier and not the current VMCS
+  if (!linkPointerRegionOk(cpu, decoded)) vmEntryFailure(cpu, EXIT.ENTRY_FAIL_GUEST, QUAL_LINK_POINTER);
   if (!loadGuestState(cpu)) vmEntryFailure(cpu, EXIT.ENTRY_FAIL_GUEST, QUAL_PDPTE);
   const n = vmcsLo(c, F.VM_ENTRY_MSR_LOAD_COUNT) >>> 0;
   if (n !== 0) {
@@ -116,6 +120,18 @@ function pendingDebugExceptions(cpu: Cpu): void {
   }
   cpu.dr[6] = (cpu.dr[6]! | p) >>> 0;
   cpu.raiseException(1, 0, false);
+}
+
+/**
+ * VTPR for the TPR-threshold check (§26.2.1.1): read only with "use TPR shadow" and a
+ * virtual-APIC address that passes its own check (4-KByte aligned, within MAXPHYADDR), so
+ * a bad address fails as a bad address and never touches the bus.
+ */
+function entryVtpr(cpu: Cpu, d: DecodedVmcs): number {
+  if ((d.proc & PROC_TPR_SHADOW) === 0) return -1;
+  const a = d.virtualApic;
+  if ((a.lo & 0xfff) !== 0 || (a.hi >>> 0) >= 2 ** (cpu.profile.physAddrBits - 32)) return -1;
+  return readVtpr(cpu);
 }
 
 /** The execution controls the intercepts consult during non-root operation. */
