@@ -23,6 +23,7 @@ import {
   StackBuilder, readDescriptor, descDpl, descPresent, descLimit, descBase, descAr, isCode, isConforming,
   isLongCode, selError, loadCs, loadNull, loadReal, setAccessed, tssStack, tss64Stack, checkInnerSs,
 } from './segments.js';
+import { taskGateEvent } from './task-switch.js';
 
 const TWO32 = 4294967296;
 
@@ -92,9 +93,11 @@ function deliverProtected(cpu: Cpu, vector: number, errorCode: number, hasError:
   const cpl = cpu.cpl;
   if (software && descDpl(ghi) < cpl) cpu.gp(idtErr);
   if (!descPresent(ghi)) cpu.fault(NP, idtErr, true);
-  // Task gates need a hardware task switch (SDM Vol. 3A §7.3), which is not implemented:
-  // refuse the gate the way an invalid gate is refused, so the guest sees a clear #GP.
-  if (type === 5) cpu.gp(idtErr);
+  // a task gate: a hardware task switch to the TSS it names (SDM Vol. 3A §6.11.1, §7.3)
+  if (type === 5) {
+    taskGateEvent(cpu, vector, glo, errorCode, hasError, software, nextRip, pushedFlags(cpu, vector, software));
+    return;
+  }
   const gate32 = (type & 8) !== 0;
   const trapGate = (type & 1) !== 0;
   const csSel = glo >>> 16;

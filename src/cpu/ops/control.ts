@@ -16,6 +16,7 @@ import { installFar, grp5CallFarImpl, grp5JmpFarImpl } from './farcall.js';
 import { installIret } from './iret.js';
 import { installSyscall } from './syscall.js';
 import { interceptHlt } from '../vmx/intercepts.js';
+import { v86IntN } from './vme.js';
 
 const TWO32 = 4294967296;
 
@@ -103,10 +104,13 @@ function loop(cpu: Cpu): void {
   cpu.r[RCX << 1] = nlo; cpu.r[(RCX << 1) + 1] = nhi;
 }
 
-/** CD ib INT n: IOPL-sensitive in virtual-8086 mode (SDM Vol. 3A §20.2.7; VME not modelled). */
+/**
+ * CD ib INT n: IOPL-sensitive in virtual-8086 mode (SDM Vol. 3A §20.2.7), where CR4.VME
+ * adds the redirection bit map (vme.ts v86IntN).
+ */
 function intN(cpu: Cpu): void {
   const n = cpu.fetch8();
-  if ((cpu.flags & VM) !== 0 && (cpu.flags & IOPL) !== IOPL) cpu.gp(0);
+  if ((cpu.flags & VM) !== 0) { v86IntN(cpu, n); return; }
   cpu.softwareInterrupt(n);
 }
 

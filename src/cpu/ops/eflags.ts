@@ -1,12 +1,14 @@
 /**
  * EFLAGS moves owned by the data family: PUSHF/POPF (9C/9D), CLI/STI (FA/FB), CLD/STD
- * (FC/FD). The privilege rules are the SDM's POPF/CLI/STI "Operation" sections; VME and
- * PVI (virtual interrupt flags) are not implemented, so v86 mode with IOPL < 3 faults.
+ * (FC/FD). The privilege rules are the SDM's POPF/CLI/STI "Operation" sections; where they
+ * would fault at IOPL < 3, CR4.VME (v86 mode) and CR4.PVI (CPL 3) make them act on the
+ * virtual interrupt flag instead (vme.ts).
  * IF and DF are not arithmetic flags, so they live in cpu.flags even while flags are lazy.
  */
 import type { Cpu, Handler } from '../cpu.js';
 import { def } from './table.js';
 import { CF, PF, AF, ZF, SF, TF, IF, DF, OF, IOPL, NT, RF, VM, AC, ID } from '../regs.js';
+import { requireVme16, virtualCliSti, virtualFlagsImage, virtualFlagsCheck, virtualFlagsLoad } from './vme.js';
 
 function noLock(cpu: Cpu): void {
   if (cpu.lock) cpu.ud();
@@ -21,11 +23,12 @@ const POPF_BASE = CF | PF | AF | ZF | SF | TF | DF | OF | NT | AC | ID;
 
 /**
  * PUSHF/PUSHFD/PUSHFQ (9C). The image has VM and RF cleared. In v86 mode with IOPL < 3
- * it is #GP(0) (SDM PUSHF, Operation; no VME).
+ * it is #GP(0), except a 16-bit PUSHF with CR4.VME, which pushes VIF as IF (SDM PUSHF
+ * Operation, Vol. 3A §20.4).
  */
 function pushf(cpu: Cpu): void {
   noLock(cpu);
-  if (cpu.v86 && iopl(cpu) < 3) cpu.gp(0);
+  if (cpu.v86 && iopl(cpu) < 3) { cpu.push(2, virtualFlagsImage(cpu), 0); return; }
   const size = cpu.stackOsz();
   const f = cpu.getFlags() & ~(VM | RF);
   cpu.push(size, size === 2 ? f & 0xffff : f, 0);
@@ -44,7 +47,15 @@ function popf(cpu: Cpu): void {
   let mask = POPF_BASE;
   const pl = iopl(cpu);
   if (cpu.v86) {
-    if (pl < 3) cpu.gp(0);
+    if (pl < 3) {
+      // VME: a 16-bit POPF loads VIF from the IF image (SDM POPF Operation, Vol. 3A §20.4)
+      requireVme16(cpu, cpu.osz);
+      const image = cpu.peek(2, 0);
+      virtualFlagsCheck(cpu, cpu.osz, image);
+      cpu.addSp(2);
+      virtualFlagsLoad(cpu, image, POPF_BASE);
+      return;
+    }
     mask |= IF;
   } else {
     if (cpu.cpl <= pl) mask |= IF;
@@ -57,10 +68,10 @@ function popf(cpu: Cpu): void {
   cpu.flags &= ~RF;
 }
 
-/** CLI (FA): allowed when CPL <= IOPL (v86: IOPL = 3), else #GP(0). */
+/** CLI (FA): allowed when CPL <= IOPL (v86: IOPL = 3); else VIF <- 0 with VME/PVI, or #GP(0). */
 function cli(cpu: Cpu): void {
   noLock(cpu);
-  if (cpu.protectedMode && (cpu.v86 ? iopl(cpu) < 3 : cpu.cpl > iopl(cpu))) cpu.gp(0);
+  if (cpu.protectedMode && (cpu.v86 ? iopl(cpu) < 3 : cpu.cpl > iopl(cpu))) { virtualCliSti(cpu, false); return; }
   cpu.flags &= ~IF;
 }
 
@@ -70,7 +81,7 @@ function cli(cpu: Cpu): void {
  */
 function sti(cpu: Cpu): void {
   noLock(cpu);
-  if (cpu.protectedMode && (cpu.v86 ? iopl(cpu) < 3 : cpu.cpl > iopl(cpu))) cpu.gp(0);
+  if (cpu.protectedMode && (cpu.v86 ? iopl(cpu) < 3 : cpu.cpl > iopl(cpu))) { virtualCliSti(cpu, true); return; }
   if ((cpu.flags & IF) === 0) {
     cpu.flags |= IF;
     cpu.inhibitIrq = true;

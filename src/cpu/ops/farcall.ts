@@ -2,8 +2,8 @@
  * Far transfers: EA JMP ptr16:16/32, 9A CALL ptr16:16/32, FF /3 and FF /5 (m16:16/32/64),
  * CA/CB RETF, including calls and jumps through 16-bit, 32-bit and 64-bit call gates and
  * the privilege-raising CALL with its stack switch and parameter copy (SDM Vol. 2 CALL,
- * JMP, RET; Vol. 3A §5.8). Hardware task switches (JMP/CALL to a TSS or task gate) are
- * not implemented and raise #GP(selector).
+ * JMP, RET; Vol. 3A §5.8). JMP/CALL to a TSS or a task gate are hardware task switches
+ * (../task-switch.ts).
  *
  * Every check, and every write to a stack, happens before CS, SS or RSP change.
  */
@@ -15,6 +15,7 @@ import {
   loadFromDescriptor, checkDirectCode, setAccessed, tssStack, tss64Stack, checkInnerSs, nullInaccessibleSegments,
 } from '../segments.js';
 import { def } from './table.js';
+import { farTask } from '../task-switch.js';
 
 const TWO32 = 4294967296;
 const frame = new StackBuilder();
@@ -80,8 +81,9 @@ export function farTransfer(cpu: Cpu, sel: number, off: number, size: number, ca
   const long = (cpu.efer & EFER_LMA) !== 0;
   const type = descType(hi);
   if (type === 0xc || (!long && type === 4)) { callGate(cpu, sel, lo, hi, call); return; }
-  // TSS (1, 9) and task gates (5): a hardware task switch (SDM Vol. 3A §7.3) is not
-  // implemented; refuse the selector so the guest sees a clear #GP.
+  // a TSS (available 1/9 or busy 3/0xB: the busy check is the switch's) or a task gate (5):
+  // a hardware task switch (task-switch.ts). IA-32e mode has no task switches: #GP(selector).
+  if (!long && (type === 1 || type === 3 || type === 9 || type === 0xb || type === 5)) { farTask(cpu, sel, lo, hi, call); return; }
   cpu.gp(selError(sel, 0));
 }
 

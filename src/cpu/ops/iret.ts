@@ -2,8 +2,8 @@
  * CF IRET/IRETD/IRETQ (SDM Vol. 2 IRET): real mode, virtual-8086 mode (IOPL 3), protected
  * mode to the same or an outer privilege level and back to virtual-8086 mode, and IA-32e
  * mode, where 64-bit mode always pops SS:RSP. A nested-task return (NT=1 outside IA-32e
- * mode) needs a hardware task switch, which is not implemented: it raises #GP(0), as NT=1
- * does architecturally in IA-32e mode.
+ * mode) is a hardware task switch to the previous-task link (../task-switch.ts); NT=1 in
+ * IA-32e mode is #GP(0).
  * IRET also ends NMI blocking (SDM Vol. 3A §6.7.1).
  */
 import type { Cpu, Handler } from '../cpu.js';
@@ -13,6 +13,8 @@ import {
 import { loadCs, loadNull, loadReal, loadV86, loadFromDescriptor, setAccessed, nullInaccessibleSegments } from '../segments.js';
 import { checkReturnCs, checkOuterSs, setReturnSp } from './farcall.js';
 import { def } from './table.js';
+import { iretTask } from '../task-switch.js';
+import { requireVme16, virtualFlagsCheck, virtualFlagsLoad } from './vme.js';
 
 const TWO32 = 4294967296;
 
@@ -26,10 +28,8 @@ function iret(cpu: Cpu): void {
   else if ((cpu.efer & EFER_LMA) !== 0) {
     if ((cpu.flags & NT) !== 0) cpu.gp(0);
     iretProtected(cpu, size);
-  } else {
-    if ((cpu.flags & NT) !== 0) cpu.gp(0); // task return: hardware task switch not implemented
-    iretProtected(cpu, size);
-  }
+  } else if ((cpu.flags & NT) !== 0) iretTask(cpu); // return to the previous task (SDM Vol. 3A §7.4)
+  else iretProtected(cpu, size);
   // with "virtual NMIs" a guest's IRET ends virtual-NMI blocking instead (SDM Vol. 3C §25.3)
   if (cpu.vmx.nonRoot && (cpu.vmx.pin & (1 << 5)) !== 0) cpu.vmx.virtualNmiBlocked = false;
   else cpu.nmiBlocked = false;
@@ -56,9 +56,24 @@ function iretReal(cpu: Cpu, size: number): void {
   cpu.updateMode();
 }
 
-/** Virtual-8086 mode: IOPL-sensitive (no VME); IOPL itself, VM, VIF and VIP are kept. */
+/**
+ * Virtual-8086 mode: IOPL-sensitive; IOPL itself, VM, VIF and VIP are kept. At IOPL < 3 a
+ * 16-bit IRET with CR4.VME loads VIF from the IF image instead (SDM Vol. 2 IRET, vme.ts).
+ */
 function iretV86(cpu: Cpu, size: number): void {
-  if ((cpu.flags & IOPL) !== IOPL) cpu.gp(0);
+  if ((cpu.flags & IOPL) !== IOPL) {
+    requireVme16(cpu, size);
+    const image = cpu.peek(2, 4);
+    virtualFlagsCheck(cpu, size, image);
+    const ip = cpu.peek(2, 0);
+    if (ip > cpu.segLimit[CS]!) cpu.gp(0);
+    const cs = cpu.peek(2, 2);
+    cpu.addSp(6);
+    loadV86(cpu, CS, cs);
+    cpu.rip = ip;
+    virtualFlagsLoad(cpu, image, BASE_MASK);
+    return;
+  }
   const fl = popRealFrame(cpu, size);
   const ip = cpu.hi;
   const cs = cpu.peek(size, size) & 0xffff;
