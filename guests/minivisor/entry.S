@@ -13,40 +13,43 @@
 
   .globl vmexit_entry
 vmexit_entry:
-  push %rax
-  push %rbx
-  push %rcx
-  push %rdx
-  push %rsi
-  push %rdi
-  push %rbp
-  push %r8
-  push %r9
-  push %r10
-  push %r11
-  push %r12
-  push %r13
-  push %r14
+  /* pushed so that the save area reads rax, rcx, rdx, rbx, rsp, rbp, rsi, rdi, r8..r15 upward:
+   * the architectural register numbers (SDM Vol. 2A §2.1.5), the order hook functions index
+   * (guests/minivisor/hypercalls.h). The RSP slot is a placeholder: L2's RSP is in the VMCS. */
   push %r15
+  push %r14
+  push %r13
+  push %r12
+  push %r11
+  push %r10
+  push %r9
+  push %r8
+  push %rdi
+  push %rsi
+  push %rbp
+  push $0                 /* rsp slot */
+  push %rbx
+  push %rdx
+  push %rcx
+  push %rax
   mov %rsp, %rdi          /* struct guest_regs * */
-  sub $8, %rsp            /* 15 pushes from a 16-aligned top: realign for the call */
-  call vmexit_handler
-  add $8, %rsp
-  pop %r15
-  pop %r14
-  pop %r13
-  pop %r12
-  pop %r11
-  pop %r10
-  pop %r9
-  pop %r8
-  pop %rbp
-  pop %rdi
-  pop %rsi
-  pop %rdx
-  pop %rcx
-  pop %rbx
+  call vmexit_handler     /* 16 pushes from a 16-aligned top: aligned for the call */
   pop %rax
+  pop %rcx
+  pop %rdx
+  pop %rbx
+  add $8, %rsp            /* rsp slot */
+  pop %rbp
+  pop %rsi
+  pop %rdi
+  pop %r8
+  pop %r9
+  pop %r10
+  pop %r11
+  pop %r12
+  pop %r13
+  pop %r14
+  pop %r15
   vmresume
   /* only reached when VMRESUME fails (VMfailInvalid / VMfailValid) */
   pushfq

@@ -1,37 +1,54 @@
 /*
  * minivisor: a small VT-x hypervisor (the L1 of Nestvisor's nesting story). Booted as a
  * Multiboot kernel, it checks for VT-x, enters VMX operation, builds a VMCS and an EPT,
- * launches a tiny 64-bit L2 guest (l2.S) and serves its VM exits:
+ * launches a 64-bit L2 guest (the C program l2net.c; docs/minivisor.md) and serves its VM exits:
  *   - OUT to COM1 (port 0x3f8): forwarded to its own COM1, "[L2] " at each line start;
  *   - CPUID: answered with the host's values, CPUID.1:ECX.VMX cleared;
- *   - VMCALL: printed ("minivisor: VMCALL from L2, rax=...");
- *   - HLT: "minivisor: L2 halted", exit with success;
+ *   - VMCALL: 0x4e561xxx the L2 NIC (net.c), 0x4e562xxx the agent mailbox (agent-l1.c),
+ *     anything else printed ("minivisor: VMCALL from L2, rax=...");
+ *   - VMX-preemption timer: nothing to do but serve the NIC and the agent (every exit does);
+ *   - HLT (or L2's exit() through port 0xf4): "minivisor: L2 halted", net statistics, exit
+ *     with success (or, with "stay", stay in VMX operation serving the agent);
  *   - anything else: exit reason and qualification printed, exit with failure.
  *
  * L2 runs in 64-bit mode with unrestricted guest OFF, so it needs paging: minivisor builds
- * L2's own page tables inside L2 memory (guest-physical 0x1000..0x3fff, one 2 MiB page
- * mapping guest-linear 0-2 MiB to guest-physical 0-2 MiB). The EPT (4 levels, 4 KiB pages,
- * WB) maps L2 guest-physical 0..1 MiB to a separate 1 MiB host-physical region (l2_mem).
+ * L2's own page tables inside L2 memory (guest-physical 0x1000..0x3fff, 2 MiB pages mapping
+ * guest-linear 0-4 MiB to guest-physical 0-4 MiB). The EPT (4 levels, 4 KiB pages, WB) maps
+ * L2 guest-physical 0..4 MiB to a separate 4 MiB host-physical region (l2_mem).
  * L2 memory map (guest-physical): 0x1000 PML4, 0x2000 PDPT, 0x3000 PD, 0x4000 GDT,
- * 0x5000 TSS, 0x8000 code, stack below 0xf000.
+ * 0x5000 TSS, 0x6000 a Multiboot-style information block whose command line is minivisor's
+ * (so L2 reads l2ip= etc. with cmdline_get), 0x8000 initial stack top, 1 MiB the program
+ * (vmxbench: 0x8000 code, stack below 0xf000).
  *
  * Exit status (isa-debug-exit, process status (v << 1) | 1): 0 → 1 = L2 ran and halted,
  * 1 → 3 = a failure (message says which), 2 → 5 = VT-x not available.
  */
 #include "vmx.h"
+#include "hypercalls.h"
+#include "net.h"
 
 #define EXIT_SUCCESS_L2_HALTED 0
 #define EXIT_FAILURE 1
 #define EXIT_NO_VTX 2
 
-#define L2_MEM_SIZE 0x100000
+#define L2_MEM_SIZE 0x400000
 #define L2_PML4 0x1000
 #define L2_PDPT 0x2000
 #define L2_PD 0x3000
 #define L2_GDT 0x4000
 #define L2_TSS 0x5000
+#define L2_BOOTINFO 0x6000
+#define L2_CMDLINE 0x6100
+#ifdef VMXBENCH
 #define L2_CODE 0x8000
 #define L2_STACK_TOP 0xf000
+#else
+#define L2_CODE 0x100000
+#define L2_STACK_TOP 0x8000
+#endif
+/* VMX-preemption timer reload (timer ticks, SDM Vol. 3C §25.5.1): L2 comes back to L1 at
+ * least this often even when it spins without exiting, so the NIC and the agent are served. */
+#define PREEMPTION_TICKS 20000
 
 #define EPT_RWX 7ull
 #define EPT_MT_WB (6ull << 3)
@@ -41,13 +58,14 @@ static u8 vmcs_region[4096] __attribute__((aligned(4096)));
 static u64 ept_pml4[512] __attribute__((aligned(4096)));
 static u64 ept_pdpt[512] __attribute__((aligned(4096)));
 static u64 ept_pd[512] __attribute__((aligned(4096)));
-static u64 ept_pt[512] __attribute__((aligned(4096)));
+static u64 ept_pt[L2_MEM_SIZE / 0x200000][512] __attribute__((aligned(4096)));
 static u8 l2_mem[L2_MEM_SIZE] __attribute__((aligned(4096)));
 /* minivisor's own GDT: the boot GDT's four descriptors plus a TSS (VM exits need a host TR) */
 static u64 host_gdt[6] __attribute__((aligned(16)));
 static u8 host_tss[104] __attribute__((aligned(16)));
 
 static int use_true_ctls;
+static int preemption_timer;
 /* "stay" on the command line: after L2 halts, stay in VMX operation instead of exiting, as a
  * resident hypervisor does (the memory tests need a guest whose VMX stays on). */
 static int stay;
@@ -61,6 +79,25 @@ static int stay;
 extern u64 bench_loop(u64 n);
 static u64 bench_mode, bench_count;
 #endif
+
+/*
+ * The guest agent's hooks (agent-l1.c, SEED-AGENT; guests/minivisor/hypercalls.h). These weak
+ * defaults keep minivisor linking and working without it: no agent, nothing to poll, and
+ * agent-mailbox VMCALLs unhandled (L2 gets HC_ERR_NOFUNC).
+ */
+void mv_agent_init(void);
+void mv_agent_poll(void);
+int mv_agent_vmcall(u64 *regs);
+void __attribute__((weak)) mv_agent_init(void) {}
+void __attribute__((weak)) mv_agent_poll(void) {}
+int __attribute__((weak)) mv_agent_vmcall(u64 *regs) { (void)regs; return 0; }
+
+/* L2 guest-physical [gpa, gpa+len) as a pointer into l2_mem, or 0 when any of it is outside
+ * L2's RAM (the EPT maps exactly l2_mem, identity-offset). */
+void *mv_l2_gpa(u64 gpa, u64 len) {
+  if (gpa >= L2_MEM_SIZE || len > L2_MEM_SIZE - gpa) return 0;
+  return l2_mem + gpa;
+}
 
 static void __attribute__((noreturn)) die(const char *fmt, ...) {
   va_list ap;
@@ -167,12 +204,14 @@ static void setup_host_gdt(void) {
   __asm__ volatile("lgdt %0; ltr %w1" : : "m"(desc), "r"(0x20) : "memory");
 }
 
-/* ---- EPT: L2 guest-physical 0..1 MiB → l2_mem (SDM Vol. 3C §29.3.2) ---- */
+/* ---- EPT: L2 guest-physical 0..4 MiB → l2_mem (SDM Vol. 3C §29.3.2) ---- */
 static u64 build_ept(u64 eptcap) {
   ept_pml4[0] = (u64)ept_pdpt | EPT_RWX;
   ept_pdpt[0] = (u64)ept_pd | EPT_RWX;
-  ept_pd[0] = (u64)ept_pt | EPT_RWX;
-  for (u64 i = 0; i < L2_MEM_SIZE / 4096; i++) ept_pt[i] = ((u64)l2_mem + i * 4096) | EPT_RWX | EPT_MT_WB;
+  for (u64 t = 0; t < L2_MEM_SIZE / 0x200000; t++) {
+    ept_pd[t] = (u64)ept_pt[t] | EPT_RWX;
+    for (u64 i = 0; i < 512; i++) ept_pt[t][i] = ((u64)l2_mem + t * 0x200000 + i * 4096) | EPT_RWX | EPT_MT_WB;
+  }
   if (!(eptcap & EPTCAP_WALK4)) die("minivisor: EPT page-walk length 4 not supported (IA32_VMX_EPT_VPID_CAP = %#lx)\n", eptcap);
   u64 type;
   if (eptcap & EPTCAP_WB) type = 6;
@@ -186,7 +225,7 @@ static void build_l2(void) {
   u64 *pml4 = (u64 *)(l2_mem + L2_PML4), *pdpt = (u64 *)(l2_mem + L2_PDPT), *pd = (u64 *)(l2_mem + L2_PD);
   pml4[0] = L2_PDPT | 3;
   pdpt[0] = L2_PD | 3;
-  pd[0] = 0 | 0x83; /* 2 MiB page at 0, present, writable */
+  for (u64 i = 0; i < L2_MEM_SIZE / 0x200000; i++) pd[i] = (i << 21) | 0x83; /* 2 MiB pages, present, writable */
   u64 *gdt = (u64 *)(l2_mem + L2_GDT);
   gdt[0] = 0;
   gdt[1] = 0x00af9b000000ffffull; /* 0x08 64-bit code, accessed */
@@ -194,7 +233,19 @@ static void build_l2(void) {
   gdt[3] = 0x67 | ((u64)L2_TSS << 16) | (0x8bull << 40); /* 0x18 busy 64-bit TSS */
   gdt[4] = 0;
   u64 len = (u64)(l2_payload_end - l2_payload_start);
+  if (len > L2_MEM_SIZE - L2_CODE) die("minivisor: the L2 program (%lu bytes) does not fit in L2 memory\n", len);
   memcpy(l2_mem + L2_CODE, l2_payload_start, len);
+  /* L2's boot information: Multiboot 1 §3.3's flags (bit 2 = command line) and cmdline
+   * pointer, so L2's cmdline_args() reads "l2 <minivisor's arguments>" like any kernel's. */
+  u32 *info = (u32 *)(l2_mem + L2_BOOTINFO);
+  info[0] = 4;
+  info[4] = L2_CMDLINE;
+  char *cl = (char *)(l2_mem + L2_CMDLINE);
+  const char *a = cmdline_args();
+  u32 n = 0;
+  memcpy(cl, "l2 ", 3);
+  while (a[n] && n + 4 < 0x1000 - 0x100) { cl[3 + n] = a[n]; n++; }
+  cl[3 + n] = 0;
 #ifdef VMXBENCH
   /* vmxbench (l2bench.S): mode and count for L2 at guest-physical 0x7000 */
   ((u64 *)(l2_mem + 0x7000))[0] = bench_mode;
@@ -223,6 +274,7 @@ static void setup_vmcs(u32 pin, u32 proc, u32 proc2, u32 exitc, u32 entry, u64 e
   vmw(CR0_READ_SHADOW, 0);
   vmw(CR4_READ_SHADOW, 0);
   vmw(EPT_POINTER, eptp);
+  if (preemption_timer) vmw(PREEMPTION_TIMER_VALUE, PREEMPTION_TICKS);
 
   /* host state (SDM Vol. 3C §24.5): what a VM exit loads */
   struct { u16 limit; u64 base; } __attribute__((packed)) idtr;
@@ -335,7 +387,14 @@ int main(void) {
   static const struct ctl proc2_req[] = { { PROC2_EPT, "enable EPT" } };
   static const struct ctl exit_req[] = { { EXIT_HOST_ADDR_SPACE_SIZE, "host address-space size" } };
   static const struct ctl entry_req[] = { { ENTRY_IA32E_MODE_GUEST, "IA-32e mode guest" } };
-  u32 pin = adjust_controls("pin-based", MSR_VMX_PINBASED_CTLS, MSR_VMX_TRUE_PINBASED_CTLS, 0, 0, 0);
+  /* the preemption timer is wanted, not required: without it L2 still exits on every NIC
+   * poll and port write, only a spinning L2 would starve the agent */
+#ifdef VMXBENCH
+  u32 pin = adjust_controls("pin-based", MSR_VMX_PINBASED_CTLS, MSR_VMX_TRUE_PINBASED_CTLS, 0, 0, 0); /* exits counted exactly */
+#else
+  u32 pin = adjust_controls("pin-based", MSR_VMX_PINBASED_CTLS, MSR_VMX_TRUE_PINBASED_CTLS, PIN_PREEMPTION_TIMER, 0, 0);
+#endif
+  preemption_timer = (pin & PIN_PREEMPTION_TIMER) != 0;
   u32 proc = adjust_controls("primary processor-based", MSR_VMX_PROCBASED_CTLS, MSR_VMX_TRUE_PROCBASED_CTLS,
                              PROC_HLT_EXITING | PROC_UNCOND_IO_EXITING | PROC_SECONDARY, proc_req, 3);
   u32 proc2 = adjust_controls("secondary processor-based", MSR_VMX_PROCBASED_CTLS2, 0, PROC2_EPT, proc2_req, 1);
@@ -344,9 +403,11 @@ int main(void) {
 
   u64 eptp = build_ept(rdmsr(MSR_VMX_EPT_VPID_CAP));
   build_l2();
+  mv_net_setup();
+  mv_agent_init();
   setup_host_gdt();
   setup_vmcs(pin, proc, proc2, exitc, entry, eptp);
-  printf("minivisor: EPT maps L2 guest-physical 0-1 MiB to host-physical %#lx (EPTP %#lx)\n", (u64)l2_mem, eptp);
+  printf("minivisor: EPT maps L2 guest-physical 0-%u MiB to host-physical %#lx (EPTP %#lx)\n", L2_MEM_SIZE >> 20, (u64)l2_mem, eptp);
   printf("minivisor: launching L2 (64-bit mode, unrestricted guest off)\n");
 
   u64 fl = vmx_launch();
@@ -379,6 +440,7 @@ static const char *exit_reason_name(u32 basic) {
   case EXIT_REASON_MSR_LOADING: return "VM-entry failure due to MSR loading";
   case EXIT_REASON_EPT_VIOLATION: return "EPT violation";
   case EXIT_REASON_EPT_MISCONFIG: return "EPT misconfiguration";
+  case EXIT_REASON_PREEMPTION_TIMER: return "VMX-preemption timer expired";
   default: return "see SDM Vol. 3C Appendix C";
   }
 }
@@ -390,6 +452,7 @@ static const char *exit_reason_name(u32 basic) {
 static int handle_io(struct guest_regs *r, u64 q) {
   u32 port = (u32)(q >> 16) & 0xffff, size = (u32)(q & 7) + 1;
   int in = (q >> 3) & 1, string = (q >> 4) & 1;
+  if (port == 0xf4 && !in && !string) return 2; /* L2's exit(): isa-debug-exit, treated as its halt */
   if (string || port < 0x3f8 || port > 0x3ff) return 0;
   if (!in) {
     if (port == 0x3f8) l2_putc((char)(r->rax & 0xff));
@@ -402,8 +465,41 @@ static int handle_io(struct guest_regs *r, u64 q) {
   return 1;
 }
 
+static void __attribute__((noreturn)) l2_halted(void) {
+  if (!l2_line_start) l2_putc('\n');
+  printf("minivisor: L2 halted\n");
+  mv_net_print_stats();
+  if (stay) {
+    printf("minivisor: staying in VMX operation\n");
+    for (;;) {
+      mv_agent_poll();
+      mv_net_poll();
+      __asm__ volatile("pause");
+    }
+  }
+  exit(EXIT_SUCCESS_L2_HALTED);
+}
+
+static void vmcall(struct guest_regs *r) {
+  u32 fn = (u32)r->rax;
+  if (r->rax >> 32 == 0 && (fn & HC_CLASS_MASK) == HC_NET_BASE) {
+    mv_net_vmcall(r);
+    return;
+  }
+  if (r->rax >> 32 == 0 && (fn & HC_CLASS_MASK) == HC_AGENT_BASE) {
+    if (!mv_agent_vmcall((u64 *)r)) r->rax = HC_ERR_NOFUNC;
+    return;
+  }
+  if (!l2_line_start) l2_putc('\n');
+  printf("minivisor: VMCALL from L2, rax=%#lx\n", r->rax);
+  printf("minivisor: L2 sees CPUID.1:ECX.VMX = %lu\n", (r->rax >> 5) & 1);
+}
+
 void vmexit_handler(struct guest_regs *r) {
   u32 reason = (u32)vmread(EXIT_REASON);
+  /* every exit serves L1's NIC and the agent: cheap when idle (a look at two used rings) */
+  mv_net_poll();
+  mv_agent_poll();
   u64 q = vmread(EXIT_QUALIFICATION);
   if (reason & EXIT_REASON_ENTRY_FAILURE) {
     die("minivisor: VM entry failed: exit reason %#x (bit 31 set; basic reason %u, %s), qualification %#lx\n",
@@ -418,24 +514,22 @@ void vmexit_handler(struct guest_regs *r) {
     skip_instruction();
     return;
   }
-  case EXIT_REASON_IO:
-    if (!handle_io(r, q)) break;
+  case EXIT_REASON_IO: {
+    int h = handle_io(r, q);
+    if (!h) break;
+    if (h == 2) l2_halted();
     skip_instruction();
     return;
+  }
   case EXIT_REASON_VMCALL:
-    if (!l2_line_start) l2_putc('\n');
-    printf("minivisor: VMCALL from L2, rax=%#lx\n", r->rax);
-    printf("minivisor: L2 sees CPUID.1:ECX.VMX = %lu\n", (r->rax >> 5) & 1);
+    vmcall(r);
     skip_instruction();
+    return;
+  case EXIT_REASON_PREEMPTION_TIMER:
+    /* the timer restarts from PREEMPTION_TIMER_VALUE at the next VM entry (SDM Vol. 3C §26.7.4) */
     return;
   case EXIT_REASON_HLT:
-    if (!l2_line_start) l2_putc('\n');
-    printf("minivisor: L2 halted\n");
-    if (stay) {
-      printf("minivisor: staying in VMX operation\n");
-      for (;;) __asm__ volatile("pause");
-    }
-    exit(EXIT_SUCCESS_L2_HALTED);
+    l2_halted();
   default:
     break;
   }

@@ -16,6 +16,7 @@
 #define MSR_VMX_PROCBASED_CTLS 0x482
 #define MSR_VMX_EXIT_CTLS 0x483
 #define MSR_VMX_ENTRY_CTLS 0x484
+#define MSR_VMX_MISC 0x485
 #define MSR_VMX_CR0_FIXED0 0x486
 #define MSR_VMX_CR0_FIXED1 0x487
 #define MSR_VMX_CR4_FIXED0 0x488
@@ -33,6 +34,7 @@
 #define FC_VMX_OUTSIDE_SMX (1u << 2)
 
 /* ---- controls (SDM Vol. 3C §24.6-24.8) ---- */
+#define PIN_PREEMPTION_TIMER (1u << 6)
 #define PROC_HLT_EXITING (1u << 7)
 #define PROC_UNCOND_IO_EXITING (1u << 24)
 #define PROC_SECONDARY (1u << 31)
@@ -70,6 +72,7 @@ enum {
   GUEST_ES_AR = 0x4814, GUEST_CS_AR = 0x4816, GUEST_SS_AR = 0x4818, GUEST_DS_AR = 0x481a,
   GUEST_FS_AR = 0x481c, GUEST_GS_AR = 0x481e, GUEST_LDTR_AR = 0x4820, GUEST_TR_AR = 0x4822,
   GUEST_INTERRUPTIBILITY = 0x4824, GUEST_ACTIVITY_STATE = 0x4826, GUEST_SYSENTER_CS = 0x482a,
+  PREEMPTION_TIMER_VALUE = 0x482e,
   HOST_SYSENTER_CS = 0x4c00,
   CR0_GUEST_HOST_MASK = 0x6000, CR4_GUEST_HOST_MASK = 0x6002,
   CR0_READ_SHADOW = 0x6004, CR4_READ_SHADOW = 0x6006,
@@ -96,6 +99,7 @@ enum {
 #define EXIT_REASON_MSR_LOADING 34
 #define EXIT_REASON_EPT_VIOLATION 48
 #define EXIT_REASON_EPT_MISCONFIG 49
+#define EXIT_REASON_PREEMPTION_TIMER 52
 #define EXIT_REASON_ENTRY_FAILURE (1u << 31)
 
 /* ---- the instructions; each returns VMX_OK, VMX_FAIL_INVALID or VMX_FAIL_VALID ---- */
@@ -141,9 +145,10 @@ static inline u64 read_cr4(void) { u64 v; __asm__ volatile("mov %%cr4, %0" : "=r
 static inline void write_cr0(u64 v) { __asm__ volatile("mov %0, %%cr0" : : "r"(v) : "memory"); }
 static inline void write_cr4(u64 v) { __asm__ volatile("mov %0, %%cr4" : : "r"(v) : "memory"); }
 
-/* The L2 general registers, saved by the exit stub (entry.S) in this order on its stack. */
+/* The L2 general registers, saved by the exit stub (entry.S) in this order on its stack: the
+ * architectural register numbers, so (u64 *)regs indexes them (rsp is a placeholder). */
 struct guest_regs {
-  u64 r15, r14, r13, r12, r11, r10, r9, r8, rbp, rdi, rsi, rdx, rcx, rbx, rax;
+  u64 rax, rcx, rdx, rbx, rsp_unused, rbp, rsi, rdi, r8, r9, r10, r11, r12, r13, r14, r15;
 };
 
 /* entry.S */
