@@ -55,6 +55,11 @@ static u32 maxphyaddr;
 static u64 misc_cap, ept_vpid_cap, proc2_allowed1;
 
 static void skip(const char *name) { report_skip(name); }
+static int sup(int ok, const char *name) { if (!ok) skip(name); return ok; }
+/* CHECK(supported, "name") { ... }: runs the block (which uses `n` as the check's name) when
+ * the capability MSRs offer what it needs, else prints one SKIP line for it, so that the
+ * number of PASS plus SKIP lines does not depend on what the processor supports */
+#define CHECK(ok, nm) for (const char *n = (nm), *once_ = sup(!!(ok), n) ? n : 0; once_; once_ = 0)
 
 /* ---- instruction wrappers: preset flags, execute, return RFLAGS ---- */
 /* Each pushes `pre` into RFLAGS (bit 1 always 1, IF/TF/DF clear), runs the instruction with
@@ -361,16 +366,15 @@ static void test_vmread_vmwrite(void) {
   }
 
   /* error 13: VM-exit information fields are read-only unless IA32_VMX_MISC[29] (§30.3 VMWRITE) */
-  if (misc_cap & (1ull << 29)) {
-    expect("VMWRITE to a VM-exit information field with IA32_VMX_MISC[29] = 1: VMsucceed (SDM 30.3 VMWRITE, App. A.6)",
-           do_vmwrite(EXIT_QUALIFICATION, 0x77, pre_for(OK)), OK, 0);
+  int m29 = (misc_cap >> 29) & 1;
+  CHECK(m29, "VMWRITE to a VM-exit information field with IA32_VMX_MISC[29] = 1: VMsucceed (SDM 30.3 VMWRITE, App. A.6)")
+    expect(n, do_vmwrite(EXIT_QUALIFICATION, 0x77, pre_for(OK)), OK, 0);
+  CHECK(m29, "the VM-exit information field written with IA32_VMX_MISC[29] = 1 reads back (SDM App. A.6)") {
     do_vmread(EXIT_QUALIFICATION, &v, 0);
-    report("the written VM-exit information field reads back (SDM App. A.6)", v == 0x77);
-    skip("VMWRITE to a read-only VM-exit information field: VMfailValid(13) (IA32_VMX_MISC[29] = 1)");
-  } else {
-    expect("VMWRITE to a read-only VM-exit information field: VMfailValid(13) (SDM 30.3 VMWRITE)",
-           do_vmwrite(EXIT_QUALIFICATION, 0x77, pre_for(FAIL_VALID)), FAIL_VALID, 13);
+    report(n, v == 0x77);
   }
+  CHECK(!m29, "VMWRITE to a VM-exit information field with IA32_VMX_MISC[29] = 0: VMfailValid(13) (SDM 30.3 VMWRITE)")
+    expect(n, do_vmwrite(EXIT_QUALIFICATION, 0x77, pre_for(FAIL_VALID)), FAIL_VALID, 13);
   /* the VM-instruction error field itself is read-only data too: a VMWRITE never makes an
    * error number appear in it unless allowed; VMREAD of it works */
   expect("VMREAD of the VM-instruction error field: VMsucceed (SDM 30.3 VMREAD)",
@@ -414,26 +418,21 @@ static void test_invept(void) {
          do_invept(0, valid_eptp(), pre_for(FAIL_VALID)), FAIL_VALID, 28);
   expect("INVEPT type 3 (reserved): VMfailValid(28) (SDM 30.3 INVEPT)",
          do_invept(3, valid_eptp(), pre_for(FAIL_VALID)), FAIL_VALID, 28);
-  if (ept_vpid_cap & (1ull << 25)) {
-    expect("INVEPT single-context: VMsucceed (SDM 30.3 INVEPT)",
-           do_invept(1, valid_eptp(), pre_for(OK)), OK, 0);
-    if (!(ept_vpid_cap & (1ull << 7)))
-      expect("INVEPT single-context, EPTP walk length 5 unsupported: VMfailValid(28) (SDM 30.3 INVEPT, 26.2.1.1)",
-             do_invept(1, (valid_eptp() & ~0x38ull) | (4 << 3), pre_for(FAIL_VALID)), FAIL_VALID, 28);
-    expect("INVEPT single-context, EPTP memory type 2: VMfailValid(28) (SDM 30.3 INVEPT, 26.2.1.1)",
-           do_invept(1, (valid_eptp() & ~7ull) | 2, pre_for(FAIL_VALID)), FAIL_VALID, 28);
-    expect("INVEPT single-context, EPTP reserved bit 9: VMfailValid(28) (SDM 30.3 INVEPT, 26.2.1.1)",
-           do_invept(1, valid_eptp() | 0x200, pre_for(FAIL_VALID)), FAIL_VALID, 28);
-  } else {
-    expect("INVEPT single-context not supported: VMfailValid(28) (SDM 30.3 INVEPT)",
-           do_invept(1, valid_eptp(), pre_for(FAIL_VALID)), FAIL_VALID, 28);
-  }
-  if (ept_vpid_cap & (1ull << 26)) {
-    expect("INVEPT all-context: VMsucceed (SDM 30.3 INVEPT)", do_invept(2, 0, pre_for(OK)), OK, 0);
-  } else {
-    expect("INVEPT all-context not supported: VMfailValid(28) (SDM 30.3 INVEPT)",
-           do_invept(2, 0, pre_for(FAIL_VALID)), FAIL_VALID, 28);
-  }
+  int sc = (ept_vpid_cap >> 25) & 1, ac = (ept_vpid_cap >> 26) & 1;
+  CHECK(sc, "INVEPT single-context: VMsucceed (SDM 30.3 INVEPT)")
+    expect(n, do_invept(1, valid_eptp(), pre_for(OK)), OK, 0);
+  CHECK(sc && !(ept_vpid_cap & (1ull << 7)), "INVEPT single-context, EPTP walk length 5 when IA32_VMX_EPT_VPID_CAP[7] = 0: VMfailValid(28) (SDM 30.3 INVEPT, 26.2.1.1)")
+    expect(n, do_invept(1, (valid_eptp() & ~0x38ull) | (4 << 3), pre_for(FAIL_VALID)), FAIL_VALID, 28);
+  CHECK(sc, "INVEPT single-context, EPTP memory type 2: VMfailValid(28) (SDM 30.3 INVEPT, 26.2.1.1)")
+    expect(n, do_invept(1, (valid_eptp() & ~7ull) | 2, pre_for(FAIL_VALID)), FAIL_VALID, 28);
+  CHECK(sc, "INVEPT single-context, EPTP reserved bit 9: VMfailValid(28) (SDM 30.3 INVEPT, 26.2.1.1)")
+    expect(n, do_invept(1, valid_eptp() | 0x200, pre_for(FAIL_VALID)), FAIL_VALID, 28);
+  CHECK(!sc, "INVEPT single-context when IA32_VMX_EPT_VPID_CAP[25] = 0: VMfailValid(28) (SDM 30.3 INVEPT)")
+    expect(n, do_invept(1, valid_eptp(), pre_for(FAIL_VALID)), FAIL_VALID, 28);
+  CHECK(ac, "INVEPT all-context: VMsucceed (SDM 30.3 INVEPT)")
+    expect(n, do_invept(2, 0, pre_for(OK)), OK, 0);
+  CHECK(!ac, "INVEPT all-context when IA32_VMX_EPT_VPID_CAP[26] = 0: VMfailValid(28) (SDM 30.3 INVEPT)")
+    expect(n, do_invept(2, 0, pre_for(FAIL_VALID)), FAIL_VALID, 28);
 }
 
 static void test_invvpid(void) {
@@ -461,26 +460,14 @@ static void test_invvpid(void) {
          do_invvpid(4, 1, 0, pre_for(FAIL_VALID)), FAIL_VALID, 28);
   expect("INVVPID, descriptor bits 63:16 not 0: VMfailValid(28) (SDM 30.3 INVVPID)",
          do_invvpid(2, 1ull << 16, 0, pre_for(FAIL_VALID)), FAIL_VALID, 28);
-  if (ept_vpid_cap & (1ull << 41)) {
-    expect("INVVPID single-context with VPID 0: VMfailValid(28) (SDM 30.3 INVVPID)",
-           do_invvpid(1, 0, 0, pre_for(FAIL_VALID)), FAIL_VALID, 28);
-  } else {
-    skip("INVVPID single-context with VPID 0");
-  }
-  if (ept_vpid_cap & (1ull << 40)) {
-    expect("INVVPID individual-address with VPID 0: VMfailValid(28) (SDM 30.3 INVVPID)",
-           do_invvpid(0, 0, 0x1000, pre_for(FAIL_VALID)), FAIL_VALID, 28);
-    expect("INVVPID individual-address, non-canonical address: VMfailValid(28) (SDM 30.3 INVVPID)",
-           do_invvpid(0, 1, 0x8000000000000000ull, pre_for(FAIL_VALID)), FAIL_VALID, 28);
-  } else {
-    skip("INVVPID individual-address operand checks");
-  }
-  if (ept_vpid_cap & (1ull << 43)) {
-    expect("INVVPID single-context-retaining-globals with VPID 0: VMfailValid(28) (SDM 30.3 INVVPID)",
-           do_invvpid(3, 0, 0, pre_for(FAIL_VALID)), FAIL_VALID, 28);
-  } else {
-    skip("INVVPID single-context-retaining-globals with VPID 0");
-  }
+  CHECK(ept_vpid_cap & (1ull << 41), "INVVPID single-context with VPID 0: VMfailValid(28) (SDM 30.3 INVVPID)")
+    expect(n, do_invvpid(1, 0, 0, pre_for(FAIL_VALID)), FAIL_VALID, 28);
+  CHECK(ept_vpid_cap & (1ull << 40), "INVVPID individual-address with VPID 0: VMfailValid(28) (SDM 30.3 INVVPID)")
+    expect(n, do_invvpid(0, 0, 0x1000, pre_for(FAIL_VALID)), FAIL_VALID, 28);
+  CHECK(ept_vpid_cap & (1ull << 40), "INVVPID individual-address, non-canonical address: VMfailValid(28) (SDM 30.3 INVVPID)")
+    expect(n, do_invvpid(0, 1, 0x8000000000000000ull, pre_for(FAIL_VALID)), FAIL_VALID, 28);
+  CHECK(ept_vpid_cap & (1ull << 43), "INVVPID single-context-retaining-globals with VPID 0: VMfailValid(28) (SDM 30.3 INVVPID)")
+    expect(n, do_invvpid(3, 0, 0, pre_for(FAIL_VALID)), FAIL_VALID, 28);
 }
 
 /* §30.3 VMXOFF: VMsucceed, then VMX instructions #UD again (not in VMX operation). */
@@ -633,150 +620,152 @@ static void test_exec_controls(void) {
   base();
   set_field(CR3_TARGET_COUNT, ntargets + 1);
   CTL("26.2.1.1 CR3-target count above IA32_VMX_MISC[24:16]");
-  if (ntargets) {
-    base();
-    set_field(CR3_TARGET_COUNT, ntargets);
-    entry_ok("26.2.1.1 CR3-target count = IA32_VMX_MISC[24:16]: entry succeeds");
+  CHECK(ntargets != 0, "26.2.1.1 CR3-target count = IA32_VMX_MISC[24:16]: entry succeeds") {
+    base(); set_field(CR3_TARGET_COUNT, ntargets); entry_ok(n);
   }
 
   /* I/O bitmaps: each address 4-KByte aligned, within MAXPHYADDR */
-  if (allowed1(VT_PROC, VT_PROC_IO_BITMAPS)) {
+  int io = allowed1(VT_PROC, VT_PROC_IO_BITMAPS);
+  CHECK(io, "26.2.1.1 I/O bitmap A address not 4-KByte aligned") {
     base(); vt_ctl_on(VT_PROC, VT_PROC_IO_BITMAPS);
     set_field(VT_IO_BITMAP_A, (u64)page_a + 0x800); set_field(VT_IO_BITMAP_B, (u64)page_b);
-    CTL("26.2.1.1 I/O bitmap A address not 4-KByte aligned");
+    CTL(n);
+  }
+  CHECK(io, "26.2.1.1 I/O bitmap B address beyond MAXPHYADDR") {
     base(); vt_ctl_on(VT_PROC, VT_PROC_IO_BITMAPS);
     set_field(VT_IO_BITMAP_A, (u64)page_a); set_field(VT_IO_BITMAP_B, (u64)page_b | (1ull << maxph));
-    CTL("26.2.1.1 I/O bitmap B address beyond MAXPHYADDR");
+    CTL(n);
+  }
+  CHECK(io, "26.2.1.1 valid I/O bitmap addresses: entry succeeds") {
     base(); vt_ctl_on(VT_PROC, VT_PROC_IO_BITMAPS);
     memset(page_a, 0, 4096); memset(page_b, 0, 4096);
     set_field(VT_IO_BITMAP_A, (u64)page_a); set_field(VT_IO_BITMAP_B, (u64)page_b);
-    entry_ok("26.2.1.1 valid I/O bitmap addresses: entry succeeds");
-  } else {
-    skip("26.2.1.1 I/O bitmap addresses");
+    entry_ok(n);
   }
-  if (allowed1(VT_PROC, VT_PROC_MSR_BITMAPS)) {
+  int msrbm = allowed1(VT_PROC, VT_PROC_MSR_BITMAPS);
+  CHECK(msrbm, "26.2.1.1 MSR bitmap address not 4-KByte aligned") {
     base(); vt_ctl_on(VT_PROC, VT_PROC_MSR_BITMAPS);
     set_field(VT_MSR_BITMAP, (u64)page_c + 0x10);
-    CTL("26.2.1.1 MSR bitmap address not 4-KByte aligned");
+    CTL(n);
+  }
+  CHECK(msrbm, "26.2.1.1 MSR bitmap address beyond MAXPHYADDR") {
     base(); vt_ctl_on(VT_PROC, VT_PROC_MSR_BITMAPS);
     set_field(VT_MSR_BITMAP, (u64)page_c | (1ull << maxph));
-    CTL("26.2.1.1 MSR bitmap address beyond MAXPHYADDR");
-  } else {
-    skip("26.2.1.1 MSR bitmap address");
+    CTL(n);
   }
 
-  /* TPR shadow: virtual-APIC address, TPR threshold bits 31:4, threshold vs VTPR */
-  if (allowed1(VT_PROC, VT_PROC_TPR_SHADOW)) {
-    memset(page_a, 0, 4096);
+  /* TPR shadow: virtual-APIC address, TPR threshold bits 31:4, threshold vs VTPR (byte 80H
+   * of the virtual-APIC page) */
+  int tpr = allowed1(VT_PROC, VT_PROC_TPR_SHADOW);
+  memset(page_a, 0, 4096);
+  CHECK(tpr, "26.2.1.1 virtual-APIC address not 4-KByte aligned") {
     base(); vt_ctl_on(VT_PROC, VT_PROC_TPR_SHADOW);
     set_field(VT_VIRTUAL_APIC_PAGE, (u64)page_a + 0x80);
-    CTL("26.2.1.1 virtual-APIC address not 4-KByte aligned");
+    CTL(n);
+  }
+  CHECK(tpr, "26.2.1.1 virtual-APIC address beyond MAXPHYADDR") {
+    base(); vt_ctl_on(VT_PROC, VT_PROC_TPR_SHADOW);
+    set_field(VT_VIRTUAL_APIC_PAGE, (u64)page_a | (1ull << maxph));
+    CTL(n);
+  }
+  CHECK(tpr, "26.2.1.1 TPR threshold bits 31:4 not 0") {
     base(); vt_ctl_on(VT_PROC, VT_PROC_TPR_SHADOW);
     set_field(VT_VIRTUAL_APIC_PAGE, (u64)page_a);
     set_field(VT_TPR_THRESHOLD, 0x10);
-    CTL("26.2.1.1 TPR threshold bits 31:4 not 0");
+    CTL(n);
+  }
+  CHECK(tpr, "26.2.1.1 TPR threshold 3 above VTPR[7:4] = 2") {
     base(); vt_ctl_on(VT_PROC, VT_PROC_TPR_SHADOW);
     set_field(VT_VIRTUAL_APIC_PAGE, (u64)page_a);
-    page_a[0x80] = 0x20; /* VTPR bits 7:4 = 2 */
+    page_a[0x80] = 0x20;
     set_field(VT_TPR_THRESHOLD, 3);
-    CTL("26.2.1.1 TPR threshold 3 above VTPR[7:4] = 2");
+    CTL(n);
+  }
+  CHECK(tpr, "26.2.1.1 TPR threshold 2 = VTPR[7:4]: entry succeeds") {
     base(); vt_ctl_on(VT_PROC, VT_PROC_TPR_SHADOW);
     set_field(VT_VIRTUAL_APIC_PAGE, (u64)page_a);
+    page_a[0x80] = 0x20;
     set_field(VT_TPR_THRESHOLD, 2);
-    entry_ok("26.2.1.1 TPR threshold 2 = VTPR[7:4]: entry succeeds");
-  } else {
-    skip("26.2.1.1 TPR shadow checks");
+    entry_ok(n);
   }
 
   /* NMI controls */
-  if (allowed1(VT_PIN, VT_PIN_VIRTUAL_NMIS)) {
+  CHECK(allowed1(VT_PIN, VT_PIN_VIRTUAL_NMIS), "26.2.1.1 virtual NMIs without NMI exiting") {
     base(); vt_ctl_off(VT_PIN, VT_PIN_NMI); or_field(PIN_BASED_CONTROLS, VT_PIN_VIRTUAL_NMIS);
-    CTL("26.2.1.1 virtual NMIs without NMI exiting");
-  } else {
-    skip("26.2.1.1 virtual NMIs without NMI exiting");
+    CTL(n);
   }
-  if (allowed1(VT_PROC, VT_PROC_NMI_WINDOW)) {
+  CHECK(allowed1(VT_PROC, VT_PROC_NMI_WINDOW), "26.2.1.1 NMI-window exiting without virtual NMIs") {
     base(); vt_ctl_off(VT_PIN, VT_PIN_VIRTUAL_NMIS); or_field(PROC_BASED_CONTROLS, VT_PROC_NMI_WINDOW);
-    CTL("26.2.1.1 NMI-window exiting without virtual NMIs");
-  } else {
-    skip("26.2.1.1 NMI-window exiting without virtual NMIs");
+    CTL(n);
   }
-  if (allowed1(VT_PIN, 1u << 7)) {
+  CHECK(allowed1(VT_PIN, 1u << 7), "26.2.1.1 process posted interrupts without virtual-interrupt delivery") {
     base(); or_field(PIN_BASED_CONTROLS, 1u << 7);
-    CTL("26.2.1.1 process posted interrupts without virtual-interrupt delivery");
-  } else {
-    skip("26.2.1.1 posted interrupts");
+    CTL(n);
   }
 
   /* VPID 0 */
-  if (allowed1(VT_PROC2, VT_PROC2_VPID)) {
+  int vpid = allowed1(VT_PROC2, VT_PROC2_VPID);
+  CHECK(vpid, "26.2.1.1 enable VPID with VPID 0") {
     base(); vt_ctl_on(VT_PROC2, VT_PROC2_VPID); set_field(VT_VPID, 0);
-    CTL("26.2.1.1 enable VPID with VPID 0");
+    CTL(n);
+  }
+  CHECK(vpid, "26.2.1.1 enable VPID with VPID 1: entry succeeds") {
     base(); vt_ctl_on(VT_PROC2, VT_PROC2_VPID); set_field(VT_VPID, 1);
-    entry_ok("26.2.1.1 enable VPID with VPID 1: entry succeeds");
-  } else {
-    skip("26.2.1.1 VPID");
+    entry_ok(n);
   }
 
-  /* EPTP (§24.6.11) */
-  if (allowed1(VT_PROC2, VT_PROC2_EPT)) {
-    base();
-    if (!vt_ept_identity(1)) { report("vt_ept_identity", 0); return; }
-    u64 eptp = vmread(EPT_POINTER);
-    entry_ok("26.2.1.1 EPT with a valid EPTP: entry succeeds");
-    static const struct { u64 clear, set; const char *name; } bad[] = {
-      { 7, 2, "26.2.1.1 EPTP memory type 2 (reserved)" },
-      { 7, 7, "26.2.1.1 EPTP memory type 7 (reserved)" },
-      { 0x38, 1 << 3, "26.2.1.1 EPTP page-walk length 2" },
-      { 0, 0x200, "26.2.1.1 EPTP reserved bit 9" },
-      { 0, 0x800, "26.2.1.1 EPTP reserved bit 11" },
-    };
-    for (unsigned i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+  /* EPTP (§24.6.11); the EPT itself is vt_ept_identity's */
+  int ept = allowed1(VT_PROC2, VT_PROC2_EPT);
+  u64 eptp = 0;
+  if (ept) { base(); ept = vt_ept_identity(1); eptp = vmread(EPT_POINTER); }
+  CHECK(ept, "26.2.1.1 EPT with a valid EPTP: entry succeeds") entry_ok(n);
+  static const struct { u64 clear, set; const char *name; } bad[] = {
+    { 7, 2, "26.2.1.1 EPTP memory type 2 (reserved)" },
+    { 7, 7, "26.2.1.1 EPTP memory type 7 (reserved)" },
+    { 0x38, 1 << 3, "26.2.1.1 EPTP page-walk length 2" },
+    { 0, 0x200, "26.2.1.1 EPTP reserved bit 9" },
+    { 0, 0x800, "26.2.1.1 EPTP reserved bit 11" },
+    { 0, 0, "26.2.1.1 EPTP address beyond MAXPHYADDR" },
+  };
+  for (unsigned i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    CHECK(ept, bad[i].name) {
       base(); vt_ept_identity(1);
-      set_field(EPT_POINTER, (eptp & ~bad[i].clear) | bad[i].set);
-      CTL(bad[i].name);
+      set_field(EPT_POINTER, bad[i].clear | bad[i].set ? (eptp & ~bad[i].clear) | bad[i].set : eptp | (1ull << maxph));
+      CTL(n);
     }
-    if (!(ept_vpid_cap & (1ull << 7))) {
-      base(); vt_ept_identity(1);
-      set_field(EPT_POINTER, (eptp & ~0x38ull) | (4 << 3));
-      CTL("26.2.1.1 EPTP page-walk length 5 not supported");
-    }
-    if (!(ept_vpid_cap & (1ull << 8))) {
-      base(); vt_ept_identity(1);
-      set_field(EPT_POINTER, eptp & ~7ull);
-      CTL("26.2.1.1 EPTP memory type UC not supported");
-    }
-    base(); vt_ept_identity(1);
-    set_field(EPT_POINTER, eptp | (1ull << maxph));
-    CTL("26.2.1.1 EPTP address beyond MAXPHYADDR");
-    if (!(ept_vpid_cap & (1ull << 21))) {
-      base(); vt_ept_identity(1);
-      set_field(EPT_POINTER, eptp | 0x40);
-      CTL("26.2.1.1 EPTP accessed/dirty enable without support");
-    } else {
-      base(); vt_ept_identity(1);
-      set_field(EPT_POINTER, eptp | 0x40);
-      entry_ok("26.2.1.1 EPTP accessed/dirty enable (supported): entry succeeds");
-    }
-  } else {
-    skip("26.2.1.1 EPTP checks");
   }
-  if (allowed1(VT_PROC2, VT_PROC2_UNRESTRICTED)) {
+  CHECK(ept && !(ept_vpid_cap & (1ull << 7)), "26.2.1.1 EPTP page-walk length 5 when IA32_VMX_EPT_VPID_CAP[7] = 0") {
+    base(); vt_ept_identity(1);
+    set_field(EPT_POINTER, (eptp & ~0x38ull) | (4 << 3));
+    CTL(n);
+  }
+  CHECK(ept && !(ept_vpid_cap & (1ull << 8)), "26.2.1.1 EPTP memory type UC when IA32_VMX_EPT_VPID_CAP[8] = 0") {
+    base(); vt_ept_identity(1);
+    set_field(EPT_POINTER, eptp & ~7ull);
+    CTL(n);
+  }
+  CHECK(ept && !(ept_vpid_cap & (1ull << 21)), "26.2.1.1 EPTP accessed/dirty enable when IA32_VMX_EPT_VPID_CAP[21] = 0") {
+    base(); vt_ept_identity(1);
+    set_field(EPT_POINTER, eptp | 0x40);
+    CTL(n);
+  }
+  CHECK(ept && (ept_vpid_cap & (1ull << 21)), "26.2.1.1 EPTP accessed/dirty enable when IA32_VMX_EPT_VPID_CAP[21] = 1: entry succeeds") {
+    base(); vt_ept_identity(1);
+    set_field(EPT_POINTER, eptp | 0x40);
+    entry_ok(n);
+  }
+  CHECK(allowed1(VT_PROC2, VT_PROC2_UNRESTRICTED), "26.2.1.1 unrestricted guest without EPT") {
     base(); vt_ctl_on(VT_PROC2, VT_PROC2_UNRESTRICTED); vt_ctl_off(VT_PROC2, VT_PROC2_EPT);
-    CTL("26.2.1.1 unrestricted guest without EPT");
-  } else {
-    skip("26.2.1.1 unrestricted guest without EPT");
+    CTL(n);
   }
 }
 
 static void test_exit_entry_controls(void) {
   u32 maxph = maxphyaddr;
   /* §26.2.1.2 */
-  if (allowed1(VT_EXIT, VT_EXIT_CTL_SAVE_PREEMPT)) {
+  CHECK(allowed1(VT_EXIT, VT_EXIT_CTL_SAVE_PREEMPT), "26.2.1.2 save VMX-preemption timer value without the timer") {
     base(); vt_ctl_off(VT_PIN, VT_PIN_PREEMPT); vt_ctl_on(VT_EXIT, VT_EXIT_CTL_SAVE_PREEMPT);
-    CTL("26.2.1.2 save VMX-preemption timer value without the timer");
-  } else {
-    skip("26.2.1.2 save VMX-preemption timer value without the timer");
+    CTL(n);
   }
   static const struct { u32 count, addr; const char *name; } areas[] = {
     { EXIT_MSR_STORE_COUNT, VT_EXIT_MSR_STORE_ADDR, "26.2.1.2 VM-exit MSR-store address" },
@@ -819,11 +808,11 @@ static void test_exit_entry_controls(void) {
     set_field(VT_ENTRY_INSTRUCTION_LEN, inj[i].len);
     CTL(inj[i].name);
   }
-  if (!(misc_cap & (1ull << 30))) {
+  CHECK(!(misc_cap & (1ull << 30)), "26.2.1.3 software interrupt with instruction length 0 when IA32_VMX_MISC[30] = 0") {
     base();
     set_field(ENTRY_INTR_INFO, VT_INTR_VALID | (VT_INTR_SW_INT << 8) | 0x80);
     set_field(VT_ENTRY_INSTRUCTION_LEN, 0);
-    CTL("26.2.1.3 software interrupt with instruction length 0 (IA32_VMX_MISC[30] = 0)");
+    CTL(n);
   }
   /* type 7 "other event": needs the monitor trap flag; vector must be 0 */
   if (allowed1(VT_PROC, VT_PROC_MTF)) {
@@ -859,24 +848,28 @@ static void test_host_state(void) {
   HOST("26.2.2 host IA32_SYSENTER_ESP not canonical");
   base(); set_field(HOST_SYSENTER_EIP, noncanon);
   HOST("26.2.2 host IA32_SYSENTER_EIP not canonical");
-  if (allowed1(VT_EXIT, 1u << 19)) {
+  int hpat = allowed1(VT_EXIT, 1u << 19);
+  CHECK(hpat, "26.2.2 load IA32_PAT: host PAT entry 1 = 2 (reserved type)") {
     base(); vt_ctl_on(VT_EXIT, 1u << 19); set_field(VT_HOST_IA32_PAT, (0x0007040600070406ull & ~0xff00ull) | (2ull << 8));
-    HOST("26.2.2 load IA32_PAT: host PAT entry 1 = 2 (reserved type)");
-    base(); vt_ctl_on(VT_EXIT, 1u << 19); set_field(VT_HOST_IA32_PAT, 0x0007040600070406ull);
-    entry_ok("26.2.2 load IA32_PAT: valid host PAT: entry succeeds");
-  } else {
-    skip("26.2.2 host IA32_PAT checks");
+    HOST(n);
   }
-  if (allowed1(VT_EXIT, 1u << 21)) {
-    u64 efer = rdmsr(0xc0000080);
+  CHECK(hpat, "26.2.2 load IA32_PAT: valid host PAT: entry succeeds") {
+    base(); vt_ctl_on(VT_EXIT, 1u << 19); set_field(VT_HOST_IA32_PAT, 0x0007040600070406ull);
+    entry_ok(n);
+  }
+  int hefer = allowed1(VT_EXIT, 1u << 21);
+  u64 efer = rdmsr(0xc0000080);
+  CHECK(hefer, "26.2.2 load IA32_EFER: host EFER reserved bit 3 set") {
     base(); vt_ctl_on(VT_EXIT, 1u << 21); set_field(VT_HOST_IA32_EFER, efer | (1ull << 3));
-    HOST("26.2.2 load IA32_EFER: host EFER reserved bit 3 set");
+    HOST(n);
+  }
+  CHECK(hefer, "26.2.2 load IA32_EFER: host EFER.LMA = 0 with host address-space size 1") {
     base(); vt_ctl_on(VT_EXIT, 1u << 21); set_field(VT_HOST_IA32_EFER, efer & ~(1ull << 10));
-    HOST("26.2.2 load IA32_EFER: host EFER.LMA = 0 with host address-space size 1");
+    HOST(n);
+  }
+  CHECK(hefer, "26.2.2 load IA32_EFER: host EFER.LME = 0 with host address-space size 1") {
     base(); vt_ctl_on(VT_EXIT, 1u << 21); set_field(VT_HOST_IA32_EFER, efer & ~(1ull << 8));
-    HOST("26.2.2 load IA32_EFER: host EFER.LME = 0 with host address-space size 1");
-  } else {
-    skip("26.2.2 host IA32_EFER checks");
+    HOST(n);
   }
   /* §26.2.3 selectors: RPL and TI 0; CS and TR not 0 */
   static const struct { u32 field; u64 value; const char *name; } sel[] = {
@@ -935,15 +928,18 @@ static void test_guest_cr_msr(void) {
   GUEST("26.3.1.1 guest CR4.VMXE = 0 (IA32_VMX_CR4_FIXED0)");
   base(); or_field(GUEST_CR4, 1ull << 63);
   GUEST("26.3.1.1 guest CR4 bit 63 set");
-  if (allowed1(VT_PROC2, VT_PROC2_UNRESTRICTED) && allowed1(VT_PROC2, VT_PROC2_EPT)) {
+  int ug = allowed1(VT_PROC2, VT_PROC2_UNRESTRICTED) && allowed1(VT_PROC2, VT_PROC2_EPT);
+  CHECK(ug, "26.3.1.1 unrestricted guest with EPT (baseline): entry succeeds") {
     base(); vt_ept_identity(1); vt_ctl_on(VT_PROC2, VT_PROC2_UNRESTRICTED);
-    entry_ok("26.3.1.1 unrestricted guest with EPT (baseline): entry succeeds");
+    entry_ok(n);
+  }
+  CHECK(ug, "26.3.1.1 unrestricted guest: CR0.PG = 1 with CR0.PE = 0") {
     base(); vt_ept_identity(1); vt_ctl_on(VT_PROC2, VT_PROC2_UNRESTRICTED); and_field(GUEST_CR0, ~1ull);
-    GUEST("26.3.1.1 unrestricted guest: CR0.PG = 1 with CR0.PE = 0");
+    GUEST(n);
+  }
+  CHECK(ug, "26.3.1.1 IA-32e mode guest with CR0.PG = 0 (unrestricted guest)") {
     base(); vt_ept_identity(1); vt_ctl_on(VT_PROC2, VT_PROC2_UNRESTRICTED); and_field(GUEST_CR0, ~(1ull << 31));
-    GUEST("26.3.1.1 IA-32e mode guest with CR0.PG = 0 (unrestricted guest)");
-  } else {
-    skip("26.3.1.1 unrestricted-guest CR0 checks");
+    GUEST(n);
   }
   base(); and_field(GUEST_CR4, ~(1ull << 5));
   GUEST("26.3.1.1 IA-32e mode guest with CR4.PAE = 0");
@@ -957,24 +953,27 @@ static void test_guest_cr_msr(void) {
   GUEST("26.3.1.1 guest IA32_SYSENTER_ESP not canonical");
   base(); set_field(GUEST_SYSENTER_EIP, noncanon);
   GUEST("26.3.1.1 guest IA32_SYSENTER_EIP not canonical");
-  if (allowed1(VT_ENTRY, 1u << 14)) {
+  CHECK(allowed1(VT_ENTRY, 1u << 14), "26.3.1.1 load IA32_PAT: guest PAT entry 2 = 3 (reserved type)") {
     base(); vt_ctl_on(VT_ENTRY, 1u << 14); set_field(VT_GUEST_IA32_PAT, (0x0007040600070406ull & ~0xff0000ull) | (3ull << 16));
-    GUEST("26.3.1.1 load IA32_PAT: guest PAT entry 2 = 3 (reserved type)");
-  } else {
-    skip("26.3.1.1 guest IA32_PAT");
+    GUEST(n);
   }
-  if (allowed1(VT_ENTRY, 1u << 15)) {
-    u64 efer = rdmsr(0xc0000080);
+  int gefer = allowed1(VT_ENTRY, 1u << 15);
+  u64 efer = rdmsr(0xc0000080);
+  CHECK(gefer, "26.3.1.1 load IA32_EFER with the kernel's EFER: entry succeeds") {
     base(); vt_ctl_on(VT_ENTRY, 1u << 15); set_field(VT_GUEST_IA32_EFER, efer);
-    entry_ok("26.3.1.1 load IA32_EFER with the kernel's EFER: entry succeeds");
+    entry_ok(n);
+  }
+  CHECK(gefer, "26.3.1.1 load IA32_EFER: guest EFER reserved bit 2") {
     base(); vt_ctl_on(VT_ENTRY, 1u << 15); set_field(VT_GUEST_IA32_EFER, efer | (1ull << 2));
-    GUEST("26.3.1.1 load IA32_EFER: guest EFER reserved bit 2");
+    GUEST(n);
+  }
+  CHECK(gefer, "26.3.1.1 load IA32_EFER: guest EFER.LMA = 0 with IA-32e mode guest") {
     base(); vt_ctl_on(VT_ENTRY, 1u << 15); set_field(VT_GUEST_IA32_EFER, efer & ~(1ull << 10));
-    GUEST("26.3.1.1 load IA32_EFER: guest EFER.LMA = 0 with IA-32e mode guest");
+    GUEST(n);
+  }
+  CHECK(gefer, "26.3.1.1 load IA32_EFER: guest EFER.LME = 0 with IA-32e mode guest and CR0.PG") {
     base(); vt_ctl_on(VT_ENTRY, 1u << 15); set_field(VT_GUEST_IA32_EFER, efer & ~(1ull << 8));
-    GUEST("26.3.1.1 load IA32_EFER: guest EFER.LME = 0 with IA-32e mode guest and CR0.PG");
-  } else {
-    skip("26.3.1.1 guest IA32_EFER");
+    GUEST(n);
   }
 }
 
@@ -1053,17 +1052,17 @@ static void test_guest_nonregister(void) {
   /* activity state (§26.3.1.5) */
   base(); set_field(GUEST_ACTIVITY_STATE, 4);
   GUEST("26.3.1.5 activity state 4 (reserved)");
-  if (!(misc_cap & (1u << 7))) {
+  CHECK(!(misc_cap & (1u << 7)), "26.3.1.5 activity state shutdown when IA32_VMX_MISC[7] = 0") {
     base(); set_field(GUEST_ACTIVITY_STATE, 2);
-    GUEST("26.3.1.5 activity state shutdown not supported (IA32_VMX_MISC[7] = 0)");
+    GUEST(n);
   }
-  if (!(misc_cap & (1u << 8))) {
+  CHECK(!(misc_cap & (1u << 8)), "26.3.1.5 activity state wait-for-SIPI when IA32_VMX_MISC[8] = 0") {
     base(); set_field(GUEST_ACTIVITY_STATE, 3);
-    GUEST("26.3.1.5 activity state wait-for-SIPI not supported (IA32_VMX_MISC[8] = 0)");
+    GUEST(n);
   }
-  if (misc_cap & (1u << 6)) {
+  CHECK(misc_cap & (1u << 6), "26.3.1.5 HLT activity state with blocking by STI") {
     base(); set_field(GUEST_ACTIVITY_STATE, 1); set_field(GUEST_RFLAGS, 0x202); set_field(GUEST_INTERRUPTIBILITY, 1);
-    GUEST("26.3.1.5 HLT activity state with blocking by STI");
+    GUEST(n);
   }
   /* interruptibility state */
   base(); set_field(GUEST_RFLAGS, 0x202); set_field(GUEST_INTERRUPTIBILITY, 3);
@@ -1083,12 +1082,10 @@ static void test_guest_nonregister(void) {
   base(); set_field(GUEST_INTERRUPTIBILITY, 2);
   set_field(ENTRY_INTR_INFO, VT_INTR_VALID | (VT_INTR_NMI << 8) | 2);
   GUEST("26.3.1.5 NMI injection with blocking by MOV SS");
-  if (allowed1(VT_PIN, VT_PIN_VIRTUAL_NMIS | VT_PIN_NMI)) {
+  CHECK(allowed1(VT_PIN, VT_PIN_VIRTUAL_NMIS | VT_PIN_NMI), "26.3.1.5 virtual-NMI injection with blocking by NMI") {
     base(); or_field(PIN_BASED_CONTROLS, VT_PIN_NMI | VT_PIN_VIRTUAL_NMIS); set_field(GUEST_INTERRUPTIBILITY, 8);
     set_field(ENTRY_INTR_INFO, VT_INTR_VALID | (VT_INTR_NMI << 8) | 2);
-    GUEST("26.3.1.5 virtual-NMI injection with blocking by NMI");
-  } else {
-    skip("26.3.1.5 virtual-NMI injection with blocking by NMI");
+    GUEST(n);
   }
   /* pending debug exceptions */
   base(); set_field(GUEST_PENDING_DBG, 1u << 4);
@@ -1108,10 +1105,10 @@ static void test_guest_nonregister(void) {
   *(u32 *)page_c = revision_id ^ 4;
   base(); set_field(VMCS_LINK_POINTER, (u64)page_c);
   entry_fails("26.3.1.5 VMCS link pointer to a wrong revision identifier -> entry failure 33, qualification 4", 33, 4);
-  if (!(proc2_allowed1 & (1u << 14))) {
+  CHECK(allowed1(VT_PROC, VT_PROC_SECONDARY), "26.3.1.5 VMCS link pointer with shadow-VMCS indicator 1, shadowing 0 -> entry failure 33, qualification 4") {
     *(u32 *)page_c = revision_id | 0x80000000u;
-    base(); set_field(VMCS_LINK_POINTER, (u64)page_c);
-    entry_fails("26.3.1.5 VMCS link pointer with shadow-VMCS indicator 1, shadowing 0 -> entry failure 33, qualification 4", 33, 4);
+    base(); vt_ctl_off(VT_PROC2, 1u << 14); set_field(VMCS_LINK_POINTER, (u64)page_c);
+    entry_fails(n, 33, 4);
   }
   base();
   do_vmptrst(0);
