@@ -161,8 +161,9 @@ function smsw(cpu: Cpu): void {
 /** 0F 01 /6 LMSW: loads CR0[3:0]; PE can be set but not cleared (SDM Vol. 2A LMSW). */
 function lmsw(cpu: Cpu): void {
   cpu.requireCpl0();
-  const src = cpu.mod === 3 ? cpu.r[cpu.rm << 1]! & 0xffff : cpu.rd16(cpu.eaLin(2, false));
-  const low = cpu.vmx.nonRoot ? guestLmsw(cpu, src, cpu.mod !== 3) : src & 0xf;
+  const lin = cpu.mod === 3 ? 0 : cpu.eaLin(2, false);
+  const src = cpu.mod === 3 ? cpu.r[cpu.rm << 1]! & 0xffff : cpu.rd16(lin);
+  const low = cpu.vmx.nonRoot ? guestLmsw(cpu, src, cpu.mod !== 3, lin) : src & 0xf;
   writeCr0(cpu, (cpu.cr0 & ~0xe) | low, 0);
 }
 

@@ -198,12 +198,16 @@ export function guestClts(cpu: Cpu): boolean {
 /**
  * LMSW with source `src` (bits 3:0 used): exits when a host-owned bit among PE/MP/EM/TS
  * would change against the shadow (PE only 0 → 1, as LMSW cannot clear PE). Otherwise the
- * value for CR0[3:0] with host-owned bits kept.
+ * value for CR0[3:0] with host-owned bits kept. With a memory operand (`mem`) the exit
+ * saves its linear address `lin` in the guest-linear address field (§27.2.1).
  */
-export function guestLmsw(cpu: Cpu, src: number, mem: boolean): number {
+export function guestLmsw(cpu: Cpu, src: number, mem: boolean, lin = 0): number {
   const st = cpu.vmx, m = st.cr0Mask & 0xf, sh = st.cr0Shadow;
   const changes = ((src ^ sh) & m & 0xe) !== 0 || ((m & CR0_PE) !== 0 && (sh & CR0_PE) === 0 && (src & CR0_PE) !== 0);
-  if (changes) crExit(cpu, 0, CR_LMSW, mem ? 0 : cpu.rm, src, mem);
+  if (changes) {
+    if (mem) exitWithLinear(lin);
+    crExit(cpu, 0, CR_LMSW, mem ? 0 : cpu.rm, src, mem);
+  }
   return (cpu.cr0 & m) | (src & ~m & 0xf);
 }
 

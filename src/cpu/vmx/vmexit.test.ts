@@ -92,6 +92,19 @@ test('CR0 guest/host mask: reads see the shadow, a write changing an owned bit e
   assert.equal(Number(rd(t, F.GUEST_CR0)) & 8, 0, 'the real CR0.TS was never set');
 });
 
+test('LMSW with a memory operand: qualification type 3, bit 6, source data, and the guest-linear address of the operand (SDM §27.2.1)', () => {
+  const t = vmxSetup();
+  wr(t, F.CR0_GUEST_HOST_MASK, 0x2); // MP is host-owned
+  wr(t, F.CR0_READ_SHADOW, 0);
+  setReg64(t.cpu, RCX, BigInt(GUEST_CODE + 0x800));
+  // 66 c7 01 33 00 mov word [rcx], 0x33 (MP set) ; 0f 01 31 lmsw [rcx]
+  guest(t, '66 c7 01 33 00 0f 01 31');
+  launch(t);
+  assertExited(t, EXIT.CR_ACCESS, GUEST_CODE + 5);
+  assert.equal(rd(t, F.EXIT_QUALIFICATION), 0 | (3 << 4) | 64 | (0x33 << 16));
+  assert.equal(rd(t, F.GUEST_LINEAR_ADDRESS), GUEST_CODE + 0x800);
+});
+
 test('CR3-load exiting spares the CR3-target values', () => {
   const t = vmxSetup();
   or32(t, F.CPU_BASED_VM_EXEC_CONTROL, PROC_CR3_LOAD);
