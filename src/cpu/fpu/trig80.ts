@@ -20,8 +20,8 @@
  */
 import { WK, setSticky, roundPack, F80 } from './xf80.js';
 
-const L = 14;          // fixed-point limbs: value = Σ limb[i]·2^(16i) · 2^-FB
-const FB = 208;        // fractional bits (13 limbs); one integer limb
+export const L = 14;          // fixed-point limbs: value = Σ limb[i]·2^(16i) · 2^-FB
+export const FB = 208;        // fractional bits (13 limbs); one integer limb
 const BASE = 65536;
 
 const acc = new Float64Array(64);
@@ -35,11 +35,11 @@ let riN = 0, rExp = 0, rNeg = false, quad = 0;
 // P66/2 · 2^67 = 0xC90FDAA22168C234C as 16-bit limbs (little-endian)
 const PINT = Int32Array.from([0x234c, 0x168c, 0xaa22, 0x90fd, 0xc]);
 
-function zero(a: Int32Array): void { a.fill(0); }
-function isZero(a: Int32Array, n: number): boolean { for (let i = 0; i < n; i++) if (a[i] !== 0) return false; return true; }
+export function zero(a: Int32Array): void { a.fill(0); }
+export function isZero(a: Int32Array, n: number): boolean { for (let i = 0; i < n; i++) if (a[i] !== 0) return false; return true; }
 
 /** d ← ⌊a·b / 2^FB⌋ (fixed point). */
-function fxMul(d: Int32Array, a: Int32Array, b: Int32Array): void {
+export function fxMul(d: Int32Array, a: Int32Array, b: Int32Array): void {
   acc.fill(0, 0, 2 * L + 1);
   for (let i = 0; i < L; i++) {
     const ai = a[i]!;
@@ -51,31 +51,31 @@ function fxMul(d: Int32Array, a: Int32Array, b: Int32Array): void {
   for (let i = 0; i < L; i++) d[i] = acc[i + L - 1]!;
 }
 /** d ← ⌊a / n⌋ for a small integer n (< 2^21). */
-function fxDivSmall(d: Int32Array, a: Int32Array, n: number): void {
+export function fxDivSmall(d: Int32Array, a: Int32Array, n: number): void {
   let rem = 0;
   for (let i = L - 1; i >= 0; i--) { const cur = rem * BASE + a[i]!; const q = Math.floor(cur / n); d[i] = q; rem = cur - q * n; }
 }
-function fxAdd(d: Int32Array, a: Int32Array, b: Int32Array): void {
+export function fxAdd(d: Int32Array, a: Int32Array, b: Int32Array): void {
   let c = 0;
   for (let i = 0; i < L; i++) { const v = a[i]! + b[i]! + c; c = v >= BASE ? 1 : 0; d[i] = v - c * BASE; }
 }
 /** d ← a − b for a ≥ b (n limbs). */
-function sub(d: Int32Array, a: Int32Array, b: Int32Array, n: number): void {
+export function sub(d: Int32Array, a: Int32Array, b: Int32Array, n: number): void {
   let br = 0;
   for (let i = 0; i < n; i++) { const v = a[i]! - b[i]! - br; br = v < 0 ? 1 : 0; d[i] = v + br * BASE; }
 }
-function cmp(a: Int32Array, b: Int32Array, n: number): number {
+export function cmp(a: Int32Array, b: Int32Array, n: number): number {
   for (let i = n - 1; i >= 0; i--) if (a[i] !== b[i]) return a[i]! > b[i]! ? 1 : -1;
   return 0;
 }
-function bitLen(a: Int32Array, n: number): number {
+export function bitLen(a: Int32Array, n: number): number {
   for (let i = n - 1; i >= 0; i--) if (a[i] !== 0) return 16 * i + 32 - Math.clz32(a[i]!);
   return 0;
 }
-function bit(a: Int32Array, k: number): number { return (a[k >>> 4]! >>> (k & 15)) & 1; }
+export function bit(a: Int32Array, k: number): number { return (a[k >>> 4]! >>> (k & 15)) & 1; }
 
 /** d (n limbs) ← a (na limbs) · b (nb limbs); returns n. */
-function bigMul(d: Int32Array, a: Int32Array, na: number, b: Int32Array, nb: number): number {
+export function bigMul(d: Int32Array, a: Int32Array, na: number, b: Int32Array, nb: number): number {
   const n = na + nb;
   acc.fill(0, 0, n + 1);
   for (let i = 0; i < na; i++) for (let j = 0; j < nb; j++) acc[i + j] += a[i]! * b[j]!;
@@ -85,7 +85,7 @@ function bigMul(d: Int32Array, a: Int32Array, na: number, b: Int32Array, nb: num
 }
 
 /** Rounds ±a·2^exp2 (a: n limbs, non-zero) to the 80-bit result (rSe/rHi/rLo, flags) by roundPack. */
-function packBig(a: Int32Array, n: number, exp2: number, neg: boolean, stickyIn: boolean, rc: number, fcw: number): void {
+export function packBig(a: Int32Array, n: number, exp2: number, neg: boolean, stickyIn: boolean, rc: number, fcw: number): void {
   const h = bitLen(a, n) - 1;
   // WK bit 127 ← bit h of a, ..., WK bit 0 ← bit h−127
   WK.fill(0);
@@ -114,11 +114,11 @@ function divPack(num: Int32Array, nn: number, den: Int32Array, nd: number, exp2:
   }
   packBig(QB, ql, exp2 - k, neg, !isZero(REM, rl), rc, fcw);
 }
-function cmpPad(a: Int32Array, na: number, b: Int32Array, nb: number): number {
+export function cmpPad(a: Int32Array, na: number, b: Int32Array, nb: number): number {
   for (let i = na - 1; i >= 0; i--) { const bi = i < nb ? b[i]! : 0; if (a[i] !== bi) return a[i]! > bi ? 1 : -1; }
   return 0;
 }
-function subPad(a: Int32Array, na: number, b: Int32Array, nb: number): void {
+export function subPad(a: Int32Array, na: number, b: Int32Array, nb: number): void {
   let br = 0;
   for (let i = 0; i < na; i++) { const v = a[i]! - (i < nb ? b[i]! : 0) - br; br = v < 0 ? 1 : 0; a[i] = v + br * BASE; }
 }

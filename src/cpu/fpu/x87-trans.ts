@@ -3,23 +3,24 @@
  * FYL2XP1; Vol. 1 §8.3.9-8.3.10) and the other D9 F0-FF operations that need only the
  * exact core: FXTRACT, FPREM, FPREM1, FSQRT, FRNDINT, FSCALE, FINCSTP, FDECSTP.
  *
- * Accuracy of the transcendentals: FSIN/FCOS/FSINCOS/FPTAN are evaluated exactly on limb
- * arithmetic with the x87's 66-bit π and rounded once (trig80.ts); against this machine's
- * AMD FPU about 99% of random operands are identical and the rest within 1 ulp (FPTAN ~91%
- * identical), measured by x87-trans-diff.test.ts. F2XM1/FYL2X/FYL2XP1/FPATAN are still
- * evaluated in binary64 (Math.*) on the operand rounded to 53 bits and widened exactly:
- * relative error below 2^-52 (about 2^11 ulps of the 64-bit significand). The special cases
- * (zeros, infinities, NaNs, out-of-range arguments with C2 = 1, stack rules, IE/ZE/DE/PE/UE
- * flags) follow the SDM. The main differential test (x87-diff) skips these instructions.
+ * Accuracy of the transcendentals: all eight are evaluated exactly on limb arithmetic and
+ * rounded once — FSIN/FCOS/FSINCOS/FPTAN with the x87's 66-bit π (trig80.ts), F2XM1/FYL2X/
+ * FYL2XP1/FPATAN by series on 208-bit fixed point (trans80.ts). This machine's AMD FPU is
+ * not correctly rounded (its internal error is about ±0.1 ulp), so x87-trans-diff.test.ts
+ * measures 92-99% of random operands identical and the rest within 1 ulp. The special
+ * cases (zeros, infinities, NaNs, unsupported encodings, out-of-range arguments, stack
+ * rules, IE/ZE/DE/PE/UE and C1) follow the SDM's tables and, where the SDM says
+ * "undefined", what the host does (noted at each place).
  */
 import type { Cpu } from '../cpu.js';
 import {
   IE, DE, ZE, PE, IND_SE, IND_HI, IND_LO, rSe, rHi, rLo, xf, setResult, raiseX, classify80,
-  C_ZERO, C_DENORMAL, C_INF, C_QNAN, C_SNAN, C_UNSUPPORTED, clearFlags, abortFlags,
+  C_ZERO, C_NORMAL, C_DENORMAL, C_INF, C_QNAN, C_SNAN, C_UNSUPPORTED, abortFlags, unpack80, uE, uHi, uLo,
 } from './xf80.js';
-import { setA, setB, aSe, aHi, aLo, sqrt80, roundToInt, intHi, intLo, intBig, intInexact, intUp, fromInt, pcBits, rcOf } from './xf80-arith.js';
+import { setA, setB, aSe, aHi, aLo, bSe, bHi, bLo, propagateNaN, sqrt80, roundToInt, intHi, intLo, intBig, intInexact, intUp, fromInt, pcBits, rcOf } from './xf80-arith.js';
 import { sinCos80, tan80 } from './trig80.js';
-import { prem, remQ, remIncomplete, scale, xtract, xtSe, xtHi, xtLo, load64, store, stLo as cvLo, stHi as cvHi } from './xf80-conv.js';
+import { f2xm1Core, fyl2xCore, fyl2xp1Core, fpatanCore, piMultiple } from './trans80.js';
+import { prem, remQ, remIncomplete, scale, xtract, xtSe, xtHi, xtLo } from './xf80-conv.js';
 import {
   isEmpty, stSe, stHi, stLo, setSt, setStResult, pop, setCc, unmaskedIn, commitFlags, underflow, pushResult,
   C0, C1, C2, C3,
@@ -135,23 +136,6 @@ export function fincstp(cpu: Cpu): void { cpu.fpu.top = (cpu.fpu.top + 1) & 7; c
 export function fdecstp(cpu: Cpu): void { cpu.fpu.top = (cpu.fpu.top - 1) & 7; cpu.fpu.fsw &= ~C1; }
 
 // ---- transcendentals ----------------------------------------------------------------------
-/** A as a binary64 (rounded to nearest; flags of the narrowing discarded). */
-function aToDouble(): number {
-  const keep = xf;
-  store(false, 0, 0x3f);
-  clearFlags(); raiseX(keep);
-  F64I[0] = cvLo; F64I[1] = cvHi;
-  return F64D[0]!;
-}
-const F64D = new Float64Array(1), F64I = new Int32Array(F64D.buffer);
-/** rSe/rHi/rLo ← a binary64 value (exact widening); PE when it is not exact (always assumed for transcendentals). */
-function fromDouble(v: number): void {
-  F64D[0] = v;
-  const keep = xf;
-  load64(F64I[0]!, F64I[1]!);
-  clearFlags(); raiseX(keep);
-}
-
 /** Special operands of one-operand transcendentals; true when the result is decided (in rSe..). */
 function special1(c: number): boolean {
   if (c === C_UNSUPPORTED) { raiseX(IE); setResult(IND_SE, IND_HI, IND_LO); return true; }
@@ -198,71 +182,114 @@ export function ftrig(cpu: Cpu, kind: number): void {
   }
 }
 
-/** F2XM1: 2^x − 1 for −1 ≤ x ≤ 1 (outside: undefined; computed the same way). */
+/**
+ * F2XM1: ST(0) ← 2^x − 1 (SDM Vol. 2 F2XM1, Table 3-17). Outside −1..+1 the SDM leaves the
+ * result undefined; this machine's FPU returns x unchanged with PE, −∞ gives −1 and +∞
+ * stays +∞ without flags (host-verified), and so does this.
+ */
 export function f2xm1(cpu: Cpu): void {
   if (!needSt0(cpu)) return;
   const c = classify80(aSe, aHi, aLo);
   if (special1(c)) { finish(cpu, 0); return; }
-  if (c === C_ZERO) { setResult(aSe, 0, 0); finish(cpu, 0); return; }
-  if (c === C_INF) { if ((aSe & 0x8000) !== 0) setResult(0xbfff, 0x80000000, 0); else setResult(aSe, aHi, aLo); finish(cpu, 0); return; }
-  const x = aToDouble();
-  raiseX(PE);
-  fromDouble(Math.expm1(x * Math.LN2));
+  const neg = (aSe & 0x8000) !== 0;
+  if (c === C_ZERO) setResult(aSe, 0, 0);
+  else if (c === C_INF) { if (neg) setResult(0xbfff, 0x80000000, 0); else setResult(aSe, aHi, aLo); }
+  else {
+    unpack80(aSe, aHi, aLo);
+    const e = uE - 16383;
+    if (e > 0 || (e === 0 && (uHi !== 0x80000000 || uLo !== 0))) { raiseX(PE); setResult(aSe, aHi, aLo); }
+    // 2^−1 − 1 = −0.5 exactly, which the hardware flags inexact without rounding up in every
+    // RC, while for +1 its internal value sits just below 1 as this evaluation's does (host-verified)
+    else if (e === 0 && neg) { raiseX(PE); setResult(0xbffe, 0x80000000, 0); }
+    else f2xm1Core(neg, uHi, uLo, e, rcOf(cpu.fpu.fcw), cpu.fpu.fcw);
+  }
   finish(cpu, 0);
 }
 
-/** FYL2X (p1 = false) / FYL2XP1: ST(1) ← ST(1)·log2(ST(0) [+1]), pop. */
-export function fyl2x(cpu: Cpu, p1: boolean): void {
-  if (!needSt01(cpu, true)) return;
-  const ca = classify80(aSe, aHi, aLo), cb = classify80(stSe(cpu, 1), stHi(cpu, 1), stLo(cpu, 1));
-  const bSe0 = stSe(cpu, 1), bHi0 = stHi(cpu, 1), bLo0 = stLo(cpu, 1);
-  if (ca === C_UNSUPPORTED || cb === C_UNSUPPORTED) { raiseX(IE); setResult(IND_SE, IND_HI, IND_LO); }
-  else if (ca >= C_QNAN || cb >= C_QNAN) {
-    if (ca === C_SNAN || cb === C_SNAN) raiseX(IE);
-    if (ca >= C_QNAN) setResult(aSe, aHi | 0x40000000, aLo); else setResult(bSe0, bHi0 | 0x40000000, bLo0);
-  } else {
-    if (ca === C_DENORMAL || cb === C_DENORMAL) raiseX(DE);
-    const x = ca === C_ZERO ? ((aSe & 0x8000) !== 0 ? -0 : 0) : ca === C_INF ? ((aSe & 0x8000) !== 0 ? -Infinity : Infinity) : aToDouble();
-    setA(bSe0, bHi0, bLo0);
-    const y = cb === C_ZERO ? ((bSe0 & 0x8000) !== 0 ? -0 : 0) : cb === C_INF ? ((bSe0 & 0x8000) !== 0 ? -Infinity : Infinity) : aToDouble();
-    const l = p1 ? Math.log1p(x) / Math.LN2 : Math.log2(x);
-    let r = y * l;
-    if (!p1 && x === 0 && y !== 0 && Number.isFinite(y)) raiseX(ZE);
-    if (Number.isNaN(r) || (!p1 && x < 0) || (p1 && x < -1)) { raiseX(IE); setResult(IND_SE, IND_HI, IND_LO); }
-    else {
-      if (r === 0 && Object.is(r, -0) === false && y < 0 && l > 0) r = -0;
-      if (Number.isFinite(r) && r !== 0) raiseX(PE);
-      fromDouble(r);
-    }
-  }
+/** ST(1) ← result, pop, unless an unmasked IE/DE/ZE stops the instruction (nothing stored or popped). */
+function finishPop(cpu: Cpu): void {
   if (unmaskedIn(cpu, IE | DE | ZE)) { abortFlags(); commitFlags(cpu, true); return; }
   setStResult(cpu, 1);
   commitFlags(cpu, true);
   pop(cpu);
 }
 
-/** FPATAN: ST(1) ← arctan(ST(1)/ST(0)), pop. */
+/** Invalid operation: IE with the QNaN indefinite. */
+function invalid(): void { raiseX(IE); setResult(IND_SE, IND_HI, IND_LO); }
+function signedInf(neg: boolean): void { setResult(neg ? 0xffff : 0x7fff, 0x80000000, 0); }
+function signedZero(neg: boolean): void { setResult(neg ? 0x8000 : 0, 0, 0); }
+
+/**
+ * FYL2X (p1 = false): ST(1) ← ST(1)·log2 ST(0); FYL2XP1: ST(1) ← ST(1)·log2(ST(0) + 1); pop
+ * (SDM Vol. 2 FYL2X Table 3-52, FYL2XP1 Table 3-53). x = ST(0), y = ST(1).
+ */
+export function fyl2x(cpu: Cpu, p1: boolean): void {
+  if (!needSt01(cpu, true)) return;
+  const fcw = cpu.fpu.fcw, rc = rcOf(fcw);
+  const xSe = aSe, xHi = aHi, xLo = aLo, ySe = bSe, yHi = bHi, yLo = bLo;
+  const cx = classify80(xSe, xHi, xLo), cy = classify80(ySe, yHi, yLo);
+  const xNeg = (xSe & 0x8000) !== 0, yNeg = (ySe & 0x8000) !== 0;
+  if (cx === C_UNSUPPORTED || cy === C_UNSUPPORTED) { invalid(); finishPop(cpu); return; }
+  if (cx >= C_QNAN || cy >= C_QNAN) { propagateNaN(cx, cy); finishPop(cpu); return; }
+  const yFin = cy === C_NORMAL || cy === C_DENORMAL;
+  // the log of a negative number is invalid before a denormal operand is reported (host-verified)
+  if (!p1 && xNeg && cx !== C_ZERO) { invalid(); finishPop(cpu); return; }
+  if (cx === C_DENORMAL || cy === C_DENORMAL) raiseX(DE);
+  if (!p1) {
+    if (cx === C_ZERO) { if (cy === C_ZERO) invalid(); else { if (yFin) raiseX(ZE); signedInf(!yNeg); } }
+    else if (cx === C_INF) { if (cy === C_ZERO) invalid(); else signedInf(yNeg); }
+    else {
+      unpack80(xSe, xHi, xLo);
+      const ex = uE - 16383, xh = uHi, xl = uLo;
+      const one = ex === 0 && xh === 0x80000000 && xl === 0;
+      if (one) { if (cy === C_INF) invalid(); else signedZero(yNeg); }
+      else if (cy === C_INF) signedInf(yNeg !== (ex < 0));                  // log2 x < 0 below 1
+      else if (cy === C_ZERO) signedZero(yNeg !== (ex < 0));
+      else { unpack80(ySe, yHi, yLo); fyl2xCore(yNeg, uHi, uLo, uE - 16383, xh, xl, ex, rc, fcw); }
+    }
+    finishPop(cpu); return;
+  }
+  // FYL2XP1: the SDM defines |x| < 1 − √2/2; this machine's FPU computes y·log2(1 + x) for any
+  // x > −1 and returns x itself (with PE) for x ≤ −1 (host-verified)
+  if (cx === C_ZERO) { if (cy === C_INF) invalid(); else signedZero(yNeg !== xNeg); }
+  else if (cx === C_INF) {
+    if (xNeg || cy === C_ZERO) invalid(); else signedInf(yNeg);
+  } else {
+    unpack80(xSe, xHi, xLo);
+    const ex = uE - 16383, xh = uHi, xl = uLo;
+    if (cy === C_INF) signedInf(yNeg !== xNeg);
+    else if (cy === C_ZERO) signedZero(yNeg !== xNeg);
+    else if (xNeg && ex >= 0) { raiseX(PE); setResult(xSe, xHi, xLo); }
+    else {
+      unpack80(ySe, yHi, yLo);
+      if (ex > 150) fyl2xCore(yNeg, uHi, uLo, uE - 16383, xh, xl, ex, rc, fcw);
+      else fyl2xp1Core(yNeg, uHi, uLo, uE - 16383, xNeg, xh, xl, ex, rc, fcw);
+    }
+  }
+  finishPop(cpu);
+}
+
+/** FPATAN: ST(1) ← arctan(ST(1)/ST(0)) in the quadrant of (x, y), pop (SDM Vol. 2 FPATAN Table 3-29). */
 export function fpatan(cpu: Cpu): void {
   if (!needSt01(cpu, true)) return;
-  const ca = classify80(aSe, aHi, aLo);
-  const bSe0 = stSe(cpu, 1), bHi0 = stHi(cpu, 1), bLo0 = stLo(cpu, 1), cb = classify80(bSe0, bHi0, bLo0);
-  if (ca === C_UNSUPPORTED || cb === C_UNSUPPORTED) { raiseX(IE); setResult(IND_SE, IND_HI, IND_LO); }
-  else if (ca >= C_QNAN || cb >= C_QNAN) {
-    if (ca === C_SNAN || cb === C_SNAN) raiseX(IE);
-    if (ca >= C_QNAN) setResult(aSe, aHi | 0x40000000, aLo); else setResult(bSe0, bHi0 | 0x40000000, bLo0);
-  } else {
-    if (ca === C_DENORMAL || cb === C_DENORMAL) raiseX(DE);
-    const x = ca === C_ZERO ? ((aSe & 0x8000) !== 0 ? -0 : 0) : ca === C_INF ? ((aSe & 0x8000) !== 0 ? -Infinity : Infinity) : aToDouble();
-    setA(bSe0, bHi0, bLo0);
-    const y = cb === C_ZERO ? ((bSe0 & 0x8000) !== 0 ? -0 : 0) : cb === C_INF ? ((bSe0 & 0x8000) !== 0 ? -Infinity : Infinity) : aToDouble();
-    const r = Math.atan2(y, x);
-    if (r !== 0) raiseX(PE);
-    fromDouble(r);
+  const fcw = cpu.fpu.fcw, rc = rcOf(fcw);
+  const xSe = aSe, xHi = aHi, xLo = aLo, ySe = bSe, yHi = bHi, yLo = bLo;
+  const cx = classify80(xSe, xHi, xLo), cy = classify80(ySe, yHi, yLo);
+  const xNeg = (xSe & 0x8000) !== 0, yNeg = (ySe & 0x8000) !== 0;
+  if (cx === C_UNSUPPORTED || cy === C_UNSUPPORTED) { invalid(); finishPop(cpu); return; }
+  if (cx >= C_QNAN || cy >= C_QNAN) { propagateNaN(cx, cy); finishPop(cpu); return; }
+  if (cx === C_DENORMAL || cy === C_DENORMAL) raiseX(DE);
+  if (cy === C_ZERO) { if (xNeg) piMultiple(4, yNeg, rc, fcw); else signedZero(yNeg); }
+  else if (cy === C_INF) piMultiple(cx === C_INF ? (xNeg ? 3 : 1) : 2, yNeg, rc, fcw);
+  else if (cx === C_ZERO) piMultiple(2, yNeg, rc, fcw);
+  else if (cx === C_INF) { if (xNeg) piMultiple(4, yNeg, rc, fcw); else signedZero(yNeg); }
+  else {
+    unpack80(xSe, xHi, xLo);
+    const ex = uE - 16383, xh = uHi, xl = uLo;
+    unpack80(ySe, yHi, yLo);
+    fpatanCore(yNeg, uHi, uLo, uE - 16383, xNeg, xh, xl, ex, rc, fcw);
   }
-  if (unmaskedIn(cpu, IE | DE)) { commitFlags(cpu, false); return; }
-  setStResult(cpu, 1);
-  commitFlags(cpu, true);
-  pop(cpu);
+  finishPop(cpu);
 }
 
 export { rSe, rHi, rLo };

@@ -1,0 +1,319 @@
+/**
+ * F2XM1, FYL2X, FYL2XP1 and FPATAN on exact limb arithmetic (SDM Vol. 2 F2XM1/FYL2X/FYL2XP1/
+ * FPATAN; Vol. 1 §8.3.9 logarithmic, exponential and scale instructions). Only finite
+ * non-zero operands in their domains reach these functions: the special-operand tables
+ * live in x87-trans.ts.
+ *
+ * Every result is an exact integer (operand significands) times fixed-point factors of
+ * magnitude about 1 with FB = 208 fractional bits (trig80.ts's arithmetic), rounded once by
+ * roundPack. The fixed-point factors are truncated, so the computed value lies a few units
+ * of 2^-200 (relative) below the true one; none of these functions has an exactly
+ * representable value for such operands (the exact cases — powers of two for FYL2X, ±1
+ * for F2XM1 — are separated by the callers), so rounding the truncated value with the
+ * sticky bit set gives the correctly rounded result. Tiny results keep their relative
+ * precision because the operand that makes them tiny (x for F2XM1/FYL2XP1, y/x for
+ * FPATAN, x − 1 for FYL2X near 1) enters as an exact integer factor, never as a fixed-point
+ * value. Identities used:
+ *  - 2^x − 1 = x·ln2·E(x·ln2), E(t) = Σ t^k/(k+1)!  (|x| ≤ 1)
+ *  - log2(1+u) = u·F(u), F(u) = (2/(2+u))·Σ s^(2k)/(2k+1)·log2(e), s = u/(2+u)
+ *    (ln(1+u) = 2·artanh s); FYL2X splits x = 2^k·(1+u) with 1+u ∈ [√½, √2)
+ *  - atan t = t·A(t²), A(z) = Σ (−z)^k/(2k+1) for t ≤ 0.4, else atan t = π/4 − atan((1−t)/(1+t))
+ * Constants (ln2, log2(e), π/4) are computed at module load by the same series.
+ * No BigInt, no allocation per call: fixed scratch arrays.
+ */
+import { PE, raiseX } from './xf80.js';
+import {
+  L, FB, zero, isZero, fxMul, fxDivSmall, fxAdd, sub, cmp, bitLen, bit, bigMul, packBig, cmpPad, subPad,
+} from './trig80.js';
+
+const BASE = 65536;
+const ONE = new Int32Array(L), TWO = new Int32Array(L), LN2 = new Int32Array(L), LOG2E = new Int32Array(L);
+const PI4 = new Int32Array(L), PI2 = new Int32Array(L), PI = new Int32Array(L), PI34 = new Int32Array(L), C04 = new Int32Array(L);
+const T1 = new Int32Array(L), T2 = new Int32Array(L), T3 = new Int32Array(L), T4 = new Int32Array(L), T5 = new Int32Array(L);
+const POS = new Int32Array(L), NEG = new Int32Array(L), ZZ = new Int32Array(L), SUMF = new Int32Array(L);
+const REMD = new Int32Array(L + 2);
+const MA = new Int32Array(12), MB = new Int32Array(12), PR1 = new Int32Array(40), PR2 = new Int32Array(40);
+
+/** d ← ⌊a·2^FB / b⌋ (b ≠ 0, quotient < 2^16): bit-serial long division. */
+function fxDiv(d: Int32Array, a: Int32Array, b: Int32Array): void {
+  const total = bitLen(a, L) + FB;
+  REMD.fill(0); T5.fill(0);
+  for (let i = total - 1; i >= 0; i--) {
+    let c = i >= FB ? bit(a, i - FB) : 0;
+    for (let j = 0; j < L + 2; j++) { const v = REMD[j]! * 2 + c; c = v >= BASE ? 1 : 0; REMD[j] = v - c * BASE; }
+    if (cmpPad(REMD, L + 2, b, L) >= 0) { subPad(REMD, L + 2, b, L); if (i < 16 * L) T5[i >>> 4] = T5[i >>> 4]! | (1 << (i & 15)); }
+  }
+  d.set(T5);
+}
+
+/** d ← a·2^sh in fixed point, truncated (a: an n-limb integer). */
+function fxFromInt(d: Int32Array, a: Int32Array, n: number, sh: number): void {
+  zero(d);
+  const nb = bitLen(a, n);
+  for (let k = 0; k < nb; k++) {
+    if (!bit(a, k)) continue;
+    const t = k + sh + FB;
+    if (t >= 0 && t < 16 * L) d[t >>> 4] = d[t >>> 4]! | (1 << (t & 15));
+  }
+}
+
+function copyN(d: Int32Array, s: Int32Array, n: number): void { for (let i = 0; i < n; i++) d[i] = s[i]!; }
+
+/** a (4 limbs) ← the unsigned 64-bit value hi:lo. */
+function limbs64(a: Int32Array, hi: number, lo: number): void {
+  a.fill(0);
+  a[0] = lo & 0xffff; a[1] = lo >>> 16; a[2] = hi & 0xffff; a[3] = hi >>> 16;
+}
+
+/** d ← atan(1/n) = Σ (−1)^k / ((2k+1)·n^(2k+1)) (constants only). */
+function atanInv(d: Int32Array, n: number): void {
+  zero(POS); zero(NEG);
+  fxDivSmall(T1, ONE, n);
+  for (let k = 0; !isZero(T1, L); k++) {
+    fxDivSmall(T2, T1, 2 * k + 1);
+    if (k & 1) fxAdd(NEG, NEG, T2); else fxAdd(POS, POS, T2);
+    fxDivSmall(T1, T1, n * n);
+  }
+  sub(d, POS, NEG, L);
+}
+
+// ---- constants ------------------------------------------------------------------------------
+ONE[L - 1] = 1; TWO[L - 1] = 2;
+{
+  // ln 2 = 2·artanh(1/3) = 2·Σ 3^-(2k+1)/(2k+1)
+  zero(POS); fxDivSmall(T1, ONE, 3);
+  for (let k = 0; !isZero(T1, L); k++) { fxDivSmall(T2, T1, 2 * k + 1); fxAdd(POS, POS, T2); fxDivSmall(T1, T1, 9); }
+  fxAdd(LN2, POS, POS);
+  fxDiv(LOG2E, ONE, LN2);
+  // Machin: π/4 = 4·atan(1/5) − atan(1/239)
+  atanInv(T3, 5); atanInv(T4, 239);
+  fxAdd(T3, T3, T3); fxAdd(T3, T3, T3);
+  sub(PI4, T3, T4, L);
+  fxAdd(PI2, PI4, PI4); fxAdd(PI, PI2, PI2); fxAdd(PI34, PI2, PI4);
+  fxDivSmall(C04, TWO, 5);
+}
+
+/** Rounds ±PR (n limbs)·2^exp2, inexact, into rSe/rHi/rLo. */
+function packInexact(a: Int32Array, n: number, exp2: number, neg: boolean, rc: number, fcw: number): void {
+  packBig(a, n, exp2, neg, true, rc, fcw);
+}
+
+// ---- F2XM1 ----------------------------------------------------------------------------------
+/** 2^x − 1 for x = ±m·2^(e−63), 0 < |x| ≤ 1 (m normalized, e unbiased). */
+export function f2xm1Core(neg: boolean, hi: number, lo: number, e: number, rc: number, fcw: number): void {
+  // t = |x|·ln2 (fixed, absolute precision is enough: it only feeds E)
+  limbs64(MA, hi, lo);
+  fxFromInt(T3, MA, 4, e - 63);
+  fxMul(T4, T3, LN2);
+  // E(t) = Σ_k t^k/(k+1)!: term_k = term_{k−1}·|t|/(k+1), odd terms negative for x < 0
+  POS.set(ONE); zero(NEG); T1.set(ONE);
+  for (let k = 1; ; k++) {
+    fxMul(T2, T1, T4); fxDivSmall(T1, T2, k + 1);
+    if (isZero(T1, L)) break;
+    if ((k & 1) !== 0 && neg) fxAdd(NEG, NEG, T1); else fxAdd(POS, POS, T1);
+  }
+  sub(T2, POS, NEG, L);
+  // |2^x − 1| = m·2^(e−63) · ln2 · E
+  const n1 = bigMul(PR1, MA, 4, LN2, L);
+  const n2 = bigMul(PR2, PR1, n1, T2, L);
+  packInexact(PR2, n2, e - 63 - 2 * FB, neg, rc, fcw);
+}
+
+// ---- logarithms -----------------------------------------------------------------------------
+/**
+ * SUMF ← F(u) = log2(1+u)/u for u = ±U·2^uSh (U: an n-limb integer, |u| < 1/2 + ε):
+ * (2/(2+u))·Σ s^(2k)/(2k+1)·log2(e) with s = u/(2+u).
+ */
+function log2Factor(U: Int32Array, n: number, uSh: number, uNeg: boolean): void {
+  fxFromInt(T3, U, n, uSh);                 // |u|
+  if (uNeg) sub(T1, TWO, T3, L); else fxAdd(T1, TWO, T3);
+  fxDiv(T4, ONE, T1);                        // R = 1/(2+u)
+  fxMul(T1, T3, T4); fxMul(ZZ, T1, T1);      // z = s²
+  POS.set(ONE); T1.set(ONE);
+  for (let k = 1; ; k++) {
+    fxMul(T2, T1, ZZ); T1.set(T2);
+    if (isZero(T1, L)) break;
+    fxDivSmall(T2, T1, 2 * k + 1); fxAdd(POS, POS, T2);
+  }
+  fxMul(T1, T4, POS); fxAdd(T1, T1, T1);     // ln(1+u)/u
+  fxMul(SUMF, T1, LOG2E);
+}
+
+/**
+ * ±Y·2^(ey−63)·log2(X·2^xs) for an integer X (n limbs, ≠ a power of two) and a 64-bit y
+ * significand Y: x = 2^k·(1+u) with 1+u ∈ [√½, √2), then y·(k + u·F(u)).
+ */
+export function ylog2Core(yNeg: boolean, yHi: number, yLo: number, ey: number, X: Int32Array, n: number, xs: number, rc: number, fcw: number): void {
+  const bl = bitLen(X, n);
+  // 1+u = X / 2^(bl−1) ∈ [1, 2); above √2 take X / 2^bl ∈ [√½, 1) instead
+  // √2·2^63 = B504F333F9DE6484.5…: compare the top 64 bits of X against it
+  let above = false;
+  {
+    let t = 0;
+    for (let k = 0; k < 64; k++) {
+      const src = bl - 1 - k;
+      const b = src >= 0 ? bit(X, src) : 0;
+      const s = SQRT2_BITS[k]!;
+      if (b !== s) { t = b > s ? 1 : -1; break; }
+    }
+    above = t >= 0 && (t > 0 || bl > 64);
+  }
+  const k = above ? bl + xs : bl - 1 + xs;
+  // |u|·2^(bl−1 or bl) = |X − 2^(bl−1)| or 2^bl − X, an integer in MB
+  MB.fill(0);
+  for (let i = 0; i < n; i++) MB[i] = X[i]!;
+  let uNeg = false;
+  if (above) {
+    // 2^bl − X
+    const top = bl >>> 4;
+    PR1.fill(0, 0, 12); PR1[top] = 1 << (bl & 15);
+    subPad(PR1, 12, MB, 12); copyN(MB, PR1, 12);
+    uNeg = true;
+  } else MB[(bl - 1) >>> 4] = MB[(bl - 1) >>> 4]! & ~(1 << ((bl - 1) & 15));
+  const uSh = above ? -bl : -(bl - 1);
+  limbs64(MA, yHi, yLo);
+  if (isZero(MB, 12)) {
+    // x a power of two: y·k is exact, yet the hardware flags it inexact (host-verified)
+    zero(T2); T2[0] = Math.abs(k);
+    const n1 = bigMul(PR1, MA, 4, T2, 1);
+    packBig(PR1, n1, ey - 63, yNeg !== (k < 0), false, rc, fcw);
+    raiseX(PE);
+    return;
+  }
+  log2Factor(MB, 12, uSh, uNeg);
+  if (k === 0) {
+    // y·u·F: both significands stay exact integers, so a tiny log keeps its precision
+    const n1 = bigMul(PR1, MA, 4, MB, 12);
+    const n2 = bigMul(PR2, PR1, n1, SUMF, L);
+    packInexact(PR2, n2, ey - 63 + uSh - FB, yNeg !== uNeg, rc, fcw);
+    return;
+  }
+  // V = |k| ± |u|·F (|u|·F < 1/2 ≤ |k|, so V has the sign of k)
+  fxFromInt(T3, MB, 12, uSh);
+  fxMul(T1, T3, SUMF);
+  zero(T2); T2[L - 1] = Math.abs(k);
+  if ((k < 0) === uNeg) fxAdd(T3, T2, T1); else sub(T3, T2, T1, L);
+  const n1 = bigMul(PR1, MA, 4, T3, L);
+  packInexact(PR1, n1, ey - 63 - FB, yNeg !== (k < 0), rc, fcw);
+}
+// √2 as 64 bits: B504F333F9DE6484 (the comparison only needs to separate 64-bit significands;
+// √2 is irrational, so no significand equals it)
+const SQRT2_BITS = new Uint8Array(64);
+{
+  const w = [0xb504f333, 0xf9de6484];
+  for (let k = 0; k < 64; k++) SQRT2_BITS[k] = (w[k >>> 5]! >>> (31 - (k & 31))) & 1;
+}
+
+/** y·log2(x) for x = m·2^(e−63) (not a power of two), y = ±Y·2^(ey−63). */
+export function fyl2xCore(yNeg: boolean, yHi: number, yLo: number, ey: number, hi: number, lo: number, e: number, rc: number, fcw: number): void {
+  limbs64(MA, hi, lo);
+  const X = XL; X.fill(0); copyN(X, MA, 4);
+  ylog2Core(yNeg, yHi, yLo, ey, X, 4, e - 63, rc, fcw);
+}
+const XL = new Int32Array(12);
+
+/**
+ * y·log2(1+x) for x = ±m·2^(e−63), −1 < x, |x| < 2^150: for |x| < 1/2 directly y·x·F(x)
+ * (x exact, so tiny x keeps its precision); otherwise 1+x is formed exactly as an integer
+ * and goes through ylog2Core. Beyond 2^150 log2(1+x) = log2 x + O(2^-150), below the
+ * precision kept here: the caller uses y·log2(x).
+ */
+export function fyl2xp1Core(yNeg: boolean, yHi: number, yLo: number, ey: number, neg: boolean, hi: number, lo: number, e: number, rc: number, fcw: number): void {
+  limbs64(MA, hi, lo);
+  if (e <= -2) {
+    XL.fill(0); copyN(XL, MA, 4);
+    log2Factor(XL, 12, e - 63, neg);
+    limbs64(MA, yHi, yLo);
+    const n1 = bigMul(PR1, MA, 4, XL, 4);
+    const n2 = bigMul(PR2, PR1, n1, SUMF, L);
+    packInexact(PR2, n2, ey - 63 + e - 63 - FB, yNeg !== neg, rc, fcw);
+    return;
+  }
+  // 1 + x = (2^(63−e) ± m)·2^(e−63) for e ≤ 63, (m·2^(e−63) + 1) above
+  XL.fill(0);
+  let xs: number;
+  if (e <= 63) {
+    const sh = 63 - e;
+    copyN(XL, MA, 4);
+    PR1.fill(0, 0, 12); PR1[sh >>> 4] = 1 << (sh & 15);
+    if (neg) { subPad(PR1, 12, XL, 12); copyN(XL, PR1, 12); }
+    else {
+      let c = 0;
+      for (let i = 0; i < 12; i++) { const v = XL[i]! + PR1[i]! + c; c = v >= BASE ? 1 : 0; XL[i] = v - c * BASE; }
+    }
+    xs = e - 63;
+  } else {
+    const sh = e - 63;
+    for (let k = 0; k < 64; k++) if (bit(MA, k)) { const t = k + sh; XL[t >>> 4] = XL[t >>> 4]! | (1 << (t & 15)); }
+    XL[0] = XL[0]! | 1;
+    xs = 0;
+  }
+  ylog2Core(yNeg, yHi, yLo, ey, XL, 12, xs, rc, fcw);
+}
+
+// ---- FPATAN ---------------------------------------------------------------------------------
+/** T2 ← A(t²) = Σ (−t²)^k/(2k+1) for fixed t ≤ 0.43, kept strictly below 1 (atan t < t). */
+function atanSeries(t: Int32Array): void {
+  fxMul(ZZ, t, t);
+  zero(POS); zero(NEG); T1.set(ONE);
+  for (let k = 1; ; k++) {
+    fxMul(T2, T1, ZZ); T1.set(T2);
+    if (isZero(T1, L)) break;
+    fxDivSmall(T2, T1, 2 * k + 1);
+    if (k & 1) fxAdd(POS, POS, T2); else fxAdd(NEG, NEG, T2);
+  }
+  sub(T2, POS, NEG, L);
+  if (isZero(T2, L)) T2[0] = 1;
+  sub(T2, ONE, T2, L);
+}
+
+/**
+ * atan2(y, x) for finite non-zero y = ±my·2^(ey−63), x = ±mx·2^(ex−63) (significands
+ * normalized). Quadrant: with t = min/max of |y|, |x| ≤ 1, the result is atan t, π − atan t,
+ * π/2 ∓ atan t, with the sign of y.
+ */
+export function fpatanCore(yNeg: boolean, yHi: number, yLo: number, ey: number, xNeg: boolean, xHi: number, xLo: number, ex: number, rc: number, fcw: number): void {
+  const yHiU = yHi >>> 0, yLoU = yLo >>> 0, xHiU = xHi >>> 0, xLoU = xLo >>> 0;
+  const swap = ey > ex || (ey === ex && (yHiU > xHiU || (yHiU === xHiU && yLoU > xLoU)));
+  // t = Q·2^d, Q = num/den significands ∈ (1/2, 2)
+  if (swap) { limbs64(MA, xHi, xLo); limbs64(MB, yHi, yLo); } else { limbs64(MA, yHi, yLo); limbs64(MB, xHi, xLo); }
+  const d = swap ? ex - ey : ey - ex;
+  fxFromInt(T3, MA, 4, -63); fxFromInt(T4, MB, 4, -63);
+  fxDiv(SUMF, T3, T4);                                     // Q
+  // T ← t in fixed point
+  zero(T3);
+  if (d > -FB - 2) {
+    const nb = bitLen(SUMF, L);
+    for (let k = 0; k < nb; k++) if (bit(SUMF, k)) { const t = k + d; if (t >= 0) T3[t >>> 4] = T3[t >>> 4]! | (1 << (t & 15)); }
+  }
+  const small = cmp(T3, C04, L) <= 0;
+  if (small && !swap && !xNeg) {
+    // the result is atan t itself: Q·A(t²)·2^d keeps the relative precision of a tiny t
+    atanSeries(T3);
+    const n1 = bigMul(PR1, SUMF, L, T2, L);
+    packInexact(PR1, n1, d - 2 * FB, yNeg, rc, fcw);
+    return;
+  }
+  // AT = atan t (fixed)
+  if (small) { atanSeries(T3); fxMul(T4, T3, T2); }
+  else {
+    sub(T1, ONE, T3, L); fxAdd(T2, ONE, T3);
+    fxDiv(T4, T1, T2);                                       // t' = (1−t)/(1+t) ≤ 0.43
+    T3.set(T4);
+    atanSeries(T3); fxMul(T1, T3, T2);
+    sub(T4, PI4, T1, L);
+  }
+  if (!swap) { if (xNeg) sub(T4, PI, T4, L); }
+  else if (xNeg) fxAdd(T4, PI2, T4);
+  else sub(T4, PI2, T4, L);
+  packInexact(T4, L, -FB, yNeg, rc, fcw);
+}
+
+/** ±π/4 (k = 1), ±π/2 (2), ±3π/4 (3), ±π (4), rounded: the FPATAN results of special operands. */
+export function piMultiple(k: number, neg: boolean, rc: number, fcw: number): void {
+  const c = k === 1 ? PI4 : k === 2 ? PI2 : k === 3 ? PI34 : PI;
+  packInexact(c, L, -FB, neg, rc, fcw);
+}
+
+/** Raises PE for an exact result the hardware reports as inexact (host-verified). */
+export function markInexact(): void { raiseX(PE); }
