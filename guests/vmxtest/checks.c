@@ -554,6 +554,15 @@ static const char *cat3(const char *a, const char *b, const char *c) {
   return nbuf;
 }
 
+/* VMLAUNCH right after MOV SS (blocking by MOV SS): VMfailValid(26) comes before the control
+ * checks in §30.3's pseudocode, so a bad control field must not change the outcome */
+static u64 vmlaunch_after_mov_ss(u64 pre) {
+  u64 fl;
+  __asm__ volatile("pushq %1; popfq; mov %%ss, %%eax; mov %%eax, %%ss; vmlaunch; pushfq; popq %0"
+                   : "=&r"(fl) : "r"(pre | 2) : "rax", "cc", "memory");
+  return fl;
+}
+
 static void test_baseline_and_launch_state(void) {
   base();
   entry_ok("baseline VMLAUNCH: VM entry succeeds, L2 runs to VMCALL (exit reason 18)");
@@ -570,6 +579,15 @@ static void test_baseline_and_launch_state(void) {
   do_vmptrld(cur, 0);
   expect("VMRESUME after VMCLEAR of a launched VMCS: VMfailValid(5) (SDM 30.3 VMRESUME)",
          do_simple(I_VMRESUME, pre_for(FAIL_VALID)), FAIL_VALID, 5);
+  base();
+  set_field(CR3_TARGET_COUNT, 0x1ff + 1); /* would be VMfailValid(7) */
+  expect("VMLAUNCH in a MOV SS shadow: VMfailValid(26) before the control checks (SDM 30.3 VMLAUNCH)",
+         vmlaunch_after_mov_ss(pre_for(FAIL_VALID)), FAIL_VALID, 26);
+  /* §26.1: the checks of §26.2 (controls, host state) come before the guest-state checks */
+  base();
+  set_field(HOST_CS_SELECTOR, 0);
+  and_field(GUEST_CR4, ~CR4_VMXE);
+  entry_vmfail("26.1 a host-state error with a guest-state error: VMfailValid(8), not an entry failure", 8);
   /* a VM-entry failure leaves the launch state clear (§26.7): VMRESUME still fails with 5 */
   base();
   and_field(GUEST_CR4, ~CR4_VMXE);
