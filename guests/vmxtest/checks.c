@@ -832,6 +832,14 @@ static void test_exit_entry_controls(void) {
     set_field(VT_ENTRY_INSTRUCTION_LEN, 0);
     CTL(n);
   }
+  /* with unrestricted guest and CR0.PE = 0, no hardware exception delivers an error code */
+  CHECK(!any_ec && allowed1(VT_PROC2, VT_PROC2_UNRESTRICTED) && allowed1(VT_PROC2, VT_PROC2_EPT),
+        "26.2.1.3 #GP with deliver-error-code into an unrestricted guest with CR0.PE = 0") {
+    base(); vt_ept_identity(1); vt_ctl_on(VT_PROC2, VT_PROC2_UNRESTRICTED);
+    and_field(GUEST_CR0, ~0x80000001ull);
+    set_field(ENTRY_INTR_INFO, VT_INTR_VALID | (VT_INTR_HW_EXC << 8) | VT_INTR_ERROR_VALID | 13);
+    CTL(n);
+  }
   /* type 7 "other event": needs the monitor trap flag; vector must be 0 */
   if (allowed1(VT_PROC, VT_PROC_MTF)) {
     base();
@@ -1151,6 +1159,46 @@ static void pae_guest(u64 pdpte0) {
   pae_pdpt[1] = pae_pdpt[2] = pae_pdpt[3] = 0;
   vt_write(GUEST_CR3, (u64)pae_pdpt);
 }
+/* a virtual-8086 guest (RFLAGS.VM = 1, not IA-32e mode, §26.3.1.2 "virtual-8086 mode"):
+ * every segment base = selector * 16, limit FFFFH, access rights F3H; it runs the VMCALL loop
+ * copied to guest-linear (= physical) 7000H, free conventional memory below the kernel */
+#define V86_CODE 0x7000
+static u64 v86_pd[512] __attribute__((aligned(4096)));
+static void v86_guest(void) {
+  memcpy((void *)V86_CODE, ck_vmcall_loop, 5); /* 0F 01 C1 vmcall; EB FB jmp */
+  /* virtual-8086 code runs at CPL 3: its first 2 MiB need a user page (SDM Vol. 3A §4.6) */
+  v86_pd[0] = 0x87; /* P, R/W, U/S, PS */
+  pae_guest((u64)v86_pd | 1);
+  for (u32 i = 0; i < 6; i++) {
+    vt_write(GUEST_ES_SELECTOR + i * 2, V86_CODE >> 4);
+    vt_write(GUEST_ES_BASE + i * 2, V86_CODE);
+    vt_write(GUEST_ES_LIMIT + i * 2, 0xffff);
+    vt_write(GUEST_ES_AR + i * 2, 0xf3);
+  }
+  vt_write(GUEST_RIP, 0);
+  vt_write(GUEST_RSP, 0xff0);
+  vt_write(GUEST_RFLAGS, 0x20002);
+}
+
+static void test_non_ia32e_guests(void) {
+  pae_guest(0);
+  or_field(GUEST_CR4, 1ull << 17);
+  GUEST("26.3.1.1 CR4.PCIDE = 1 in a guest that is not in IA-32e mode");
+  pae_guest(0);
+  set_field(GUEST_RIP, (1ull << 32) | (u64)ck_vmcall_loop);
+  GUEST("26.3.1.4 RIP bit 32 set in a guest that is not in IA-32e mode");
+  v86_guest();
+  entry_ok("26.3.1.2 virtual-8086 guest with base = selector * 16, limit FFFFH, AR F3H: entry succeeds");
+  v86_guest(); set_field(GUEST_ES_BASE, V86_CODE + 0x10);
+  GUEST("26.3.1.2 virtual-8086 guest: ES base != selector * 16");
+  v86_guest(); set_field(GUEST_DS_LIMIT, 0xfffe);
+  GUEST("26.3.1.2 virtual-8086 guest: DS limit FFFEH");
+  v86_guest(); set_field(GUEST_SS_AR, 0x93);
+  GUEST("26.3.1.2 virtual-8086 guest: SS access rights 93H");
+  v86_guest(); set_field(GUEST_CS_AR, 0xfb);
+  GUEST("26.3.1.2 virtual-8086 guest: CS access rights FBH");
+}
+
 static void test_pae_pdptes(void) {
   pae_guest(0);
   entry_ok("26.3.1.6 32-bit PAE guest with valid PDPTEs: entry succeeds");
@@ -1215,6 +1263,7 @@ static void test_entry_checks(void) {
   test_guest_segments();
   test_guest_nonregister();
   test_pae_pdptes();
+  test_non_ia32e_guests();
   test_msr_load();
 }
 
