@@ -1,7 +1,10 @@
 /* The small IPv4 client stack of tcpip.h. */
 #include "tcpip.h"
 
+#ifndef POLL_RTO
 #define POLL_RTO 300000u   /* polls without progress before a retransmission */
+#endif
+/* (minivisor's L2 builds this file with a smaller POLL_RTO: each of its polls is a VM exit) */
 #define MAX_TRIES 10
 #define MSS 1460
 #define RCV_WND (6 * MSS)  /* stays well inside the 16 receive buffers of the driver */

@@ -9,6 +9,7 @@
  *   l2fetch=http://A.B.C.D[:PORT]/PATH   an HTTP GET: "fetched N bytes, fnv1a XXXXXXXX" and the
  *                       body's first line, or "fetch failed: ..."
  *   l2idle              afterwards keep answering ARP/ping and serving the agent instead of halting
+ *   l2bad               first hands minivisor bad NIC descriptors (they must be refused and counted)
  * and halts (an HLT exit). The network is lib/tcpip.c over L2's paravirtual NIC: this file
  * implements virtio-net.h's three driver calls with minivisor's HC_NET_* hypercalls.
  */
@@ -132,6 +133,23 @@ static void fetch(const char *url) {
   printf("\n");
 }
 
+/* "l2bad": L2 misbehaving on purpose — descriptors minivisor must refuse (and count) without
+ * harm, then one well-formed frame (dropped and counted when L2's NIC has no switch). */
+static void bad_descriptors(void) {
+  static u8 frame[60];
+  u64 gpa;
+  gpa = 0x400000;        u64 r1 = hypercall(HC_NET_TX, &gpa, 60);   /* just past L2's 4 MiB */
+  gpa = 0x3fffff;        u64 r2 = hypercall(HC_NET_TX, &gpa, 60);   /* straddles the end */
+  gpa = (u64)frame;      u64 r3 = hypercall(HC_NET_TX, &gpa, 0);    /* shorter than a header */
+  gpa = (u64)frame;      u64 r4 = hypercall(HC_NET_TX, &gpa, 65536); /* longer than a frame */
+  gpa = ~0ull - 8;       u64 r5 = hypercall(HC_NET_RX, &gpa, 1600); /* wraps around */
+  gpa = 0;               u64 r6 = hypercall(HC_NET_BASE + 0xfff, &gpa, 0); /* no such function */
+  printf("bad descriptors: tx %ld %ld %ld %ld rx %ld nofunc %ld\n", (long)r1, (long)r2, (long)r3, (long)r4, (long)r5, (long)r6);
+  memset(frame, 0xff, 6);
+  gpa = (u64)frame;
+  printf("good frame: %ld\n", (long)hypercall(HC_NET_TX, &gpa, 60));
+}
+
 int main(void) {
   print("Hello from L2\n");
   u32 a, b, c, d;
@@ -143,7 +161,10 @@ int main(void) {
   int want_ping = !cmdline_get("l2ping", ping, sizeof ping);
   int want_fetch = !cmdline_get("l2fetch", url, sizeof url);
   int idle = 0;
-  for (const char *s = cmdline_args(); *s; s++) if (!memcmp(s, "l2idle", 6)) idle = 1;
+  for (const char *s = cmdline_args(); *s; s++) {
+    if (!memcmp(s, "l2idle", 6)) idle = 1;
+    if (!memcmp(s, "l2bad", 5)) { bad_descriptors(); break; }
+  }
   if (!want_ping && !want_fetch && !idle) return 0;
 
   struct ip_cfg cfg = {0, 24, 0, 0};

@@ -375,9 +375,9 @@ static u64 l2_tx(u64 gpa, u64 len) {
 }
 
 static u64 l2_rx(u64 gpa, u64 cap) {
-  if (l2q_head == l2q_tail) return 0;
   u8 *dst = cap ? mv_l2_gpa(gpa, cap) : 0;
-  if (!dst) { st.refused++; return HC_ERR_INVAL; }
+  if (!dst) { st.refused++; return HC_ERR_INVAL; } /* checked even when nothing waits */
+  if (l2q_head == l2q_tail) return 0;
   u32 n = l2q[l2q_head % L2_RXQ].len;
   if (n > cap) n = (u32)cap; /* truncated to the buffer; the rest of the frame is lost */
   memcpy(dst, l2q[l2q_head % L2_RXQ].data, n);

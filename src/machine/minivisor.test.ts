@@ -48,3 +48,13 @@ test('minivisor without VT-x, "stay": reports it and halts with interrupts off i
   assert.match(out, /minivisor: staying up without VT-x \(halted\)/);
   assert.equal(r.reason, 'halt', `${r.reason} ${r.report ?? ''}`);
 });
+
+test('minivisor refuses and counts bad L2 NIC descriptors (outside L2 RAM, bad lengths) and drops frames with no switch; L2 halts normally', async () => {
+  const { r, out } = await boot(true, 'l2bad');
+  const why = `${r.reason} ${r.report ?? ''}\n${out}`;
+  // HC_ERR_INVAL = -1 for each refused descriptor, HC_ERR_NOFUNC = -2 (guests/minivisor/hypercalls.h)
+  assert.match(out, /\[L2\] bad descriptors: tx -1 -1 -1 -1 rx -1 nofunc -2\n/, why);
+  assert.match(out, /\[L2\] good frame: 0\n/, why);
+  assert.match(out, /minivisor: L2 halted\nminivisor: net: tx 0 rx 0 dropped 1 nat 0 refused 5\n/, why);
+  assert.deepEqual(r, { reason: 'debug-exit', exitCode: 1 }, why);
+});

@@ -142,3 +142,43 @@ test('NAT inside L1: L2 behind minivisor\'s NetNat fetches a page with MAC spoof
     }
   });
 });
+
+test('bridge in L1: L2\'s frames (its own MAC) are dropped at L0 with spoofing Off and its fetch fails; with spoofing On it fetches the page through L0\'s NAT', { timeout: 300_000 }, async () => {
+  await withLab('172.17.0', async (lab) => {
+    await lab.run(`Set-NestvisorVMBootImage -VMName L1 -Path '${minivisor}' -CommandLine 'stay net=bridge `
+      + `l2ip=172.17.0.3/24 l2gw=172.17.0.1 l2fetch=http://172.17.0.1:${lab.port}/page.txt'`);
+
+    // spoofing Off (the default): L0's port drops every frame L1 sends with L2's source MAC
+    await lab.run('Start-VM -Name L1');
+    await lab.waitSerial(/minivisor: net: tx \d+.*\n/, 'L2 to halt (spoofing Off)');
+    let ports = await lab.run('Get-NestvisorSwitchPortStatistics -SwitchName Outer -VMName L1 | Format-List *');
+    await lab.run('Stop-VM -Name L1 -TurnOff -Force');
+    let serial = lab.serial();
+    if (process.env.NESTVISOR_VERBOSE) process.stdout.write(serial);
+    assert.match(serial, /\[L2\] fetch failed: no ARP answer from the next hop\n/, serial);
+    assert.doesNotMatch(serial, /\[L2\] fetched/, serial);
+    let s = netStats(serial);
+    assert.ok(s.tx >= 5, serial); // L1 did bridge L2's ARP requests out of its NIC ...
+    assert.ok(stat(ports, 'DroppedMacAddressSpoofing') >= s.tx, ports); // ... and L0 dropped them all
+    assert.deepEqual(lab.requests, []);
+
+    // the seed's command on the L0 host, then the same L2 again
+    await lab.run('Get-VMNetworkAdapter -VMName L1 | Set-VMNetworkAdapter -MacAddressSpoofing On');
+    lab.clearSerial();
+    await lab.run('Start-VM -Name L1');
+    await lab.waitSerial(/minivisor: net: tx \d+.*\n/, 'L2 to halt (spoofing On)');
+    ports = await lab.run('Get-NestvisorSwitchPortStatistics -SwitchName Outer -VMName L1 | Format-List *');
+    const nat = await lab.run('Get-NestvisorNatStatistics -Name OuterNAT | Format-List *');
+    await lab.run('Stop-VM -Name L1 -TurnOff -Force');
+    serial = lab.serial();
+    if (process.env.NESTVISOR_VERBOSE) process.stdout.write(serial);
+    assertFetched(serial);
+    assert.deepEqual(lab.requests, ['GET /page.txt nestvisor-l2']);
+    s = netStats(serial);
+    assert.ok(s.tx >= 4 && s.rx >= 4, serial);
+    assert.equal(s.nat, 0, serial); // a bridge translates nothing
+    assert.equal(stat(ports, 'DroppedMacAddressSpoofing'), 0, ports);
+    assert.ok(stat(ports, 'SentFrames') >= s.tx, ports);
+    assert.ok(stat(nat, 'TcpFlows') >= 1, nat); // L0's NetNat carried L2's connection
+  });
+});
