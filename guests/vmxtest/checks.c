@@ -165,6 +165,8 @@ static void ud_vmptrst(void *arg) { (void)arg; do_vmptrst(0); }
 static void ud_vmxoff(void *arg) { (void)arg; do_simple(I_VMXOFF, 0); }
 static void ud_vmcall(void *arg) { (void)arg; do_simple(I_VMCALL, 0); }
 static void ud_vmread(void *arg) { (void)arg; u64 v; do_vmread(GUEST_RIP, &v, 0); }
+/* F0 0F 78 C0: LOCK VMREAD RAX, RAX */
+static void ud_lock_vmread(void *arg) { (void)arg; __asm__ volatile(".byte 0xf0, 0x0f, 0x78, 0xc0" ::: "rax", "cc", "memory"); }
 
 static u64 cr0_saved;
 static void gp_vmxon_without_ne(void *arg) {
@@ -326,6 +328,17 @@ static void test_vmread_vmwrite(void) {
   expect("VMREAD to memory: VMsucceed (SDM 30.3 VMREAD)", do_vmread_mem(GUEST_RIP, pre_for(OK)), OK, 0);
   report("VMREAD to memory stores the field (SDM 30.3 VMREAD)", mem_op == 0xffff800012345678ull);
 
+  /* VMWRITE from memory */
+  {
+    u64 fl;
+    mem_op = 0x0000700012345000ull;
+    __asm__ volatile("pushq %3; popfq; vmwrite (%1), %2; pushfq; popq %0"
+                     : "=&r"(fl) : "r"(&mem_op), "r"((u64)GUEST_RIP), "r"(pre_for(OK) | 2) : "cc", "memory");
+    expect("VMWRITE from memory: VMsucceed (SDM 30.3 VMWRITE)", fl, OK, 0);
+    do_vmread(GUEST_RIP, &v, 0);
+    report("VMWRITE from memory stores the operand (SDM 30.3 VMWRITE)", v == 0x0000700012345000ull);
+  }
+  expect_fault("VMREAD with a LOCK prefix: #UD (SDM 30.3 VMREAD)", ud_lock_vmread, 0, 6);
   /* a 16-bit field: the high bits of the source are ignored, the destination zero-extended */
   do_vmwrite(GUEST_ES_SELECTOR, 0xabcd12345678ull, 0);
   do_vmread(GUEST_ES_SELECTOR, &v, 0);
@@ -1053,6 +1066,26 @@ static void test_guest_segments(void) {
     base(); set_field(seg[i].field, seg[i].value);
     GUEST(seg[i].name);
   }
+  /* conforming code: CS.DPL may not exceed SS.DPL */
+  base(); set_field(GUEST_CS_AR, 0xa0ff);
+  GUEST("26.3.1.2 conforming CS (type 15) DPL 3 > SS DPL 0");
+  /* with unrestricted guest, CS may be a read/write accessed data segment (type 3): then its
+   * DPL and SS.DPL must be 0 */
+  int ug = allowed1(VT_PROC2, VT_PROC2_UNRESTRICTED) && allowed1(VT_PROC2, VT_PROC2_EPT);
+  CHECK(ug, "26.3.1.2 unrestricted guest: CS type 3 with DPL 3") {
+    base(); vt_ept_identity(1); vt_ctl_on(VT_PROC2, VT_PROC2_UNRESTRICTED);
+    set_field(GUEST_CS_AR, 0xa0f3);
+    GUEST(n);
+  }
+  CHECK(ug, "26.3.1.2 unrestricted guest: CS type 3 with SS DPL 3") {
+    base(); vt_ept_identity(1); vt_ctl_on(VT_PROC2, VT_PROC2_UNRESTRICTED);
+    set_field(GUEST_CS_AR, 0xa093); set_field(GUEST_SS_SELECTOR, 0x13); set_field(GUEST_SS_AR, 0xc0f3);
+    GUEST(n);
+  }
+  /* a usable LDTR's base must be canonical */
+  base(); set_field(GUEST_LDTR_SELECTOR, 0x08); set_field(GUEST_LDTR_AR, 0x82); set_field(GUEST_LDTR_LIMIT, 0xffff);
+  set_field(GUEST_LDTR_BASE, 0x0000800000000000ull);
+  GUEST("26.3.1.2 usable LDTR base not canonical");
   /* a limit with bits 31:20 set and G = 0 (§26.3.1.2) */
   base(); set_field(GUEST_ES_AR, 0x4093); set_field(GUEST_ES_LIMIT, 0x100000);
   GUEST("26.3.1.2 ES limit bit 20 set with G = 0");
@@ -1088,6 +1121,16 @@ static void test_guest_nonregister(void) {
   }
   CHECK(misc_cap & (1u << 6), "26.3.1.5 HLT activity state with blocking by STI") {
     base(); set_field(GUEST_ACTIVITY_STATE, 1); set_field(GUEST_RFLAGS, 0x202); set_field(GUEST_INTERRUPTIBILITY, 1);
+    GUEST(n);
+  }
+  /* HLT needs SS.DPL 0: a CPL-3 guest (conforming CS DPL 0, SS DPL 3, both RPL 3) may not
+   * enter halted; the preemption timer, when offered, ends a wrong entry instead of a hang */
+  CHECK(misc_cap & (1u << 6), "26.3.1.5 HLT activity state with SS.DPL 3") {
+    base();
+    set_field(GUEST_CS_SELECTOR, 0x0b); set_field(GUEST_CS_AR, 0xa09f);
+    set_field(GUEST_SS_SELECTOR, 0x13); set_field(GUEST_SS_AR, 0xc0f3);
+    set_field(GUEST_ACTIVITY_STATE, 1);
+    if (vt_ctl_on(VT_PIN, VT_PIN_PREEMPT)) set_field(PREEMPTION_TIMER_VALUE, 1000);
     GUEST(n);
   }
   /* interruptibility state */
@@ -1242,6 +1285,13 @@ static void test_msr_load(void) {
   msr_area[2].index = 0xc0000080; msr_area[2].value = rdmsr(0xc0000080) | (1ull << 2); /* EFER reserved bit */
   msr_load(3);
   entry_fails("26.4 MSR-load entry 3 = IA32_EFER with a reserved bit (WRMSR would #GP) -> entry failure 34, qualification 3", 34, 3);
+  msr_area[1].index = 0x9e; /* IA32_SMBASE: only readable in SMM */
+  msr_load(2);
+  entry_fails("26.4 MSR-load entry 2 = IA32_SMBASE (SMM only) -> entry failure 34, qualification 2", 34, 2);
+  msr_area[1].index = 0x9b; /* IA32_SMM_MONITOR_CTL: only writable in SMM */
+  msr_load(2);
+  entry_fails("26.4 MSR-load entry 2 = IA32_SMM_MONITOR_CTL (SMM only) -> entry failure 34, qualification 2", 34, 2);
+  msr_area[1].index = 0xc0000102;
   msr_area[0].index = 0x4fffffff; /* no such MSR: WRMSR would #GP */
   msr_load(1);
   entry_fails("26.4 MSR-load entry 1 = an MSR that does not exist -> entry failure 34, qualification 1", 34, 1);
