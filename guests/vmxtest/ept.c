@@ -299,6 +299,51 @@ static void test_invept(void) {
   }
 }
 
+/*
+ * An EPT violation during event delivery (§27.2.4): L2 gets its own copy of the IDT on a page
+ * the EPT does not map, then raises #UD / #GP. Reading the gate exits with reason 48 and the
+ * IDT-vectoring information describes the event being delivered (Table 24-20: vector,
+ * type 3 = hardware exception, error-code valid, valid); L1 repairs the EPT and re-injects
+ * the event through the VM-entry interruption-information field (§26.6), as a hypervisor
+ * must, and L2's own handler then catches it (fault_try runs in L2).
+ */
+static u8 l2_idt[4096] __attribute__((aligned(4096)));
+static void do_ud(void *p) { (void)p; __asm__ volatile("ud2"); }
+static void do_gp(void *p) { (void)p; (void)*(volatile u64 *)0x8000000000000000ull; }
+static void g_catch_ud(void) { out[0] = (u64)fault_try(do_ud, 0); }
+static void g_catch_gp(void) { out[0] = (u64)fault_try(do_gp, 0); out[1] = fault_error; }
+
+static void vectoring_case(const char *what, void (*g)(void), u32 vector, u32 info, int has_err) {
+  struct { u16 limit; u64 base; } __attribute__((packed)) idtr;
+  __asm__ volatile("sidt %0" : "=m"(idtr));
+  memcpy(l2_idt, (void *)idtr.base, sizeof l2_idt);
+  out[0] = out[1] = 0;
+  setup(g);
+  vt_write(GUEST_IDTR_BASE, (u64)l2_idt);
+  vt_write(GUEST_IDTR_LIMIT, sizeof l2_idt - 1);
+  u64 *pte = vt_ept_pte((u64)l2_idt);
+  *pte &= ~7ull;
+  vt_invept();
+  printf("  (%s)\n", what);
+  report_eq(name(what, ": gate read exits 48"), vt_run(), VT_EXIT_EPT_VIOLATION);
+  report_eq(name(what, ": guest-physical address of the gate"), vmread(GUEST_PHYSICAL_ADDRESS), (u64)l2_idt + vector * 16);
+  report_eq(name(what, ": qualification: a read of a not-present page"), vmread(EXIT_QUALIFICATION) & 0x3f, 1);
+  u64 v = vmread(IDT_VECTORING_INFO);
+  report_eq(name(what, ": IDT-vectoring information"), v & ~(1ull << 12), info);
+  if (has_err) report_eq(name(what, ": IDT-vectoring error code 0"), vmread(VT_IDT_VECTORING_ERROR), 0);
+  *pte |= 7;
+  vt_invept();
+  vt_write(ENTRY_INTR_INFO, v & ~(1ull << 12));
+  if (has_err) vt_write(VT_ENTRY_EXCEPTION_ERROR, vmread(VT_IDT_VECTORING_ERROR));
+  report_eq(name(what, ": re-injected, L2 finishes"), vt_run(), VT_EXIT_VMCALL);
+  report_eq(name(what, ": L2's handler caught the vector"), out[0], vector);
+}
+
+static void test_vectoring(void) {
+  vectoring_case("#UD delivery", g_catch_ud, 6, 0x80000306, 0);
+  vectoring_case("#GP delivery", g_catch_gp, 13, 0x80000b0d, 1);
+}
+
 int main(void) {
   printf("vmx-ept: EPT permissions, violations and misconfigurations (SDM Vol. 3C §29.3)\n");
   if (vt_init() != 0) { report("VMX operation (vt_init)", 0); summary_and_exit(); }
@@ -311,5 +356,6 @@ int main(void) {
   test_misconfig();
   test_accessed_dirty();
   test_invept();
+  test_vectoring();
   summary_and_exit();
 }
