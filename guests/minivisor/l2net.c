@@ -6,6 +6,7 @@
  *   l2ip=A.B.C.D[/LEN] l2gw=E.F.G.H l2dns=I.J.K.L   a preset IP configuration; without l2ip it
  *                       waits for one from the guest agent (l2agent.c: New-NetIPAddress inside L2)
  *   l2ping=A.B.C.D      three echo requests: "ping A.B.C.D: N/3 replies"
+ *   l2name=HOST         one DNS A query to l2dns: "resolved HOST to A.B.C.D" or "resolving HOST failed (rc)"
  *   l2fetch=http://A.B.C.D[:PORT]/PATH   an HTTP GET: "fetched N bytes, fnv1a XXXXXXXX" and the
  *                       body's first line, or "fetch failed: ..."
  *   l2idle              afterwards keep answering ARP/ping and serving the agent instead of halting
@@ -157,15 +158,16 @@ int main(void) {
   u64 rbx = 0;
   hypercall(c, &rbx, 0); /* an ordinary VMCALL: minivisor prints what L2 sees of VMX */
 
-  char ping[24], url[160];
+  char ping[24], url[160], name[64];
   int want_ping = !cmdline_get("l2ping", ping, sizeof ping);
+  int want_name = !cmdline_get("l2name", name, sizeof name);
   int want_fetch = !cmdline_get("l2fetch", url, sizeof url);
   int idle = 0;
   for (const char *s = cmdline_args(); *s; s++) {
     if (!memcmp(s, "l2idle", 6)) idle = 1;
     if (!memcmp(s, "l2bad", 5)) { bad_descriptors(); break; }
   }
-  if (!want_ping && !want_fetch && !idle) return 0;
+  if (!want_ping && !want_fetch && !want_name && !idle) return 0;
 
   struct ip_cfg cfg = {0, 24, 0, 0};
   if (ip_arg("l2ip", &cfg.ip, &cfg.prefix_len) == 0) {
@@ -181,6 +183,12 @@ int main(void) {
     u32 ip;
     if (parse_ip(ping, &ip)) printf("bad l2ping=%s\n", ping);
     else { u32 got = icmp_ping(ip, 3); printf("ping %s: %u/3 replies\n", ping, got); }
+  }
+  if (want_name) {
+    u32 a = 0;
+    int rc = dns_query_a(name, &a);
+    if (rc == 0) { printf("resolved %s to ", name); print_ip4(a); printf("\n"); }
+    else printf("resolving %s failed (%d)\n", name, rc);
   }
   if (want_fetch) fetch(url);
   if (idle) for (;;) ip_poll();

@@ -29,7 +29,7 @@ import {
 } from './regs.js';
 import {
   FXD_NX, FXD_RDTSCP, FXD_SYSCALL, F7C_RDPID, F1D_MTRR, F7D_SPEC_CTRL, F7D_STIBP, F7D_ARCH_CAP, F7D_SSBD,
-  F7B_TSC_ADJUST, isAmd,
+  F7B_TSC_ADJUST, isAmd, F1C_XSAVE, XSAVE_SUB1_EAX, XD1_XSAVES, MSR_IA32_XSS, XSS_SUPPORTED,
 } from './profile.js';
 
 const TWO32 = 4294967296;
@@ -124,6 +124,8 @@ function isVarMtrr(i: number): boolean {
 }
 
 function hasMtrr(cpu: Cpu): boolean { return (cpu.profile.leaf1Edx & F1D_MTRR) !== 0; }
+/** IA32_XSS exists when CPUID (0DH,1):EAX[3] reports XSAVES/XRSTORS (SDM Vol. 4 Table 2-2). */
+function hasXss(cpu: Cpu): boolean { return (cpu.profile.leaf1Ecx & F1C_XSAVE) !== 0 && (XSAVE_SUB1_EAX & XD1_XSAVES) !== 0; }
 function hasTscAux(cpu: Cpu): boolean {
   return (cpu.profile.ext1Edx & FXD_RDTSCP) !== 0 || (cpu.profile.leaf7Ecx & F7C_RDPID) !== 0;
 }
@@ -200,6 +202,7 @@ export function rdmsr(cpu: Cpu, index: number): number {
     case MSR_FS_BASE: return split(cpu, cpu.segBase[FS]!);
     case MSR_GS_BASE: return split(cpu, cpu.segBase[GS]!);
     case MSR_TSC_AUX: if (!hasTscAux(cpu)) break; return msrGet64(cpu, index, 0, 0);
+    case MSR_IA32_XSS: if (!hasXss(cpu)) break; return msrGet64(cpu, index, 0, 0);
     case MSR_IA32_DEBUGCTL: return msrGet64(cpu, index, 0, 0);
     default:
       if (isFixedMtrr(index) || isVarMtrr(index)) { if (!hasMtrr(cpu)) break; return msrGet64(cpu, index, 0, 0); }
@@ -279,6 +282,11 @@ export function wrmsr(cpu: Cpu, index: number, lo: number, hi: number): void {
     case MSR_FS_BASE: case MSR_GS_BASE:
       if (!isCanonical(cpu, hi)) break;
       cpu.segBase[index === MSR_FS_BASE ? FS : GS] = hi * TWO32 + (lo >>> 0);
+      return;
+    case MSR_IA32_XSS:
+      // only the supervisor components implemented may be enabled (SDM Vol. 1 §13.3)
+      if (!hasXss(cpu) || (lo & ~XSS_SUPPORTED) !== 0 || hi !== 0) break;
+      msrSet64(cpu, index, lo, 0);
       return;
     case MSR_TSC_AUX:
       if (!hasTscAux(cpu) || hi !== 0) break;

@@ -28,8 +28,15 @@ export const FXC_LAHF = 1 << 0, FXC_ABM = 1 << 5, FXC_PREFETCHW = 1 << 8;
 
 /** CPUID.(EAX=0DH,ECX=1):EAX bits (SDM Vol. 1 §13.2). */
 export const XD1_XSAVEOPT = 1 << 0, XD1_XSAVEC = 1 << 1, XD1_XGETBV1 = 1 << 2, XD1_XSAVES = 1 << 3;
-/** The XSAVE extensions implemented (src/cpu/fpu/fxsave.ts); XSAVES needs IA32_XSS, not yet. */
-export const XSAVE_SUB1_EAX = XD1_XSAVEOPT | XD1_XSAVEC | XD1_XGETBV1;
+/** The XSAVE extensions implemented (src/cpu/fpu/fxsave.ts), XSAVES/XRSTORS with IA32_XSS included. */
+export const XSAVE_SUB1_EAX = XD1_XSAVEOPT | XD1_XSAVEC | XD1_XGETBV1 | XD1_XSAVES;
+/** IA32_XSS (SDM Vol. 1 §13.3): supervisor state components enabled for XSAVES/XRSTORS. */
+export const MSR_IA32_XSS = 0xda0;
+/**
+ * IA32_XSS bits that may be set, also CPUID (0DH,1):ECX/EDX: none — no supervisor state
+ * component (PT, PASID, CET, HDC, UINTR, LBR, HWP) is implemented.
+ */
+export const XSS_SUPPORTED = 0;
 /** Size of an XSAVE area holding components 0 (x87) and 1 (SSE): legacy region + header. */
 export const XSAVE_LEGACY_SIZE = 576;
 
@@ -228,7 +235,8 @@ export function cpuidLeaf(p: CpuProfile, leaf: number, sub: number, dyn: { expos
       if ((p.leaf1Ecx & F1C_XSAVE) === 0) return;
       // components 0 and 1 live in the legacy region, so every XCR0 value needs 576 bytes
       if (sub === 0) { out[0] = xcr0Supported(p); out[1] = XSAVE_LEGACY_SIZE; out[2] = XSAVE_LEGACY_SIZE; }
-      else if (sub === 1) { out[0] = XSAVE_SUB1_EAX; out[1] = XSAVE_LEGACY_SIZE; }
+      // sub-leaf 1: EBX = compacted size for XCR0 | IA32_XSS, ECX/EDX = the IA32_XSS bits supported
+      else if (sub === 1) { out[0] = XSAVE_SUB1_EAX; out[1] = XSAVE_LEGACY_SIZE; out[2] = XSS_SUPPORTED; out[3] = 0; }
       return;
     case 0xb: // x2APIC topology: one thread per core, one core per package for now
       if (sub === 0) { out[0] = 0; out[1] = 1; out[2] = 0x100; out[3] = dyn.apicId; }

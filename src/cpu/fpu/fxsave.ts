@@ -1,7 +1,8 @@
 /**
  * Saving and restoring the x87/SSE state: FXSAVE/FXRSTOR (SDM Vol. 2A, Vol. 1 §10.5.1
  * Table 10-2/10-3), LDMXCSR/STMXCSR, and the XSAVE family for state components 0 (x87)
- * and 1 (SSE): XSAVE, XSAVEOPT, XSAVEC, XRSTOR (SDM Vol. 1 chapter 13).
+ * and 1 (SSE): XSAVE, XSAVEOPT, XSAVEC, XRSTOR, and the supervisor forms XSAVES/XRSTORS with
+ * IA32_XSS (SDM Vol. 1 chapter 13, §13.11-13.12).
  *
  * Legacy region (offsets in bytes):
  *   0 FCW | 2 FSW | 4 abridged FTW | 6 FOP | 8 FIP (64-bit form: 8 bytes) | 12 FCS
@@ -14,7 +15,8 @@
  */
 import type { Cpu } from '../cpu.js';
 import { CR0_EM, CR0_TS, CR4_OSFXSR, CR4_OSXSAVE, NM } from '../regs.js';
-import { F1D_FXSR, F1D_SSE, F1C_XSAVE, XSAVE_SUB1_EAX, XD1_XSAVEOPT, XD1_XSAVEC, XSAVE_LEGACY_SIZE } from '../profile.js';
+import { F1D_FXSR, F1D_SSE, F1C_XSAVE, XSAVE_SUB1_EAX, XD1_XSAVEOPT, XD1_XSAVEC, XD1_XSAVES, MSR_IA32_XSS } from '../profile.js';
+import { msrGet64 } from '../msr.js';
 import { MXCSR_MASK } from './state.js';
 
 /** Size of the standard-format XSAVE area for components 0 and 1 (legacy region + header). */
@@ -165,13 +167,19 @@ function xCheck(cpu: Cpu, write: boolean, need: number): number {
 let xLin = 0;
 
 function xsaveCommon(cpu: Cpu, compacted: boolean): void {
-  const rfbm = xCheck(cpu, true, compacted ? XSAVE_SUB1_EAX & XD1_XSAVEC : 1);
+  xsaveBody(cpu, xCheck(cpu, true, compacted ? XSAVE_SUB1_EAX & XD1_XSAVEC : 1), compacted);
+}
+
+/** Writes the area at xLin for RFBM (all checks done). */
+function xsaveBody(cpu: Cpu, rfbm: number, compacted: boolean): void {
   const lin = xLin;
   const inuse = xinuse(cpu);
   probe(cpu, lin, XSAVE_AREA_SIZE, true);
   // header: XSTATE_BV bits of RFBM are set from XINUSE, the other bits keep their values
   const oldBv = cpu.rd32(lin + 512);
   if (compacted) {
+    // init optimization (§13.10, §13.11): a component in its initial configuration is not
+    // written and its XSTATE_BV bit is 0; XCOMP_BV = RFBM with bit 63 (compacted format)
     const bv = rfbm & inuse;
     if ((bv & 1) !== 0) saveX87(cpu, lin);
     if ((bv & 2) !== 0) { cpu.wr32(lin + 24, cpu.fpu.mxcsr); cpu.wr32(lin + 28, MXCSR_MASK); saveXmm(cpu, lin); }
@@ -203,8 +211,13 @@ export function xsaveopt(cpu: Cpu): void {
 export function xsavec(cpu: Cpu): void { xsaveCommon(cpu, true); }
 
 /** 0F AE /5 XRSTOR mem (REX.W: XRSTOR64), standard and compacted forms (§13.8). */
-export function xrstor(cpu: Cpu): void {
-  const rfbm = xCheck(cpu, false, 1);
+export function xrstor(cpu: Cpu): void { xrstorBody(cpu, xCheck(cpu, false, 1), false); }
+
+/**
+ * Loads from the area at xLin for RFBM (§13.8, §13.12). `supervisor` (XRSTORS): only the
+ * compacted form, with XCOMP_BV within XCR0 | IA32_XSS.
+ */
+function xrstorBody(cpu: Cpu, rfbm: number, supervisor: boolean): void {
   const lin = xLin;
   probe(cpu, lin, XSAVE_AREA_SIZE, false);
   const bv = cpu.rd32(lin + 512), bvHi = cpu.rd32(lin + 516);
@@ -212,14 +225,18 @@ export function xrstor(cpu: Cpu): void {
   const compacted = cbHi < 0;
   let mx = cpu.fpu.mxcsr;
   if (!compacted) {
+    // XRSTORS has no standard form: XCOMP_BV[63] = 0 is #GP (SDM Vol. 2 XRSTORS)
+    if (supervisor) cpu.gp(0);
     // standard form: XSTATE_BV within XCR0, header bytes 8..23 zero
     if ((bv & ~cpu.xcr0) !== 0 || bvHi !== 0 || cb !== 0 || cbHi !== 0) cpu.gp(0);
     if (cpu.rd32(lin + 528) !== 0 || cpu.rd32(lin + 532) !== 0) cpu.gp(0);
     if ((rfbm & 6) !== 0) { mx = cpu.rd32(lin + 24); if ((mx & ~MXCSR_MASK) !== 0) cpu.gp(0); }
   } else {
-    // compacted form: needs XSAVEC; XCOMP_BV within XCR0, XSTATE_BV within XCOMP_BV, bytes 16..63 zero
-    if ((XSAVE_SUB1_EAX & XD1_XSAVEC) === 0) cpu.gp(0);
-    if ((cb & ~cpu.xcr0) !== 0 || (cbHi & 0x7fffffff) !== 0 || (bv & ~cb) !== 0 || bvHi !== 0) cpu.gp(0);
+    // compacted form: needs XSAVEC (XRSTOR) or XSAVES (XRSTORS); XCOMP_BV within XCR0 (or
+    // XCR0 | IA32_XSS), XSTATE_BV within XCOMP_BV, bytes 16..63 zero
+    if (!supervisor && (XSAVE_SUB1_EAX & XD1_XSAVEC) === 0) cpu.gp(0);
+    const allowed = supervisor ? cpu.xcr0 | msrGet64(cpu, MSR_IA32_XSS, 0, 0) : cpu.xcr0;
+    if ((cb & ~allowed) !== 0 || (cbHi & 0x7fffffff) !== 0 || (bv & ~cb) !== 0 || bvHi !== 0) cpu.gp(0);
     for (let o = 528; o < 576; o += 4) if (cpu.rd32(lin + o) !== 0) cpu.gp(0);
     if ((rfbm & 2) !== 0) {
       if ((bv & 2) !== 0) { mx = cpu.rd32(lin + 24); if ((mx & ~MXCSR_MASK) !== 0) cpu.gp(0); }
@@ -235,3 +252,41 @@ export function xrstor(cpu: Cpu): void {
   }
   cpu.fpu.mxcsr = mx;
 }
+
+// ---- XSAVES / XRSTORS (SDM Vol. 1 §13.11-13.12, Vol. 2 XSAVES/XRSTORS) ------------------------
+
+/** Secondary processor-based control "enable XSAVES/XRSTORS" (SDM Vol. 3C §25.6.2 Table 25-7). */
+const PROC2_XSAVES = 1 << 20;
+
+/**
+ * Checks of XSAVES/XRSTORS in priority order: #UD (no XSAVES in CPUID, CR4.OSXSAVE = 0,
+ * LOCK, register operand; in VMX non-root operation without "enable XSAVES/XRSTORS",
+ * SDM Vol. 3C §26.3), #NM (CR0.TS; decode-class faults come before #GP, Vol. 3A Table 6-2),
+ * #GP(0) at CPL > 0, then the operand's own faults and 64-byte alignment. Returns RFBM =
+ * EDX:EAX & (XCR0 | IA32_XSS). With the control set, a VM exit would be due when
+ * EDX:EAX & IA32_XSS & the XSS-exiting bitmap ≠ 0 (§26.1.3); IA32_XSS can hold no bit here
+ * (no supervisor state component is implemented), so that AND is always 0.
+ */
+function xsCheck(cpu: Cpu, write: boolean): number {
+  if (cpu.lock || (cpu.profile.leaf1Ecx & F1C_XSAVE) === 0 || (XSAVE_SUB1_EAX & XD1_XSAVES) === 0 || cpu.mod === 3) cpu.ud();
+  if ((cpu.cr4 & CR4_OSXSAVE) === 0) cpu.ud();
+  if (cpu.vmx.nonRoot && (cpu.vmx.proc2 & PROC2_XSAVES) === 0) cpu.ud();
+  if ((cpu.cr0 & CR0_TS) !== 0) cpu.fault(NM, 0, false);
+  if (cpu.cpl !== 0) cpu.gp(0);
+  const lin = cpu.eaLin(XSAVE_AREA_SIZE, write);
+  if (lin % 64 !== 0) cpu.gp(0);
+  xLin = lin;
+  return cpu.r[0]! & (cpu.xcr0 | msrGet64(cpu, MSR_IA32_XSS, 0, 0));
+}
+
+/**
+ * 0F C7 /5 XSAVES mem (REX.W: XSAVES64): the compacted format like XSAVEC, for user and
+ * supervisor components, with the init optimization. The modified optimization (skipping a
+ * component unchanged since the XRSTORS that loaded it from the same area, §13.11) is not
+ * used: writing the unchanged values is what the optimization's absence means, and the
+ * result in memory is the same for software that follows §13.11's rules.
+ */
+export function xsaves(cpu: Cpu): void { xsaveBody(cpu, xsCheck(cpu, true), true); }
+
+/** 0F C7 /3 XRSTORS mem (REX.W: XRSTORS64): compacted form only. */
+export function xrstors(cpu: Cpu): void { xrstorBody(cpu, xsCheck(cpu, false), true); }

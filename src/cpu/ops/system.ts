@@ -10,7 +10,7 @@ import { def } from './table.js';
 import { installCrDr, writeCr0 } from './crdr.js';
 import { installDescriptorTables, sgdtSidt, lgdtLidt, umipCheck, arpl } from './descriptor-tables.js';
 import { grp9Cmpxchg8b16b } from './alu.js';
-import { fxsave, fxrstor, ldmxcsr, stmxcsr, xsave, xrstor, xsaveopt, xsavec, xinuse } from '../fpu/fxsave.js';
+import { fxsave, fxrstor, ldmxcsr, stmxcsr, xsave, xrstor, xsaveopt, xsavec, xsaves, xrstors, xinuse } from '../fpu/fxsave.js';
 import { rdmsr, wrmsr, msrGet64, msrSet64, isCanonical } from '../msr.js';
 import { readTsc } from '../tsc.js';
 import { REP_E, REP_NONE } from '../cpu.js';
@@ -269,8 +269,9 @@ function group9(cpu: Cpu): void {
   const op = cpu.reg & 7;
   if (cpu.mod !== 3) {
     if (op === 1) { grp9Cmpxchg8b16b(cpu); return; }
-    // /3 XRSTORS and /5 XSAVES need IA32_XSS (not advertised: CPUID (0DH,1):EAX[3] = 0)
     if (op === 4 && cpu.rep === 0 && !cpu.pfx66) { xsavec(cpu); return; }
+    if (op === 5 && cpu.rep === 0 && !cpu.pfx66) { xsaves(cpu); return; }
+    if (op === 3 && cpu.rep === 0 && !cpu.pfx66) { xrstors(cpu); return; }
     if (op === 6) {
       if (cpu.rep === REP_E) { vmxon(cpu); return; }
       if (cpu.rep === REP_NONE) { if (cpu.pfx66) vmclear(cpu); else vmptrld(cpu); return; }
