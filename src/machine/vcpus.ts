@@ -23,6 +23,7 @@ import { Cpu, STOP_SHUTDOWN, STOP_TRIPLE_FAULT } from '../cpu/cpu.js';
 import { CS, IF } from '../cpu/regs.js';
 import { NS_PER_INSTRUCTION, VirtualClock } from '../devices/clock.js';
 import { preemptionTimerFired } from '../cpu/vmx/events.js';
+import { PIN_EXT_INTR } from '../cpu/vmx/capabilities.js';
 
 /** Smallest window, in instructions, so that a storm of past-due timers still lets the guest progress. */
 export const MIN_WINDOW_INSTRUCTIONS = 64;
@@ -235,12 +236,15 @@ export class Vcpus {
 
   /**
    * With every vCPU idle: can anything still wake one? A halted vCPU with IF = 1 waits for
-   * an interrupt (a timer, or a host event); one with IF = 0 only for an NMI or INIT.
+   * an interrupt (a timer, or a host event); one with IF = 0 only for an NMI or INIT — unless
+   * it is a VMX guest with external-interrupt exiting, where IF does not mask interrupts and
+   * one ends the HLT with a VM exit (SDM Vol. 3C §25.2, §25.3).
    */
   canWake(): boolean {
     for (let i = 0; i < this.cpus.length; i++) {
       if (this.waitingForSipi[i]) continue;
       if ((this.cpus[i]!.flags & IF) !== 0) return true;
+      if (this.cpus[i]!.vmx.nonRoot && (this.cpus[i]!.vmx.pin & PIN_EXT_INTR) !== 0) return true;
       if (this.cpus[i]!.vmx.timer?.armed === true) return true; // a guest's VMX-preemption timer
     }
     return false;

@@ -11,7 +11,7 @@ import { VirtualClock } from '../devices/clock.js';
 import { Vcpus } from './vcpus.js';
 import { F } from '../cpu/vmx/vmcs-fields.js';
 import { EXIT } from '../cpu/vmx/vmexit.js';
-import { PIN_PREEMPT_TIMER } from '../cpu/vmx/capabilities.js';
+import { PIN_PREEMPT_TIMER, PIN_EXT_INTR } from '../cpu/vmx/capabilities.js';
 import { vmxSetup, guest, rd32, wr, or32, assertExited, GUEST_CODE } from '../cpu/vmx/testkit.js';
 
 test('a guest halted with IF = 0 and the preemption timer armed: time jumps to the deadline, then exit 52', () => {
@@ -41,4 +41,21 @@ test('a guest halted with IF = 0 and the preemption timer armed: time jumps to t
   assert.ok(elapsed >= ticks * 32, `TSC advanced ${elapsed}`);
   assert.ok(elapsed < ticks * 32 * 1.01 + 100_000, `TSC advanced ${elapsed}, not much past the deadline`);
   assert.equal(t.cpu.vmx.timer?.armed, false, 'the clock timer is cancelled by the exit');
+});
+
+test('a guest halted with IF = 0 under external-interrupt exiting can still be woken: an interrupt exits (SDM Vol. 3C §25.2, §25.3)', () => {
+  const t = vmxSetup();
+  const vcpus = new Vcpus([t.cpu], new VirtualClock());
+  guest(t, 'f4'); // hlt (guest RFLAGS = 2: IF = 0)
+  t.mem.load(CODE, Uint8Array.from([0x0f, 0x01, 0xc2, 0xf4])); // vmlaunch ; hlt (host)
+  t.cpu.rip = CODE;
+  t.cpu.halted = false;
+  let w = vcpus.runWindow(10_000);
+  assert.ok(w.idle && t.cpu.vmx.nonRoot && t.cpu.halted, 'the guest is halted');
+  assert.equal(vcpus.canWake(), false, 'IF = 0 without external-interrupt exiting: only an NMI or INIT wakes it');
+  or32(t, F.PIN_BASED_VM_EXEC_CONTROL, PIN_EXT_INTR);
+  t.cpu.vmx.pin |= PIN_EXT_INTR; // as VM entry would have loaded it
+  assert.equal(vcpus.canWake(), true, 'with external-interrupt exiting an interrupt ends the HLT');
+  w = vcpus.runWindow(10_000);
+  assert.ok(w.idle, 'still halted until an interrupt comes');
 });
