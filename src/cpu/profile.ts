@@ -89,8 +89,9 @@ export function defaultProfile(): CpuProfile {
     // SSE3 (with the x87's FISTTP), SSSE3, SSE4.1, SSE4.2, AES and PCLMULQDQ: src/cpu/sse/ (issue 4); MONITOR/MWAIT are not offered.
     leaf1Ecx: F1C_CX16 | F1C_PCID | F1C_X2APIC | F1C_POPCNT | F1C_MOVBE | F1C_TSCDL | F1C_HYPERVISOR | F1C_XSAVE |
       F1C_SSE3 | F1C_SSSE3 | F1C_SSE41 | F1C_SSE42 | F1C_AES | F1C_PCLMUL,
-    // FPU (src/cpu/fpu/x87*.ts), SSE and SSE2 (src/cpu/sse/) are complete (issue 4).
-    leaf1Edx: F1D_FPU | F1D_DE | F1D_PSE | F1D_TSC | F1D_MSR | F1D_PAE | F1D_CX8 | F1D_APIC | F1D_SEP | F1D_MTRR | F1D_PGE |
+    // FPU (src/cpu/fpu/x87*.ts), SSE and SSE2 (src/cpu/sse/) are complete (issue 4); VME with
+    // CR4.VME/PVI: src/cpu/ops/vme.ts (SDM Vol. 3A §20.3-§20.4).
+    leaf1Edx: F1D_FPU | F1D_VME | F1D_DE | F1D_PSE | F1D_TSC | F1D_MSR | F1D_PAE | F1D_CX8 | F1D_APIC | F1D_SEP | F1D_MTRR | F1D_PGE |
       F1D_CMOV | F1D_PAT | F1D_PSE36 | F1D_CLFSH | F1D_FXSR | F1D_MMX | F1D_SSE | F1D_SSE2,
     // BMI1/BMI2 are VEX-encoded: not advertised until a VEX decoder exists.
     leaf7Ebx: F7B_FSGSBASE | F7B_TSC_ADJUST | F7B_SMEP | F7B_ERMS | F7B_INVPCID | F7B_SMAP | F7B_CLFLUSHOPT | F7B_CLWB,

@@ -68,7 +68,7 @@ test('entering IA-32e mode: CR0.PG with EFER.LME sets LMA only with CR4.PAE', ()
 
 test('CR4: unsupported bits #GP, PCIDE needs CR3[11:0] = 0, CR3 bit 63 is not stored', () => {
   const t = makeCpu('long64');
-  setReg64(t.cpu, RAX, 1n); // VME: not in the profile
+  setReg64(t.cpu, RAX, 1n << 12n); // LA57: not in the profile
   run(t, '0f 22 e0'); // mov cr4, rax
   assert.deepEqual(t.exceptions.pop(), [13, 0]);
   setReg64(t.cpu, RAX, BigInt(PT_BASE | 5));
