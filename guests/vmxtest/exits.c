@@ -273,6 +273,30 @@ static void test_extint(void) {
   report_eq("external interrupt (ack): L2 continues", vt_run(), VT_EXIT_VMCALL);
 }
 
+/*
+ * An external interrupt that wakes L2 from HLT (no HLT exiting): the exit saves activity
+ * state HLT (§27.3.4, Table 24-4) and the RIP of the instruction after the HLT. L2 arms its local APIC timer (one-shot, vector
+ * 0x50) and halts with IF = 0: with external-interrupt exiting, IF does not mask (§25.3).
+ */
+GUEST(g_hlt_wake, "mov $0xfee00000, %edx\n movl $0xb, 0x3e0(%rdx)\n movl $0x50, 0x320(%rdx)\n"
+                  "movl $1000, 0x380(%rdx)\n hlt\n hlt_woke: nop");
+LABEL(hlt_woke);
+static void test_hlt_activity(void) {
+  vt_baseline(g_hlt_wake);
+  if (!vt_ctl_on(VT_PIN, VT_PIN_EXTINT) || !vt_ctl_on(VT_EXIT, VT_EXIT_CTL_ACK_INTR)) {
+    report_skip("external-interrupt exiting with acknowledge on exit (HLT wake-up)");
+    return;
+  }
+  report_eq("interrupt in HLT: exit reason 1", vt_run(), VT_EXIT_EXTINT);
+  report_eq("interrupt in HLT: interruption info 0x80000050", vmread(EXIT_INTR_INFO), 0x80000000u | TEST_VECTOR);
+  report_eq("interrupt in HLT: activity state saved as HLT (1)", vmread(GUEST_ACTIVITY_STATE), 1);
+  report_eq("interrupt in HLT: guest RIP after the HLT", vmread(GUEST_RIP), (u64)hlt_woke);
+  apic_write(0xb0, 0);
+  apic_write(0x320, 0x10000); /* mask the LVT timer again */
+  vt_write(GUEST_ACTIVITY_STATE, 0);
+  report_eq("interrupt in HLT: L2 continues when L1 makes it active", vt_run(), VT_EXIT_VMCALL);
+}
+
 /* INIT (§25.2: INIT signals always exit in VMX non-root operation; reason 3) */
 static void test_init(void) {
   vt_baseline(g_init);
@@ -1043,6 +1067,7 @@ int main(void) {
   test_pf();
   test_nmi();
   test_extint();
+  test_hlt_activity();
   test_triple_fault();
   test_interrupt_window();
   test_nmi_window();
