@@ -5,7 +5,7 @@
  * command line (minivisor's own, handed over in L2's boot information block):
  *   l2ip=A.B.C.D[/LEN] l2gw=E.F.G.H l2dns=I.J.K.L   a preset IP configuration; without l2ip it
  *                       waits for one from the guest agent (l2agent.c: New-NetIPAddress inside L2)
- *   l2ping=A.B.C.D      three echo requests: "ping A.B.C.D: N/3 replies"
+ *   l2ping=A.B.C.D[,E.F.G.H...]   three echo requests to each: "ping A.B.C.D: N/3 replies"
  *   l2name=HOST         one DNS A query to l2dns: "resolved HOST to A.B.C.D" or "resolving HOST failed (rc)"
  *   l2fetch=http://A.B.C.D[:PORT]/PATH   an HTTP GET: "fetched N bytes, fnv1a XXXXXXXX" and the
  *                       body's first line, or "fetch failed: ..."
@@ -158,7 +158,7 @@ int main(void) {
   u64 rbx = 0;
   hypercall(c, &rbx, 0); /* an ordinary VMCALL: minivisor prints what L2 sees of VMX */
 
-  char ping[24], url[160], name[64];
+  char ping[80], url[160], name[64];
   int want_ping = !cmdline_get("l2ping", ping, sizeof ping);
   int want_name = !cmdline_get("l2name", name, sizeof name);
   int want_fetch = !cmdline_get("l2fetch", url, sizeof url);
@@ -179,10 +179,15 @@ int main(void) {
     cfg = l2_ipcfg;
   }
   if (ip_init(&nic, &cfg)) { printf("no NIC\n"); return 1; }
-  if (want_ping) {
+  for (char *p = want_ping ? ping : 0; p && *p;) {
+    char *e = p;
+    while (*e && *e != ',') e++;
+    char more = *e;
+    *e = 0;
     u32 ip;
-    if (parse_ip(ping, &ip)) printf("bad l2ping=%s\n", ping);
-    else { u32 got = icmp_ping(ip, 3); printf("ping %s: %u/3 replies\n", ping, got); }
+    if (parse_ip(p, &ip)) printf("bad l2ping address %s\n", p);
+    else { u32 got = icmp_ping(ip, 3); printf("ping %s: %u/3 replies\n", p, got); }
+    p = more ? e + 1 : 0;
   }
   if (want_name) {
     u32 a = 0;

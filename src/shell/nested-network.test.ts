@@ -8,7 +8,7 @@
  *       MAC, so L0's port drops them until Set-VMNetworkAdapter -MacAddressSpoofing On; then L2
  *       fetches a page through L0's NetNat.
  *   (b) "NAT": minivisor is L2's gateway and translates its flows to L1's own address; with
- *       spoofing Off L2 pings its gateway, resolves a name through it (forwarded to L1's DNS
+ *       spoofing Off L2 pings its gateway and L0's host, resolves a name through it (forwarded to L1's DNS
  *       server) and fetches the page, and every frame L0's switch carried has L1's MAC, never
  *       L2's.
  * The page comes from an HTTP server this test starts on 127.0.0.1 (src/net/nat.ts maps the
@@ -112,7 +112,7 @@ test('NAT inside L1: L2 behind minivisor\'s NetNat fetches a page with MAC spoof
     const pcap = join(lab.dir, 'outer.pcap');
     await lab.run([
       `Set-NestvisorVMBootImage -VMName L1 -Path '${minivisor}' -CommandLine 'stay net=nat ip=172.16.0.10/24 gw=172.16.0.1 `
-        + `l2ip=192.168.100.2/24 l2gw=192.168.100.1 l2dns=192.168.100.1 l2ping=192.168.100.1 l2name=localhost `
+        + `l2ip=192.168.100.2/24 l2gw=192.168.100.1 l2dns=192.168.100.1 l2ping=192.168.100.1,172.16.0.1 l2name=localhost `
         + `l2fetch=http://172.16.0.1:${lab.port}/page.txt'`,
       `Start-NestvisorCapture -SwitchName Outer -Path '${pcap}' | Out-Null`,
       'Start-VM -Name L1',
@@ -125,6 +125,7 @@ test('NAT inside L1: L2 behind minivisor\'s NetNat fetches a page with MAC spoof
     if (process.env.NESTVISOR_VERBOSE) process.stdout.write(serial);
 
     assert.match(serial, /\[L2\] ping 192\.168\.100\.1: 3\/3 replies\n/, serial);
+    assert.match(serial, /\[L2\] ping 172\.16\.0\.1: 3\/3 replies\n/, serial); // ICMP echo through the NAPT
     // DNS to the gateway, forwarded by minivisor to L1's DNS server (dns= defaults to gw=: L0's NAT)
     assert.match(serial, /\[L2\] resolved localhost to 127\.0\.0\.1\n/, serial);
     assertFetched(serial);
