@@ -5,7 +5,7 @@
  * Get-NetAdapter | New-NetIPAddress) on minivisor's real network state, struct mv_netcfg mv_net
  * (netcfg.h), which net.c's forwarding reads — so the commands change what L2's frames do.
  *
- * A request whose route starts with the L2's name (command line `l2name=`, default "L2") is the
+ * A request whose route starts with the L2's name (command line `l2vmname=`, default "L2") is the
  * nested hop `Invoke-Command -VMName L2` run inside L1: it is queued, route stripped of its first
  * name, in the mailbox of mailbox.h; L2's agent (l2agent.c) takes it with HC_AGENT_RECV and
  * answers with HC_AGENT_SEND, and the answer goes to the host under the host's request id. No
@@ -30,10 +30,12 @@ void *mv_l2_gpa(u64 gpa, u64 len);
 /* The saved L2 registers main.c hands over: architectural register numbers (SDM Vol. 2A §2.1.5). */
 enum { R_RAX = 0, R_RCX = 1, R_RDX = 2, R_RBX = 3 };
 
-/* An L2 that has not answered after this many TSC ticks is treated as gone: 0.5 s of the VM's
- * virtual time at the 2 GHz TSC of Nestvisor's CPU profile — well inside the host's own time-out
- * (30 s of wall time by default), so L1's record, naming L2, is what the user sees. */
-#define L2_TIMEOUT_TSC 1000000000ull
+/* An L2 that has not answered after this many TSC ticks is treated as gone: 0.2 s of the VM's
+ * virtual time at the 2 GHz TSC of Nestvisor's CPU profile (20 M instructions at its nominal
+ * rate) — long for L2's agent, which is polled from every wait loop of the L2 program, and well
+ * inside the host's own time-out (30 s of wall time by default), so L1's record, naming L2, is
+ * what the user sees. */
+#define L2_TIMEOUT_TSC 400000000ull
 
 #define IF_ETHERNET 2   /* L1's NIC, ifIndex 2 as on a fresh Windows VM */
 #define IF_VETHERNET 3  /* "vEthernet (NAME)" of an Internal switch */
@@ -410,7 +412,7 @@ static void handle(const struct agent_req *q, struct agent_reply *r, void *ctx) 
 
 void mv_agent_init(void) {
   char v[32];
-  if (cmdline_get("l2name", v, sizeof v) == 0 && v[0]) nv_copy(l2_name, v, sizeof l2_name);
+  if (cmdline_get("l2vmname", v, sizeof v) == 0 && v[0]) nv_copy(l2_name, v, sizeof l2_name);
   agent.name = "minivisor";
   agent.commands = COMMANDS;
   agent.handler = handle;

@@ -127,10 +127,18 @@ function plugAdapters(network: L0Network | undefined, config: PartitionConfig, m
 class MachineHandle implements PartitionHandle {
   state: PartitionState = 'Running';
   private readonly done: Promise<void>;
+  /** Set while the guest sits in a halt nothing can end: Stop-VM releases it. */
+  private releaseHalt: (() => void) | null = null;
 
   constructor(private readonly machine: MachineLike, events: PartitionEvents, unplug: () => void = () => {}) {
     this.done = machine.run().then(
-      (r) => { this.state = 'Off'; unplug(); events.onExit(r); },
+      async (r) => {
+        // A guest that halts with nothing to wake it (CLI; HLT — e.g. minivisor reporting that VT-x
+        // is missing) is, on Hyper-V, a Running VM whose processor waits forever: it powers off
+        // only when turned off (Stop-VM), not by itself.
+        if (r.reason === 'halt' && this.state === 'Running') await new Promise<void>((resolve) => { this.releaseHalt = resolve; });
+        this.state = 'Off'; unplug(); events.onExit(r);
+      },
       (e: unknown) => { this.state = 'Off'; unplug(); events.onExit({ reason: `machine error: ${(e as Error).message}` }); },
     );
   }
@@ -143,7 +151,7 @@ class MachineHandle implements PartitionHandle {
     // No ACPI shutdown request exists yet, so a graceful stop is also a power-off.
     if (this.state === 'Off') return;
     this.state = 'Stopping';
-    this.machine.stop();
+    if (this.releaseHalt) this.releaseHalt(); else this.machine.stop();
     await this.done;
   }
 
