@@ -124,7 +124,9 @@ export class Cpu {
   cpl = 0;
   /** MSR storage for the plain read/write MSRs; special ones are handled in msr.ts. */
   readonly msrs = new Map<number, number>();
+  /** TSC offset, exact modulo 2^64 (tsc.ts): a multiple of 2^32 here, the low dword in tscOffsetLo. */
   tscOffset = 0;
+  tscOffsetLo = 0;
   apicId = 0;
   exposeVmx = false;
   /**

@@ -18,7 +18,7 @@
  * (cpu.efer), FS/GS base (cpu.segBase).
  */
 import type { Cpu } from './cpu.js';
-import { tscValue, writeTsc } from './tsc.js';
+import { readTsc, writeTsc, addTscOffsetNumber } from './tsc.js';
 import { isLapicMsr } from './platform.js';
 import { vmxMsrRead } from './vmx/capabilities.js';
 import {
@@ -174,7 +174,7 @@ export function rdmsr(cpu: Cpu, index: number): number {
   }
   if (intelOnlyMsr(cpu, index)) return cpu.gp(0);
   switch (index) {
-    case MSR_TSC: return split(cpu, tscValue(cpu));
+    case MSR_TSC: return readTsc(cpu); // exact 64-bit value (tsc.ts)
     case MSR_TSC_ADJUST: return split(cpu, cpu.msrs.get(MSR_TSC_ADJUST) ?? 0);
     case MSR_PLATFORM_ID: cpu.hi = 0; return 0;
     case MSR_APIC_BASE: return msrGet64(cpu, index, apicBaseDefault(cpu), 0);
@@ -244,7 +244,7 @@ export function wrmsr(cpu: Cpu, index: number, lo: number, hi: number): void {
     case MSR_TSC_ADJUST: {
       const v = hi * TWO32 + (lo >>> 0);
       const old = cpu.msrs.get(MSR_TSC_ADJUST) ?? 0;
-      cpu.tscOffset += v - old;
+      addTscOffsetNumber(cpu, v - old);
       cpu.msrs.set(MSR_TSC_ADJUST, v);
       return;
     }

@@ -18,7 +18,7 @@
 import type { PhysicalMemory } from '../memory/physical.js';
 import type { PortBus, MmioHandler } from '../memory/bus.js';
 import type { Cpu } from '../cpu/cpu.js';
-import { tscValue } from '../cpu/tsc.js';
+import { tscValue, tscOffsetValue } from '../cpu/tsc.js';
 import { F1C_X2APIC } from '../cpu/profile.js';
 import { VirtualClock } from '../devices/clock.js';
 import { ApicBus } from '../devices/apic-bus.js';
@@ -138,7 +138,7 @@ export class PcInterrupts {
         init: () => vcpus.init(i),
         startup: (v) => vcpus.startup(i, v),
         tscNow: () => tscValue(cpu),
-        tscToNs: (tsc) => Math.ceil((tsc - cpu.tscOffset) / (cpu.profile.tscHz / 1e9)),
+        tscToNs: (tsc) => Math.ceil((tsc - tscOffsetValue(cpu)) / (cpu.profile.tscHz / 1e9)),
         extIntAcknowledge: () => this.pic.acknowledge(),
         mmioChanged: () => this.syncLapicPages(),
       }, { physAddrBits: cpu.profile.physAddrBits, x2apic: (cpu.profile.leaf1Ecx & F1C_X2APIC) !== 0 });

@@ -24,6 +24,7 @@ import { CS, IF } from '../cpu/regs.js';
 import { NS_PER_INSTRUCTION, VirtualClock } from '../devices/clock.js';
 import { preemptionTimerFired } from '../cpu/vmx/events.js';
 import { PIN_EXT_INTR } from '../cpu/vmx/capabilities.js';
+import { vmxTakesInit, vmxTakesSipi, takeReleasedInit } from '../cpu/vmx/init-sipi.js';
 
 /** Smallest window, in instructions, so that a storm of past-due timers still lets the guest progress. */
 export const MIN_WINDOW_INSTRUCTIONS = 64;
@@ -107,6 +108,8 @@ export class Vcpus {
   onInit: ((i: number) => void) | null = null;
 
   private applyInit(i: number): void {
+    // in VMX operation INIT is held (root) or a VM exit (non-root) (SDM Vol. 3C §23.8, §25.2)
+    if (vmxTakesInit(this.cpus[i]!)) return;
     this.resetCpu(i);
     if (this.onInit) this.onInit(i);
   }
@@ -129,8 +132,10 @@ export class Vcpus {
   }
 
   private applyStartup(i: number, vector: number): void {
-    if (!this.waitingForSipi[i]) return; // a SIPI to a running core is ignored (SDM §8.4.4.1)
     const c = this.cpus[i]!;
+    // a guest in the wait-for-SIPI activity state exits on it (SDM Vol. 3C §25.2)
+    if (vmxTakesSipi(c, vector)) return;
+    if (!this.waitingForSipi[i]) return; // a SIPI to a running core is ignored (SDM §8.4.4.1)
     this.waitingForSipi[i] = false;
     c.setSegReal(CS, (vector & 0xff) << 8);
     c.rip = 0;
@@ -191,6 +196,7 @@ export class Vcpus {
     let reached = start;
     for (let i = 0; i < this.cpus.length && !this.stopRequested; i++) {
       if (this.pendingInit[i]) { this.pendingInit[i] = false; this.applyInit(i); }
+      if (takeReleasedInit(this.cpus[i]!)) this.applyInit(i); // held in VMX root, released by VMXOFF
       if (this.pendingSipi[i]! >= 0) { const v = this.pendingSipi[i]!; this.pendingSipi[i] = -1; this.applyStartup(i, v); }
       if (this.waitingForSipi[i]) continue;
       const c = this.cpus[i]!;
@@ -213,6 +219,7 @@ export class Vcpus {
       this.current = null;
       clock.endRun(start);
       if (this.pendingInit[i]) { this.pendingInit[i] = false; this.applyInit(i); }
+      if (takeReleasedInit(this.cpus[i]!)) this.applyInit(i); // held in VMX root, released by VMXOFF
       if (this.pendingSipi[i]! >= 0) { const v = this.pendingSipi[i]!; this.pendingSipi[i] = -1; this.applyStartup(i, v); }
       if (why === STOP_TRIPLE_FAULT || why === STOP_SHUTDOWN) { result = { stop: why, cpu: c, idle: false }; break; }
     }

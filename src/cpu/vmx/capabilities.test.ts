@@ -49,8 +49,8 @@ test('the default profile advertises exactly the implemented controls (SDM Appen
   // EPT_VPID_CAP: execute-only, 4-level walk, UC/WB, 2M/1G, INVEPT single/all, A/D; INVVPID with all four types
   assert.deepEqual(rd(cpu, MSR_VMX_EPT_VPID_CAP), [bits(0, 6, 8, 14, 16, 17, 20, 21, 25, 26), bits(0, 8, 9, 10, 11)]);
   assert.equal(rd(cpu, MSR_VMX_VMFUNC), 'GP');
-  // MISC: timer rate 5, store LMA, HLT activity, 4 CR3 targets, VMWRITE any field, zero-length injection
-  assert.deepEqual(rd(cpu, MSR_VMX_MISC), [5 | bits(5, 6, 29, 30) | (4 << 16), 0]);
+  // MISC: timer rate 5, store LMA, HLT and wait-for-SIPI activity, 4 CR3 targets, VMWRITE any field, zero-length injection
+  assert.deepEqual(rd(cpu, MSR_VMX_MISC), [5 | bits(5, 6, 8, 29, 30) | (4 << 16), 0]);
   assert.deepEqual(rd(cpu, MSR_VMX_VMCS_ENUM), [0x19 << 1, 0]);
   assert.deepEqual(rd(cpu, MSR_VMX_CR0_FIXED0), [0x80000021, 0]);
   assert.deepEqual(rd(cpu, MSR_VMX_CR4_FIXED0), [0x2000, 0]);

@@ -144,7 +144,7 @@ export const VMX_FEATURES: readonly VmxFeature[] = [
   c('misc', 5, 'VM exit stores EFER.LMA into IA-32e mode guest', true, S2),
   c('misc', 6, 'activity state HLT', true, S2),
   c('misc', 7, 'activity state shutdown', false, S3),
-  c('misc', 8, 'activity state wait-for-SIPI', false, NEVER),
+  c('misc', 8, 'activity state wait-for-SIPI', true, S3),
   c('misc', 29, 'VMWRITE to any field incl. VM-exit information', true, 'slice 1 (VMWRITE)'),
   c('misc', 30, 'injection of software events with instruction length 0', true, S3),
   // IA32_VMX_BASIC bit 54 (reported only with I/O exits, which must then fill the info)

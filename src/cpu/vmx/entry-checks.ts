@@ -445,6 +445,7 @@ export function checkGuestState(d: DecodedVmcs, caps: VmxCaps, r: EntryCheckResu
   if ((act === 1 && (caps.misc & MISC_ACT_HLT) === 0) || (act === 2 && (caps.misc & MISC_ACT_SHUTDOWN) === 0) ||
     (act === 3 && (caps.misc & MISC_ACT_SIPI) === 0)) return '26.3.1.5 activity state not supported';
   if (act === 1 && ((ss.ar >>> 5) & 3) !== 0) return '26.3.1.5 HLT needs SS.DPL 0';
+  if (act === 3 && injecting) return '26.3.1.5 no event injection in wait-for-SIPI';
   const intr = d.interruptibility;
   const sti = (intr & 1) !== 0, movss = (intr & 2) !== 0;
   if (act !== 0 && (sti || movss)) return '26.3.1.5 blocking by STI/MOV SS only when active';

@@ -6,7 +6,8 @@
  *   softwareException  from softwareInterrupt for INT3/INTO (types 6, bitmap bits 3/4)
  *   tripleFaultExits   from tripleFault (exit reason 2 instead of a shutdown)
  *   checkEvents        from checkInterrupts: the whole event priority order of non-root
- *   wakeGuest          from wakeFromHalt: what ends the guest's HLT state
+ *   wakeGuest          from wakeFromHalt: what ends the guest's HLT (or wait-for-SIPI) state
+ * INIT and SIPI arrive through init-sipi.ts and are taken first by checkEvents.
  * Polling: the run loop looks at events only while cpu.irqPending/nmiPending, so while a
  * window exit, the MTF or the timer is armed, armEventPolling keeps irqPending set.
  */
@@ -21,12 +22,11 @@ import {
   INTR_TYPE_HW_EXC, INTR_TYPE_SW_EXC,
 } from './vmexit.js';
 import { tscValue } from '../tsc.js';
-import { MTF_INJECTED } from './vmx-state.js';
+import { MTF_INJECTED, ACT_WAIT_SIPI } from './vmx-state.js';
 
 /** Keeps the run loop checking events while something in non-root needs it. */
 export function armEventPolling(cpu: Cpu): void {
-  const st = cpu.vmx;
-  if ((st.proc & (PROC_INTR_WINDOW | PROC_NMI_WINDOW | PROC_MTF)) !== 0 || (st.pin & PIN_PREEMPT_TIMER) !== 0) cpu.irqPending = true;
+  if (needsPolling(cpu)) cpu.irqPending = true;
 }
 
 /** Whether exception `vector` with error code `err` exits (§25.2, #PF mask/match rule). */
@@ -140,6 +140,16 @@ export function checkEvents(cpu: Cpu): boolean {
   // the shadow is aged by cpu.ts after the instruction it covers; it stays set meanwhile so
   // that an exit from that instruction saves it in the interruptibility state (§27.3.4)
   const shadow = cpu.inhibitIrq;
+  // INIT (held since root operation or arrived now) exits before everything below; it is
+  // consumed by the exit (SDM Vol. 3C §25.2, init-sipi.ts)
+  if (st.initPending) { st.initPending = false; vmExit(cpu, EXIT.INIT, 0); }
+  if (st.activity === ACT_WAIT_SIPI) {
+    // wait-for-SIPI (§24.4.2): only INIT and SIPI end it; a SIPI exits with its vector
+    if (st.sipiVector >= 0) { const v = st.sipiVector; st.sipiVector = -1; vmExit(cpu, EXIT.SIPI, v); }
+    cpu.irqPending = false;
+    cpu.halted = true;
+    return true;
+  }
   if (((st.proc & PROC_MTF) !== 0 && cpu.instructionCount !== st.mtfArmedAt) || st.mtfArmedAt === MTF_INJECTED) vmExit(cpu, EXIT.MTF, 0);
   if (timerExpired(cpu)) vmExit(cpu, EXIT.PREEMPTION_TIMER, 0);
   armEventPolling(cpu);
@@ -216,7 +226,8 @@ export function intrAsserted(cpu: Cpu): boolean {
 
 function needsPolling(cpu: Cpu): boolean {
   const st = cpu.vmx;
-  return (st.proc & (PROC_INTR_WINDOW | PROC_NMI_WINDOW | PROC_MTF)) !== 0 || (st.pin & PIN_PREEMPT_TIMER) !== 0;
+  return (st.proc & (PROC_INTR_WINDOW | PROC_NMI_WINDOW | PROC_MTF)) !== 0 || (st.pin & PIN_PREEMPT_TIMER) !== 0 ||
+    st.initPending || st.sipiVector >= 0;
 }
 
 /**
@@ -230,6 +241,13 @@ function needsPolling(cpu: Cpu): boolean {
 export function wakeGuest(cpu: Cpu): boolean {
   const st = cpu.vmx;
   cpu.inhibitIrq = false; // the STI/MOV SS shadow covered the HLT itself ("sti; hlt")
+  // INIT exits from any activity state; in wait-for-SIPI nothing else but a SIPI counts
+  if (st.initPending || (st.activity === ACT_WAIT_SIPI && st.sipiVector >= 0)) {
+    if (st.activity !== ACT_WAIT_SIPI) st.wokeFromHlt = true; // an exit from HLT saves activity state HLT
+    cpu.irqPending = true;
+    return true;
+  }
+  if (st.activity === ACT_WAIT_SIPI) return false;
   let wake = false;
   if ((st.pin & PIN_PREEMPT_TIMER) !== 0) {
     // on a board the timer counts down in virtual time while the guest is halted: the

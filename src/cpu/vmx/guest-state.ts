@@ -24,6 +24,7 @@ import {
   MSR_SYSENTER_CS, MSR_SYSENTER_ESP, MSR_SYSENTER_EIP, MSR_PAT, MSR_FS_BASE, MSR_GS_BASE, AR_UNUSABLE,
 } from '../regs.js';
 import { F, vmcsLo, vmcsHi, vmcsSet } from './vmcs-fields.js';
+import { ACT_ACTIVE, ACT_HLT, ACT_WAIT_SIPI } from './vmx-state.js';
 import {
   ENTRY_LOAD_DEBUG, ENTRY_IA32E, ENTRY_LOAD_PAT, ENTRY_LOAD_EFER, EXIT_SAVE_DEBUG, EXIT_SAVE_PAT, EXIT_SAVE_EFER,
   EXIT_LOAD_PAT, EXIT_LOAD_EFER, EXIT_HOST_ADDR64, PIN_VIRTUAL_NMIS, PROC2_EPT, PROC_SECONDARY,
@@ -123,7 +124,7 @@ export function loadGuestState(cpu: Cpu): boolean {
 /**
  * Interruptibility and activity state (SDM §26.6.x): blocking by STI / MOV SS becomes the
  * CPU's interrupt shadow, blocking by NMI the NMI mask (or virtual-NMI blocking), and the
- * HLT activity state halts the guest (injection wakes it, §26.6.2).
+ * HLT and wait-for-SIPI activity states halt the guest (injection wakes it from HLT, §26.6.2).
  */
 export function loadNonRegisterState(cpu: Cpu): void {
   const c = cpu.vmx.cache, st = cpu.vmx;
@@ -132,7 +133,12 @@ export function loadNonRegisterState(cpu: Cpu): void {
   cpu.shadowMovSs = (intr & 2) !== 0;
   if ((st.pin & PIN_VIRTUAL_NMIS) !== 0) st.virtualNmiBlocked = (intr & 8) !== 0;
   else cpu.nmiBlocked = (intr & 8) !== 0;
-  cpu.halted = vmcsLo(c, F.GUEST_ACTIVITY_STATE) === 1;
+  // HLT is the CPU's own halted state; wait-for-SIPI is halted too, and only INIT or a
+  // SIPI end it (init-sipi.ts, events.ts)
+  const act = vmcsLo(c, F.GUEST_ACTIVITY_STATE);
+  st.activity = act === ACT_WAIT_SIPI ? ACT_WAIT_SIPI : ACT_ACTIVE;
+  st.sipiVector = -1;
+  cpu.halted = act === ACT_HLT || act === ACT_WAIT_SIPI;
 }
 
 // =======================================================================================
@@ -173,7 +179,9 @@ export function saveGuestState(cpu: Cpu): void {
   let intr = cpu.inhibitIrq ? (cpu.shadowMovSs ? 2 : 1) : 0;
   if ((st.pin & PIN_VIRTUAL_NMIS) !== 0 ? st.virtualNmiBlocked : cpu.nmiBlocked) intr |= 8;
   set32(c, F.GUEST_INTERRUPTIBILITY_INFO, intr);
-  set32(c, F.GUEST_ACTIVITY_STATE, cpu.halted || st.wokeFromHlt ? 1 : 0);
+  set32(c, F.GUEST_ACTIVITY_STATE, st.activity === ACT_WAIT_SIPI ? ACT_WAIT_SIPI : cpu.halted || st.wokeFromHlt ? ACT_HLT : ACT_ACTIVE);
+  st.activity = ACT_ACTIVE;
+  st.sipiVector = -1;
   st.wokeFromHlt = false;
   // debug traps an MTF exit took priority over (events.ts mtfBeforeDebugTrap), else none
   // ... and traps still held by MOV SS blocking (bit 12: an enabled breakpoint among B0-B3)

@@ -191,6 +191,9 @@ export function vmxoff(cpu: Cpu): void {
   st.currentVmcs = INVALID_PTR;
   st.initBlocked = false;
   vmSucceed(cpu);
+  // an INIT held while blocked is taken right after VMXOFF (§23.8): the board performs it
+  // before this vCPU's next instruction (init-sipi.ts takeReleasedInit)
+  if (st.initPending) cpu.requestStop();
 }
 
 /** 66 0F C7 /6 VMCLEAR m64 (SDM §30.3 "VMCLEAR"). */

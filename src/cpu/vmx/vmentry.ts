@@ -19,7 +19,7 @@
 import type { Cpu } from '../cpu.js';
 import { STOP } from '../fault.js';
 import { VM, EFER_LMA, CR0_PE } from '../regs.js';
-import { F, vmcsLo, VMCS_OFF_LAUNCH_STATE, LAUNCH_CLEAR, LAUNCH_LAUNCHED } from './vmcs-fields.js';
+import { F, vmcsLo, vmcsHi, VMCS_OFF_LAUNCH_STATE, LAUNCH_CLEAR, LAUNCH_LAUNCHED } from './vmcs-fields.js';
 import { INVALID_PTR } from './vmx-state.js';
 import { vmxCaps, PIN_PREEMPT_TIMER, PROC_TSC_OFFSET, PROC_SECONDARY, PROC_TPR_SHADOW, PROC2_EPT } from './capabilities.js';
 import { readVtpr } from './tpr-shadow.js';
@@ -30,7 +30,7 @@ import { vmExitInstr, vmEntryFailure, vmExit, exitWithInterruption, EXIT, INTR_V
 import { injectEvent } from './inject.js';
 import { armEventPolling } from './events.js';
 import { activateEpt } from './ept-glue.js';
-import { tscValue } from '../tsc.js';
+import { tscValue, addTscOffset } from '../tsc.js';
 import { linkPointerRegionOk, QUAL_LINK_POINTER } from './link-pointer.js';
 
 const decoded = new DecodedVmcs();
@@ -77,8 +77,12 @@ function vmEntry(cpu: Cpu, launch: boolean): void {
   st.vectoring = 0;
   cpu.delivering = -1;
   // TSC offsetting (§25.3): RDTSC/RDMSR(TSC) in the guest read TSC + offset
-  st.tscOffset = (st.proc & PROC_TSC_OFFSET) !== 0 ? getNum(c, F.TSC_OFFSET) : 0;
-  cpu.tscOffset += st.tscOffset;
+  // (exactly, modulo 2^64: tsc.ts; the number form serves the preemption-timer arithmetic)
+  if ((st.proc & PROC_TSC_OFFSET) !== 0) {
+    st.tscOffset = getNum(c, F.TSC_OFFSET);
+    st.tscOffLo = vmcsLo(c, F.TSC_OFFSET); st.tscOffHi = vmcsHi(c, F.TSC_OFFSET);
+    addTscOffset(cpu, st.tscOffLo, st.tscOffHi);
+  }
   // VMX-preemption timer (§25.5.1): counts down by 1 every 2^5 TSC ticks (IA32_VMX_MISC[4:0] = 5)
   st.preemptDeadline = (st.pin & PIN_PREEMPT_TIMER) !== 0
     ? tscValue(cpu) - st.tscOffset + (vmcsLo(c, F.VMX_PREEMPTION_TIMER_VALUE) >>> 0) * 32 : NaN;
@@ -149,6 +153,6 @@ function captureControls(cpu: Cpu): void {
   st.cr0Shadow = vmcsLo(st.cache, F.CR0_READ_SHADOW);
   st.cr4Mask = vmcsLo(st.cache, F.CR4_GUEST_HOST_MASK);
   st.cr4Shadow = vmcsLo(st.cache, F.CR4_READ_SHADOW);
-  st.tscOffset = 0;
+  st.tscOffset = 0; st.tscOffLo = 0; st.tscOffHi = 0;
   st.preemptDeadline = NaN;
 }

@@ -23,7 +23,7 @@ import { STOP } from '../fault.js';
 import { F, vmcsLo, VMCS_OFF_ABORT } from './vmcs-fields.js';
 import { getNum, setNum, set32, saveGuestState, loadHostState, storeMsrArea, loadMsrArea } from './guest-state.js';
 import { PIN_PREEMPT_TIMER, EXIT_SAVE_PREEMPT } from './capabilities.js';
-import { tscValue } from '../tsc.js';
+import { tscValue, subTscOffset } from '../tsc.js';
 import { deactivateEpt } from './ept-glue.js';
 
 /** Basic exit reasons (SDM Vol. 3C Appendix C). */
@@ -99,12 +99,12 @@ export function vmExit(cpu: Cpu, reason: number, qual: number): never {
   recordExitInfo(cpu, reason, qual);
   clearStaged();
   // undo TSC offsetting; save the preemption timer if asked (§27.3.4)
-  cpu.tscOffset -= st.tscOffset;
+  subTscOffset(cpu, st.tscOffLo, st.tscOffHi);
   if ((st.pin & PIN_PREEMPT_TIMER) !== 0 && (st.exitCtls & EXIT_SAVE_PREEMPT) !== 0) {
     const left = Math.max(0, Math.ceil((st.preemptDeadline - tscValue(cpu)) / 32));
     set32(c, F.VMX_PREEMPTION_TIMER_VALUE, reason === EXIT.PREEMPTION_TIMER ? 0 : Math.min(left, 0xffffffff));
   }
-  st.tscOffset = 0;
+  st.tscOffset = 0; st.tscOffLo = 0; st.tscOffHi = 0;
   st.preemptDeadline = NaN;
   st.timer?.cancel();
   saveGuestState(cpu);
@@ -150,8 +150,8 @@ export function vmEntryFailure(cpu: Cpu, reason: number, qual: number): never {
   deactivateEpt(cpu);
   recordExitInfo(cpu, reason | EXIT_REASON_ENTRY_FAILURE, qual);
   clearStaged();
-  cpu.tscOffset -= st.tscOffset;
-  st.tscOffset = 0;
+  subTscOffset(cpu, st.tscOffLo, st.tscOffHi);
+  st.tscOffset = 0; st.tscOffLo = 0; st.tscOffHi = 0;
   st.preemptDeadline = NaN;
   st.timer?.cancel();
   st.vectoring = 0;

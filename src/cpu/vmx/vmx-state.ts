@@ -30,6 +30,18 @@ export interface VmxState {
   readonly cache: Int32Array;
   /** INIT is blocked in VMX root operation (SDM §23.8; unblocked by VMXOFF). */
   initBlocked: boolean;
+  /**
+   * An INIT signal is pending (init-sipi.ts): held while blocked in VMX root operation,
+   * a VM exit (reason 3) in non-root operation, a real INIT once VMXOFF unblocks it.
+   */
+  initPending: boolean;
+  /** A start-up IPI's vector for a guest in the wait-for-SIPI activity state, -1 if none. */
+  sipiVector: number;
+  /**
+   * The guest's activity state when it is one the CPU has no state for of its own:
+   * ACT_WAIT_SIPI (3) from VM entry until the exit; 0 otherwise (HLT is cpu.halted).
+   */
+  activity: number;
   /** Capabilities of this CPU, built on first use from its profile (capabilities.ts). */
   caps: VmxCaps | null;
 
@@ -39,8 +51,13 @@ export interface VmxState {
   pin: number; proc: number; proc2: number; exitCtls: number; entryCtls: number;
   exceptionBitmap: number; pfecMask: number; pfecMatch: number;
   cr0Mask: number; cr0Shadow: number; cr4Mask: number; cr4Shadow: number;
-  /** TSC offset added to cpu.tscOffset for the guest (0 without "use TSC offsetting"). */
+  /**
+   * TSC offset added to the CPU's TSC offset for the guest (0 without "use TSC offsetting"):
+   * as a number (rounded beyond 2^53; for timer arithmetic) and exactly as the VMCS field's
+   * halves (tsc.ts adds and removes these).
+   */
   tscOffset: number;
+  tscOffLo: number; tscOffHi: number;
   /** VMX-preemption timer: deadline as a TSC value (NaN when inactive). */
   preemptDeadline: number;
   /** Virtual-NMI blocking (with "virtual NMIs"; SDM §25.3). */
@@ -63,15 +80,18 @@ export interface VmxState {
   timer: CpuTimer | null;
 }
 
+/** Guest activity states (SDM Vol. 3C §24.4.2, Table 24-3). */
+export const ACT_ACTIVE = 0, ACT_HLT = 1, ACT_SHUTDOWN = 2, ACT_WAIT_SIPI = 3;
+
 /** mtfArmedAt for an MTF VM exit injected by VM entry (type 7): taken with the control clear too. */
 export const MTF_INJECTED = -2;
 
 export function createVmxState(): VmxState {
   return {
     inVmx: false, nonRoot: false, vmxonPtr: INVALID_PTR, currentVmcs: INVALID_PTR,
-    cache: new Int32Array(VMCS_SIZE / 4), initBlocked: false, caps: null,
+    cache: new Int32Array(VMCS_SIZE / 4), initBlocked: false, initPending: false, sipiVector: -1, activity: 0, caps: null,
     pin: 0, proc: 0, proc2: 0, exitCtls: 0, entryCtls: 0, exceptionBitmap: 0, pfecMask: 0, pfecMatch: 0,
-    cr0Mask: 0, cr0Shadow: 0, cr4Mask: 0, cr4Shadow: 0, tscOffset: 0, preemptDeadline: NaN,
+    cr0Mask: 0, cr0Shadow: 0, cr4Mask: 0, cr4Shadow: 0, tscOffset: 0, tscOffLo: 0, tscOffHi: 0, preemptDeadline: NaN,
     virtualNmiBlocked: false, mtfArmedAt: -1, vectoring: 0, vectoringError: 0, abort: 0, wokeFromHlt: false,
     pendingDbg: 0, timer: null,
   };
@@ -94,7 +114,7 @@ export function vmxState(cpu: Cpu): VmxState {
  */
 export function resetVmxState(s: VmxState): void {
   s.inVmx = false; s.nonRoot = false; s.vmxonPtr = INVALID_PTR; s.currentVmcs = INVALID_PTR;
-  s.initBlocked = false; s.cache.fill(0);
-  s.preemptDeadline = NaN; s.virtualNmiBlocked = false; s.vectoring = 0; s.tscOffset = 0; s.pendingDbg = 0;
+  s.initBlocked = false; s.initPending = false; s.sipiVector = -1; s.activity = 0; s.cache.fill(0);
+  s.preemptDeadline = NaN; s.virtualNmiBlocked = false; s.vectoring = 0; s.tscOffset = 0; s.tscOffLo = 0; s.tscOffHi = 0; s.pendingDbg = 0;
   s.timer?.cancel();
 }
