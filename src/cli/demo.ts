@@ -1,10 +1,11 @@
 /**
  * `nestvisor demo`: plays the seed document ("Exécuter Hyper-V dans une machine virtuelle avec
- * la virtualisation imbriquée") with real VMs in a temporary inventory home, printing each
- * cmdlet as `PS> ...` and what the shell writes, and checking every observed outcome (serial
- * lines, error text, switch counters, the HTTP page fetched). Exit 0 when all matched, 1 when
- * one did not. What issue 8 has not built yet (NAT and bridging of L2 traffic *inside* L1 by
- * minivisor) is said, not pretended: the networking steps run on the L0 host.
+ * la virtualisation imbriquée") with real VMs in a temporary inventory home, in the document's
+ * order, printing each cmdlet as `PS> ...` and what the shell writes, and checking every observed
+ * outcome (serial lines, error text, switch counters, the HTTP page L2 fetched). L1 runs
+ * minivisor (guests/minivisor), our VT-x hypervisor, whose L2 has a NIC; the seed's commands
+ * *inside* L1 and L2 go through PowerShell Direct (Invoke-Command -VMName, docs/guest-channel.md).
+ * Exit 0 when all matched, 1 when one did not.
  */
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:http';
@@ -44,7 +45,7 @@ export async function runDemo(o: DemoOptions = {}): Promise<void> {
   });
   const host = new BufferHost();
   const shell = createSession(svc.controller, host);
-  const PAGE = 'Hello from the L0 host, served on 127.0.0.1 and fetched through LocalNAT.\n';
+  const PAGE = 'Hello from the L0 host, served on 127.0.0.1 and fetched by L2.\n';
   let requests = 0;
   const server = createServer((_req, res) => { requests++; res.writeHead(200, { 'Content-Type': 'text/plain' }); res.end(PAGE); });
   const port = await new Promise<number>((r) => server.listen(0, '127.0.0.1', () => r((server.address() as { port: number }).port)));
@@ -70,23 +71,14 @@ export async function runDemo(o: DemoOptions = {}): Promise<void> {
       await new Promise((r) => setTimeout(r, 10));
     }
   };
-  const waitState = async (vm: string, want: string, sec = 30) => {
-    const end = Date.now() + sec * 1000;
-    for (;;) {
-      host.text = '';
-      await shell.run(`(Get-VM -Name ${vm}).State`, 'demo.ps1');
-      if (host.text.trim() === want) return;
-      if (Date.now() > end) fail(`${vm} is ${host.text.trim()}, expected ${want}`);
-      await new Promise((r) => setTimeout(r, 20));
-    }
-  };
   const showSerial = (vm: string, pat: RegExp) => {
     const lines = text(vm).split('\n').filter((l) => pat.test(l));
     for (const l of lines) out(`  [${vm} COM1] ${l}\n`);
   };
-  const stats = async (sw: string, vm: string) => {
+  /** Runs a command without printing it (polling). */
+  const quiet = async (cmd: string) => {
     host.text = '';
-    await shell.run(`Get-NestvisorSwitchPortStatistics -SwitchName ${sw} -VMName ${vm} | Format-List *`, 'demo.ps1');
+    await shell.run(cmd, 'demo.ps1');
     return host.text;
   };
 
@@ -101,12 +93,13 @@ export async function runDemo(o: DemoOptions = {}): Promise<void> {
     await ps(`Set-NestvisorVMBootImage -VMName L1 -Path '${img('minivisor.elf')}' -CommandLine 'stay'`);
     await ps('Get-NestvisorNestedVirtStatus -VMName L1');
     await ps('Start-VM -Name L1');
-    await waitSerial('L1', /VT-x not available/);
+    await waitSerial('L1', /VT-x not available.*\n/);
     showSerial('L1', /minivisor/);
-    await waitState('L1', 'Off');
-    await ps('Get-VM -Name L1 | Select-Object Name, State', { match: /L1\s+Off/ });
-    say('minivisor sees CPUID.1:ECX.VMX = 0: the virtualization extensions are not exposed, so it exits\n'
-      + '(code 5) and L1 powers off by itself.');
+    await ps('Get-VM -Name L1 | Select-Object Name, State', { match: /L1\s+Running/ });
+    say('minivisor sees CPUID.1:ECX.VMX = 0 and halts; L1 stays Running. The seed: enable nesting\n'
+      + '"while the virtual machine is OFF" — Hyper-V refuses it on a running VM:');
+    await ps('Set-VMProcessor -VMName L1 -ExposeVirtualizationExtensions $true', { ok: false, match: /is Running\. Turn off the virtual machine/ });
+    await ps('Stop-VM -Name L1 -TurnOff -Force');
 
     say('== 3. Expose the virtualization extensions (L1 is Off), start L1: minivisor launches L2');
     serial.set('l1', '');
@@ -114,12 +107,8 @@ export async function runDemo(o: DemoOptions = {}): Promise<void> {
     await ps('(Get-VMProcessor -VMName L1).ExposeVirtualizationExtensions', { match: /True/ });
     await ps('Start-VM -Name L1');
     await waitSerial('L1', /minivisor: staying in VMX operation/);
-    showSerial('L1', /minivisor|\[L2\]/);
+    showSerial('L1', /minivisor: (VMXON|EPT|launching|L2 halted)|\[L2\]/);
     if (!/\[L2\] Hello from L2/.test(text('L1'))) fail(`L2 did not print on L1's COM1:\n${text('L1')}`);
-    say('While L1 runs, the setting cannot change (Hyper-V: only while the VM is Off). minivisor without\n'
-      + 'VT-x powers off at once, so the refusal is shown on the running, exposed L1:');
-    await ps('Set-VMProcessor -VMName L1 -ExposeVirtualizationExtensions $false', { ok: false, match: /is Running\. Turn off the virtual machine/ });
-    await ps('(Get-VMProcessor -VMName L1).ExposeVirtualizationExtensions', { match: /True/ });
 
     say('== 4. Memory: while a hypervisor runs inside L1, its memory cannot change');
     await ps('Get-VM -Name L1 | Select-Object Name, State, NestedHypervisorRunning, @{Name="MemoryAssigned(M)"; Expression={ $_.MemoryAssigned / 1MB }}',
@@ -127,52 +116,74 @@ export async function runDemo(o: DemoOptions = {}): Promise<void> {
     await ps('Set-VMMemory -VMName L1 -StartupBytes 128MB', { ok: false, match: /hypervisor is running inside it[\s\S]*Turn off the virtual machine to adjust its memory/ });
     await ps('Get-VM -Name L1 | Select-Object Name, @{Name="MemoryAssigned(M)"; Expression={ $_.MemoryAssigned / 1MB }}', { match: /L1\s+64/ });
     await ps('Stop-VM -Name L1 -TurnOff -Force');
-    await ps('Get-VM -Name L1 | Select-Object Name, State', { match: /L1\s+Off/ });
 
-    say('== 5a. Networking: MAC address spoofing (on the L0 host)\n'
-      + 'B answers pings at 10.0.0.2. Bridge plays L1 bridging an L2 whose MAC (00:15:5d:00:00:a2) is not\n'
-      + 'its own adapter\'s: the switch port drops those frames until MacAddressSpoofing is On.');
-    await ps('New-VMSwitch -Name Lab -SwitchType Private | Out-Null');
-    await ps('New-VM -Name B -MemoryStartupBytes 32MB -SwitchName Lab | Out-Null', { quiet: true });
-    await ps(`Set-NestvisorVMBootImage -VMName B -Path '${img('net-ping.elf')}' -CommandLine 'ip=10.0.0.2 serve=100'`, { quiet: true });
-    await ps('New-VM -Name Bridge -MemoryStartupBytes 32MB -SwitchName Lab | Out-Null', { quiet: true });
-    await ps(`Set-NestvisorVMBootImage -VMName Bridge -Path '${img('net-bridge.elf')}' -CommandLine 'mac=00:15:5d:00:00:a2 ip=10.0.0.42 target=10.0.0.2 expect=reply count=3'`, { quiet: true });
-    await ps('Start-VM -Name B');
-    await ps('Start-VM -Name Bridge');
-    const dropped = (s: string) => Number(/DroppedMacAddressSpoofing\s*:\s*(\d+)/.exec(s)?.[1] ?? 0);
+    const url = `http://172.16.0.1:${port}/page.txt`;
+    say('== 5. Networking. The L0 host\'s network for L1: an Internal switch with a NetNat to this machine\n'
+      + `(it plays the physical network; the demo's web server listens on 127.0.0.1:${port}, reached as 172.16.0.1)`);
+    await ps('New-VMSwitch -Name Outer -SwitchType Internal | Out-Null');
+    await ps('New-NetNat -Name OuterNAT -InternalIPInterfaceAddressPrefix "172.16.0.0/24" | Out-Null');
+    await ps('Get-NetAdapter "vEthernet (Outer)" | New-NetIPAddress -IPAddress 172.16.0.1 -AddressFamily IPv4 -PrefixLength 24 | Out-Null');
+    await ps('Connect-VMNetworkAdapter -VMName L1 -SwitchName Outer');
+    await ps(`Set-NestvisorVMBootImage -VMName L1 -Path '${img('minivisor.elf')}' -CommandLine 'stay l2fetch=${url}'`);
+
+    /** Starts L1, lets L2 fetch the page once its address is set through PowerShell Direct; returns L1's serial. */
+    const l2Fetch = async (setup: string[], l2Commands: string, wait = true): Promise<string> => {
+      serial.set('l1', '');
+      await ps('Start-VM -Name L1');
+      await waitSerial('L1', /\[L2\] waiting for an IP configuration/);
+      for (const cmd of setup) await ps(cmd);
+      await ps(`Invoke-Command -VMName L1 { Invoke-Command -VMName L2 { ${l2Commands} } }`, { match: /PSComputerName +: L2/ });
+      if (!wait) return text('L1');
+      await waitSerial('L1', /\[L2\] (fetched \d+ bytes.*\n\[L2\] first line: .*|fetch failed: .*)\n/);
+      showSerial('L1', /\[L2\] (nic:|status:|fetched|first line|fetch failed)/);
+      return text('L1');
+    };
+    const portStats = 'Get-NestvisorSwitchPortStatistics -SwitchName Outer -VMName L1 | Select-Object PortName, SentFrames, ReceivedFrames, DroppedMacAddressSpoofing';
+    const dropped = (s: string) => Number(/L1\/Network Adapter\s+\d+\s+\d+\s+(\d+)/.exec(s)?.[1] ?? NaN);
+    const fnv1a = (b: Buffer) => { let h = 2166136261; for (const x of b) h = Math.imul(h ^ x, 16777619) >>> 0; return h.toString(16).padStart(8, '0'); };
+    const fetched = new RegExp(`\\[L2\\] fetched ${Buffer.byteLength(PAGE)} bytes, fnv1a ${fnv1a(Buffer.from(PAGE))}\\n`);
+
+    say('== 5a. MAC address spoofing: minivisor bridges L2 to L1\'s adapter (an External switch inside L1),\n'
+      + 'so L2\'s frames reach L0 with L2\'s own MAC — dropped at L1\'s port on the L0 switch');
+    const bridgeL2 = 'Get-NetAdapter "Ethernet" | New-NetIPAddress -IPAddress 172.16.0.20 -DefaultGateway 172.16.0.1 -AddressFamily IPv4 -PrefixLength 24';
+    let l1 = await l2Fetch(['Invoke-Command -VMName L1 -ScriptBlock { New-VMSwitch -Name VmBridge -NetAdapterName "Ethernet" }'], bridgeL2, false);
     const t0 = Date.now();
-    while (dropped(await stats('Lab', 'Bridge')) < 2) {
-      if (Date.now() - t0 > 60_000) fail(`no frame dropped for MAC spoofing:\n${await stats('Lab', 'Bridge')}\n${text('Bridge')}`);
+    while (!(dropped(await quiet(portStats)) >= 1)) {
+      if (Date.now() - t0 > 60_000) fail(`no frame was dropped for MAC spoofing:\n${await quiet(portStats)}\n${text('L1')}`);
       await new Promise((r) => setTimeout(r, 50));
     }
-    await ps('Get-NestvisorSwitchPortStatistics -SwitchName Lab -VMName Bridge | Select-Object PortName, SentFrames, DroppedMacAddressSpoofing', { match: /Bridge/ });
-    await ps('Get-VMNetworkAdapter -VMName Bridge | Set-VMNetworkAdapter -MacAddressSpoofing On');
-    await waitSerial('Bridge', /echo replies to the bridged MAC/);
-    showSerial('Bridge', /echo replies|bridged/);
-    if (!/3\/3 echo replies to the bridged MAC/.test(text('Bridge'))) fail(`bridged pings did not all pass:\n${text('Bridge')}`);
-    await ps('Get-VMNetworkAdapter -VMName Bridge | Select-Object VMName, MacAddress, MacAddressSpoofing', { match: /On/ });
-    await waitState('Bridge', 'Off');
-    say('Bridge has finished (and powered off); B, still serving, received the bridged frames:');
-    await ps('Get-NestvisorSwitchPortStatistics -SwitchName Lab -VMName B | Select-Object PortName, SentFrames, ReceivedFrames, DroppedMacAddressSpoofing', { match: /B\/Network Adapter\s+[1-9]\d*\s+[1-9]\d*\s+0/ });
-    await ps('Stop-VM -Name B -TurnOff -Force');
+    await ps(portStats, { match: /L1\/Network Adapter/ });
+    l1 = text('L1');
+    if (/\[L2\] fetched/.test(l1) || requests !== 0) fail(`L2's bridged frames were not stopped at L0:\n${l1}`);
+    say('L2 keeps asking (ARP for its gateway 172.16.0.1) and gets no answer: its frames never leave L1\'s port.');
+    await ps('Stop-VM -Name L1 -TurnOff -Force');
+    say('The seed: MAC address spoofing must be on for L1\'s adapter on the L0 host.');
+    await ps('Get-VMNetworkAdapter -VMName L1 | Set-VMNetworkAdapter -MacAddressSpoofing On');
+    l1 = await l2Fetch(['Invoke-Command -VMName L1 -ScriptBlock { New-VMSwitch -Name VmBridge -NetAdapterName "Ethernet" }'], bridgeL2);
+    if (!fetched.test(l1) || requests !== 1) fail(`the bridged L2 did not get the page (requests ${requests}):\n${l1}`);
+    const on = await ps(portStats, { match: /L1\/Network Adapter/ });
+    if (dropped(on) !== 0) fail(`frames were dropped with spoofing On:\n${on}`);
+    await ps('Stop-VM -Name L1 -TurnOff -Force');
 
-    say('== 5b. Networking: NAT — the seed\'s three commands (here on the L0 host), then a VM at\n'
-      + `192.168.100.2 fetches http://192.168.100.1:${port}/ (the demo's server on 127.0.0.1) through LocalNAT`);
-    await ps('New-VMSwitch -Name VmNAT -SwitchType Internal | Out-Null');
-    await ps('New-NetNat –Name LocalNAT –InternalIPInterfaceAddressPrefix “192.168.100.0/24” | Out-Null');
-    await ps('Get-NetAdapter "vEthernet (VmNat)" | New-NetIPAddress -IPAddress 192.168.100.1 -AddressFamily IPv4 -PrefixLength 24 | Out-Null');
-    await ps('New-VM -Name Web -MemoryStartupBytes 32MB -SwitchName VmNAT | Out-Null', { quiet: true });
-    await ps(`Set-NestvisorVMBootImage -VMName Web -Path '${img('net-http.elf')}' -CommandLine 'ip=192.168.100.2 gw=192.168.100.1 dns=192.168.100.1 name=localhost url=http://192.168.100.1:${port}/page.txt stay=1'`, { quiet: true });
-    await ps('Start-VM -Name Web');
-    await waitSerial('Web', /SUMMARY: .*\n/);
-    showSerial('Web', /echo replies|resolved|status:|body \d+ bytes|SUMMARY/);
-    const body = /BODY<<([\s\S]*?)>>BODY/.exec(text('Web'))?.[1];
-    if (body !== PAGE || requests !== 1) fail(`the page did not come through (requests ${requests}):\n${text('Web')}`);
-    out(`  page received by the VM: ${JSON.stringify(body)}\n`);
-    await ps('Get-NestvisorSwitchPortStatistics -SwitchName VmNAT -VMName Web | Select-Object PortName, SentFrames, ReceivedFrames, DroppedMacAddressSpoofing', { match: /Web/ });
-    await ps('Stop-VM -Name Web -TurnOff -Force');
-    say('Not built yet (issue 8): minivisor does not give L2 a NIC, so L2 traffic bridged or NATed\n'
-      + 'inside L1 cannot be shown; above, the same switch rules and NAT run on the L0 host.');
+    say('== 5b. NAT inside L1, with MAC address spoofing Off: the seed\'s commands run *inside* the\n'
+      + 'intermediate VM and the nested VM through PowerShell Direct (Invoke-Command -VMName)');
+    await ps('Get-VMNetworkAdapter -VMName L1 | Set-VMNetworkAdapter -MacAddressSpoofing Off');
+    await ps(`Set-NestvisorVMBootImage -VMName L1 -Path '${img('minivisor.elf')}' -CommandLine 'stay ip=172.16.0.10/24 gw=172.16.0.1 l2fetch=${url} l2idle'`);
+    l1 = await l2Fetch([
+      'Invoke-Command -VMName L1 -ScriptBlock {\n'
+        + '  New-VMSwitch -Name VmNAT -SwitchType Internal\n'
+        + '  New-NetNat –Name LocalNAT –InternalIPInterfaceAddressPrefix “192.168.100.0/24”\n'
+        + '  Get-NetAdapter "vEthernet (VmNat)" | New-NetIPAddress -IPAddress 192.168.100.1 -AddressFamily IPv4 -PrefixLength 24\n'
+        + '}',
+    ], 'Get-NetAdapter "Ethernet" | New-NetIPAddress -IPAddress 192.168.100.2 -DefaultGateway 192.168.100.1 -AddressFamily IPv4 -PrefixLength 24\n'
+      + '  Netsh interface ip add dnsserver “Ethernet” address=192.168.100.1');
+    if (!fetched.test(l1) || requests !== 2) fail(`L2 behind L1's NAT did not get the page (requests ${requests}):\n${l1}`);
+    out(`  page received by L2: ${JSON.stringify(PAGE)}\n`);
+    await ps('Invoke-Command -VMName L1 { Invoke-Command -VMName L2 { Get-DnsClientServerAddress -InterfaceAlias Ethernet } }', { match: /\{192\.168\.100\.1\} L2/ });
+    const nat = await ps(portStats, { match: /L1\/Network Adapter/ });
+    if (dropped(nat) !== 0) fail(`frames were dropped with NAT:\n${nat}`);
+    await ps('Get-VMNetworkAdapter -VMName L1 | Select-Object VMName, MacAddressSpoofing', { match: /L1\s+Off/ });
+    await ps('Stop-VM -Name L1 -TurnOff -Force');
 
     say('== 6. Disable nested virtualization again (L1 is Off)');
     await ps('Set-VMProcessor -VMName L1 -ExposeVirtualizationExtensions $false');
