@@ -1054,6 +1054,62 @@ static void test_msr_areas(void) {
   report_eq("VM-exit MSR-load area: L1 has the loaded value", rdmsr(MSR_KGS), 0x4444000);
 }
 
+/*
+ * Exits from a real-mode L2 (unrestricted guest, which needs EPT: §26.2.1.1, §26.3.1.1):
+ * the same exit information in 16-bit code — instruction lengths, the I/O qualification,
+ * the INS address size (16-bit = 0, Table 27-8) and guest-linear address ES.base + DI.
+ * CS/SS/DS/ES bases point at a 4 KiB block of this image (real-mode bases need only be
+ * below 4 GiB, §26.3.1.2), RIP is the offset in it.
+ */
+void rm_block(void);
+__asm__(".text\n.balign 4096\n.globl rm_block\nrm_block:\n.code16\n"
+        "rm_cpuid: cpuid\n"
+        "rm_out: outb %al, $0x80\n"
+        "mov $0x100, %di\n mov $0x70, %dx\n"
+        "rm_insb: insb\n"
+        "rm_vmcall: vmcall\n"
+        "1: jmp 1b\n"
+        ".code64\n.balign 4096\n");
+LABEL(rm_cpuid); LABEL(rm_out); LABEL(rm_insb); LABEL(rm_vmcall);
+
+static void test_real_mode(void) {
+  vt_baseline(rm_block);
+  if (!vt_ept_identity(1) || !vt_ctl_on(VT_PROC2, VT_PROC2_UNRESTRICTED)) { report_skip("unrestricted guest (real-mode L2)"); return; }
+  vt_ctl_on(VT_PROC, VT_PROC_UNCOND_IO);
+  vt_ctl_off(VT_ENTRY, VT_ENTRY_CTL_IA32E);
+  u64 base = (u64)rm_block;
+  vt_write(GUEST_CR0, read_cr0() & ~0x80000001ull); /* PE = PG = 0 */
+  vt_write(GUEST_CR4, read_cr4() & ~(1ull << 17));  /* CR4.PCIDE = 0 outside IA-32e mode */
+  for (u32 i = 0; i < 6; i++) {
+    vt_write(GUEST_ES_SELECTOR + i * 2, 0);
+    vt_write(GUEST_ES_BASE + i * 2, base);
+    vt_write(GUEST_ES_LIMIT + i * 2, 0xffff);
+    vt_write(GUEST_ES_AR + i * 2, i == 1 ? 0x9b : 0x93); /* 16-bit, byte granular, DPL 0 */
+  }
+  vt_write(GUEST_RIP, 0);
+  vt_write(GUEST_RSP, 0xff0);
+  vt_write(GUEST_RFLAGS, 0x2);
+
+  report_eq("real mode: CPUID exits (reason 10)", vt_run(), VT_EXIT_CPUID);
+  report_eq("real mode: RIP = the offset of CPUID", vmread(GUEST_RIP), (u64)rm_cpuid - base);
+  report_eq("real mode: CPUID length 2", vmread(EXIT_INSTRUCTION_LEN), 2);
+  vt_skip();
+  report_eq("real mode: OUT imm8 exits (reason 30)", vt_run(), VT_EXIT_IO);
+  report_eq("real mode: OUT qualification 0x800040", vmread(EXIT_QUALIFICATION), 0x800040);
+  report_eq("real mode: OUT length 2", vmread(EXIT_INSTRUCTION_LEN), 2);
+  vt_skip();
+  report_eq("real mode: INSB exits (reason 30)", vt_run(), VT_EXIT_IO);
+  report_eq("real mode: RIP = the offset of INSB", vmread(GUEST_RIP), (u64)rm_insb - base);
+  report_eq("real mode: INSB qualification 0x700018", vmread(EXIT_QUALIFICATION), 0x700018);
+  report_eq("real mode: INSB guest-linear address = ES.base + DI", vmread(GUEST_LINEAR_ADDRESS), base + 0x100);
+  if ((rdmsr(MSR_VMX_BASIC) >> 54) & 1)
+    report_eq("real mode: INSB instruction info: 16-bit address size, ES", vmread(VT_EXIT_INSTRUCTION_INFO) & ((7u << 7) | (7u << 15)), 0);
+  vt_skip();
+  report_eq("real mode: VMCALL exits (reason 18)", vt_run(), VT_EXIT_VMCALL);
+  report_eq("real mode: VMCALL length 3", vmread(EXIT_INSTRUCTION_LEN), 3);
+  report_eq("real mode: RIP = the offset of VMCALL", vmread(GUEST_RIP), (u64)rm_vmcall - base);
+}
+
 int main(void) {
   printf("vmx-exits: VM-exit reasons (SDM Vol. 3C Chapters 25, 27)\n");
   if (vt_init() != 0) { report("VMX operation (vt_init)", 0); summary_and_exit(); }
@@ -1084,6 +1140,7 @@ int main(void) {
   test_ept();
   test_preemption_timer();
   test_msr_areas();
+  test_real_mode();
   if (0) test_init(); /* resets the machine in Nestvisor: INIT in VMX non-root must exit (§25.2) */
   summary_and_exit();
 }
