@@ -25,6 +25,7 @@ import { debugRegsChanged, checkCodeBreakpoints, checkDataBreakpoints, afterDebu
 import { buildTable } from './ops/table.js';
 import { decodeCacheFor, type DecodeCache, DC_BITS, DC_MASK, DC_LEN_SHIFT, DC_HAS_MODRM, DC_NO_REG } from './decode-cache.js';
 import { defaultHooks } from './interrupts.js';
+import { tryBlock, JIT_DEFAULT } from './jit/jit.js';
 import { FpuState } from './fpu/state.js';
 import { createVmxState, resetVmxState } from './vmx/vmx-state.js';
 import { exceptionExits, softwareException, tripleFaultExits, checkEvents, wakeGuest } from './vmx/events.js';
@@ -173,6 +174,8 @@ export class Cpu {
   opcode = 0;
   /** Packed prefix state the fields above hold (packPrefixes), -1 when unknown. */
   curPfx = -1;
+  /** Translate hot code into JS blocks (jit/); NESTVISOR_JIT=1/0 sets the default. */
+  jit = JIT_DEFAULT;
   /** The decoded-instruction cache (decode-cache.ts), shared by the CPUs of one memory. */
   readonly dc: DecodeCache;
   /** 0 = 16-bit, 1 = 32-bit, 2 = 64-bit code: part of a decode-cache tag. */
@@ -1153,6 +1156,8 @@ export class Cpu {
       if (off >= 0 && off < 4096) {
         const host = this.fetchHost;
         const fp = host + off;
+        // a translated block (jit/) retires its instructions and does its own checks
+        if (this.jit && tryBlock(this, fp, rip, end)) continue;
         this.fpEnd = host + 4096;
         const slot = fp & DC_MASK;
         const tag = ((fp >>> DC_BITS) << 2) | this.modeId;
@@ -1217,7 +1222,7 @@ export class Cpu {
       (this.lock ? 1 << 21 : 0) | (this.pfx66 ? 1 << 22 : 0);
   }
 
-  private loadPrefixes(p: number): void {
+  loadPrefixes(p: number): void {
     this.osz = p & 15;
     this.asz = (p >> 4) & 15;
     const rex = (p >> 8) & 0xff;

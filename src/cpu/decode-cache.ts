@@ -22,6 +22,7 @@
  * One cache serves every CPU of a PhysicalMemory: entries depend only on bytes and mode.
  */
 import type { PhysicalMemory } from '../memory/physical.js';
+import type { Compiled } from './jit/compile.js';
 
 export const DC_BITS = 16;
 export const DC_SIZE = 1 << DC_BITS;
@@ -57,6 +58,14 @@ export class DecodeCache {
   /** Bytes of ModRM/SIB/displacement recorded for the entry being built (0 = none). */
   buildModrmLen = 0;
   invalidations = 0;
+  /**
+   * Translated blocks (jit/) share the slot space and the page invalidation: blkTag is
+   * the decode tag of the block's first instruction (-1 = none), blk the block (null = its
+   * first instruction cannot be translated), blkHits counts runs before translation.
+   */
+  readonly blkTag = new Int32Array(DC_SIZE).fill(-1);
+  readonly blk: (Compiled | null)[] = new Array<Compiled | null>(DC_SIZE).fill(null);
+  readonly blkHits = new Uint8Array(DC_SIZE);
   private readonly pages: Uint8Array;
   private readonly hot: Uint8Array;
 
@@ -75,6 +84,9 @@ export class DecodeCache {
     this.pages[page] = 0;
     const start = (page << 12) & DC_MASK;
     this.tag.fill(-1, start, start + 4096);
+    this.blkTag.fill(-1, start, start + 4096);
+    this.blk.fill(null, start, start + 4096);
+    this.blkHits.fill(0, start, start + 4096);
     if (this.buildPage === page) this.buildSlot = -1;
     if (this.hot[page]! < 255) this.hot[page] = this.hot[page]! + 1;
     if (++this.invalidations % HOT_DECAY === 0) this.hot.fill(0);
@@ -83,6 +95,9 @@ export class DecodeCache {
   /** Drops everything (tests, reset). */
   clear(): void {
     this.tag.fill(-1);
+    this.blkTag.fill(-1);
+    this.blk.fill(null);
+    this.blkHits.fill(0);
     this.pages.fill(0);
     this.buildSlot = -1;
   }
