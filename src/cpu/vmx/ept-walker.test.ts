@@ -90,13 +90,13 @@ test('a write to an EPT read-only page exits even after a read filled the TLB', 
   assert.equal(walkLinear(), 0x3008, 'the linear address the engine reports');
 });
 
-test('guest paging structures in EPT read-only memory: the accessed-flag update exits (bit 8 clear)', () => {
+test('guest paging structures in EPT read-only memory: the accessed-flag update exits as a read-modify-write (bits 0 and 1, bit 8 clear)', () => {
   const { t, exits, eptEntry } = setup('long64');
   eptEntry(PT_BASE + 0x2000, (HOST + PT_BASE + 0x2000) | 1 | WB); // the guest PD
   setReg64(t.cpu, RBX, 0x3008n);
   assert.equal(runGuest(t, [0x8b, 0x03]), 'exit'); // the code fetch's walk wants PDE.A
   assert.equal(exits[0]!.gpa, PT_BASE + 0x2000);
-  assert.equal(exits[0]!.qualification, EPTQ_WRITE | EPTQ_READABLE | EPTQ_LINEAR_VALID);
+  assert.equal(exits[0]!.qualification, EPTQ_READ | EPTQ_WRITE | EPTQ_READABLE | EPTQ_LINEAR_VALID);
   // with A and D already set in the guest entries, reading them needs only R
   for (let i = 0; i < 3; i++) t.mem.write32(HOST + PT_BASE + 0x2000 + i * 8, (i * 0x200000) | 0xe7);
   t.cpu.flushTlb();

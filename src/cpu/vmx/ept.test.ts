@@ -215,15 +215,17 @@ test('guest paging-structure accesses: writes under A/D-enabled EPT, qualificati
   assert.equal(ad.mem.read32(PT + 16) & (A | D), A | D, 'treated as a write for D');
   // a PDPTE load (no linear address) is a plain read
   assert.equal(tr(ad.mem, ad.ept, 0x1000, 0, true, false).fault, EPT_OK);
-  // A/D disabled: a paging-structure read needs only R; an A/D update of the guest entry is a write
+  // A/D disabled: a paging-structure read needs only R; an A/D update of the guest entry is
+  // a locked read-modify-write, reported as read and write (bits 0 and 1)
   const off = setup();
   put(off.mem, PT + 8, 0x9000 | R | WB);
   assert.equal(tr(off.mem, off.ept, 0x1000, 0, true).fault, EPT_OK);
   r = tr(off.mem, off.ept, 0x1000, 1, true);
-  assert.equal(r.qualification, EPTQ_WRITE | EPTQ_READABLE | EPTQ_LINEAR_VALID);
-  // no guest-linear address (e.g. PDPTE load by MOV CR3): bits 7 and 8 clear
+  assert.equal(r.qualification, EPTQ_READ | EPTQ_WRITE | EPTQ_READABLE | EPTQ_LINEAR_VALID);
+  // no guest-linear address: bits 7 and 8 clear
   r = tr(off.mem, off.ept, 0x1000, 1, true, false);
-  assert.equal(r.qualification, EPTQ_WRITE | EPTQ_READABLE);
+  assert.equal(r.qualification, EPTQ_READ | EPTQ_WRITE | EPTQ_READABLE);
+  // an ordinary data write (not a paging-structure entry) is a write only
   r = tr(off.mem, off.ept, 0x1000, 1, false, false);
   assert.equal(r.qualification, EPTQ_WRITE | EPTQ_READABLE);
 });

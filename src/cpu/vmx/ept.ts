@@ -206,8 +206,8 @@ function misconfig(level: number, out: EptResult): void {
 }
 
 /**
- * Table 27-7: bits 2:0 the access (a paging-structure access under A/D-enabled EPT sets
- * read and write), bits 5:3 the AND of R/W/X over the entries used (bit 5 is "executable"
+ * Table 27-7: bits 2:0 the access (a paging-structure access under A/D-enabled EPT, and an
+ * A/D update of a paging-structure entry, set read and write), bits 5:3 the AND of R/W/X over the entries used (bit 5 is "executable"
  * with mode-based execute control off), bit 7 guest-linear valid, bit 8 (only with bit 7)
  * set for the translation of a linear address, clear for a paging-structure access.
  */
@@ -215,7 +215,11 @@ function violation(
   access: number, isPagingStructure: boolean, treatAsWrite: boolean, linearValid: boolean, perm: number, level: number,
   out: EptResult,
 ): void {
-  let q = treatAsWrite ? EPTQ_READ | EPTQ_WRITE : access === 1 ? EPTQ_WRITE : access === 2 ? EPTQ_FETCH : EPTQ_READ;
+  // an accessed/dirty update of a guest paging-structure entry (A/D-disabled EPT) is a
+  // locked read-modify-write: reported as a read and a write, like the writes A/D-enabled
+  // EPT makes of every paging-structure access (kvm-unit-tests ept_access_test_paddr_*_ad_disabled)
+  const rmw = treatAsWrite || (isPagingStructure && access === 1);
+  let q = rmw ? EPTQ_READ | EPTQ_WRITE : access === 1 ? EPTQ_WRITE : access === 2 ? EPTQ_FETCH : EPTQ_READ;
   q |= perm << 3;
   if (linearValid) {
     q |= EPTQ_LINEAR_VALID;
