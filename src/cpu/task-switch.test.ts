@@ -6,8 +6,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { TestCpu } from './testing.js';
 import { hex } from './testing.js';
-import { makeSystem, place, step, setDesc, setGate32, GDT, TSS, UCODE } from './ops/gdtkit.js';
-import { CS, SS, DS, ES, FS, GS, TR, LDTR, RAX, RBX, RSP, NT, VM, IF, CR0_TS, AR_UNUSABLE, GP, TS, NP, DB } from './regs.js';
+import { makeSystem, place, step, setDesc, setGate32, GDT, TSS, UCODE, HANDLER, KSTACK } from './ops/gdtkit.js';
+import { defaultHooks } from './interrupts.js';
+import { CS, SS, DS, ES, FS, GS, TR, LDTR, RAX, RBX, RSP, NT, VM, IF, CR0_TS, CR0_PG, CR4_PSE, AR_UNUSABLE, GP, TS, NP, SS_, DB } from './regs.js';
 
 /** Second task's TSS (GDT slot 9, selector 0x48), a task gate to it (slot 10, 0x50). */
 const TSS2 = 0x3200, TSS2_SEL = 0x48, GATE_SEL = 0x50;
@@ -248,3 +249,65 @@ test('IA-32e mode: JMP far to a TSS is #GP(sel), IRET with NT = 1 is #GP(0)', ()
 });
 
 
+
+test('with paging on, a 32-bit TSS loads CR3 (the new TSS is read through the old address space)', () => {
+  const t = system();
+  const { cpu, mem } = t;
+  const PD1 = 0x380000, PD2 = 0x381000;
+  mem.write32(PD1, 0x87); mem.write32(PD2, 0x87); // one 4M identity page, user/writable
+  cpu.cr4 |= CR4_PSE;
+  cpu.cr3 = PD1;
+  cpu.cr0 |= CR0_PG;
+  cpu.flushTlb();
+  tss32(t, TSS2, { eip: TASK_CODE, cr3: PD2 });
+  place(t, UCODE, hex('ea 00 00 00 00 48 00 ; jmp 0x48:0x0'));
+  step(t, 1, UCODE);
+  assert.equal(cpu.segSel[TR], TSS2_SEL);
+  assert.equal(cpu.cr3, PD2);
+});
+
+test('privilege: a task gate or TSS with DPL < CPL is #GP(selector); INT n through a DPL 0 task gate from CPL 3 is #GP(vector*8+2)', () => {
+  const t = system();
+  const { cpu, mem } = t;
+  cpu.hooks = { deliver(c, v, e) { t.exceptions.push([v, e]); c.halted = true; }, acknowledgeInterrupt: () => -1 };
+  setGate32(mem, 0x40, TSS2_SEL, 0, 5, 0);
+  // CPL 3 code and stack
+  cpu.setSegCache(CS, 0x1b, 0, 0xffffffff, 0xc0fb);
+  cpu.setSegCache(SS, 0x23, 0, 0xffffffff, 0xc0f3);
+  cpu.updateMode();
+  place(t, UCODE, hex(`
+    ea 00 00 00 00 50 00 ; jmp 0x50:0x0 (task gate, DPL 0)
+    9a 00 00 00 00 48 00 ; call 0x48:0x0 (TSS, DPL 0)
+    cd 40                ; int 0x40 (task gate, DPL 0)`));
+  step(t, 1, UCODE); step(t, 1, UCODE + 7);
+  assert.deepEqual(t.exceptions, [[GP, GATE_SEL], [GP, TSS2_SEL]]);
+  // INT n checks the IDT gate's DPL: the #GP goes through a real interrupt gate here
+  cpu.hooks = defaultHooks();
+  setGate32(mem, 13, 0x08, HANDLER, 0xe, 0);
+  place(t, HANDLER, hex('f4 ; hlt'));
+  step(t, 1, UCODE + 14);
+  assert.equal(cpu.rip, HANDLER + 1);
+  assert.equal(rd32(t, KSTACK - 24), 0x40 * 8 + 2, 'error code: IDT index, IDT bit');
+  assert.equal(cpu.segSel[TR], 0x30);
+});
+
+test('the new task\'s checks: SS not present is #SS(SS), a data segment not present #NP(sel), both after the switch', () => {
+  const t = system();
+  const { cpu, mem } = t;
+  cpu.hooks = { deliver(c, v, e) { t.exceptions.push([v, e]); c.halted = true; }, acknowledgeInterrupt: () => -1 };
+  setDesc(mem, 13, 0, 0xfffff, 0x13, 0xc); // data, DPL 0, not present: selector 0x68
+  tss32(t, TSS2, { eip: TASK_CODE, ss: 0x68 });
+  place(t, UCODE, hex('ea 00 00 00 00 48 00 ; jmp 0x48:0x0'));
+  step(t, 1, UCODE);
+  assert.deepEqual(t.exceptions, [[SS_, 0x68]]);
+  assert.equal(cpu.segSel[TR], TSS2_SEL);
+  // back to a fresh system for the data-segment case
+  const u = system();
+  u.cpu.hooks = { deliver(c, v, e) { u.exceptions.push([v, e]); c.halted = true; }, acknowledgeInterrupt: () => -1 };
+  setDesc(u.mem, 13, 0, 0xfffff, 0x13, 0xc);
+  tss32(u, TSS2, { eip: TASK_CODE, ds: 0x68 });
+  place(u, UCODE, hex('ea 00 00 00 00 48 00 ; jmp 0x48:0x0'));
+  step(u, 1, UCODE);
+  assert.deepEqual(u.exceptions, [[NP, 0x68]]);
+  assert.equal(u.cpu.rip, TASK_CODE);
+});
