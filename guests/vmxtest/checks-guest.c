@@ -278,6 +278,28 @@ static void v86_guest(void) {
   vt_write(GUEST_RFLAGS, 0x20002);
 }
 
+static u32 nonpae_pd[1024] __attribute__((aligned(4096)));
+
+/* real mode under "unrestricted guest" (§26.3.1.1: CR0.PE and PG may be 0; §26.3.1.2 with
+ * CR0.PE = 0: SS.DPL 0); the identity EPT backs guest-physical memory; it runs the VMCALL
+ * loop copied to 7000H as CS:IP = 0700H:0000H */
+static void real_mode_guest(void) {
+  memcpy((void *)V86_CODE, ck_vmcall_loop, 5);
+  base();
+  vt_ept_identity(1); vt_ctl_on(VT_PROC2, VT_PROC2_UNRESTRICTED);
+  and_field(ENTRY_CONTROLS, ~(u64)VT_ENTRY_CTL_IA32E);
+  and_field(GUEST_CR0, ~0x80000001ull);
+  and_field(GUEST_CR4, ~(1ull << 5));
+  for (u32 i = 0; i < 6; i++) {
+    vt_write(GUEST_ES_SELECTOR + i * 2, V86_CODE >> 4);
+    vt_write(GUEST_ES_BASE + i * 2, V86_CODE);
+    vt_write(GUEST_ES_LIMIT + i * 2, 0xffff);
+    vt_write(GUEST_ES_AR + i * 2, i == 1 ? 0x9b : 0x93);
+  }
+  vt_write(GUEST_RIP, 0);
+  vt_write(GUEST_RSP, 0xff0);
+}
+
 static void test_non_ia32e_guests(void) {
   pae_guest(0);
   or_field(GUEST_CR4, 1ull << 17);
@@ -295,6 +317,23 @@ static void test_non_ia32e_guests(void) {
   GUEST("26.3.1.2 virtual-8086 guest: SS access rights 93H");
   v86_guest(); set_field(GUEST_CS_AR, 0xfb);
   GUEST("26.3.1.2 virtual-8086 guest: CS access rights FBH");
+  /* 32-bit paging without PAE (CR4.PAE = 0, CR4.PSE = 1, a 4 MiB page at 0) is a valid guest */
+  nonpae_pd[0] = 0x83; /* P, R/W, PS */
+  pae_guest(0);
+  and_field(GUEST_CR4, ~(1ull << 5)); or_field(GUEST_CR4, 1ull << 4);
+  set_field(GUEST_CR3, (u64)nonpae_pd);
+  entry_ok("26.3.1.1 32-bit guest with non-PAE paging (CR4.PSE, 4 MiB page): entry succeeds");
+  /* an unrestricted guest in real mode (CR0.PE = PG = 0) with real-mode segments */
+  int ug = allowed1(VT_PROC2, VT_PROC2_UNRESTRICTED) && allowed1(VT_PROC2, VT_PROC2_EPT);
+  CHECK(ug, "26.3.1 unrestricted guest in real mode: entry succeeds") { real_mode_guest(); entry_ok(n); }
+  CHECK(ug, "26.3.1.2 unrestricted real-mode guest: SS DPL 3 with CR0.PE = 0") {
+    real_mode_guest(); set_field(GUEST_SS_AR, 0xf3);
+    GUEST(n);
+  }
+  CHECK(ug, "26.3.1.2 unrestricted real-mode guest: DS not accessed (type 2)") {
+    real_mode_guest(); set_field(GUEST_DS_AR, 0x92);
+    GUEST(n);
+  }
 }
 
 static void test_pae_pdptes(void) {

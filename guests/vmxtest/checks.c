@@ -271,6 +271,12 @@ static void test_vmcs_pointers(void) {
          do_vmclear((u64)vmcs_b, pre_for(OK)), OK, 0);
   do_vmptrst(0);
   report("VMCLEAR of another VMCS keeps the current-VMCS pointer (SDM 30.3 VMCLEAR)", mem_op == (u64)vmcs_a);
+  /* VMCLEAR does not look at the revision identifier (§30.3 VMCLEAR "Operation") */
+  prepare_region(vmcs_bad_rev, revision_id ^ 2);
+  expect("VMCLEAR of a region with a wrong revision identifier: VMsucceed (SDM 30.3 VMCLEAR)",
+         do_vmclear((u64)vmcs_bad_rev, pre_for(OK)), OK, 0);
+  expect("VMPTRLD of the current VMCS again: VMsucceed (SDM 30.3 VMPTRLD)",
+         do_vmptrld((u64)vmcs_a, pre_for(OK)), OK, 0);
   do_vmwrite(GUEST_RIP, 0xaaaa, 0);
   do_vmptrld((u64)vmcs_b, 0);
   do_vmwrite(GUEST_RIP, 0xbbbb, 0);
