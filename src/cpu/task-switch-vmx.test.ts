@@ -82,3 +82,16 @@ test('VMX non-root: INT n through an IDT task gate exits with source 3 and the s
   assert.equal(rd32(t, F.IDT_VECTORING_INFO), (0x80000000 | (4 << 8) | 0x40) >>> 0, 'valid, type 4, vector 0x40');
   assert.equal(rd32(t, F.VM_EXIT_INSTRUCTION_LEN), 2);
 });
+
+test('VMX non-root: a #GP through an IDT task gate exits with the exception and its error code as IDT-vectoring info', () => {
+  const t = prot32Guest();
+  t.mem.write32(G_IDT + 13 * 8, 0x20 << 16); t.mem.write32(G_IDT + 13 * 8 + 4, 0x00008500);
+  guest(t, `
+    66 b8 34 12 ; mov ax, 0x1234
+    8e c0       ; mov es, eax  (#GP(0x1234): beyond the GDT limit)`);
+  launch(t);
+  assertExited(t, EXIT.TASK_SWITCH, GUEST_CODE + 4);
+  assert.equal(rd(t, F.EXIT_QUALIFICATION), 0x20 + 3 * 0x40000000);
+  assert.equal(rd32(t, F.IDT_VECTORING_INFO), (0x80000000 | (3 << 8) | (1 << 11) | 13) >>> 0, 'valid, hardware exception, error code, #GP');
+  assert.equal(rd32(t, F.IDT_VECTORING_ERROR_CODE), 0x1234);
+});
