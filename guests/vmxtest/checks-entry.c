@@ -464,10 +464,58 @@ static void test_host_state(void) {
 
 /* ---- §26.3.1 checks on the guest-state area -> VM-entry failure, exit reason 33 ---- */
 
+/* Fields whose checks apply only with a control set (§26.2.1, §26.2.2, §26.3.1.1): with the
+ * control clear, a value that would fail must not matter. `off` tells whether the control
+ * could be cleared (a must-be-1 control makes the check a SKIP). */
+static int ctl_is_off(int word, u32 bit) {
+  static const u32 fields[5] = { PIN_BASED_CONTROLS, PROC_BASED_CONTROLS, SECONDARY_CONTROLS, EXIT_CONTROLS, ENTRY_CONTROLS };
+  vt_ctl_off(word, bit);
+  return (vmread(fields[word]) & bit) == 0;
+}
+static void test_unchecked_when_off(void) {
+  base();
+  CHECK(ctl_is_off(VT_PROC2, VT_PROC2_EPT), "26.2.1.1 EPTP with reserved memory type 2 is not checked when \"enable EPT\" is 0: entry succeeds") {
+    set_field(EPT_POINTER, 0x802); entry_ok(n);
+  }
+  base();
+  CHECK(ctl_is_off(VT_PROC, VT_PROC_IO_BITMAPS), "26.2.1.1 misaligned I/O bitmap addresses are not checked without \"use I/O bitmaps\": entry succeeds") {
+    set_field(VT_IO_BITMAP_A, 0x123); set_field(VT_IO_BITMAP_B, 0x456); entry_ok(n);
+  }
+  base();
+  CHECK(ctl_is_off(VT_PROC, VT_PROC_MSR_BITMAPS), "26.2.1.1 a misaligned MSR-bitmap address is not checked without \"use MSR bitmaps\": entry succeeds") {
+    set_field(VT_MSR_BITMAP, 0x789); entry_ok(n);
+  }
+  base();
+  CHECK(ctl_is_off(VT_PROC, VT_PROC_TPR_SHADOW), "26.2.1.1 virtual-APIC address and TPR threshold are not checked without \"use TPR shadow\": entry succeeds") {
+    set_field(VT_VIRTUAL_APIC_PAGE, 0xabc); set_field(VT_TPR_THRESHOLD, 0xff); entry_ok(n);
+  }
+  base();
+  CHECK(ctl_is_off(VT_EXIT, 1u << 19), "26.2.2 host IA32_PAT is not checked without \"load IA32_PAT\" on exit: entry succeeds") {
+    set_field(VT_HOST_IA32_PAT, 0x0202020202020202ull); entry_ok(n);
+  }
+  base();
+  CHECK(ctl_is_off(VT_EXIT, 1u << 21), "26.2.2 host IA32_EFER is not checked without \"load IA32_EFER\" on exit: entry succeeds") {
+    set_field(VT_HOST_IA32_EFER, 0xffff0000ull); entry_ok(n);
+  }
+  base();
+  CHECK(ctl_is_off(VT_ENTRY, 1u << 14), "26.3.1.1 guest IA32_PAT is not checked without \"load IA32_PAT\" on entry: entry succeeds") {
+    set_field(VT_GUEST_IA32_PAT, 0x0303030303030303ull); entry_ok(n);
+  }
+  base();
+  CHECK(ctl_is_off(VT_ENTRY, 1u << 15), "26.3.1.1 guest IA32_EFER is not checked without \"load IA32_EFER\" on entry: entry succeeds") {
+    set_field(VT_GUEST_IA32_EFER, 0xffff0000ull); entry_ok(n);
+  }
+  base();
+  CHECK(ctl_is_off(VT_ENTRY, 1u << 2), "26.3.1.1 IA32_DEBUGCTL and DR7 bits 63:32 are not checked without \"load debug controls\": entry succeeds") {
+    set_field(GUEST_IA32_DEBUGCTL, 1ull << 63); set_field(GUEST_DR7, 0x400 | (1ull << 40)); entry_ok(n);
+  }
+}
+
 void test_entry_controls_host(void) {
   test_baseline_and_launch_state();
   test_control_reserved_bits();
   test_exec_controls();
   test_exit_entry_controls();
   test_host_state();
+  test_unchecked_when_off();
 }

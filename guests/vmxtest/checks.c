@@ -511,6 +511,9 @@ int main(void) {
     report("vt_init: VMX operation for the VM-entry checks", 0);
     summary_and_exit();
   }
+  /* VMXON leaves no current VMCS (§30.3 VMXON: current-VMCS pointer := FFFFFFFF_FFFFFFFFH) */
+  do_vmptrst(0);
+  report("VMXON again after VMXOFF: no current VMCS, VMPTRST stores FFFFFFFF_FFFFFFFFH (SDM 30.3 VMXON)", mem_op == ~0ull);
   test_entry_controls_host();
   test_entry_guest();
   summary_and_exit();
