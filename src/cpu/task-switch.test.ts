@@ -311,3 +311,27 @@ test('the new task\'s checks: SS not present is #SS(SS), a data segment not pres
   assert.deepEqual(u.exceptions, [[NP, 0x68]]);
   assert.equal(u.cpu.rip, TASK_CODE);
 });
+
+test('the new task\'s LDT is loaded before its segments, which may live in it; a non-LDT descriptor is #TS(LDT selector)', () => {
+  const t = system();
+  const { cpu, mem } = t;
+  const LDT = 0x3800;
+  setDesc(mem, 14, LDT, 0x17, 0x82, 0); // LDT descriptor: selector 0x70
+  // LDT[1] code32 DPL 0 (selector 0x0c), LDT[2] data DPL 0 (selector 0x14)
+  mem.write32(LDT + 8, 0x0000ffff); mem.write32(LDT + 12, 0x00cf9b00);
+  mem.write32(LDT + 16, 0x0000ffff); mem.write32(LDT + 20, 0x00cf9300);
+  tss32(t, TSS2, { eip: TASK_CODE, cs: 0x0c, ss: 0x14, ds: 0x14, ldt: 0x70 });
+  place(t, UCODE, hex('ea 00 00 00 00 48 00 ; jmp 0x48:0x0'));
+  step(t, 1, UCODE);
+  assert.equal(cpu.segSel[LDTR], 0x70);
+  assert.equal(cpu.segBase[LDTR], LDT);
+  assert.equal(cpu.segSel[CS], 0x0c);
+  assert.equal(cpu.segSel[SS], 0x14);
+  const u = system();
+  u.cpu.hooks = { deliver(c, v, e) { u.exceptions.push([v, e]); c.halted = true; }, acknowledgeInterrupt: () => -1 };
+  tss32(u, TSS2, { eip: TASK_CODE, ldt: 0x10 }); // the data segment is no LDT
+  place(u, UCODE, hex('ea 00 00 00 00 48 00 ; jmp 0x48:0x0'));
+  step(u, 1, UCODE);
+  assert.deepEqual(u.exceptions, [[TS, 0x10]]);
+  assert.equal(u.cpu.segSel[TR], TSS2_SEL);
+});
