@@ -7,7 +7,7 @@ Set-VMProcessor -VMName L1 -ExposeVirtualizationExtensions $true
 Set-NestvisorVMBootImage -VMName L1 -Path $env:NESTVISOR_MINIVISOR -CommandLine "stay"
 Start-VM -Name L1
 Wait-TestSerial -VMName L1 -Pattern "minivisor: staying in VMX operation"
-Get-TestSerial -VMName L1 -Pattern "L2"
+Get-TestSerial -VMName L1 -Pattern "[L2]"; Get-TestSerial -VMName L1 -Pattern "L2 halted"
 Get-VM -Name L1 | Select-Object Name, State, NestedHypervisorRunning, @{Name="MemoryAssigned(M)"; Expression={ $_.MemoryAssigned / 1MB }}
 # A runtime resize fails with the seed's reason, and nothing changes.
 Set-VMMemory -VMName L1 -StartupBytes 128MB
