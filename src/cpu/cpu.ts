@@ -28,7 +28,7 @@ import { defaultHooks } from './interrupts.js';
 import { tryBlock, JIT_DEFAULT } from './jit/jit.js';
 import { FpuState } from './fpu/state.js';
 import { createVmxState, resetVmxState } from './vmx/vmx-state.js';
-import { exceptionExits, softwareException, tripleFaultExits, checkEvents, wakeGuest } from './vmx/events.js';
+import { exceptionExits, softwareException, tripleFaultExits, checkEvents, wakeGuest, softwareEventStart, softwareEventEnd } from './vmx/events.js';
 import type { CpuClock, LapicPort } from './platform.js';
 
 export type Handler = (cpu: Cpu) => void;
@@ -1363,7 +1363,10 @@ export class Cpu {
   softwareInterrupt(vector: number): void {
     if (this.vmx.nonRoot) softwareException(this, vector); // INT3/INTO vs. the exception bitmap
     this.lastEventAt = this.instructionCount;
-    this.hooks.deliver(this, vector, 0, false, true, this.rip);
+    if (!this.vmx.nonRoot) { this.hooks.deliver(this, vector, 0, false, true, this.rip); return; }
+    // an exit during its delivery reports it as IDT-vectoring information (SDM Vol. 3C §27.2.4)
+    softwareEventStart(this, vector);
+    try { this.hooks.deliver(this, vector, 0, false, true, this.rip); } finally { softwareEventEnd(); }
   }
 
   private checkInterrupts(): boolean {

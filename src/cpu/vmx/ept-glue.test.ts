@@ -12,7 +12,7 @@ import { reg64, setReg64 } from '../testing.js';
 import { F } from './vmcs-fields.js';
 import { EXIT } from './vmexit.js';
 import { PROC_HLT, PROC_SECONDARY, PROC2_EPT, PROC2_UNRESTRICTED, ENTRY_IA32E } from './capabilities.js';
-import { vmxSetup, guest, launch, resume, rd, rd32, wr, or32, assertExited, exec, GUEST_CODE, type VmxTest } from './testkit.js';
+import { vmxSetup, guest, launch, resume, rd, rd32, wr, or32, assertExited, exec, GUEST_CODE, IDT, type VmxTest } from './testkit.js';
 
 const EPT_PML4 = 0x300000, EPT_PDPT = 0x301000, EPT_PD = 0x302000, EPT_PT = 0x303000;
 const WB = 6 << 3;
@@ -180,4 +180,30 @@ test('INVEPT: all-context and single-context succeed; bad type or EPTP fail with
   assertExited(t, EXIT.INVEPT, GUEST_CODE);
   assert.equal(rd32(t, F.VM_EXIT_INSTRUCTION_LEN), 5);
   assert.equal((rd32(t, F.VMX_INSTRUCTION_INFO) >>> 28) & 0xf, RCX);
+});
+
+test('an EPT violation while delivering INT3 / INT n: IDT-vectoring information type 6 / 4 with the instruction length, RIP at the instruction (SDM Vol. 3C §27.2.4-27.2.5, §27.3.3)', () => {
+  const t = vmxSetup();
+  enableEpt(t);
+  eptPte(t, IDT, IDT | WB); // the guest IDT page is not present in the EPT
+  guest(t, '90 cc'); // nop ; int3
+  launch(t);
+  assertExited(t, EXIT.EPT_VIOLATION, GUEST_CODE + 1);
+  assert.equal(rd(t, F.GUEST_PHYSICAL_ADDRESS), IDT + 3 * 16);
+  assert.equal(rd32(t, F.IDT_VECTORING_INFO), (0x80000000 | (6 << 8) | 3) >>> 0);
+  assert.equal(rd32(t, F.VM_EXIT_INSTRUCTION_LEN), 1);
+  guest(t, 'cd 21'); // int 0x21
+  wr(t, F.GUEST_RIP, GUEST_CODE);
+  resume(t);
+  assertExited(t, EXIT.EPT_VIOLATION, GUEST_CODE);
+  assert.equal(rd32(t, F.IDT_VECTORING_INFO), (0x80000000 | (4 << 8) | 0x21) >>> 0);
+  assert.equal(rd32(t, F.VM_EXIT_INSTRUCTION_LEN), 2);
+  // an exit that is not during delivery reports no vectoring information
+  eptPte(t, IDT, IDT | WB | 7);
+  eptPte(t, 0x90000, 0x90000 | WB | 1);
+  guest(t, '48 b8 00 00 09 00 00 00 00 00 c6 00 01'); // movabs rax, 0x90000 ; mov byte [rax], 1
+  wr(t, F.GUEST_RIP, GUEST_CODE);
+  resume(t);
+  assertExited(t, EXIT.EPT_VIOLATION, GUEST_CODE + 10);
+  assert.equal(rd32(t, F.IDT_VECTORING_INFO), 0);
 });

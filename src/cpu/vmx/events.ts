@@ -19,7 +19,7 @@ import {
 } from './capabilities.js';
 import {
   vmExit, exitWithInterruption, exitWithLength, EXIT, INTR_VALID, INTR_ERROR_VALID, INTR_TYPE_EXT, INTR_TYPE_NMI,
-  INTR_TYPE_HW_EXC, INTR_TYPE_SW_EXC,
+  INTR_TYPE_HW_EXC, INTR_TYPE_SW_EXC, INTR_TYPE_SW_INT, deliveringSoftwareEvent,
 } from './vmexit.js';
 import { tscValue } from '../tsc.js';
 import { MTF_INJECTED, ACT_WAIT_SIPI } from './vmx-state.js';
@@ -74,6 +74,19 @@ export function softwareException(cpu: Cpu, vector: number): void {
   cpu.rip = cpu.startRip;
   vmExit(cpu, EXIT.EXCEPTION_NMI, 0);
 }
+
+/**
+ * Around the delivery of INT n / INT3 / INTO in non-root operation (cpu.softwareInterrupt):
+ * an exit while it is delivered (an EPT violation on the IDT, the stack...) reports it in
+ * the IDT-vectoring information — type 6 software exception for INT3/INTO, 4 software
+ * interrupt for INT n — with the instruction length, RIP staying at the instruction
+ * (§27.2.4, §27.2.5, §27.3.3). softwareEventEnd() after the delivery.
+ */
+export function softwareEventStart(cpu: Cpu, vector: number): void {
+  const type = cpu.opcode === 0xcc || cpu.opcode === 0xce ? INTR_TYPE_SW_EXC : INTR_TYPE_SW_INT;
+  deliveringSoftwareEvent(INTR_VALID | type | vector, cpu.rip - cpu.startRip);
+}
+export function softwareEventEnd(): void { deliveringSoftwareEvent(0, 0); }
 
 /** A triple fault in non-root operation is a VM exit, not a shutdown (§25.2). */
 export function tripleFaultExits(cpu: Cpu): never {

@@ -64,7 +64,16 @@ export function exitWithLinear(lin: number): void { stLinear = lin; stHasLinear 
 /** Guest-physical address (EPT violations and misconfigurations, SDM §27.2.1). */
 export function exitWithGuestPhysical(gpa: number): void { stGpa = gpa; stHasGpa = true; }
 
+/**
+ * A software interrupt or exception (INT n, INT3, INTO) being delivered through the guest
+ * IDT: an exit during its delivery reports it as IDT-vectoring information (§27.2.4) with
+ * the instruction's length (§27.2.5). Set by events.ts around the delivery, 0 otherwise.
+ */
+let stSwInfo = 0, stSwLen = 0;
+export function deliveringSoftwareEvent(info: number, len: number): void { stSwInfo = info; stSwLen = len; }
+
 function clearStaged(): void {
+  stSwInfo = 0; stSwLen = 0;
   stIntrInfo = 0; stIntrError = 0; stLen = 0; stInfo = 0; stLinear = 0; stGpa = 0;
   stHasLen = false; stHasInfo = false; stHasLinear = false; stHasGpa = false;
 }
@@ -77,10 +86,11 @@ function recordExitInfo(cpu: Cpu, reason: number, qual: number): void {
   set32(c, F.VM_EXIT_INTR_INFO, stIntrInfo);
   if ((stIntrInfo & INTR_ERROR_VALID) !== 0) set32(c, F.VM_EXIT_INTR_ERROR_CODE, stIntrError);
   // an exit in the middle of delivering an event reports that event (§27.2.4)
-  const vec = cpu.delivering >= 0 ? st.vectoring : 0;
+  const vec = cpu.delivering >= 0 ? st.vectoring : stSwInfo;
   set32(c, F.IDT_VECTORING_INFO, vec);
   if ((vec & INTR_ERROR_VALID) !== 0) set32(c, F.IDT_VECTORING_ERROR_CODE, st.vectoringError);
   if (stHasLen) set32(c, F.VM_EXIT_INSTRUCTION_LEN, stLen);
+  else if (vec !== 0 && vec === stSwInfo) set32(c, F.VM_EXIT_INSTRUCTION_LEN, stSwLen);
   if (stHasInfo) set32(c, F.VMX_INSTRUCTION_INFO, stInfo);
   if (stHasLinear) setNum(c, F.GUEST_LINEAR_ADDRESS, stLinear);
   if (stHasGpa) setNum(c, F.GUEST_PHYSICAL_ADDRESS, stGpa);
