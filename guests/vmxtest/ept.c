@@ -339,9 +339,50 @@ static void vectoring_case(const char *what, void (*g)(void), u32 vector, u32 in
   report_eq(name(what, ": L2's handler caught the vector"), out[0], vector);
 }
 
+/*
+ * Software events (§27.2.4-27.2.5): INT3 (type 6) and INT n (type 4) whose delivery exits
+ * save the instruction length and leave RIP at the instruction; L1 re-injects them with
+ * that length in the VM-entry instruction-length field (§26.6.1.3), so the return address
+ * L2's handler sees is the next instruction.
+ */
+void sw_int3(void *p);
+void sw_int_n(void *p);
+__asm__(".text\n.globl sw_int3\nsw_int3:\n int3\n ret\n"
+        ".globl sw_int_n\nsw_int_n:\n .byte 0xcd, 0x03\n ret\n"); /* INT 3 (CD 03): gas would emit CC */
+static void g_catch_int3(void) { out[0] = (u64)fault_try(sw_int3, 0); out[1] = fault_rip; }
+static void g_catch_int_n(void) { out[0] = (u64)fault_try(sw_int_n, 0); out[1] = fault_rip; }
+
+static void software_case(const char *what, void (*g)(void), u64 at, u32 info, u64 len) {
+  struct { u16 limit; u64 base; } __attribute__((packed)) idtr;
+  __asm__ volatile("sidt %0" : "=m"(idtr));
+  memcpy(l2_idt, (void *)idtr.base, sizeof l2_idt);
+  out[0] = out[1] = 0;
+  setup(g);
+  vt_write(GUEST_IDTR_BASE, (u64)l2_idt);
+  vt_write(GUEST_IDTR_LIMIT, sizeof l2_idt - 1);
+  u64 *pte = vt_ept_pte((u64)l2_idt);
+  *pte &= ~7ull;
+  vt_invept();
+  printf("  (%s)\n", what);
+  report_eq(name(what, ": gate read exits 48"), vt_run(), VT_EXIT_EPT_VIOLATION);
+  u64 v = vmread(IDT_VECTORING_INFO);
+  report_eq(name(what, ": IDT-vectoring information"), v & ~(1ull << 12), info);
+  report_eq(name(what, ": instruction length saved"), vmread(EXIT_INSTRUCTION_LEN), len);
+  report_eq(name(what, ": guest RIP at the instruction"), vmread(GUEST_RIP), at);
+  *pte |= 7;
+  vt_invept();
+  vt_write(ENTRY_INTR_INFO, v & ~(1ull << 12));
+  vt_write(VT_ENTRY_INSTRUCTION_LEN, vmread(EXIT_INSTRUCTION_LEN));
+  report_eq(name(what, ": re-injected, L2 finishes"), vt_run(), VT_EXIT_VMCALL);
+  report_eq(name(what, ": L2's handler caught vector 3"), out[0], 3);
+  report_eq(name(what, ": the return address is the next instruction"), out[1], at + len);
+}
+
 static void test_vectoring(void) {
   vectoring_case("#UD delivery", g_catch_ud, 6, 0x80000306, 0);
   vectoring_case("#GP delivery", g_catch_gp, 13, 0x80000b0d, 1);
+  software_case("INT3 delivery", g_catch_int3, (u64)sw_int3, 0x80000603, 1);
+  software_case("INT 3 delivery", g_catch_int_n, (u64)sw_int_n, 0x80000403, 2);
 }
 
 /*
