@@ -345,6 +345,36 @@ static void test_pae_pdptes(void) {
   entry_fails("26.3.1.6 PAE PDPTE 0 present with reserved bit 1 -> entry failure 33, qualification 2", 33, 2);
   pae_guest(pd | 1 | (1ull << maxphyaddr));
   entry_fails("26.3.1.6 PAE PDPTE 0 present with an address beyond MAXPHYADDR -> entry failure 33, qualification 2", 33, 2);
+  pae_guest(pd | 1 | (1ull << 63));
+  entry_fails("26.3.1.6 PAE PDPTE 0 present with bit 63 (no XD in a PDPTE, Vol. 3A 4.4.1) -> entry failure 33, qualification 2", 33, 2);
+  pae_guest(pd | 1 | (7ull << 9));
+  entry_ok("26.3.1.6 PAE PDPTE 0 with the ignored bits 11:9 set: entry succeeds");
+  pae_guest(0);
+  set_field(GUEST_CR3, (u64)pae_pdpt | 0x18); /* bits 4:0 of a PAE CR3 are ignored (Vol. 3A 4.4.1) */
+  entry_ok("26.3.1.6 PAE guest CR3 with ignored bits 4:3 set: entry succeeds");
+  pae_guest(0);
+  pae_pdpt[1] = 2; /* not present: not checked */
+  entry_ok("26.3.1.6 a PDPTE that is not present is not checked: entry succeeds");
+  /* with EPT the PDPTEs come from the guest-state fields, not from memory (§26.3.1.6) */
+  int ept = allowed1(VT_PROC2, VT_PROC2_EPT);
+  CHECK(ept, "26.3.1.6 EPT, PAE guest with valid PDPTE fields: entry succeeds") {
+    pae_guest(0); vt_ept_identity(1);
+    for (int i = 0; i < 4; i++) set_field(CK_GUEST_PDPTE0 + 2 * i, pae_pdpt[i]);
+    entry_ok(n);
+  }
+  CHECK(ept, "26.3.1.6 EPT, PDPTE field 0 with reserved bit 1 -> entry failure 33, qualification 2") {
+    pae_guest(0); vt_ept_identity(1);
+    for (int i = 0; i < 4; i++) set_field(CK_GUEST_PDPTE0 + 2 * i, pae_pdpt[i]);
+    set_field(CK_GUEST_PDPTE0, pae_pdpt[0] | 2);
+    entry_fails(n, 33, 2);
+  }
+  CHECK(ept, "26.3.1.6 EPT, PDPTEs in memory are not checked (CR3 page with reserved bits): entry succeeds") {
+    pae_guest(0); vt_ept_identity(1);
+    for (int i = 0; i < 4; i++) set_field(CK_GUEST_PDPTE0 + 2 * i, pae_pdpt[i]);
+    pae_pdpt[0] |= 2;
+    entry_ok(n);
+    pae_pdpt[0] &= ~2ull;
+  }
 }
 
 /* §26.4 the VM-entry MSR-load area: a bad entry -> exit reason 34, qualification = its index */

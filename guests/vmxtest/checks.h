@@ -17,6 +17,7 @@
 #define MSR_VMX_VMCS_ENUM 0x48a
 #define CR4_VMXE (1ull << 13)
 #define CR0_NE (1ull << 5)
+#define CK_GUEST_PDPTE0 0x280a /* PDPTE1-3 follow at +2 */
 
 /* RFLAGS arithmetic flags (SDM Vol. 1 §3.4.3.1) */
 #define FL_CF 0x001ull
