@@ -1110,6 +1110,58 @@ static void test_real_mode(void) {
   report_eq("real mode: RIP = the offset of VMCALL", vmread(GUEST_RIP), (u64)rm_vmcall - base);
 }
 
+/*
+ * IDT-vectoring information for an external interrupt and an NMI (§27.2.4, Table 24-20:
+ * types 0 and 2): L2 takes them through its own IDT copy, on a page the EPT does not map,
+ * so reading the gate exits 48 mid-delivery; L1 repairs the EPT and re-injects the event
+ * (§26.6), and L2's handlers then run.
+ */
+static u8 l2_idt[4096] __attribute__((aligned(4096)));
+static void g_ext_vectoring(void) {
+  __asm__ volatile("sti" ::: "memory");
+  apic_write(0x300, 0x40000 | TEST_VECTOR); /* fixed, self */
+  for (volatile int i = 0; i < 1000; i++) {}
+  __asm__ volatile("cli" ::: "memory");
+  out[0] = irq_count;
+}
+static void send_nmi(void *p) {
+  (void)p;
+  apic_write(0x310, l2_apic_id << 24);
+  apic_write(0x300, 0x400);
+  for (volatile int i = 0; i < 1000; i++) {}
+}
+static void g_nmi_vectoring(void) { out[0] = (u64)fault_try(send_nmi, 0); }
+
+static void vectoring(const char *what, void (*g)(void), u32 vector, u32 info, u64 want_out) {
+  struct { u16 limit; u64 base; } __attribute__((packed)) idtr;
+  __asm__ volatile("sidt %0" : "=m"(idtr));
+  memcpy(l2_idt, (void *)idtr.base, sizeof l2_idt);
+  clear_out();
+  irq_count = 0;
+  vt_baseline(g);
+  if (!vt_ept_identity(1)) { report_skip("enable EPT (IDT-vectoring tests)"); return; }
+  vt_write(GUEST_IDTR_BASE, (u64)l2_idt);
+  vt_write(GUEST_IDTR_LIMIT, sizeof l2_idt - 1);
+  u64 *pte = vt_ept_pte((u64)l2_idt);
+  *pte &= ~7ull;
+  vt_invept();
+  printf("  (%s)\n", what);
+  report_eq("delivery through an unmapped IDT page: EPT violation (48)", vt_run(), VT_EXIT_EPT_VIOLATION);
+  report_eq("guest-physical address of the gate", vmread(GUEST_PHYSICAL_ADDRESS), (u64)l2_idt + vector * 16);
+  u64 v = vmread(IDT_VECTORING_INFO);
+  report_eq("IDT-vectoring information", v & ~(1ull << 12), info);
+  *pte |= 7;
+  vt_invept();
+  vt_write(ENTRY_INTR_INFO, v & ~(1ull << 12));
+  report_eq("re-injected: L2 finishes", vt_run(), VT_EXIT_VMCALL);
+  report_eq("re-injected: L2's handler ran", out[0], want_out);
+}
+
+static void test_vectoring(void) {
+  vectoring("external interrupt 0x50 (type 0)", g_ext_vectoring, TEST_VECTOR, 0x80000000u | TEST_VECTOR, 1);
+  vectoring("NMI (type 2)", g_nmi_vectoring, 2, 0x80000202, 2);
+}
+
 int main(void) {
   printf("vmx-exits: VM-exit reasons (SDM Vol. 3C Chapters 25, 27)\n");
   if (vt_init() != 0) { report("VMX operation (vt_init)", 0); summary_and_exit(); }
@@ -1141,6 +1193,7 @@ int main(void) {
   test_preemption_timer();
   test_msr_areas();
   test_real_mode();
+  test_vectoring();
   test_init();
   summary_and_exit();
 }
