@@ -3,19 +3,20 @@
  * against the SDM (Vol. 3C §30.2 conventions, §30.3 instruction pseudocode, §30.4 VM-
  * instruction error numbers, §26.2-26.4 VM-entry checks, §26.8 entry failures).
  *
- * This file, checks.c (no guest): VMXON, VMCLEAR, VMPTRLD, VMPTRST, VMREAD, VMWRITE, VMLAUNCH/VMRESUME
+ * This file (no guest): VMXON, VMCLEAR, VMPTRLD, VMPTRST, VMREAD, VMWRITE, VMLAUNCH/VMRESUME
  * without a usable VMCS, INVEPT, INVVPID, VMCALL in root operation and VMXOFF, on regions of
  * this file; every outcome is checked with the full §30.2 flag semantics: before each
  * instruction the six arithmetic flags are preset to the opposite of what the SDM says it
  * leaves (VMsucceed: all clear; VMfailInvalid: CF only; VMfailValid: ZF only).
- * checks-entry.c and checks-guest.c (vt.h framework): one VM-entry check per test, one field corrupted from a valid
- * baseline (vt_baseline) -> VMfailValid 7 (controls) / 8 (host state), or a VM-entry failure
- * exit 33 (guest state) / 34 (MSR loading) with bit 31 set and the qualification of §26.8.
+ * checks-entry.c and checks-guest.c (vt.h framework): one VM-entry check per test, one field
+ * corrupted from a valid baseline (vt_baseline) -> VMfailValid 7 (controls) / 8 (host
+ * state), or a VM-entry failure exit 33 (guest state) / 34 (MSR loading) with bit 31 set and
+ * the qualification of §26.8.
  *
- * Expected values come from the SDM, never from the implementation under test. Features
- * the capability MSRs do not offer print "SKIP: name (not supported)" and count nothing.
- * Output: one "PASS:"/"FAIL:"/"SKIP:" line per check, then the SUMMARY line; exit status 1
- * when everything passed, 3 otherwise.
+ * Expected values come from the SDM, never from the implementation under test. A check
+ * whose feature the capability MSRs do not offer prints "SKIP: name (not supported)"
+ * instead of PASS/FAIL (PASS + SKIP lines are the same number on every processor) and is
+ * not counted in the SUMMARY line. Exit status 1 when everything passed, 3 otherwise.
  */
 #include "checks.h"
 
@@ -370,8 +371,7 @@ static void test_vmread_vmwrite(void) {
   }
   CHECK(!m29, "VMWRITE to a VM-exit information field with IA32_VMX_MISC[29] = 0: VMfailValid(13) (SDM 30.3 VMWRITE)")
     expect(n, do_vmwrite(EXIT_QUALIFICATION, 0x77, pre_for(FAIL_VALID)), FAIL_VALID, 13);
-  /* the VM-instruction error field itself is read-only data too: a VMWRITE never makes an
-   * error number appear in it unless allowed; VMREAD of it works */
+  /* the VM-instruction error field (read-only data, App. B) reads like any other field */
   expect("VMREAD of the VM-instruction error field: VMsucceed (SDM 30.3 VMREAD)",
          do_vmread(VM_INSTRUCTION_ERROR, &v, pre_for(OK)), OK, 0);
 }
