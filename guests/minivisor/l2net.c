@@ -11,6 +11,8 @@
  *                       body's first line, or "fetch failed: ..."
  *   l2idle              afterwards keep answering ARP/ping and serving the agent instead of halting
  *   l2bad               first hands minivisor bad NIC descriptors (they must be refused and counted)
+ *   l2spin=N            first spins N rounds without a single VM exit (the preemption timer
+ *                       must still bring minivisor back: it prints how many exits it caused)
  * and halts (an HLT exit). The network is lib/tcpip.c over L2's paravirtual NIC: this file
  * implements virtio-net.h's three driver calls with minivisor's HC_NET_* hypercalls.
  */
@@ -158,7 +160,14 @@ int main(void) {
   u64 rbx = 0;
   hypercall(c, &rbx, 0); /* an ordinary VMCALL: minivisor prints what L2 sees of VMX */
 
-  char ping[80], url[160], name[64];
+  char ping[80], url[160], name[64], spin[16];
+  if (!cmdline_get("l2spin", spin, sizeof spin)) {
+    u64 n = 0;
+    for (char *q = spin; *q >= '0' && *q <= '9'; q++) n = n * 10 + (u64)(*q - '0');
+    for (volatile u64 i = 0; i < n; i++) {
+    }
+    printf("spun %lu rounds\n", n);
+  }
   int want_ping = !cmdline_get("l2ping", ping, sizeof ping);
   int want_name = !cmdline_get("l2name", name, sizeof name);
   int want_fetch = !cmdline_get("l2fetch", url, sizeof url);

@@ -58,3 +58,14 @@ test('minivisor refuses and counts bad L2 NIC descriptors (outside L2 RAM, bad l
   assert.match(out, /minivisor: L2 halted\nminivisor: net: tx 0 rx 0 dropped 1 nat 0 refused 5\n/, why);
   assert.deepEqual(r, { reason: 'debug-exit', exitCode: 1 }, why);
 });
+
+test('minivisor regains control while L2 spins without exiting: VMX-preemption timer exits (SDM Vol. 3C §25.5.1)', async () => {
+  const { r, out } = await boot(true, 'l2spin=2000000');
+  const why = `${r.reason} ${r.report ?? ''}\n${out}`;
+  assert.match(out, /\[L2\] spun 2000000 rounds\n/, why);
+  const m = /minivisor: (\d+) VM exits, (\d+) of them the preemption timer's\n/.exec(out);
+  assert.ok(m, why);
+  assert.ok(Number(m[2]) >= 2, why);
+  assert.ok(Number(m[1]) > Number(m[2]), why);
+  assert.deepEqual(r, { reason: 'debug-exit', exitCode: 1 }, why);
+});
