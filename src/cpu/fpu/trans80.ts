@@ -17,8 +17,8 @@
  *  - 2^x − 1 = x·ln2·E(x·ln2), E(t) = Σ t^k/(k+1)!  (|x| ≤ 1)
  *  - log2(1+u) = u·F(u), F(u) = (2/(2+u))·Σ s^(2k)/(2k+1)·log2(e), s = u/(2+u)
  *    (ln(1+u) = 2·artanh s); FYL2X splits x = 2^k·(1+u) with 1+u ∈ [√½, √2)
- *  - atan t = t·A(t²), A(z) = Σ (−z)^k/(2k+1) for t ≤ 0.4, else atan t = π/4 − atan((1−t)/(1+t))
- * Constants (ln2, log2(e), π/4) are computed at module load by the same series.
+ *  - atan t = t·A(t²), A(z) = Σ (−z)^k/(2k+1) for t ≤ 1/16, else atan(k/8) + atan((t − k/8)/(1 + t·k/8))
+ * Constants (ln2, log2(e), π/4, atan(k/8)) are computed at module load by the same series.
  * No BigInt, no allocation per call: fixed scratch arrays.
  */
 import { PE, raiseX } from './xf80.js';
@@ -292,10 +292,35 @@ function atanSeries(t: Int32Array): void {
   sub(T2, ONE, T2, L);
 }
 
+/** T4 ← atan t for fixed 0 ≤ t ≤ 1 by the slow route (load time only): π/4 − atan((1−t)/(1+t)) above 0.4. */
+function atanSlow(t: Int32Array): void {
+  T3.set(t);
+  if (cmp(T3, C04, L) <= 0) { atanSeries(T3); fxMul(T4, T3, T2); return; }
+  sub(T1, ONE, T3, L); fxAdd(T2, ONE, T3);
+  fxDiv(T4, T1, T2);
+  T3.set(T4);
+  atanSeries(T3); fxMul(T1, T3, T2);
+  sub(T4, PI4, T1, L);
+}
+/** atan(k/8), k = 0..8: the table that brings every argument within 1/16 of a knot. */
+const ATAN8: Int32Array[] = [];
+const C16 = new Int32Array(L);
+{
+  fxDivSmall(C16, ONE, 16);
+  for (let k = 0; k <= 8; k++) {
+    fxDivSmall(T5, ONE, 8); zero(RA); for (let i = 0; i < k; i++) fxAdd(RA, RA, T5);
+    atanSlow(RA);
+    ATAN8.push(Int32Array.from(T4));
+  }
+}
+const KNOT = new Int32Array(L);
+
 /**
  * atan2(y, x) for finite non-zero y = ±my·2^(ey−63), x = ±mx·2^(ex−63) (significands
  * normalized). Quadrant: with t = min/max of |y|, |x| ≤ 1, the result is atan t, π − atan t,
- * π/2 ∓ atan t, with the sign of y.
+ * π/2 ∓ atan t, with the sign of y. atan t: the series directly for t ≤ 1/16, else
+ * atan(k/8) + atan((t − k/8)/(1 + t·k/8)) with k = round(8t), whose argument is ≤ 1/16
+ * (about 26 terms instead of 80).
  */
 export function fpatanCore(yNeg: boolean, yHi: number, yLo: number, ey: number, xNeg: boolean, xHi: number, xLo: number, ex: number, rc: number, fcw: number): void {
   const yHiU = yHi >>> 0, yLoU = yLo >>> 0, xHiU = xHi >>> 0, xLoU = xLo >>> 0;
@@ -307,7 +332,7 @@ export function fpatanCore(yNeg: boolean, yHi: number, yLo: number, ey: number, 
   fxDiv(SUMF, T3, T4);                                     // Q
   // T ← t in fixed point
   if (d > -FB - 2) fxShr(T3, SUMF, -d); else zero(T3);
-  const small = cmp(T3, C04, L) <= 0;
+  const small = cmp(T3, C16, L) <= 0;
   if (small && !swap && !xNeg) {
     // the result is atan t itself: Q·A(t²)·2^d keeps the relative precision of a tiny t
     atanSeries(T3);
@@ -315,14 +340,20 @@ export function fpatanCore(yNeg: boolean, yHi: number, yLo: number, ey: number, 
     packInexact(PR1, n1, d - 2 * FB, yNeg, rc, fcw);
     return;
   }
-  // AT = atan t (fixed)
+  // T4 ← atan t (fixed)
   if (small) { atanSeries(T3); fxMul(T4, T3, T2); }
   else {
-    sub(T1, ONE, T3, L); fxAdd(T2, ONE, T3);
-    fxDiv(T4, T1, T2);                                       // t' = (1−t)/(1+t) ≤ 0.43
+    // k = round(8t) from the top two limbs (t ≤ 1)
+    const k = Math.min(8, Math.floor((T3[L - 1]! * 65536 + T3[L - 2]!) * 8 / 65536 + 0.5));
+    fxDivSmall(T5, ONE, 8); zero(KNOT); for (let i = 0; i < k; i++) fxAdd(KNOT, KNOT, T5);
+    const below = cmp(T3, KNOT, L) < 0;
+    if (below) sub(T1, KNOT, T3, L); else sub(T1, T3, KNOT, L);        // |t − c|
+    fxMul(T2, T3, KNOT); fxAdd(T2, T2, ONE);                          // 1 + t·c
+    fxDiv(T4, T1, T2);
     T3.set(T4);
-    atanSeries(T3); fxMul(T1, T3, T2);
-    sub(T4, PI4, T1, L);
+    atanSeries(T3); fxMul(T1, T3, T2);                                 // atan|t'|
+    const tab = ATAN8[k]!;
+    if (below) sub(T4, tab, T1, L); else fxAdd(T4, tab, T1);
   }
   if (!swap) { if (xNeg) sub(T4, PI, T4, L); }
   else if (xNeg) fxAdd(T4, PI2, T4);
