@@ -219,7 +219,10 @@ static void nat_out(u32 len, u32 ihl, u32 tot, u32 new_dst) {
   u8 *f = txframe, *ip = f + 14, *l4 = ip + ihl;
   u16 sport, dport;
   u8 mac[6];
-  if (!l1_up || !mv_net.l1_ip || !l4_ports(ip, ihl, tot, 1, &sport, &dport)) { st.dropped++; return; }
+  /* L1 routes between the segments: TTL decremented, expired packets dropped (RFC 1812 §5.3.1;
+   * no ICMP time-exceeded is sent) */
+  if (!l1_up || !mv_net.l1_ip || ip[8] <= 1 || !l4_ports(ip, ihl, tot, 1, &sport, &dport)) { st.dropped++; return; }
+  ip[8]--;
   (void)len;
   u32 src = get32(ip + 12), dst = get32(ip + 16), rem = new_dst ? new_dst : dst;
   struct nat *e = nat_find_out(ip[9], src, sport, rem, dport);
@@ -252,6 +255,8 @@ static void nat_in(u8 *f, u32 len) {
   if (!tot || get32(ip + 16) != mv_net.l1_ip || !l4_ports(ip, ihl, tot, 0, &sport, &dport)) return;
   struct nat *e = nat_find_in(ip[9], dport, get32(ip + 12), sport);
   if (!e) return; /* not a translated flow: L1's own traffic, which minivisor does not have */
+  if (ip[8] <= 1) { st.dropped++; return; }
+  ip[8]--;
   e->last = ++nat_clock;
   put32(ip + 16, e->int_ip);
   if (e->orig_dst) put32(ip + 12, e->orig_dst);
