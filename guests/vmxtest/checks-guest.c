@@ -220,6 +220,23 @@ static void test_guest_nonregister(void) {
   GUEST("26.3.1.5 blocking by STI, RFLAGS.TF = 1, BTF = 0, pending BS = 0");
   base(); set_field(GUEST_RFLAGS, 0x202); set_field(GUEST_INTERRUPTIBILITY, 1); set_field(GUEST_PENDING_DBG, 1u << 14);
   GUEST("26.3.1.5 blocking by STI, RFLAGS.TF = 0, pending BS = 1");
+  /* with IA32_DEBUGCTL.BTF = 1 (loaded by "load debug controls") single-stepping is on branches
+   * only, and BS must be 0 even with TF = 1 */
+  base();
+  CHECK(vt_ctl_on(VT_ENTRY, 1u << 2), "26.3.1.5 blocking by STI, RFLAGS.TF = 1, BTF = 1, pending BS = 1") {
+    set_field(GUEST_IA32_DEBUGCTL, 2); set_field(GUEST_RFLAGS, 0x302); set_field(GUEST_INTERRUPTIBILITY, 1);
+    set_field(GUEST_PENDING_DBG, 1u << 14);
+    GUEST(n);
+  }
+  base();
+  CHECK(vt_ctl_on(VT_ENTRY, 1u << 2), "26.3.1.5 blocking by STI, RFLAGS.TF = 1, BTF = 1, pending BS = 0: entry succeeds") {
+    set_field(GUEST_IA32_DEBUGCTL, 2); set_field(GUEST_RFLAGS, 0x302); set_field(GUEST_INTERRUPTIBILITY, 1);
+    /* the guest's RET is a branch: its single-step #DB exits through the exception bitmap */
+    int r = vt_run();
+    int ok = r >= 0 && !((u32)r & EXIT_REASON_ENTRY_FAILURE);
+    if (!ok) printf("  %s: got %#x\n", n, (u32)r);
+    report(n, ok);
+  }
   /* VMCS link pointer: qualification 4 (§26.3.1.5, §26.8) */
   base(); set_field(VMCS_LINK_POINTER, (u64)page_c + 0x100);
   entry_fails("26.3.1.5 VMCS link pointer not 4-KByte aligned -> entry failure 33, qualification 4", 33, 4);
