@@ -782,8 +782,10 @@ GUEST(g_msr_plain, "mov $0x174, %ecx\n rdmsr\n shl $32, %rdx\n or %rdx, %rax\n m
 GUEST(g_msr_bitmap, "mov $0x174, %ecx\n msr_b1: rdmsr\n"
                     "mov $0x174, %ecx\n xor %eax, %eax\n xor %edx, %edx\n wrmsr\n"
                     "mov $0xc0000102, %ecx\n rdmsr\n msr_b2: wrmsr\n"
-                    "mov $0x40000000, %ecx\n msr_b3: rdmsr");
-LABEL(msr_b1); LABEL(msr_b2); LABEL(msr_b3);
+                    "mov $0x40000000, %ecx\n msr_b3: rdmsr\n"
+                    "mov $0x175, %ecx\n xor %eax, %eax\n xor %edx, %edx\n msr_b4: wrmsr\n"
+                    "mov $0xc0000101, %ecx\n msr_b5: rdmsr");
+LABEL(msr_b1); LABEL(msr_b2); LABEL(msr_b3); LABEL(msr_b4); LABEL(msr_b5);
 static void test_msr(void) {
   clear_out();
   vt_baseline(g_msr_plain);
@@ -804,6 +806,8 @@ static void test_msr(void) {
   memset(msr_bitmap, 0, sizeof msr_bitmap);
   msr_bitmap[0x174 / 8] |= 1u << (0x174 % 8);                 /* read-low */
   msr_bitmap[3072 + 0x102 / 8] |= 1u << (0x102 % 8);          /* write-high */
+  msr_bitmap[2048 + 0x175 / 8] |= 1u << (0x175 % 8);          /* write-low */
+  msr_bitmap[1024 + 0x101 / 8] |= 1u << (0x101 % 8);          /* read-high */
   vt_write(VT_MSR_BITMAP, (u64)msr_bitmap);
   report_eq("MSR bitmap read-low bit: RDMSR 0x174 exits", vt_run(), VT_EXIT_RDMSR);
   report_eq("MSR bitmap: at the RDMSR", vmread(GUEST_RIP), (u64)msr_b1);
@@ -814,6 +818,12 @@ static void test_msr(void) {
   vt_skip();
   report_eq("MSR bitmap: MSR 0x40000000 outside both ranges exits", vt_run(), VT_EXIT_RDMSR);
   report_eq("MSR outside ranges: at the RDMSR", vmread(GUEST_RIP), (u64)msr_b3);
+  vt_skip();
+  report_eq("MSR bitmap write-low bit: WRMSR 0x175 exits", vt_run(), VT_EXIT_WRMSR);
+  report_eq("MSR bitmap write-low: at the WRMSR", vmread(GUEST_RIP), (u64)msr_b4);
+  vt_skip();
+  report_eq("MSR bitmap read-high bit: RDMSR 0xc0000101 exits", vt_run(), VT_EXIT_RDMSR);
+  report_eq("MSR bitmap read-high: at the RDMSR", vmread(GUEST_RIP), (u64)msr_b5);
   vt_skip();
   report_eq("MSR bitmap: L2 continues", vt_run(), VT_EXIT_VMCALL);
 }
