@@ -244,7 +244,11 @@ static void test_nmi(void) {
   report("NMI: L2 finished its loop (RCX = 0)", vt_regs.rcx == 0);
 }
 
-/* External interrupts (§25.2; §27.2.2 and "acknowledge interrupt on exit", §27.5.4...) */
+/*
+ * External interrupts (§25.2, reason 1). Without "acknowledge interrupt on exit" the
+ * interruption information is invalid and the interrupt stays requested in the APIC; with
+ * it the processor acknowledges the interrupt and reports its vector (§27.2.2).
+ */
 static void test_extint(void) {
   vt_baseline(g_extint);
   if (!vt_ctl_on(VT_PIN, VT_PIN_EXTINT)) { report_skip("external-interrupt exiting"); return; }
