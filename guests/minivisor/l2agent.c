@@ -160,11 +160,71 @@ static void handle(const struct agent_req *q, struct agent_reply *r) {
   nv_not_bound(r, q->ncmds ? q->cmds[q->ncmds - 1].name : "");
 }
 
+/*
+ * "l2agentcheck" on the command line: L2 misbehaves on purpose around each request to show that
+ * minivisor's mailbox refuses what it must (mailbox.h) and stays usable: RECV into a buffer outside
+ * L2's RAM and into one too small, SEND from outside L2's RAM, with a broken header, with another
+ * request's id, an unknown function; every second request it answers with a RESPONSE whose item
+ * count lies, which minivisor must turn into the host's "remote session might have ended" record.
+ */
+static int check_mode = -1;
+static u32 check_requests, check_refused, check_calls;
+static u64 mailbox_call(u64 fn, u64 gpa, u64 len) {
+  check_calls++;
+  u64 r = hypercall(fn, &gpa, len);
+  if (r == HC_ERR_INVAL || r == HC_ERR_NOFUNC) check_refused++;
+  return r;
+}
+static int misbehave_before_recv(void) {
+  u64 outside = 0x40000000000ull; /* 4 TiB: no L2 has RAM there */
+  if (mailbox_call(HC_AGENT_RECV, outside, sizeof frame) == 0) { check_calls--; return 0; } /* nothing queued: no buffer to check */
+  mailbox_call(HC_AGENT_RECV, (u64)frame, NVPD_HDR);                     /* too small for any request */
+  mailbox_call(HC_AGENT_BASE + 0x777, 0, 0);                             /* no such function */
+  return 1;
+}
+static void misbehave_before_send(u32 id, u32 total) {
+  mailbox_call(HC_AGENT_SEND, 0x40000000000ull, total);
+  out[0] ^= 0xff;                                  /* bad magic */
+  mailbox_call(HC_AGENT_SEND, (u64)out, total);
+  out[0] ^= 0xff;
+  nvpd_put_header(out, F_RESPONSE, id + 1, total - NVPD_HDR);  /* not the pending request's id */
+  mailbox_call(HC_AGENT_SEND, (u64)out, total);
+  nvpd_put_header(out, F_RESPONSE, id, total - NVPD_HDR);
+}
+
+static void send_reply(u32 id) {
+  u32 total = nvpd_put_header(out, F_RESPONSE, id, reply.n);
+  memcpy(out + NVPD_HDR, reply.buf, reply.n);
+  if (check_mode > 0) {
+    misbehave_before_send(id, total);
+    if (++check_requests % 2 == 0) {
+      out[NVPD_HDR] = 5; out[NVPD_HDR + 1] = 0;   /* claims 5 items; the bytes hold fewer */
+      u64 r = mailbox_call(HC_AGENT_SEND, (u64)out, total);
+      printf("agent check: request %u: %u bad mailbox calls of %u refused; a malformed RESPONSE %s\n", check_requests,
+             check_refused, check_calls, r == HC_ERR_INVAL ? "refused" : "ACCEPTED");
+      check_refused = check_calls = 0;
+      return;
+    }
+    u64 r = mailbox_call(HC_AGENT_SEND, (u64)out, total);
+    printf("agent check: request %u: %u bad mailbox calls of %u refused; the RESPONSE %s\n", check_requests,
+           check_refused, check_calls - 1, r == 0 ? "relayed" : "REFUSED");
+    check_refused = check_calls = 0;
+    return;
+  }
+  u64 gpa = (u64)out;
+  hypercall(HC_AGENT_SEND, &gpa, total);
+}
+
 void l2_agent_poll(void) {
   /* The L2 program calls this on every receive poll of its TCP/IP stack; a VMCALL is a VM exit
    * (tens of microseconds under nested emulation), so only every 8th call asks minivisor. */
   static u32 calls;
   if (calls++ & 7) return;
+  if (check_mode < 0) {
+    check_mode = 0;
+    for (const char *s = cmdline_args(); *s; s++) if (!memcmp(s, "l2agentcheck", 12)) check_mode = 1;
+  }
+  if (check_mode > 0 && !misbehave_before_recv()) return;
   u64 gpa = (u64)frame; /* L2's paging is the identity: linear = guest-physical */
   u64 n = hypercall(HC_AGENT_RECV, &gpa, sizeof frame);
   u8 type;
@@ -184,8 +244,5 @@ void l2_agent_poll(void) {
   agent_reply_begin(&reply);
   handle(&req, &reply);
   agent_reply_end(&reply);
-  u32 total = nvpd_put_header(out, F_RESPONSE, id, reply.n);
-  memcpy(out + NVPD_HDR, reply.buf, reply.n);
-  gpa = (u64)out;
-  hypercall(HC_AGENT_SEND, &gpa, total);
+  send_reply(id);
 }

@@ -136,3 +136,19 @@ test('minivisor without VT-x and "stay": L1 stays Running (halted) until turned 
     assert.match(await run('Get-VM -Name L1 | Select-Object Name, State'), /L1 +Off/);
   }, false);
 });
+
+test('A misbehaving L2 agent: minivisor refuses bad mailbox calls and a malformed answer, the host sees "remote session might have ended" for L2, and the next request works', { timeout: 180_000 }, async () => {
+  await withL1('stay l2idle l2agentcheck', async ({ run, serial, waitSerial }) => {
+    await waitSerial(/\[L2\] waiting for an IP configuration/);
+    const nic = /Ethernet Microsoft Hyper-V Network Adapter +2 Up +00-15-5D-00-02-02 10 Gbps +L2\n/;
+    assert.match(await run('Invoke-Command -VMName L1 { Invoke-Command -VMName L2 { Get-NetAdapter } }'), nic);
+    assert.match(serial(), /\[L2\] agent check: request 1: 6 bad mailbox calls of 6 refused; the RESPONSE relayed\n/);
+    assert.equal(await run('Invoke-Command -VMName L1 { Invoke-Command -VMName L2 { Get-NetAdapter } }'),
+      record('An error has occurred which Windows PowerShell cannot handle. A remote session might have ended.',
+        'InvalidOperation: (:) [Invoke-Command], PSRemotingDataStructureException', 'CreateRemoteRunspaceForVMFailed,Microsoft.PowerShell.Commands.InvokeCommandCommand', 'L2'));
+    await waitSerial(/\[L2\] agent check: request 2: 7 bad mailbox calls of 7 refused; a malformed RESPONSE refused\n/);
+    // L1's own session and the mailbox are intact
+    assert.match(await run('Invoke-Command -VMName L1 { Invoke-Command -VMName L2 { Get-NetAdapter } }'), nic);
+    assert.match(await run('Invoke-Command -VMName L1 { Get-NetAdapter "Ethernet" }'), /Ethernet Microsoft Hyper-V Network Adapter +2 Up .* L1\n/);
+  });
+});
