@@ -186,9 +186,12 @@ static void pf_exits(const char *name, void (*g)(void), u32 bit14, u64 addr, u64
   vt_write(EXCEPTION_BITMAP, bit14 << 14);
   vt_write(PF_ERROR_CODE_MASK, 2);
   vt_write(PF_ERROR_CODE_MATCH, 2);
+  /* CR2 is not in the VMCS: L1 and L2 share it; a #PF that exits leaves it alone (§27.1) */
+  __asm__ volatile("mov %0, %%cr2" : : "r"(0xc2c2000ull) : "memory");
   int r = vt_run();
   printf("  (%s)\n", name);
   report_eq("#PF mask/match: exits (reason 0)", r, VT_EXIT_EXCEPTION_NMI);
+  report_eq("#PF exit: CR2 not updated", read_cr2(), 0xc2c2000);
   report_eq("#PF: interruption info 0x80000b0e", vmread(EXIT_INTR_INFO) & ~(1u << 12), 0x80000b0e);
   report_eq("#PF: error code in the exit", vmread(VT_EXIT_INTR_ERROR), err);
   report_eq("#PF: qualification = faulting linear address", vmread(EXIT_QUALIFICATION), addr);
