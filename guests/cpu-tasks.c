@@ -15,8 +15,8 @@
  *    redirection bit is clear) and its handler's IRET restores VIF, INT 31h (bit set) is
  *    a #GP to the ring-0 monitor with the 9-dword frame (SDM Vol. 3A §20.3-§20.4).
  * QEMU 7.2 TCG (-cpu max) passes the 8 task-switch checks and fails the 5 v86 ones: its
- * TCG does not implement VME (the first CLI in v86 mode at IOPL 0 is #GP there, though
- * CPUID offers VME). Nestvisor passes all 13.
+ * TCG accepts CR4.VME but the first CLI in v86 mode at IOPL 0 is still #GP(0) there.
+ * Nestvisor passes all 13.
  */
 typedef unsigned char u8;
 typedef unsigned short u16;
