@@ -1,0 +1,125 @@
+/**
+ * F2XM1/FYL2X/FYL2XP1/FPATAN (trans80.ts) against independent BigInt references, without the
+ * host FPU: every result must be the exact value correctly rounded under each RC, with PE
+ * and C1 ("rounded up") to match. Also: random 80-bit patterns of every class (NaNs,
+ * unsupported encodings, denormals) never make the host throw. Bytes quoted with their
+ * disassembly (binutils, Intel syntax).
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { makeCpu, CODE, type TestCpu } from '../testing.js';
+import { LF_NONE } from '../cpu.js';
+import { r32 } from './x87-diff-specs.js';
+
+// ---- BigInt references: fixed point with P fractional bits -------------------------------
+const P = 400n, ONE = 1n << P;
+const mul = (a: bigint, b: bigint): bigint => (a * b) >> P;
+const div = (a: bigint, b: bigint): bigint => (a << P) / b;
+function atanInv(n: bigint): bigint {
+  let s = 0n, t = ONE / n, k = 0n;
+  while (t !== 0n) { s += (k & 1n ? -1n : 1n) * t / (2n * k + 1n); t /= n * n; k++; }
+  return s;
+}
+const LN2 = ((): bigint => { let s = 0n, t = ONE / 3n, k = 0n; while (t !== 0n) { s += t / (2n * k + 1n); t /= 9n; k++; } return 2n * s; })();
+const PI = 4n * (4n * atanInv(5n) - atanInv(239n));
+function expm1(t: bigint): bigint { let s = 0n, term = t, k = 1n; while (term !== 0n) { s += term; k++; term = mul(term, t) / k; } return s; }
+function ln(x: bigint): bigint { // x > 0: ln x = k·ln2 + 2·artanh((m−1)/(m+1)), m ∈ [1, 2)
+  let k = 0n; while (x >= 2n * ONE) { x >>= 1n; k++; } while (x < ONE) { x <<= 1n; k--; }
+  const s = div(x - ONE, x + ONE), z = mul(s, s);
+  let sum = 0n, t = s, j = 0n; while (t !== 0n) { sum += t / (2n * j + 1n); t = mul(t, z); j++; }
+  return k * LN2 + 2n * sum;
+}
+function atan(t: bigint): bigint { // t ≥ 0
+  if (t > ONE) return PI / 2n - atan(div(ONE, t));
+  if (t > ONE * 4n / 10n) return PI / 4n - atan(div(ONE - t, ONE + t));
+  const z = mul(t, t); let sum = 0n, term = t, k = 0n;
+  while (term !== 0n) { sum += (k & 1n ? -1n : 1n) * term / (2n * k + 1n); term = mul(term, z); k++; }
+  return sum;
+}
+
+type V80 = [number, number, number];
+const toBig = (v: V80): bigint => { // value in fixed point (operands are normal, exponent ≥ −300)
+  const m = (BigInt(v[1] >>> 0) << 32n) | BigInt(v[2] >>> 0), e = BigInt((v[0] & 0x7fff) - 16383 - 63) + P;
+  const a = e >= 0n ? m << e : m >> -e;
+  return (v[0] & 0x8000) !== 0 ? -a : a;
+};
+/** Rounds a fixed-point value (exact to well beyond 64 bits, never exactly representable) to 80 bits under rc; [se, hi, lo, roundedUp]. */
+function round80(x: bigint, rc: number): [number, number, number, boolean] {
+  const neg = x < 0n; let a = neg ? -x : x;
+  const bl = a.toString(2).length, sh = BigInt(bl - 64);
+  let q = a >> sh; const r = a - (q << sh), half = 1n << (sh - 1n);
+  const up = rc === 0 ? r >= half : rc === 1 ? neg : rc === 2 ? !neg : false; // r ≠ 0 and ≠ half: the values are irrational
+  let e = bl - 1 - Number(P) + 16383;
+  if (up) { q++; if (q === 1n << 64n) { q >>= 1n; e++; } }
+  a = q;
+  return [(neg ? 0x8000 : 0) | e, Number(a >> 32n) | 0, Number(a & 0xffffffffn) | 0, up];
+}
+
+function exec(t: TestCpu, code: number[], fcw: number, st: V80[]): void {
+  t.mem.load(CODE, Uint8Array.from([...code, 0xf4]));
+  const f = t.cpu.fpu;
+  f.initX87(); f.fcw = fcw;
+  for (let i = st.length - 1; i >= 0; i--) { f.top = (f.top - 1) & 7; const p = f.top; f.se[p] = st[i]![0]; f.mant[2 * p + 1] = st[i]![1] | 0; f.mant[2 * p] = st[i]![2] | 0; f.tag[p] = f.classify(p); }
+  t.cpu.lfOp = LF_NONE; t.cpu.rip = CODE; t.cpu.halted = false;
+  t.cpu.run(code.length + 1);
+}
+const stTop = (t: TestCpu): [number, number, number] => { const f = t.cpu.fpu, p = f.top; return [f.se[p]!, f.mant[2 * p + 1]! | 0, f.mant[2 * p]! | 0]; };
+const rnd = (s: number, e0: number, span: number): V80 => [s | (e0 + (r32() % span)), (0x80000000 | r32()) | 0, r32() | 0];
+
+const FORMS: Array<{ name: string; code: number[]; gen: () => V80[]; ref: (st: V80[]) => bigint }> = [
+  { name: 'f2xm1', code: [0xd9, 0xf0], // f2xm1
+    gen: () => [rnd((r32() & 1) << 15, 0x3fff - 60, 60)],
+    ref: ([x]) => expm1(mul(toBig(x!), LN2)) },
+  { name: 'fyl2x', code: [0xd9, 0xf1], // fyl2x
+    gen: () => [rnd(0, 0x3fff - 100, 200), rnd((r32() & 1) << 15, 0x3fff - 2, 4)],
+    ref: ([x, y]) => mul(toBig(y!), div(ln(toBig(x!)), LN2)) },
+  { name: 'fyl2xp1', code: [0xd9, 0xf9], // fyl2xp1
+    gen: () => [rnd((r32() & 1) << 15, 0x3fff - 60, 58), rnd((r32() & 1) << 15, 0x3fff - 2, 4)],
+    ref: ([x, y]) => mul(toBig(y!), div(ln(ONE + toBig(x!)), LN2)) },
+  { name: 'fpatan', code: [0xd9, 0xf3], // fpatan
+    gen: () => [rnd((r32() & 1) << 15, 0x3fff - 30, 60), rnd((r32() & 1) << 15, 0x3fff - 30, 60)],
+    ref: ([x, y]) => {
+      const X = toBig(x!), Y = toBig(y!), ax = X < 0n ? -X : X, ay = Y < 0n ? -Y : Y;
+      let a = atan(div(ay, ax));
+      if (X < 0n) a = PI - a;
+      return Y < 0n ? -a : a;
+    } },
+];
+
+test('F2XM1/FYL2X/FYL2XP1/FPATAN are the exact value correctly rounded in every RC, PE and C1 included', () => {
+  const t = makeCpu('long64');
+  for (const form of FORMS) {
+    for (let i = 0; i < 120; i++) {
+      const st = form.gen(), rc = i & 3;
+      const want = round80(form.ref(st), rc);
+      exec(t, form.code, 0x037f | (rc << 10), st);
+      const got = stTop(t);
+      const label = `${form.name} rc ${rc} st ${st.map((v) => v.map((w) => (w >>> 0).toString(16)).join(':')).join(' ')}`;
+      assert.deepEqual(got, want.slice(0, 3), label);
+      const fsw = t.cpu.fpu.getFsw();
+      assert.equal(fsw & 0x3f, 0x20, `${label}: PE alone`);
+      assert.equal((fsw & 0x200) !== 0, want[3], `${label}: C1`);
+    }
+  }
+});
+
+test('random 80-bit patterns of every class through the four instructions: no host exception, a well-formed stack', () => {
+  const t = makeCpu('long64');
+  const pick = (): V80 => {
+    const s = (r32() & 1) << 15, k = r32() % 6;
+    if (k === 0) return [s | (r32() & 0x7fff), r32() & 0x7fffffff, r32()];        // unnormal / pseudo-NaN / denormal
+    if (k === 1) return [s | 0x7fff, r32() | 0, r32()];                               // NaN / ∞ / pseudo forms
+    if (k === 2) return [s, r32() | 0, r32()];                                         // (pseudo-)denormals and zero
+    return [s | (r32() & 0x7fff), (0x80000000 | r32()) | 0, r32()];
+  };
+  for (const form of FORMS) {
+    for (let i = 0; i < 300; i++) {
+      const st = form.code[1] === 0xf0 ? [pick()] : [pick(), pick()];
+      const fcw = 0x0040 | (r32() & 0x0f3f);   // any RC/PC, any masks
+      exec(t, form.code, fcw, st);
+      assert.ok(t.cpu.halted, `${form.name}: ran to HLT`);
+      const f = t.cpu.fpu;
+      for (let p = 0; p < 8; p++) assert.ok(f.tag[p]! >= 0 && f.tag[p]! <= 3);
+    }
+  }
+});
