@@ -16,6 +16,7 @@ import { installFar, grp5CallFarImpl, grp5JmpFarImpl } from './farcall.js';
 import { installIret } from './iret.js';
 import { installSyscall } from './syscall.js';
 import { interceptHlt } from '../vmx/intercepts.js';
+import { privilegedSoftwareException } from '../vmx/events.js';
 import { v86IntN } from './vme.js';
 
 const TWO32 = 4294967296;
@@ -125,6 +126,8 @@ function into(cpu: Cpu): void {
  * in nested error codes), returning past the instruction.
  */
 function int1(cpu: Cpu): void {
+  // VMX non-root: type 5 for the exception bitmap, not a hardware #DB (SDM Vol. 3C §27.2.2)
+  if (cpu.vmx.nonRoot) privilegedSoftwareException(cpu);
   cpu.raiseException(1, 0, false);
 }
 

@@ -19,7 +19,7 @@ import {
 } from './capabilities.js';
 import {
   vmExit, exitWithInterruption, exitWithLength, EXIT, INTR_VALID, INTR_ERROR_VALID, INTR_TYPE_EXT, INTR_TYPE_NMI,
-  INTR_TYPE_HW_EXC, INTR_TYPE_SW_EXC, INTR_TYPE_SW_INT, deliveringSoftwareEvent,
+  INTR_TYPE_HW_EXC, INTR_TYPE_SW_EXC, INTR_TYPE_SW_INT, INTR_TYPE_PRIV_SW_EXC, deliveringSoftwareEvent,
 } from './vmexit.js';
 import { tscValue } from '../tsc.js';
 import { MTF_INJECTED, ACT_WAIT_SIPI } from './vmx-state.js';
@@ -70,6 +70,19 @@ export function exceptionExits(cpu: Cpu, vector: number, err: number, hasErr: bo
 export function softwareException(cpu: Cpu, vector: number): void {
   if ((cpu.opcode !== 0xcc && cpu.opcode !== 0xce) || ((cpu.vmx.exceptionBitmap >>> vector) & 1) === 0) return;
   exitWithInterruption(INTR_VALID | INTR_TYPE_SW_EXC | vector, 0);
+  exitWithLength(cpu.rip - cpu.startRip);
+  cpu.rip = cpu.startRip;
+  vmExit(cpu, EXIT.EXCEPTION_NMI, 0);
+}
+
+/**
+ * INT1 (F1, ICEBP) in non-root operation: a privileged software exception (type 5) for the
+ * exception bitmap (bit 1 = #DB); its exit saves the instruction length and the RIP of the
+ * INT1, like INT3 (§27.2.2, §27.2.5). DR6 is not involved: qualification 0.
+ */
+export function privilegedSoftwareException(cpu: Cpu): void {
+  if (((cpu.vmx.exceptionBitmap >>> DB) & 1) === 0) return;
+  exitWithInterruption(INTR_VALID | INTR_TYPE_PRIV_SW_EXC | DB, 0);
   exitWithLength(cpu.rip - cpu.startRip);
   cpu.rip = cpu.startRip;
   vmExit(cpu, EXIT.EXCEPTION_NMI, 0);

@@ -28,6 +28,17 @@ test('exception bitmap: #UD in the guest exits with interruption info type 3, ve
   assert.equal(rd32(t, F.VM_EXIT_INTR_INFO), (0x80000000 | (3 << 8) | 6) >>> 0);
 });
 
+test('INT1 (F1) with #DB in the exception bitmap: a privileged software exception (type 5) with its length, RIP at the INT1 (SDM Vol. 3C §27.2.2, §27.2.5)', () => {
+  const t = vmxSetup();
+  wr(t, F.EXCEPTION_BITMAP, 1 << 1);
+  guest(t, '90 f1'); // nop ; int1
+  launch(t);
+  assertExited(t, EXIT.EXCEPTION_NMI, GUEST_CODE + 1);
+  assert.equal(rd32(t, F.VM_EXIT_INTR_INFO), (0x80000000 | (5 << 8) | 1) >>> 0);
+  assert.equal(rd32(t, F.VM_EXIT_INSTRUCTION_LEN), 1);
+  assert.equal(rd(t, F.EXIT_QUALIFICATION), 0);
+});
+
 test('#PF error-code mask/match decides with bit 14 of the bitmap; qualification = faulting address', () => {
   const t = vmxSetup();
   wr(t, F.EXCEPTION_BITMAP, 1 << 14);
