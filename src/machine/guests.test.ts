@@ -61,7 +61,7 @@ test('cpu-modes: real/protected/long mode round trip, compatibility-mode far tra
 });
 
 test('cpu-tasks: task switches by JMP/CALL/IRET/IDT task gates, a #DF task, v86 mode with VME: all 13 pass', async () => {
-  // QEMU 7.2 TCG gives 8/13: its TCG has no VME, so CLI in v86 mode at IOPL 0 is #GP there (guests/cpu-tasks.c).
+  // QEMU 7.2 TCG gives 8/13: CLI in v86 mode at IOPL 0 is #GP there even with CR4.VME set (guests/cpu-tasks.c).
   const { r, out } = await boot('cpu-tasks', '');
   const other = out.split('\n').filter((l) => !l.startsWith('PASS: ') && l !== '');
   assert.deepEqual(other, ['SUMMARY: 13 tests, 0 failures'], explain(r, out));
