@@ -60,7 +60,8 @@ export async function runDemo(o: DemoOptions = {}): Promise<void> {
     const got = host.text;
     if (!expect.quiet && got.trim() !== '') out(got.replace(/\n*$/, '\n'));
     const ok = !r.terminated && shell.lastSuccess;
-    if (ok !== (expect.ok ?? true)) fail(`expected ${cmd} to ${expect.ok === false ? 'fail' : 'succeed'}:\n${got}`);
+    const consoles = () => [...serial].map(([vm, t]) => `[${vm} COM1, last lines]\n${t.split('\n').slice(-12).join('\n')}`).join('\n');
+    if (ok !== (expect.ok ?? true)) fail(`expected ${cmd} to ${expect.ok === false ? 'fail' : 'succeed'}:\n${got}\n${consoles()}`);
     if (expect.match && !expect.match.test(got)) fail(`expected ${cmd} to write ${expect.match}:\n${got}`);
     return got;
   };
