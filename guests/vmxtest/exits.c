@@ -166,6 +166,34 @@ static void test_exceptions(void) {
 }
 
 /*
+ * #DB: a single-step trap exits with the DR6-format bits as qualification (Table 27-1: BS =
+ * bit 14) and RIP after the stepped instruction; INT1 (F1) is a privileged software
+ * exception (type 5) with its instruction length (§27.2.2, §27.2.5).
+ */
+GUEST(g_step, "pushf\n orl $0x100, (%rsp)\n popf\n step_nop: nop\n step_after: pushf\n andl $~0x100, (%rsp)\n popf");
+GUEST(g_icebp, "icebp_at: .byte 0xf1\n icebp_after: nop");
+LABEL(step_after); LABEL(icebp_at); LABEL(icebp_after);
+static void test_db(void) {
+  vt_baseline(g_step);
+  vt_write(EXCEPTION_BITMAP, 1u << 1);
+  report_eq("single-step #DB in bitmap: exit reason 0", vt_run(), VT_EXIT_EXCEPTION_NMI);
+  report_eq("single-step #DB: interruption info 0x80000301", vmread(EXIT_INTR_INFO) & ~(1u << 12), 0x80000301);
+  report_eq("single-step #DB: qualification BS (0x4000)", vmread(EXIT_QUALIFICATION), 0x4000);
+  report_eq("single-step #DB: trap, RIP after the stepped NOP", vmread(GUEST_RIP), (u64)step_after);
+  vt_write(GUEST_RFLAGS, vmread(GUEST_RFLAGS) & ~0x100ull);
+  report_eq("single-step #DB: L2 continues with TF clear", vt_run(), VT_EXIT_VMCALL);
+
+  vt_baseline(g_icebp);
+  vt_write(EXCEPTION_BITMAP, 1u << 1);
+  report_eq("INT1 (F1) in bitmap: exit reason 0", vt_run(), VT_EXIT_EXCEPTION_NMI);
+  report_eq("INT1: interruption info 0x80000501 (privileged software exception)", vmread(EXIT_INTR_INFO) & ~(1u << 12), 0x80000501);
+  report_eq("INT1: instruction length 1", vmread(EXIT_INSTRUCTION_LEN), 1);
+  report_eq("INT1: guest RIP at the instruction", vmread(GUEST_RIP), (u64)icebp_at);
+  vt_skip();
+  report_eq("INT1: L2 continues after vt_skip", vt_run(), VT_EXIT_VMCALL);
+}
+
+/*
  * #PF and the error-code mask/match (§25.2): with bit 14 of the exception bitmap = 1 a #PF
  * exits iff (error code & mask) == match; with bit 14 = 0 iff they differ. The exit
  * qualification is the linear address (§27.2.1); a #PF that does not exit is delivered
@@ -1190,6 +1218,7 @@ int main(void) {
   test_vmcall();
   test_exceptions();
   test_pf();
+  test_db();
   test_nmi();
   test_extint();
   test_hlt_activity();
