@@ -147,6 +147,10 @@ function special1(c: number): boolean {
 /** |x| ≥ 2^63: FSIN/FCOS/FSINCOS/FPTAN leave ST(0) unchanged and set C2 (SDM Vol. 2 FSIN). */
 function outOfRange(): boolean { return ((aSe & 0x7fff) - 16383) >= 63; }
 
+/** Results of zero operands: cos 0 and FPTAN's pushed 1.0; sin/tan keep the zero's sign (no closures per instruction). */
+function plusOne(): void { setResult(0x3fff, 0x80000000, 0); }
+function sameSignZero(): void { setResult(aSe & 0x8000, 0, 0); }
+
 /** FSIN (kind 0), FCOS (1), FPTAN (2), FSINCOS (3). */
 export function ftrig(cpu: Cpu, kind: number): void {
   if (!needSt0(cpu)) { cpu.fpu.fsw &= ~C2; return; }
@@ -165,19 +169,17 @@ export function ftrig(cpu: Cpu, kind: number): void {
   const fcw = cpu.fpu.fcw, rc = rcOf(fcw);
   const ex = (aSe & 0x7fff) === 0 ? -16382 : (aSe & 0x7fff) - 16383;
   // exact evaluation with the x87's 66-bit π (trig80.ts); zeros: sin/tan keep the sign, cos = 1
-  const one = (): void => setResult(0x3fff, 0x80000000, 0);
-  const szero = (): void => setResult(aSe & 0x8000, 0, 0);
-  if (kind === 0) { if (c === C_ZERO) szero(); else sinCos80(0, neg0, aHi, aLo, ex, rc, fcw); }
-  else if (kind === 1) { if (c === C_ZERO) one(); else sinCos80(1, neg0, aHi, aLo, ex, rc, fcw); }
-  else if (kind === 2) { if (c === C_ZERO) szero(); else tan80(neg0, aHi, aLo, ex, rc, fcw); }
-  else if (c === C_ZERO) szero(); else sinCos80(0, neg0, aHi, aLo, ex, rc, fcw);
+  if (kind === 0) { if (c === C_ZERO) sameSignZero(); else sinCos80(0, neg0, aHi, aLo, ex, rc, fcw); }
+  else if (kind === 1) { if (c === C_ZERO) plusOne(); else sinCos80(1, neg0, aHi, aLo, ex, rc, fcw); }
+  else if (kind === 2) { if (c === C_ZERO) sameSignZero(); else tan80(neg0, aHi, aLo, ex, rc, fcw); }
+  else if (c === C_ZERO) sameSignZero(); else sinCos80(0, neg0, aHi, aLo, ex, rc, fcw);
   if (!finish(cpu, 0)) return;
   // C1 reports the rounding of the first result (tan, sin), not the push (host-verified)
   const c1 = cpu.fpu.fsw & C1;
-  if (kind === 2) { one(); pushResult(cpu); commitFlags(cpu, false); cpu.fpu.fsw |= c1; }
+  if (kind === 2) { plusOne(); pushResult(cpu); commitFlags(cpu, false); cpu.fpu.fsw |= c1; }
   else if (kind === 3) {
     // ST(0) ← cos, ST(1) ← sin
-    if (c === C_ZERO) one(); else sinCos80(1, neg0, aHi, aLo, ex, rc, fcw);
+    if (c === C_ZERO) plusOne(); else sinCos80(1, neg0, aHi, aLo, ex, rc, fcw);
     pushResult(cpu); commitFlags(cpu, false); cpu.fpu.fsw |= c1;
   }
 }
