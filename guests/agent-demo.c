@@ -135,14 +135,8 @@ static void new_netipaddress(const struct agent_cmd *c, struct agent_reply *r, c
   int plen = (int)agent_num(c, "PrefixLength", (a >> 30) == 2 ? 16 : (a >> 31) == 0 ? 8 : 24);
   if (plen < 1 || plen > 32) { nv_bad_param(r, "The prefix length must be 1 to 32.", "MSFT_NetIPAddress", "New-NetIPAddress"); return; }
   for (int i = 0; i < nip; i++) if (agent_streq(ips[i].addr, addr)) { nv_exists(r, "MSFT_NetIPAddress", "New-NetIPAddress"); return; }
-  if (gw) {
-    u32 mask = 0xffffffffu << (32 - plen);
-    if (!nv_parse_ipv4(gw, &g) || g == a || (g & mask) != (a & mask)) {
-      char d[160] = "The default gateway '"; nv_cat(d, gw, 160); nv_cat(d, "' is not on the subnet of '", 160); nv_cat(d, addr, 160); nv_cat(d, "'.", 160);
-      nv_bad_param(r, d, "MSFT_NetIPAddress", "New-NetIPAddress");
-      return;
-    }
-  }
+  char why[200];
+  if (gw && nv_gateway_error(gw, addr, a, plen, &g, why, sizeof why)) { nv_bad_param(r, why, "MSFT_NetIPAddress", "New-NetIPAddress"); return; }
   if (nip == MAXN) return;
   struct ip *n = &ips[nip++];
   nv_copy(n->alias, canonical, 80); nv_copy(n->addr, addr, 20); n->plen = plen;

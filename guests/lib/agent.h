@@ -93,6 +93,9 @@ int nv_parse_ipv4(const char *s, u32 *out);       /* "a.b.c.d" (a '/' may follow
 void nv_fmt_ipv4(char *b, u32 v);                  /* b: 16 bytes */
 int nv_parse_prefix(const char *s, u32 *addr, int *plen);  /* "a.b.c.d/n" */
 u32 nv_mask(int plen);
+void nv_fmt_uint(char *b, u32 v);                  /* decimal; b: 11 bytes */
+/* Why gw cannot be the default gateway of addr (a) / plen (the host's wording), or NULL; *g gets gw. */
+const char *nv_gateway_error(const char *gw, const char *addr, u32 a, int plen, u32 *g, char *buf, int cap);
 /* Why ip/plen cannot be an interface address (the host's wording), or NULL. */
 const char *nv_host_address_error(const char *ip, int plen, char *buf, int cap);
 void nv_adapter_object(struct agent_reply *r, const char *name, const char *desc, int ifindex, const char *mac);

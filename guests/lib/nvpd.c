@@ -232,30 +232,45 @@ int nv_parse_prefix(const char *s, u32 *addr, int *plen) {
   return 1;
 }
 u32 nv_mask(int plen) { return plen <= 0 ? 0 : plen >= 32 ? 0xffffffffu : 0xffffffffu << (32 - plen); }
+void nv_fmt_uint(char *b, u32 v) {
+  char r[10];
+  int m = 0, k = 0;
+  do { r[m++] = (char)('0' + v % 10); v /= 10; } while (v);
+  while (m) b[k++] = r[--m];
+  b[k] = 0;
+}
+
+/* Why gw cannot be the default gateway of addr/plen (the host's wording), or NULL; *g gets it. */
+const char *nv_gateway_error(const char *gw, const char *addr, u32 a, int plen, u32 *g, char *buf, int cap) {
+  u32 m = nv_mask(plen);
+  char net[16], n[12];
+  if (nv_parse_ipv4(gw, g) && gw[strlen(gw) - 1] != '/' && *g != a && (*g & m) == (a & m)) return 0;
+  nv_fmt_ipv4(net, a & m);
+  nv_fmt_uint(n, (u32)plen);
+  nv_copy(buf, "The default gateway '", cap); nv_cat(buf, gw, cap); nv_cat(buf, "' is not a valid address on ", cap); nv_cat(buf, net, cap);
+  nv_cat(buf, "/", cap); nv_cat(buf, n, cap); nv_cat(buf, " other than '", cap); nv_cat(buf, addr, cap); nv_cat(buf, "'.", cap);
+  return buf;
+}
 
 /* Why an address cannot be given to an interface, as Nestvisor's host says it (management/rules.ts
  * hostAddressError); 0 when it can. */
 const char *nv_host_address_error(const char *ip, int plen, char *buf, int cap) {
   u32 a;
-  char n[8];
+  char n[12];
   buf[0] = 0;
   if (!nv_parse_ipv4(ip, &a) || ip[strlen(ip) - 1] == '/') { nv_cat(buf, "'", cap); nv_cat(buf, ip, cap); nv_cat(buf, "' is not a valid IPv4 address.", cap); return buf; }
   if (plen < 0 || plen > 32) {
-    int k = 0, v = plen < 0 ? -plen : plen; char r[8]; int m = 0;
-    do { r[m++] = (char)('0' + v % 10); v /= 10; } while (v);
-    if (plen < 0) n[k++] = '-';
-    while (m) n[k++] = r[--m];
-    n[k] = 0;
-    nv_cat(buf, "The prefix length ", cap); nv_cat(buf, n, cap); nv_cat(buf, " is not valid for IPv4 (0-32).", cap); return buf;
+    n[0] = '-';
+    nv_fmt_uint(n + 1, (u32)(plen < 0 ? -plen : plen));
+    nv_cat(buf, "The prefix length ", cap); nv_cat(buf, plen < 0 ? n : n + 1, cap); nv_cat(buf, " is not valid for IPv4 (0-32).", cap); return buf;
   }
   if (a == 0 || (a >> 28) == 14 || (a >> 28) == 15) { nv_cat(buf, "'", cap); nv_cat(buf, ip, cap); nv_cat(buf, "' is not a valid unicast address.", cap); return buf; }
   if (plen <= 30) {
     u32 host = a & ~nv_mask(plen), all = ~nv_mask(plen);
-    n[0] = (char)('0' + plen / 10); n[1] = (char)('0' + plen % 10); n[2] = 0;
-    const char *pl = plen >= 10 ? n : n + 1;
+    nv_fmt_uint(n, (u32)plen);
     if (host == 0 || host == all) {
       nv_cat(buf, "'", cap); nv_cat(buf, ip, cap); nv_cat(buf, host == 0 ? "' is the network address of its /" : "' is the broadcast address of its /", cap);
-      nv_cat(buf, pl, cap); nv_cat(buf, " prefix and cannot be assigned to an interface.", cap);
+      nv_cat(buf, n, cap); nv_cat(buf, " prefix and cannot be assigned to an interface.", cap);
       return buf;
     }
   }

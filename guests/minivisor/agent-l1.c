@@ -158,10 +158,10 @@ static void get_vmswitch(const struct agent_cmd *c, struct agent_reply *r) {
 }
 
 static void nat_prefix_text(char *b) {
-  char n[4];
+  char n[12];
   nv_fmt_ipv4(b, mv_net.nat_prefix);
-  n[0] = (char)('0' + mv_net.nat_prefix_len / 10); n[1] = (char)('0' + mv_net.nat_prefix_len % 10); n[2] = 0;
-  nv_cat(b, "/", 24); nv_cat(b, mv_net.nat_prefix_len >= 10 ? n : n + 1, 24);
+  nv_fmt_uint(n, mv_net.nat_prefix_len);
+  nv_cat(b, "/", 24); nv_cat(b, n, 24);
 }
 
 static void new_netnat(const struct agent_cmd *c, struct agent_reply *r) {
@@ -272,18 +272,7 @@ static void new_netipaddress(const struct agent_cmd *c, struct agent_reply *r, i
     nv_bad_param(r, d, "MSFT_NetIPAddress", "New-NetIPAddress");
     return;
   }
-  if (gw) {
-    u32 m = nv_mask(plen);
-    if (!nv_parse_ipv4(gw, &g) || g == a || (g & m) != (a & m)) {
-      char net[16], n[4];
-      nv_fmt_ipv4(net, a & m);
-      n[0] = (char)('0' + plen / 10); n[1] = (char)('0' + plen % 10); n[2] = 0;
-      nv_copy(d, "The default gateway '", 200); nv_cat(d, gw, 200); nv_cat(d, "' is not a valid address on ", 200); nv_cat(d, net, 200);
-      nv_cat(d, "/", 200); nv_cat(d, plen >= 10 ? n : n + 1, 200); nv_cat(d, " other than '", 200); nv_cat(d, addr, 200); nv_cat(d, "'.", 200);
-      nv_bad_param(r, d, "MSFT_NetIPAddress", "New-NetIPAddress");
-      return;
-    }
-  }
+  if (gw && nv_gateway_error(gw, addr, a, plen, &g, d, sizeof d)) { nv_bad_param(r, d, "MSFT_NetIPAddress", "New-NetIPAddress"); return; }
   if (ifx == IF_ETHERNET) { mv_net.l1_ip = a; mv_net.l1_prefix_len = (u32)plen; if (gw) mv_net.l1_gw = g; }
   else { mv_net.vif_ip = a; mv_net.vif_prefix_len = (u32)plen; }
   changed();

@@ -86,18 +86,7 @@ static void new_netipaddress(const struct agent_cmd *c, struct agent_reply *r, i
     nv_bad_param(r, d, "MSFT_NetIPAddress", "New-NetIPAddress");
     return;
   }
-  if (gw) {
-    u32 m = nv_mask(plen);
-    if (!nv_parse_ipv4(gw, &g) || g == a || (g & m) != (a & m)) {
-      char net[16], n[4];
-      nv_fmt_ipv4(net, a & m);
-      n[0] = (char)('0' + plen / 10); n[1] = (char)('0' + plen % 10); n[2] = 0;
-      nv_copy(d, "The default gateway '", 200); nv_cat(d, gw, 200); nv_cat(d, "' is not a valid address on ", 200); nv_cat(d, net, 200);
-      nv_cat(d, "/", 200); nv_cat(d, plen >= 10 ? n : n + 1, 200); nv_cat(d, " other than '", 200); nv_cat(d, addr, 200); nv_cat(d, "'.", 200);
-      nv_bad_param(r, d, "MSFT_NetIPAddress", "New-NetIPAddress");
-      return;
-    }
-  }
+  if (gw && nv_gateway_error(gw, addr, a, plen, &g, d, sizeof d)) { nv_bad_param(r, d, "MSFT_NetIPAddress", "New-NetIPAddress"); return; }
   l2_ipcfg.ip = a;
   l2_ipcfg.prefix_len = (u32)plen;
   if (gw) l2_ipcfg.gw = g;

@@ -77,6 +77,7 @@ New-VMSwitch -Name VmNAT -SwitchType Internal
 New-NetIPAddress -InterfaceAlias "vEthernet (Nope)" -IPAddress 192.168.100.9 -PrefixLength 24
 New-NetNat -Name Other -InternalIPInterfaceAddressPrefix 10.1.2.3/33
 New-NetIPAddress -InterfaceAlias Ethernet -IPAddress 192.168.100.1 -PrefixLength 24
+New-NetIPAddress -InterfaceAlias Ethernet -IPAddress 10.0.0.5 -PrefixLength 24 -DefaultGateway 10.0.1.1
 }`);
     assert.equal(errs, [
       record("Failed while adding virtual Ethernet switch.\nA virtual switch named 'VmNAT' already exists.",
@@ -87,6 +88,8 @@ New-NetIPAddress -InterfaceAlias Ethernet -IPAddress 192.168.100.1 -PrefixLength
         'InvalidArgument: (MSFT_NetNat:String) [New-NetNat], CimException', 'Windows System Error 87,New-NetNat', 'L1'),
       record('Instance MSFT_NetIPAddress already exists',
         'ResourceExists: (MSFT_NetIPAddress:String) [New-NetIPAddress], CimException', 'Windows System Error 5010,New-NetIPAddress', 'L1'),
+      record("The parameter is incorrect. The default gateway '10.0.1.1' is not a valid address on 10.0.0.0/24 other than '10.0.0.5'.",
+        'InvalidArgument: (MSFT_NetIPAddress:String) [New-NetIPAddress], CimException', 'Windows System Error 87,New-NetIPAddress', 'L1'),
     ].join(''));
 
     // the nested hop: the seed's commands for the nested VM, run by L2's agent
