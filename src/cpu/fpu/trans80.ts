@@ -5,12 +5,12 @@
  * live in x87-trans.ts.
  *
  * Every result is an exact integer (operand significands) times fixed-point factors of
- * magnitude about 1 with FB = 208 fractional bits (trig80.ts's arithmetic), rounded once by
- * roundPack. The fixed-point factors carry errors of a few units of 2^-200 (relative); none
+ * magnitude about 1 with FB = 144 fractional bits (trig80.ts's limb arithmetic), rounded once
+ * by roundPack. The fixed-point factors carry errors of a few units of 2^-140 (relative); none
  * of these functions has an exactly representable value for such operands (the exact cases
  * — powers of two for FYL2X, ±1 for F2XM1 — are separated by the callers), so rounding the
  * computed value with the sticky bit set gives the correctly rounded result unless the
- * exact value lies within 2^-190 of a rounding boundary. Tiny results keep their relative
+ * exact value lies within 2^-130 of a rounding boundary. Tiny results keep their relative
  * precision because the operand that makes them tiny (x for F2XM1/FYL2XP1, y/x for
  * FPATAN, x − 1 for FYL2X near 1) enters as an exact integer factor, never as a fixed-point
  * value. Identities used:
@@ -22,9 +22,17 @@
  * No BigInt, no allocation per call: fixed scratch arrays.
  */
 import { PE, raiseX } from './xf80.js';
-import {
-  L, FB, zero, isZero, fxMul, fxDivSmall, fxAdd, sub, cmp, bitLen, bit, bigMul, packBig, subPad,
-} from './trig80.js';
+import { zero, isZero, fxMul, fxDivSmall, fxAdd, sub, cmp, bitLen, bit, bigMul, packBig, subPad } from './trig80.js';
+
+/**
+ * Fixed point here: L 16-bit limbs, FB = 16·(L − 1) = 144 fractional bits. That leaves
+ * about 2^-136 of relative error, 70 bits beyond the 64-bit result, at half the cost of the
+ * 208 bits the trigonometric reduction needs (trig80.ts).
+ */
+const L = 10, FB = 144;
+function fmul(d: Int32Array, a: Int32Array, b: Int32Array): void { fxMul(d, a, b, L); }
+function fdivs(d: Int32Array, a: Int32Array, q: number): void { fxDivSmall(d, a, q, L); }
+function fadd(d: Int32Array, a: Int32Array, b: Int32Array): void { fxAdd(d, a, b, L); }
 
 const BASE = 65536;
 const ONE = new Int32Array(L), TWO = new Int32Array(L), LN2 = new Int32Array(L), LOG2E = new Int32Array(L);
@@ -42,13 +50,13 @@ function fxDiv(d: Int32Array, a: Int32Array, b: Int32Array): void {
   let bv = 0;
   for (let i = L - 1; i >= L - 5; i--) bv += b[i]! * 2 ** (16 * (i - (L - 1)));
   fxFromDouble(T5, 1 / bv);
-  for (let k = 0; k < 3; k++) {
-    fxMul(RA, b, T5);
+  for (let k = 0; k < 3; k++) { // 53 → 106 → 144 bits
+    fmul(RA, b, T5);
     sub(RB, TWO, RA, L);
-    fxMul(RA, T5, RB);
+    fmul(RA, T5, RB);
     T5.set(RA);
   }
-  fxMul(d, a, T5);
+  fmul(d, a, T5);
 }
 const RA = new Int32Array(L), RB = new Int32Array(L);
 
@@ -93,11 +101,11 @@ function limbs64(a: Int32Array, hi: number, lo: number): void {
 /** d ← atan(1/n) = Σ (−1)^k / ((2k+1)·n^(2k+1)) (constants only). */
 function atanInv(d: Int32Array, n: number): void {
   zero(POS); zero(NEG);
-  fxDivSmall(T1, ONE, n);
+  fdivs(T1, ONE, n);
   for (let k = 0; !isZero(T1, L); k++) {
-    fxDivSmall(T2, T1, 2 * k + 1);
-    if (k & 1) fxAdd(NEG, NEG, T2); else fxAdd(POS, POS, T2);
-    fxDivSmall(T1, T1, n * n);
+    fdivs(T2, T1, 2 * k + 1);
+    if (k & 1) fadd(NEG, NEG, T2); else fadd(POS, POS, T2);
+    fdivs(T1, T1, n * n);
   }
   sub(d, POS, NEG, L);
 }
@@ -106,16 +114,16 @@ function atanInv(d: Int32Array, n: number): void {
 ONE[L - 1] = 1; TWO[L - 1] = 2;
 {
   // ln 2 = 2·artanh(1/3) = 2·Σ 3^-(2k+1)/(2k+1)
-  zero(POS); fxDivSmall(T1, ONE, 3);
-  for (let k = 0; !isZero(T1, L); k++) { fxDivSmall(T2, T1, 2 * k + 1); fxAdd(POS, POS, T2); fxDivSmall(T1, T1, 9); }
-  fxAdd(LN2, POS, POS);
+  zero(POS); fdivs(T1, ONE, 3);
+  for (let k = 0; !isZero(T1, L); k++) { fdivs(T2, T1, 2 * k + 1); fadd(POS, POS, T2); fdivs(T1, T1, 9); }
+  fadd(LN2, POS, POS);
   fxDiv(LOG2E, ONE, LN2);
   // Machin: π/4 = 4·atan(1/5) − atan(1/239)
   atanInv(T3, 5); atanInv(T4, 239);
-  fxAdd(T3, T3, T3); fxAdd(T3, T3, T3);
+  fadd(T3, T3, T3); fadd(T3, T3, T3);
   sub(PI4, T3, T4, L);
-  fxAdd(PI2, PI4, PI4); fxAdd(PI, PI2, PI2); fxAdd(PI34, PI2, PI4);
-  fxDivSmall(C04, TWO, 5);
+  fadd(PI2, PI4, PI4); fadd(PI, PI2, PI2); fadd(PI34, PI2, PI4);
+  fdivs(C04, TWO, 5);
 }
 
 /** Rounds ±PR (n limbs)·2^exp2, inexact, into rSe/rHi/rLo. */
@@ -129,13 +137,13 @@ export function f2xm1Core(neg: boolean, hi: number, lo: number, e: number, rc: n
   // t = |x|·ln2 (fixed, absolute precision is enough: it only feeds E)
   limbs64(MA, hi, lo);
   fxFromInt(T3, MA, 4, e - 63);
-  fxMul(T4, T3, LN2);
+  fmul(T4, T3, LN2);
   // E(t) = Σ_k t^k/(k+1)!: term_k = term_{k−1}·|t|/(k+1), odd terms negative for x < 0
   POS.set(ONE); zero(NEG); T1.set(ONE);
   for (let k = 1; ; k++) {
-    fxMul(T2, T1, T4); fxDivSmall(T1, T2, k + 1);
+    fmul(T2, T1, T4); fdivs(T1, T2, k + 1);
     if (isZero(T1, L)) break;
-    if ((k & 1) !== 0 && neg) fxAdd(NEG, NEG, T1); else fxAdd(POS, POS, T1);
+    if ((k & 1) !== 0 && neg) fadd(NEG, NEG, T1); else fadd(POS, POS, T1);
   }
   sub(T2, POS, NEG, L);
   // |2^x − 1| = m·2^(e−63) · ln2 · E
@@ -151,17 +159,17 @@ export function f2xm1Core(neg: boolean, hi: number, lo: number, e: number, rc: n
  */
 function log2Factor(U: Int32Array, n: number, uSh: number, uNeg: boolean): void {
   fxFromInt(T3, U, n, uSh);                 // |u|
-  if (uNeg) sub(T1, TWO, T3, L); else fxAdd(T1, TWO, T3);
+  if (uNeg) sub(T1, TWO, T3, L); else fadd(T1, TWO, T3);
   fxDiv(T4, ONE, T1);                        // R = 1/(2+u)
-  fxMul(T1, T3, T4); fxMul(ZZ, T1, T1);      // z = s²
+  fmul(T1, T3, T4); fmul(ZZ, T1, T1);      // z = s²
   POS.set(ONE); T1.set(ONE);
   for (let k = 1; ; k++) {
-    fxMul(T2, T1, ZZ); T1.set(T2);
+    fmul(T2, T1, ZZ); T1.set(T2);
     if (isZero(T1, L)) break;
-    fxDivSmall(T2, T1, 2 * k + 1); fxAdd(POS, POS, T2);
+    fdivs(T2, T1, 2 * k + 1); fadd(POS, POS, T2);
   }
-  fxMul(T1, T4, POS); fxAdd(T1, T1, T1);     // ln(1+u)/u
-  fxMul(SUMF, T1, LOG2E);
+  fmul(T1, T4, POS); fadd(T1, T1, T1);     // ln(1+u)/u
+  fmul(SUMF, T1, LOG2E);
 }
 
 /**
@@ -215,9 +223,9 @@ export function ylog2Core(yNeg: boolean, yHi: number, yLo: number, ey: number, X
   }
   // V = |k| ± |u|·F (|u|·F < 1/2 ≤ |k|, so V has the sign of k)
   fxFromInt(T3, MB, 12, uSh);
-  fxMul(T1, T3, SUMF);
+  fmul(T1, T3, SUMF);
   zero(T2); T2[L - 1] = Math.abs(k);
-  if ((k < 0) === uNeg) fxAdd(T3, T2, T1); else sub(T3, T2, T1, L);
+  if ((k < 0) === uNeg) fadd(T3, T2, T1); else sub(T3, T2, T1, L);
   const n1 = bigMul(PR1, MA, 4, T3, L);
   packInexact(PR1, n1, ey - 63 - FB, yNeg !== (k < 0), rc, fcw);
 }
@@ -279,13 +287,13 @@ export function fyl2xp1Core(yNeg: boolean, yHi: number, yLo: number, ey: number,
 // ---- FPATAN ---------------------------------------------------------------------------------
 /** T2 ← A(t²) = Σ (−t²)^k/(2k+1) for fixed t ≤ 0.43, kept strictly below 1 (atan t < t). */
 function atanSeries(t: Int32Array): void {
-  fxMul(ZZ, t, t);
+  fmul(ZZ, t, t);
   zero(POS); zero(NEG); T1.set(ONE);
   for (let k = 1; ; k++) {
-    fxMul(T2, T1, ZZ); T1.set(T2);
+    fmul(T2, T1, ZZ); T1.set(T2);
     if (isZero(T1, L)) break;
-    fxDivSmall(T2, T1, 2 * k + 1);
-    if (k & 1) fxAdd(POS, POS, T2); else fxAdd(NEG, NEG, T2);
+    fdivs(T2, T1, 2 * k + 1);
+    if (k & 1) fadd(POS, POS, T2); else fadd(NEG, NEG, T2);
   }
   sub(T2, POS, NEG, L);
   if (isZero(T2, L)) T2[0] = 1;
@@ -295,20 +303,20 @@ function atanSeries(t: Int32Array): void {
 /** T4 ← atan t for fixed 0 ≤ t ≤ 1 by the slow route (load time only): π/4 − atan((1−t)/(1+t)) above 0.4. */
 function atanSlow(t: Int32Array): void {
   T3.set(t);
-  if (cmp(T3, C04, L) <= 0) { atanSeries(T3); fxMul(T4, T3, T2); return; }
-  sub(T1, ONE, T3, L); fxAdd(T2, ONE, T3);
+  if (cmp(T3, C04, L) <= 0) { atanSeries(T3); fmul(T4, T3, T2); return; }
+  sub(T1, ONE, T3, L); fadd(T2, ONE, T3);
   fxDiv(T4, T1, T2);
   T3.set(T4);
-  atanSeries(T3); fxMul(T1, T3, T2);
+  atanSeries(T3); fmul(T1, T3, T2);
   sub(T4, PI4, T1, L);
 }
 /** atan(k/8), k = 0..8: the table that brings every argument within 1/16 of a knot. */
 const ATAN8: Int32Array[] = [];
 const C16 = new Int32Array(L);
 {
-  fxDivSmall(C16, ONE, 16);
+  fdivs(C16, ONE, 16);
   for (let k = 0; k <= 8; k++) {
-    fxDivSmall(T5, ONE, 8); zero(RA); for (let i = 0; i < k; i++) fxAdd(RA, RA, T5);
+    fdivs(T5, ONE, 8); zero(RA); for (let i = 0; i < k; i++) fadd(RA, RA, T5);
     atanSlow(RA);
     ATAN8.push(Int32Array.from(T4));
   }
@@ -341,22 +349,22 @@ export function fpatanCore(yNeg: boolean, yHi: number, yLo: number, ey: number, 
     return;
   }
   // T4 ← atan t (fixed)
-  if (small) { atanSeries(T3); fxMul(T4, T3, T2); }
+  if (small) { atanSeries(T3); fmul(T4, T3, T2); }
   else {
     // k = round(8t) from the top two limbs (t ≤ 1)
     const k = Math.min(8, Math.floor((T3[L - 1]! * 65536 + T3[L - 2]!) * 8 / 65536 + 0.5));
-    fxDivSmall(T5, ONE, 8); zero(KNOT); for (let i = 0; i < k; i++) fxAdd(KNOT, KNOT, T5);
+    fdivs(T5, ONE, 8); zero(KNOT); for (let i = 0; i < k; i++) fadd(KNOT, KNOT, T5);
     const below = cmp(T3, KNOT, L) < 0;
     if (below) sub(T1, KNOT, T3, L); else sub(T1, T3, KNOT, L);        // |t − c|
-    fxMul(T2, T3, KNOT); fxAdd(T2, T2, ONE);                          // 1 + t·c
+    fmul(T2, T3, KNOT); fadd(T2, T2, ONE);                          // 1 + t·c
     fxDiv(T4, T1, T2);
     T3.set(T4);
-    atanSeries(T3); fxMul(T1, T3, T2);                                 // atan|t'|
+    atanSeries(T3); fmul(T1, T3, T2);                                 // atan|t'|
     const tab = ATAN8[k]!;
-    if (below) sub(T4, tab, T1, L); else fxAdd(T4, tab, T1);
+    if (below) sub(T4, tab, T1, L); else fadd(T4, tab, T1);
   }
   if (!swap) { if (xNeg) sub(T4, PI, T4, L); }
-  else if (xNeg) fxAdd(T4, PI2, T4);
+  else if (xNeg) fadd(T4, PI2, T4);
   else sub(T4, PI2, T4, L);
   packInexact(T4, L, -FB, yNeg, rc, fcw);
 }

@@ -38,26 +38,29 @@ const PINT = Int32Array.from([0x234c, 0x168c, 0xaa22, 0x90fd, 0xc]);
 export function zero(a: Int32Array): void { a.fill(0); }
 export function isZero(a: Int32Array, n: number): boolean { for (let i = 0; i < n; i++) if (a[i] !== 0) return false; return true; }
 
-/** d ← ⌊a·b / 2^FB⌋ (fixed point). */
-export function fxMul(d: Int32Array, a: Int32Array, b: Int32Array): void {
-  acc.fill(0, 0, 2 * L + 1);
-  for (let i = 0; i < L; i++) {
+/**
+ * d ← ⌊a·b / 2^FB⌋ (fixed point). `n`: limbs of a narrower format with 16·(n − 1) fractional
+ * bits (trans80.ts works with fewer bits than the trigonometric reduction needs).
+ */
+export function fxMul(d: Int32Array, a: Int32Array, b: Int32Array, n: number = L): void {
+  acc.fill(0, 0, 2 * n + 1);
+  for (let i = 0; i < n; i++) {
     const ai = a[i]!;
     if (ai === 0) continue;
-    for (let j = 0; j < L; j++) acc[i + j] += ai * b[j]!;
+    for (let j = 0; j < n; j++) acc[i + j] += ai * b[j]!;
   }
   let c = 0;
-  for (let k = 0; k < 2 * L; k++) { const v = acc[k]! + c; c = Math.floor(v / BASE); acc[k] = v - c * BASE; }
-  for (let i = 0; i < L; i++) d[i] = acc[i + L - 1]!;
+  for (let k = 0; k < 2 * n; k++) { const v = acc[k]! + c; c = Math.floor(v / BASE); acc[k] = v - c * BASE; }
+  for (let i = 0; i < n; i++) d[i] = acc[i + n - 1]!;
 }
-/** d ← ⌊a / n⌋ for a small integer n (< 2^21). */
-export function fxDivSmall(d: Int32Array, a: Int32Array, n: number): void {
+/** d ← ⌊a / q⌋ for a small integer q (< 2^21); n limbs as for fxMul. */
+export function fxDivSmall(d: Int32Array, a: Int32Array, q: number, n: number = L): void {
   let rem = 0;
-  for (let i = L - 1; i >= 0; i--) { const cur = rem * BASE + a[i]!; const q = Math.floor(cur / n); d[i] = q; rem = cur - q * n; }
+  for (let i = n - 1; i >= 0; i--) { const cur = rem * BASE + a[i]!; const t = Math.floor(cur / q); d[i] = t; rem = cur - t * q; }
 }
-export function fxAdd(d: Int32Array, a: Int32Array, b: Int32Array): void {
+export function fxAdd(d: Int32Array, a: Int32Array, b: Int32Array, n: number = L): void {
   let c = 0;
-  for (let i = 0; i < L; i++) { const v = a[i]! + b[i]! + c; c = v >= BASE ? 1 : 0; d[i] = v - c * BASE; }
+  for (let i = 0; i < n; i++) { const v = a[i]! + b[i]! + c; c = v >= BASE ? 1 : 0; d[i] = v - c * BASE; }
 }
 /** d ← a − b for a ≥ b (n limbs). */
 export function sub(d: Int32Array, a: Int32Array, b: Int32Array, n: number): void {
