@@ -78,6 +78,7 @@ New-NetIPAddress -InterfaceAlias "vEthernet (Nope)" -IPAddress 192.168.100.9 -Pr
 New-NetNat -Name Other -InternalIPInterfaceAddressPrefix 10.1.2.3/33
 New-NetIPAddress -InterfaceAlias Ethernet -IPAddress 192.168.100.1 -PrefixLength 24
 New-NetIPAddress -InterfaceAlias Ethernet -IPAddress 10.0.0.5 -PrefixLength 24 -DefaultGateway 10.0.1.1
+New-NetIPAddress -InterfaceIndex 2 -IPAddress 10.0.0.6 -PrefixLength 33
 }`);
     assert.equal(errs, [
       record("Failed while adding virtual Ethernet switch.\nA virtual switch named 'VmNAT' already exists.",
@@ -89,6 +90,8 @@ New-NetIPAddress -InterfaceAlias Ethernet -IPAddress 10.0.0.5 -PrefixLength 24 -
       record('Instance MSFT_NetIPAddress already exists',
         'ResourceExists: (MSFT_NetIPAddress:String) [New-NetIPAddress], CimException', 'Windows System Error 5010,New-NetIPAddress', 'L1'),
       record("The parameter is incorrect. The default gateway '10.0.1.1' is not a valid address on 10.0.0.0/24 other than '10.0.0.5'.",
+        'InvalidArgument: (MSFT_NetIPAddress:String) [New-NetIPAddress], CimException', 'Windows System Error 87,New-NetIPAddress', 'L1'),
+      record('The parameter is incorrect. The prefix length 33 is not valid for IPv4 (0-32).',
         'InvalidArgument: (MSFT_NetIPAddress:String) [New-NetIPAddress], CimException', 'Windows System Error 87,New-NetIPAddress', 'L1'),
     ].join(''));
 
@@ -117,12 +120,15 @@ Netsh interface ip add dnsserver “Ethernet” address=192.168.100.1
   });
 });
 
-test('Nested Invoke-Command to an L2 that has halted: PowerShell\'s "remote session might have ended" for L2, and L1 still answers', { timeout: 180_000 }, async () => {
-  await withL1('stay', async ({ run, waitSerial }) => {
+test('Nested Invoke-Command to an L2 that has halted: PowerShell\'s "remote session might have ended" for it, and L1 still answers', { timeout: 180_000 }, async () => {
+  await withL1('stay l2vmname=Nested', async ({ run, waitSerial }) => {
     await waitSerial(/minivisor: staying in VMX operation/);
-    const out = await run('Invoke-Command -VMName L1 { Invoke-Command -VMName L2 { Get-NetIPAddress } }');
+    const out = await run('Invoke-Command -VMName L1 { Invoke-Command -VMName Nested { Get-NetIPAddress } }');
     assert.equal(out, record('An error has occurred which Windows PowerShell cannot handle. A remote session might have ended.',
-      'InvalidOperation: (:) [Invoke-Command], PSRemotingDataStructureException', 'CreateRemoteRunspaceForVMFailed,Microsoft.PowerShell.Commands.InvokeCommandCommand', 'L2'));
+      'InvalidOperation: (:) [Invoke-Command], PSRemotingDataStructureException', 'CreateRemoteRunspaceForVMFailed,Microsoft.PowerShell.Commands.InvokeCommandCommand', 'Nested'));
+    // minivisor's L2 is called Nested here (l2vmname=), so "L2" names no VM of L1
+    assert.match(await run('Invoke-Command -VMName L1 { Invoke-Command -VMName L2 { Get-NetIPAddress } }'),
+      /^The input VMName L2 does not resolve to a single virtual machine\.\n[^]*InvalidVMNameNotSingle/);
     const l1 = await run('Invoke-Command -VMName L1 { New-VMSwitch -Name VmNAT -SwitchType Internal }');
     assert.match(l1, /\nVmNAT Internal {34}L1\n/);
   });
