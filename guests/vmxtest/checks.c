@@ -422,6 +422,10 @@ static void test_invept(void) {
     expect(n, do_invept(1, (valid_eptp() & ~7ull) | 2, pre_for(FAIL_VALID)), FAIL_VALID, 28);
   CHECK(sc, "INVEPT single-context, EPTP reserved bit 9: VMfailValid(28) (SDM 30.3 INVEPT, 26.2.1.1)")
     expect(n, do_invept(1, valid_eptp() | 0x200, pre_for(FAIL_VALID)), FAIL_VALID, 28);
+  CHECK(sc, "INVEPT single-context, EPTP address beyond MAXPHYADDR: VMfailValid(28) (SDM 30.3 INVEPT, 26.2.1.1)")
+    expect(n, do_invept(1, valid_eptp() | (1ull << maxphyaddr), pre_for(FAIL_VALID)), FAIL_VALID, 28);
+  CHECK(sc && !(ept_vpid_cap & (1ull << 21)), "INVEPT single-context, EPTP A/D enable when IA32_VMX_EPT_VPID_CAP[21] = 0: VMfailValid(28) (SDM 30.3 INVEPT, 26.2.1.1)")
+    expect(n, do_invept(1, valid_eptp() | 0x40, pre_for(FAIL_VALID)), FAIL_VALID, 28);
   CHECK(!sc, "INVEPT single-context when IA32_VMX_EPT_VPID_CAP[25] = 0: VMfailValid(28) (SDM 30.3 INVEPT)")
     expect(n, do_invept(1, valid_eptp(), pre_for(FAIL_VALID)), FAIL_VALID, 28);
   CHECK(ac, "INVEPT all-context: VMsucceed (SDM 30.3 INVEPT)")
