@@ -374,6 +374,19 @@ static void test_vmread_vmwrite(void) {
   /* the VM-instruction error field (read-only data, App. B) reads like any other field */
   expect("VMREAD of the VM-instruction error field: VMsucceed (SDM 30.3 VMREAD)",
          do_vmread(VM_INSTRUCTION_ERROR, &v, pre_for(OK)), OK, 0);
+
+  /* §30.2: VMsucceed and VMfailInvalid change only RFLAGS; the error number VMfailValid
+   * stored stays in the VMCS (also across VMCLEAR and VMPTRLD: it is VMCS data) */
+  u64 cur = (u64)vmcs_b;
+  do_vmwrite(GUEST_RIP + 1, 0, 0); /* VMfailValid(12) */
+  do_vmwrite(GUEST_RIP, 0x1000, 0);
+  do_vmread(VM_INSTRUCTION_ERROR, &v, 0);
+  report("VMsucceed leaves the VM-instruction error field unchanged (SDM 30.2)", v == 12);
+  do_vmclear(cur, 0);
+  do_vmread(GUEST_RIP, &v, 0); /* VMfailInvalid: no current VMCS */
+  do_vmptrld(cur, 0);
+  do_vmread(VM_INSTRUCTION_ERROR, &v, 0);
+  report("the VM-instruction error survives VMCLEAR/VMPTRLD and VMfailInvalid (SDM 30.2, 24.11.1)", v == 12);
 }
 
 /* VMLAUNCH/VMRESUME launch-state errors that need no guest (§30.3): a clear VMCS is not
