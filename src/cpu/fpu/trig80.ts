@@ -10,7 +10,7 @@
  * rounded); with the true π no large argument matches. So the evaluation here is:
  *  1. exact reduction: N = m·2^(e+4) (x = m·2^(e−63)), q = round(N / Pint), r = (N − q·Pint)·2^-67,
  *     an integer times a power of two, so tiny reduced arguments keep their relative precision;
- *  2. sin r = r·S(r²), cos r = C(r²) with S, C power series in 208-bit fixed point
+ *  2. sin r = r·S(r²), cos r = C(r²) with S, C power series in 144-bit fixed point
  *     (16-bit limbs, products exact in doubles); the tails 1 − S and 1 − C are kept at least one
  *     unit so that directed rounding sees the true side of 1;
  *  3. tan r = r·S/C (or −C/(r·S) in odd quadrants) by bit-serial long division;
@@ -20,8 +20,8 @@
  */
 import { WK, setSticky, roundPack, F80 } from './xf80.js';
 
-export const L = 14;          // fixed-point limbs: value = Σ limb[i]·2^(16i) · 2^-FB
-export const FB = 208;        // fractional bits (13 limbs); one integer limb
+export const L = 10;          // fixed-point limbs: value = Σ limb[i]·2^(16i) · 2^-FB
+export const FB = 144;        // fractional bits (9 limbs); one integer limb
 const BASE = 65536;
 
 const acc = new Float64Array(64);

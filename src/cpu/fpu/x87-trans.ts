@@ -5,7 +5,7 @@
  *
  * Accuracy of the transcendentals: all eight are evaluated exactly on limb arithmetic and
  * rounded once — FSIN/FCOS/FSINCOS/FPTAN with the x87's 66-bit π (trig80.ts), F2XM1/FYL2X/
- * FYL2XP1/FPATAN by series on 208-bit fixed point (trans80.ts). This machine's AMD FPU is
+ * FYL2XP1/FPATAN by series on 144-bit fixed point (trans80.ts). This machine's AMD FPU is
  * not correctly rounded (its internal error is about ±0.1 ulp), so x87-trans-diff.test.ts
  * measures 92-99% of random operands identical and the rest within 1 ulp. The special
  * cases (zeros, infinities, NaNs, unsupported encodings, out-of-range arguments, stack
