@@ -2,6 +2,9 @@
  * Ctrl-C: `nestvisor run` stops a guest that never ends — one spinning in `jmp $`, one
  * halted with interrupts enabled and no timer armed (the machine sleeps with nothing to
  * wake it) — with exit status 130 and one line on stderr.
+ * Each kernel first writes 'R' to COM1: run.ts installs its signal handlers before the guest
+ * runs, so the byte on stdout says the handler is in place (a fixed delay was not enough on a
+ * loaded machine: SIGINT then killed node before the handler existed).
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -33,13 +36,15 @@ export function tinyKernel(code: number[]): Uint8Array {
 async function interrupt(code: number[]): Promise<{ status: number | null; stderr: string }> {
   const dir = mkdtempSync(join(tmpdir(), 'nv-sigint-'));
   const file = join(dir, 'k.bin');
-  writeFileSync(file, tinyKernel(code));
-  const child = spawn(process.execPath, [bin, 'run', '--kernel', file], { stdio: ['ignore', 'ignore', 'pipe'] });
+  // mov dx, 0x3f8; mov al, 'R'; out dx, al — then the code under test
+  const ready = [0x66, 0xba, 0xf8, 0x03, 0xb0, 0x52, 0xee];
+  writeFileSync(file, tinyKernel([...ready, ...code]));
+  const child = spawn(process.execPath, [bin, 'run', '--kernel', file], { stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr.setEncoding('utf8');
   child.stderr.on('data', (d: string) => { stderr += d; });
-  // give the VM time to start running; the assertion does not depend on how long
-  await new Promise((r) => setTimeout(r, 1500));
+  await new Promise<void>((r) => child.stdout.once('data', () => r()));
+  child.stdout.resume();
   child.kill('SIGINT');
   const status = await new Promise<number | null>((r) => child.on('exit', (c) => r(c)));
   return { status, stderr };
