@@ -614,7 +614,9 @@ export class Cpu {
       this.fetchPage = page;
       this.fetchHost = idx - (lin - page);
       this.fp = idx + 1;
-      this.fpEnd = this.fetchHost + 4096;
+      // the fast path (fetch8/fetch32) stops where the instruction reaches 15 bytes, so a
+      // 16th byte comes back here and is #GP(0) (SDM Vol. 2 §2.3.11; found by decoder fuzzing)
+      this.fpEnd = Math.min(this.fetchHost + 4096, idx + 16 - (this.rip - this.startRip));
       return this.ram[idx]!;
     }
     this.fetchPage = NaN;
@@ -1175,6 +1177,7 @@ export class Cpu {
           table[op]!(this);
         } else {
           this.fp = fp;
+          this.fpEnd = Math.min(host + 4096, fp + 15); // an instruction being decoded: at most 15 bytes (fetchSlow)
           this.dcReplay = false;
           this.curPfx = -1;
           const page = fp >>> 12;
