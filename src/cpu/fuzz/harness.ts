@@ -1,0 +1,113 @@
+/**
+ * A CPU for decoder fuzzing: one machine per mode, reused across cases (building a CPU
+ * costs ~14 ms here), restored to the same state before every case so that a seed
+ * reproduces its run exactly.
+ *
+ * Layout (all modes): the case's bytes end at GUARD, the first byte of a page that is
+ * not present in the paged modes (SDM Vol. 3A §4.5 PTE.P = 0), so fetching a 16th byte
+ * of an instruction placed at CODE_AT shows up as a #PF on GUARD (it must be #GP(0): SDM
+ * Vol. 2 §2.3.11). Real mode has no paging: the page after is HLT-filled instead.
+ * Protected modes use PAE paging with EFER.NXE (the I/D bit of a #PF error code then tells
+ * a fetch from a data access); all other memory is identity-mapped, user-accessible.
+ *
+ * Exceptions are recorded, not delivered through an IDT: the hook checks the vector and
+ * error code the CPU hands to delivery and halts the CPU, which ends the case.
+ */
+import { PhysicalMemory } from '../../memory/physical.js';
+import { PortBus } from '../../memory/bus.js';
+import { Cpu } from '../cpu.js';
+import { defaultProfile } from '../profile.js';
+import { buildTable } from '../ops/table.js';
+import { setMode, STACK_TOP } from '../testing.js';
+import { loadPdptes } from '../mmu.js';
+import { CS, SS, CR0_PE, CR0_PG, CR4_PAE, EFER_NXE, RSP } from '../regs.js';
+
+export type FuzzMode = 'real' | 'prot32' | 'prot32-cpl3' | 'long64' | 'long64-cpl3' | 'compat' | 'compat-cpl3';
+export const FUZZ_MODES: readonly FuzzMode[] = ['real', 'prot32', 'prot32-cpl3', 'long64', 'long64-cpl3', 'compat', 'compat-cpl3'];
+
+export const GUARD = 0x11000;
+export const CODE_AT = GUARD - 15;
+/** A second place for the same bytes, mid-page: fetches there take the CPU's fast path (no page end near). */
+export const CODE_MID = GUARD - 0x800;
+/** Registers that look like pointers point here (mapped, writable, outside code and tables). */
+export const DATA = 0x20000;
+const MEM = 4 << 20;
+const PML4 = 0x200000, PD = 0x202000, PT = 0x203000, PDPT_PAE = 0x206000;
+
+export interface FuzzEvent { vector: number; err: number; hasErr: boolean; soft: boolean; rip: number; cr2: number }
+
+export class FuzzCpu {
+  readonly cpu: Cpu;
+  readonly mem: PhysicalMemory;
+  readonly events: FuzzEvent[] = [];
+  private readonly pristine: Uint8Array;
+  private readonly codePage = new Uint8Array(4096);
+
+  constructor(readonly mode: FuzzMode) {
+    this.mem = new PhysicalMemory(MEM);
+    const events = this.events;
+    this.cpu = new Cpu(this.mem, new PortBus(), defaultProfile(), buildTable(), {
+      deliver(c, vector, err, hasErr, soft) {
+        events.push({ vector, err, hasErr, soft, rip: c.rip, cr2: c.cr2 });
+        c.halted = true;
+      },
+      acknowledgeInterrupt: () => -1,
+    });
+    this.setCpuState();
+    // page tables on top of what setMode wrote: PD[0] maps 0-2M with 4K pages, GUARD absent
+    const m = this.mem;
+    m.write32(PD, PT | 7); m.write32(PD + 4, 0);
+    for (let i = 0; i < 512; i++) { m.write32(PT + i * 8, i === GUARD >> 12 ? 0 : (i << 12) | 7); m.write32(PT + i * 8 + 4, 0); }
+    // PAE's four PDPTEs (bits 1, 2 reserved): every GiB aliases the first
+    for (let i = 0; i < 4; i++) { m.write32(PDPT_PAE + i * 8, PD | 1); m.write32(PDPT_PAE + i * 8 + 4, 0); }
+    this.pristine = Uint8Array.from(this.mem.ram.subarray(0, MEM));
+    this.pristine.fill(0xf4, CODE_AT & ~0xfff, GUARD);
+    if (mode === 'real') this.pristine.fill(0xf4, GUARD, GUARD + 0x1000);
+  }
+
+  private setCpuState(): void {
+    const cpu = this.cpu, mode = this.mode;
+    setMode(cpu, mode === 'real' ? 'real' : mode.startsWith('prot32') ? 'prot32' : 'long64');
+    const cpl3 = mode.endsWith('cpl3');
+    if (mode.startsWith('prot32')) {
+      cpu.cr3 = PDPT_PAE;
+      cpu.cr4 |= CR4_PAE;
+      cpu.efer = EFER_NXE;
+      cpu.cr0 |= CR0_PE | CR0_PG;
+      if (cpl3) { cpu.setSegCache(SS, 0x23, 0, 0xffffffff, 0xc0f3); cpu.setSegCache(CS, 0x1b, 0, 0xffffffff, 0xc0fb); }
+    } else if (mode !== 'real') {
+      const l = mode.startsWith('long64') ? 0xa000 : 0xc000; // L=1,D=0 or L=0,D=1 (compatibility mode)
+      if (cpl3) cpu.setSegCache(SS, 0x23, 0, 0xffffffff, 0xc0f3);
+      cpu.setSegCache(CS, cpl3 ? 0x2b : 0x08, 0, 0xffffffff, l | (cpl3 ? 0xfb : 0x9b));
+    }
+    cpu.updateMode();
+    cpu.flushTlb();
+  }
+
+  /**
+   * Restores memory and CPU state, places `code` (up to 15 bytes) to end at GUARD and sets
+   * the GPRs (lo, hi pairs; RSP stays STACK_TOP) and the arithmetic flags and DF.
+   * The code page is rewritten only when it differs, so translated blocks survive reruns.
+   */
+  load(code: Uint8Array, regs: Int32Array, flags: number, at = CODE_AT): void {
+    const mem = this.mem;
+    this.setCpuState();
+    this.events.length = 0;
+    const page = CODE_AT & ~0xfff;
+    mem.load(0, this.pristine.subarray(0, page));
+    mem.load(page + 0x1000, this.pristine.subarray(page + 0x1000));
+    const want = this.codePage;
+    want.set(this.pristine.subarray(page, page + 0x1000));
+    want.set(code.subarray(0, 15), at - page);
+    const ram = mem.ram;
+    for (let i = 0; i < 4096; i++) if (ram[page + i] !== want[i]) { mem.load(page, want); break; }
+    const cpu = this.cpu;
+    // PAE's PDPTE registers are loaded with CR3 (SDM Vol. 3A §4.4.1), after memory holds them
+    if (this.mode.startsWith('prot32') && !loadPdptes(cpu, PDPT_PAE)) throw new Error('PDPTEs');
+    cpu.r.set(regs.subarray(0, 32));
+    cpu.r[2 * RSP] = STACK_TOP; cpu.r[2 * RSP + 1] = 0;
+    cpu.setFlags(flags & 0xcd5, 0xcd5);
+    cpu.rip = at;
+    cpu.halted = false;
+  }
+}
