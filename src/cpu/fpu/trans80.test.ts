@@ -123,7 +123,7 @@ test('random 80-bit patterns of every class through the four instructions: no ho
     if (k === 2) return [s, r32() | 0, r32()];                                         // (pseudo-)denormals and zero
     return [s | (r32() & 0x7fff), (0x80000000 | r32()) | 0, r32()];
   };
-  for (const form of FORMS.filter((f) => f.st1 === undefined && f.name[1] !== 's' && f.name !== 'fcos')) {
+  for (const form of FORMS.filter((f) => ['f2xm1', 'fyl2x', 'fyl2xp1', 'fpatan'].includes(f.name))) {
     for (let i = 0; i < 300; i++) {
       const st = form.code[1] === 0xf0 ? [pick()] : [pick(), pick()];
       const fcw = 0x0040 | (r32() & 0x0f3f);   // any RC/PC, any masks
