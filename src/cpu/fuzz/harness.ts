@@ -20,7 +20,7 @@ import { defaultProfile } from '../profile.js';
 import { buildTable } from '../ops/table.js';
 import { setMode, STACK_TOP } from '../testing.js';
 import { loadPdptes } from '../mmu.js';
-import { CS, SS, CR0_PE, CR0_PG, CR4_PAE, EFER_NXE, RSP } from '../regs.js';
+import { CS, SS, CR0_PE, CR0_PG, CR4_PAE, CR4_OSFXSR, CR4_OSXMMEXCPT, EFER_NXE, RSP } from '../regs.js';
 
 export type FuzzMode = 'real' | 'prot32' | 'prot32-cpl3' | 'long64' | 'long64-cpl3' | 'compat' | 'compat-cpl3';
 export const FUZZ_MODES: readonly FuzzMode[] = ['real', 'prot32', 'prot32-cpl3', 'long64', 'long64-cpl3', 'compat', 'compat-cpl3'];
@@ -80,6 +80,9 @@ export class FuzzCpu {
       if (cpl3) cpu.setSegCache(SS, 0x23, 0, 0xffffffff, 0xc0f3);
       cpu.setSegCache(CS, cpl3 ? 0x2b : 0x08, 0, 0xffffffff, l | (cpl3 ? 0xfb : 0x9b));
     }
+    // SSE enabled as an OS would (CR4.OSFXSR, OSXMMEXCPT): otherwise every SSE form is #UD
+    // (SDM Vol. 3A §13.1.4)
+    cpu.cr4 |= CR4_OSFXSR | CR4_OSXMMEXCPT;
     cpu.updateMode();
     cpu.flushTlb();
   }
