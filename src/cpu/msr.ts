@@ -54,7 +54,9 @@ const FC_LOCK = 1, FC_VMX_OUTSIDE_SMX = 4;
  * Bit 22 and 34 are stored only: CPUID is not yet limited by them (documented gap).
  */
 const MISC_LO_MASK = 0x00c51889, MISC_HI_MASK = 0x4;
-const MISC_DEFAULT = 1 | (1 << 11) | (1 << 12);
+/** Reset value: fast strings, BTS/PEBS unavailable, and bit 18 (MONITOR/MWAIT enabled, src/cpu/monitor.ts). */
+export const MISC_ENABLE_DEFAULT = 1 | (1 << 11) | (1 << 12) | (1 << 18);
+const MISC_DEFAULT = MISC_ENABLE_DEFAULT;
 /** PAT at reset: WB WT UC- UC WB WT UC- UC (SDM Vol. 3A §11.12.4). */
 const PAT_DEFAULT_LO = 0x00070406, PAT_DEFAULT_HI = 0x00070406;
 /** MTRRcap: 8 variable ranges, fixed ranges, write-combining (SDM Vol. 3A §11.11.1). */

@@ -86,8 +86,9 @@ export function defaultProfile(): CpuProfile {
     maxExtLeaf: 0x80000008,
     // x2APIC, TSC-deadline and APIC exist only on a board with a local APIC (src/devices/lapic.ts):
     // cpuidLeaf() clears them for a bare CPU, and APIC follows IA32_APIC_BASE.EN.
-    // SSE3 (with the x87's FISTTP), SSSE3, SSE4.1, SSE4.2, AES and PCLMULQDQ: src/cpu/sse/ (issue 4); MONITOR/MWAIT are not offered.
-    leaf1Ecx: F1C_CX16 | F1C_PCID | F1C_X2APIC | F1C_POPCNT | F1C_MOVBE | F1C_TSCDL | F1C_HYPERVISOR | F1C_XSAVE |
+    // SSE3 (with the x87's FISTTP), SSSE3, SSE4.1, SSE4.2, AES and PCLMULQDQ: src/cpu/sse/ (issue 4);
+    // MONITOR/MWAIT: src/cpu/monitor.ts (AMD defines the same bit, APM Vol. 3 E.3.2).
+    leaf1Ecx: F1C_MONITOR | F1C_CX16 | F1C_PCID | F1C_X2APIC | F1C_POPCNT | F1C_MOVBE | F1C_TSCDL | F1C_HYPERVISOR | F1C_XSAVE |
       F1C_SSE3 | F1C_SSSE3 | F1C_SSE41 | F1C_SSE42 | F1C_AES | F1C_PCLMUL,
     // FPU (src/cpu/fpu/x87*.ts), SSE and SSE2 (src/cpu/sse/) are complete (issue 4); VME with
     // CR4.VME/PVI: src/cpu/ops/vme.ts (SDM Vol. 3A §20.3-§20.4).
@@ -229,6 +230,10 @@ export function cpuidLeaf(p: CpuProfile, leaf: number, sub: number, dyn: { expos
       out[2] = ecx; out[3] = dyn.apicEnabled ? p.leaf1Edx : p.leaf1Edx & ~F1D_APIC;
       return;
     }
+    case 5: // MONITOR/MWAIT (SDM Vol. 2A CPUID leaf 05H): 64-byte lines, ECX bits 0-1
+      // (enumeration of extensions, interrupts as break events); no C-state sub-states listed
+      if ((p.leaf1Ecx & F1C_MONITOR) !== 0) { out[0] = 64; out[1] = 64; out[2] = 3; }
+      return;
     case 7:
       if (sub === 0) { out[0] = 0; out[1] = p.leaf7Ebx; out[2] = p.leaf7Ecx; out[3] = p.leaf7Edx; }
       return;

@@ -25,6 +25,7 @@ import { NS_PER_INSTRUCTION, VirtualClock } from '../devices/clock.js';
 import { preemptionTimerFired } from '../cpu/vmx/events.js';
 import { PIN_EXT_INTR } from '../cpu/vmx/capabilities.js';
 import { vmxTakesInit, vmxTakesSipi, takeReleasedInit } from '../cpu/vmx/init-sipi.js';
+import { mwaitPoll, mwaitIntBreak, monitorReset } from '../cpu/monitor.js';
 
 /** Smallest window, in instructions, so that a storm of past-due timers still lets the guest progress. */
 export const MIN_WINDOW_INSTRUCTIONS = 64;
@@ -123,6 +124,7 @@ export class Vcpus {
   resetCpu(i: number): void {
     const c = this.cpus[i]!;
     c.reset();
+    monitorReset(c);
     c.irqPending = false;
     c.nmiPending = false;
     this.pendingInit[i] = false;
@@ -202,6 +204,9 @@ export class Vcpus {
       const c = this.cpus[i]!;
       const n = Math.ceil((this.windowEnd - start) / NS_PER_INSTRUCTION);
       if (n <= 0) continue;
+      // MWAIT's wake-ups the run loop does not see: a store to the monitored line by another
+      // vCPU or a device, or a masked interrupt with ECX bit 0 (src/cpu/monitor.ts)
+      if (c.halted) mwaitPoll(c);
       this.current = c;
       // several vCPUs: a spin-wait on PAUSE gives the turn away (one vCPU: never)
       if (this.cpus.length > 1) c.pauseYieldCountdown = PAUSE_YIELD_COUNT;
@@ -235,7 +240,7 @@ export class Vcpus {
     for (let i = 0; i < this.cpus.length; i++) {
       if (this.waitingForSipi[i]) continue;
       const c = this.cpus[i]!;
-      if (!c.halted) return false;
+      if (!c.halted || mwaitPoll(c)) return false;
       if ((c.nmiPending && !c.nmiBlocked) || (c.irqPending && (c.flags & IF) !== 0)) return false;
     }
     return true;
@@ -251,6 +256,7 @@ export class Vcpus {
     for (let i = 0; i < this.cpus.length; i++) {
       if (this.waitingForSipi[i]) continue;
       if ((this.cpus[i]!.flags & IF) !== 0) return true;
+      if (mwaitIntBreak(this.cpus[i]!)) return true; // MWAIT with ECX bit 0: interrupts wake it with IF = 0
       if (this.cpus[i]!.vmx.nonRoot && (this.cpus[i]!.vmx.pin & PIN_EXT_INTR) !== 0) return true;
       if (this.cpus[i]!.vmx.timer?.armed === true) return true; // a guest's VMX-preemption timer
     }

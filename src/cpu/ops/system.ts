@@ -13,13 +13,14 @@ import { grp9Cmpxchg8b16b } from './alu.js';
 import { fxsave, fxrstor, ldmxcsr, stmxcsr, xsave, xrstor, xsaveopt, xsavec, xsaves, xrstors, xinuse } from '../fpu/fxsave.js';
 import { rdmsr, wrmsr, msrGet64, msrSet64, isCanonical } from '../msr.js';
 import { readTsc } from '../tsc.js';
+import { monitor, mwait } from '../monitor.js';
 import { REP_E, REP_NONE } from '../cpu.js';
 import { vmxon, vmxoff, vmclear, vmptrld, vmptrst, vmread, vmwrite, vmcall } from '../vmx/instructions.js';
 import { vmlaunch, vmresume } from '../vmx/vmentry.js';
 import { invept, invvpid } from '../vmx/invept.js';
 import {
   interceptCpuid, interceptRdtsc, interceptRdtscp, interceptMsr, interceptRdpmc, interceptInvd, interceptWbinvd,
-  interceptInvlpg, interceptXsetbv, interceptMonitor, interceptMwait, shadowCr0, guestLmsw, interceptInvpcid,
+  interceptInvlpg, interceptXsetbv, shadowCr0, guestLmsw, interceptInvpcid,
   interceptRdpid,
 } from '../vmx/intercepts.js';
 import {
@@ -189,10 +190,9 @@ function group7(cpu: Cpu): void {
     case 0xc3: vmresume(cpu); return;
     case 0xc4: vmxoff(cpu); return;
     case 0xd4: cpu.ud();
-    // MONITOR/MWAIT are not advertised (CPUID.1:ECX.MONITOR = 0)
-    // (in VMX non-root they still exit when MONITOR/MWAIT exiting is set, SDM Vol. 3C §25.1.3)
-    case 0xc8: if (cpu.vmx.nonRoot) interceptMonitor(cpu); cpu.ud();
-    case 0xc9: if (cpu.vmx.nonRoot) interceptMwait(cpu); cpu.ud();
+    // C8 MONITOR, C9 MWAIT (src/cpu/monitor.ts, with their VM exits)
+    case 0xc8: monitor(cpu); return;
+    case 0xc9: mwait(cpu); return;
     case 0xca: clacStac(cpu, false); return;
     case 0xcb: clacStac(cpu, true); return;
     case 0xd0: xgetbv(cpu); return;

@@ -4,7 +4,7 @@
  * names). Each lane is one ordinary SSE add or subtract (fp-lane.ts) with MXCSR rounding,
  * DAZ/FTZ and flags; an unmasked exception leaves the destination unchanged.
  * The rest of SSE3 lives elsewhere: MOVSLDUP/MOVSHDUP/MOVDDUP and LDDQU in move.ts, FISTTP
- * with the x87; MONITOR/MWAIT are not offered (CPUID.1:ECX.MONITOR stays clear).
+ * with the x87; MONITOR/MWAIT (also SSE3-era) are in src/cpu/monitor.ts.
  */
 import type { Handler } from '../cpu.js';
 import { def } from '../ops/table.js';

@@ -70,9 +70,9 @@ export function interceptPause(cpu: Cpu): void {
 export function interceptMonitor(cpu: Cpu): void {
   if ((cpu.vmx.proc & PROC_MONITOR) !== 0) vmExitInstr(cpu, EXIT.MONITOR, 0);
 }
-/** MWAIT: qualification bit 0 = a monitor is armed (never, as MONITOR is not emulated). */
-export function interceptMwait(cpu: Cpu): void {
-  if ((cpu.vmx.proc & PROC_MWAIT) !== 0) vmExitInstr(cpu, EXIT.MWAIT, 0);
+/** MWAIT: qualification bit 0 = the monitor hardware is armed (SDM Vol. 3C §28.2.1, Table 28-1). */
+export function interceptMwait(cpu: Cpu, armed: boolean): void {
+  if ((cpu.vmx.proc & PROC_MWAIT) !== 0) vmExitInstr(cpu, EXIT.MWAIT, armed ? 1 : 0);
 }
 
 /**
