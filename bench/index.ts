@@ -5,7 +5,9 @@
  *
  *   node dist/bench/index.js [ITERATIONS] [LIMIT]     (defaults 20 and 1000000)
  *
- * MIPS = guest instructions retired / wall seconds of PcMachine.run(). QEMU does not
+ * MIPS = guest instructions retired / wall seconds of PcMachine.run(), and per CPU second
+ * of the process (the figure that holds on a loaded machine); the run is repeated with the
+ * block translator off (the interpreter alone) for comparison. QEMU does not
  * report an instruction count, so its figure is our count over QEMU's time for the same
  * work. QEMU runs QEMU_SCALE times as many iterations (it is that much faster, and a
  * longer run measures better) and once with 0 iterations (start-up, boot and exit only);
@@ -29,17 +31,26 @@ function fmt(n: number, digits = 1): string {
   return n.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
 }
 
-async function runNestvisor(): Promise<{ seconds: number; instructions: number; output: string; ok: boolean }> {
+/**
+ * One sieve run. `jit` turns the block translator (src/cpu/jit) on or off for this run;
+ * cpuSeconds is the process's CPU time (user + system) over the run, the figure to compare
+ * on a shared, loaded machine.
+ */
+async function runNestvisor(jit = true): Promise<{ seconds: number; cpuSeconds: number; instructions: number; output: string; ok: boolean }> {
   const out: Uint8Array[] = [];
   const m = new PcMachine({ memoryBytes: 128 * 2 ** 20, serialOut: (b) => out.push(b) });
+  for (const c of m.vcpus.cpus) c.jit = jit;
   m.loadKernel(new Uint8Array(readFileSync(kernelPath)), args, kernelPath);
+  const c0 = process.cpuUsage();
   const t0 = process.hrtime.bigint();
   const r = await m.run();
   const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+  const cu = process.cpuUsage(c0);
+  const cpuSeconds = (cu.user + cu.system) / 1e6;
   const output = Buffer.concat(out).toString('utf8');
   const ok = r.reason === 'debug-exit' && r.exitCode === 1;
   if (!ok) process.stderr.write(`nestvisor: ${r.reason} ${r.report ?? ''} ${r.exitCode ?? ''}\n`);
-  return { seconds, instructions: m.instructionsRetired, output, ok };
+  return { seconds, cpuSeconds, instructions: m.instructionsRetired, output, ok };
 }
 
 function qemuAvailable(): boolean {
@@ -57,11 +68,18 @@ function runQemu(append: string): { seconds: number; output: string; status: num
 
 async function main(): Promise<number> {
   console.log(`sieve.elf ${args} (iterations, limit)`);
-  const nv = await runNestvisor();
+  const nv = await runNestvisor(true);
   process.stdout.write(`  guest output: ${nv.output.trim()}\n`);
   const mips = nv.instructions / nv.seconds / 1e6;
-  console.log(`Nestvisor: ${fmt(nv.instructions / 1e6)} M instructions in ${fmt(nv.seconds, 2)} s = ${fmt(mips)} MIPS`);
+  console.log(`Nestvisor: ${fmt(nv.instructions / 1e6)} M instructions in ${fmt(nv.seconds, 2)} s = ${fmt(mips)} MIPS ` +
+    `(CPU time ${fmt(nv.cpuSeconds, 2)} s = ${fmt(nv.instructions / nv.cpuSeconds / 1e6)} MIPS)`);
   if (!nv.ok) return 1;
+  // the same run with the block translator off: the interpreter alone
+  const interp = await runNestvisor(false);
+  console.log(`  translator off (interpreter only): ${fmt(interp.seconds, 2)} s = ${fmt(interp.instructions / interp.seconds / 1e6)} MIPS ` +
+    `(CPU time ${fmt(interp.cpuSeconds, 2)} s = ${fmt(interp.instructions / interp.cpuSeconds / 1e6)} MIPS)` +
+    `${interp.output.trim() === nv.output.trim() ? '' : '; GUEST OUTPUT DIFFERS'}`);
+  if (!interp.ok || interp.output.trim() !== nv.output.trim()) return 1;
 
   if (!qemuAvailable()) {
     console.log('QEMU: qemu-system-x86_64 not found, no ratio (apt-get install qemu-system-x86)');

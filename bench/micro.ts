@@ -34,7 +34,13 @@ export function microBench(): void {
   });
 
   // guest loop: add rax,rbx; mov [rsp-8],rax; mov rax,[rsp-8]; sub rcx,rdx; jnz  (5 instructions)
+  for (const jit of [false, true]) guestLoop(jit);
+}
+
+/** The guest loop with the block translator off (interpreter) or on. */
+function guestLoop(jit: boolean): void {
   const t = makeCpu('long64', 8 << 20);
+  t.cpu.jit = jit;
   const code = hex(`
     48 01 d8        ; add rax, rbx
     48 89 44 24 f8  ; mov [rsp-8], rax
@@ -51,7 +57,7 @@ export function microBench(): void {
   setReg64(t.cpu, RAX, 0n);
   t.cpu.rip = CODE;
   const before = t.cpu.instructionCount;
-  const perInsn = time('guest loop (alu, load, store, branch) per insn', iters * 5, () => { t.cpu.run(iters * 5 + 10); });
+  const perInsn = time(`guest loop (alu, load, store, branch) per insn, ${jit ? 'translator' : 'interpreter'}`, iters * 5, () => { t.cpu.run(iters * 5 + 10); });
   const executed = t.cpu.instructionCount - before;
   console.log(`  executed ${executed} instructions: ${(1e3 / perInsn).toFixed(1)} MIPS`);
 }

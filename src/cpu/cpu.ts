@@ -21,14 +21,17 @@ import {
   AR_DPL_SHIFT, AR_UNUSABLE, GP, SS_, PF_, UD, DF_, NMI, AC_, CR0_AM,
 } from './regs.js';
 import { walk, type WalkResult } from './mmu.js';
-import { debugRegsChanged, checkCodeBreakpoints, checkDataBreakpoints, afterDebug } from './debug.js';
+import { debugRegsChanged, checkDataBreakpoints } from './debug.js';
+import * as flagsImpl from './flags.js';
+import * as frontEnd from './front-end.js';
+import * as runLoop from './run-loop.js';
 import { buildTable } from './ops/table.js';
-import { decodeCacheFor, type DecodeCache, DC_BITS, DC_MASK, DC_LEN_SHIFT, DC_HAS_MODRM, DC_NO_REG } from './decode-cache.js';
+import { decodeCacheFor, type DecodeCache } from './decode-cache.js';
 import { defaultHooks } from './interrupts.js';
-import { tryBlock, JIT_DEFAULT } from './jit/jit.js';
+import { JIT_DEFAULT } from './jit/jit.js';
 import { FpuState } from './fpu/state.js';
 import { createVmxState, resetVmxState } from './vmx/vmx-state.js';
-import { exceptionExits, softwareException, tripleFaultExits, checkEvents, wakeGuest, softwareEventStart, softwareEventEnd } from './vmx/events.js';
+import { exceptionExits, softwareException, tripleFaultExits, softwareEventStart, softwareEventEnd } from './vmx/events.js';
 import type { CpuClock, LapicPort } from './platform.js';
 
 export type Handler = (cpu: Cpu) => void;
@@ -51,19 +54,6 @@ const TLB_BITS = 11;
 const TLB_SIZE = 1 << TLB_BITS;
 const TLB_MASK = TLB_SIZE - 1;
 const TWO32 = 4294967296;
-
-/** Parity of a byte: 1 when the number of set bits is even (PF semantics). */
-const PARITY = new Uint8Array(256);
-for (let i = 0; i < 256; i++) {
-  let b = i, n = 0;
-  while (b) { n += b & 1; b >>= 1; }
-  PARITY[i] = (n & 1) === 0 ? 1 : 0;
-}
-
-/** Legacy prefixes and REX (64-bit mode): a REX followed by one of these is ignored. */
-const IS_PREFIX = new Uint8Array(256);
-for (const b of [0x66, 0x67, 0xf2, 0xf3, 0xf0, 0x26, 0x2e, 0x36, 0x3e, 0x64, 0x65]) IS_PREFIX[b] = 1;
-for (let b = 0x40; b < 0x50; b++) IS_PREFIX[b] = 1;
 
 /** The hooks the VMX layer and the machine install (kept as plain fields: no closures per instruction). */
 export interface CpuHooks {
@@ -174,7 +164,7 @@ export class Cpu {
   opcode = 0;
   /** Packed prefix state the fields above hold (packPrefixes), -1 when unknown. */
   curPfx = -1;
-  /** Translate hot code into JS blocks (jit/); NESTVISOR_JIT=1/0 sets the default. */
+  /** Translate hot code into JS blocks (jit/); NESTVISOR_JIT=0 turns it off. */
   jit = JIT_DEFAULT;
   /** The decoded-instruction cache (decode-cache.ts), shared by the CPUs of one memory. */
   readonly dc: DecodeCache;
@@ -219,7 +209,7 @@ export class Cpu {
   /** DR0-3 enabled as instruction breakpoints (bit i = DRi): checked before each instruction. */
   codeBreakpoints = 0;
   /** AMD takes an instruction breakpoint inside a MOV SS shadow; Intel does not (see runInner). */
-  private readonly amdDebug: boolean;
+  readonly amdDebug: boolean;
   /** Page numbers of DR0-3 enabled as data breakpoints (NaN = none); those pages bypass the TLB. */
   readonly dataBpPage = new Float64Array(4).fill(NaN);
   /** DR0-3 as signed canonical linear addresses (how this CPU holds linear addresses). */
@@ -422,79 +412,16 @@ export class Cpu {
     this.lfRes = res; this.lfResHi = resHi; this.lfA = a; this.lfAHi = aHi; this.lfB = b; this.lfBHi = bHi;
   }
 
-  getCF(): number {
-    const a = this.lfA, b = this.lfB, res = this.lfRes;
-    switch (this.lfOp) {
-      case LF_NONE: return this.flags & CF;
-      case LF_LOGIC: return 0;
-      case LF_INC: case LF_DEC: return this.lfCin;
-      case LF_ADD:
-        if (this.lfSize === 8) return ult64(res, this.lfResHi, a, this.lfAHi);
-        return (res >>> 0) < (a >>> 0) ? 1 : 0;
-      case LF_ADC:
-        if (this.lfSize === 8) return ult64(res, this.lfResHi, a, this.lfAHi) | (this.lfCin & (res === a && this.lfResHi === this.lfAHi ? 1 : 0));
-        return ((res >>> 0) < (a >>> 0) || (this.lfCin !== 0 && res === a)) ? 1 : 0;
-      case LF_SUB:
-        if (this.lfSize === 8) return ult64(a, this.lfAHi, b, this.lfBHi);
-        return (a >>> 0) < (b >>> 0) ? 1 : 0;
-      case LF_SBB:
-        if (this.lfSize === 8) return ult64(a, this.lfAHi, b, this.lfBHi) | (this.lfCin & (a === b && this.lfAHi === this.lfBHi ? 1 : 0));
-        return ((a >>> 0) < (b >>> 0) || (this.lfCin !== 0 && a === b)) ? 1 : 0;
-    }
-    return 0;
-  }
-
-  getZF(): boolean {
-    if (this.lfOp === LF_NONE) return (this.flags & ZF) !== 0;
-    if (this.lfSize === 8) return this.lfRes === 0 && this.lfResHi === 0;
-    return this.lfRes === 0;
-  }
-
-  getSF(): boolean {
-    if (this.lfOp === LF_NONE) return (this.flags & SF) !== 0;
-    switch (this.lfSize) {
-      case 1: return (this.lfRes & 0x80) !== 0;
-      case 2: return (this.lfRes & 0x8000) !== 0;
-      case 4: return this.lfRes < 0;
-      default: return this.lfResHi < 0;
-    }
-  }
-
-  getOF(): boolean {
-    const op = this.lfOp;
-    if (op === LF_NONE) return (this.flags & OF) !== 0;
-    if (op === LF_LOGIC) return false;
-    let a = this.lfA, b = this.lfB, res = this.lfRes;
-    if (this.lfSize === 8) { a = this.lfAHi; b = this.lfBHi; res = this.lfResHi; }
-    const sign = this.lfSize === 1 ? 0x80 : this.lfSize === 2 ? 0x8000 : 0x80000000;
-    if (op === LF_ADD || op === LF_ADC || op === LF_INC) return ((a ^ res) & (b ^ res) & sign) !== 0;
-    return ((a ^ b) & (a ^ res) & sign) !== 0;
-  }
-
-  getPF(): boolean {
-    if (this.lfOp === LF_NONE) return (this.flags & PF) !== 0;
-    return PARITY[this.lfRes & 0xff] === 1;
-  }
-
-  getAF(): boolean {
-    if (this.lfOp === LF_NONE) return (this.flags & AF) !== 0;
-    if (this.lfOp === LF_LOGIC) return false;
-    return ((this.lfA ^ this.lfB ^ this.lfRes) & 0x10) !== 0;
-  }
+  /** The arithmetic flags, computed from the lazy record when read (flags.ts). */
+  getCF(): number { return flagsImpl.getCF(this); }
+  getZF(): boolean { return flagsImpl.getZF(this); }
+  getSF(): boolean { return flagsImpl.getSF(this); }
+  getOF(): boolean { return flagsImpl.getOF(this); }
+  getPF(): boolean { return flagsImpl.getPF(this); }
+  getAF(): boolean { return flagsImpl.getAF(this); }
 
   /** Folds lazy flags into this.flags (before partial updates like CLC, BT, shifts). */
-  materializeFlags(): void {
-    if (this.lfOp === LF_NONE) return;
-    let f = this.flags & ~ARITH_FLAGS;
-    if (this.getCF()) f |= CF;
-    if (this.getPF()) f |= PF;
-    if (this.getAF()) f |= AF;
-    if (this.getZF()) f |= ZF;
-    if (this.getSF()) f |= SF;
-    if (this.getOF()) f |= OF;
-    this.flags = f;
-    this.lfOp = LF_NONE;
-  }
+  materializeFlags(): void { flagsImpl.materializeFlags(this); }
 
   /** Full EFLAGS value (bit 1 set; RF, VM as stored). */
   getFlags(): number {
@@ -517,31 +444,10 @@ export class Cpu {
   }
 
   /** ZF/SF/PF of a result of the given size, for eager flag computations. */
-  szp(res: number, size: number): number {
-    let f = PARITY[res & 0xff] === 1 ? PF : 0;
-    switch (size) {
-      case 1: if ((res & 0xff) === 0) f |= ZF; if (res & 0x80) f |= SF; break;
-      case 2: if ((res & 0xffff) === 0) f |= ZF; if (res & 0x8000) f |= SF; break;
-      default: if (res === 0) f |= ZF; if (res < 0) f |= SF; break;
-    }
-    return f;
-  }
+  szp(res: number, size: number): number { return flagsImpl.szp(this, res, size); }
 
   /** Condition code evaluation, cc = low nibble of Jcc/SETcc/CMOVcc (SDM Vol. 1 App. B). */
-  cond(cc: number): boolean {
-    let r: boolean;
-    switch (cc >> 1) {
-      case 0: r = this.getOF(); break;
-      case 1: r = this.getCF() !== 0; break;
-      case 2: r = this.getZF(); break;
-      case 3: r = this.getCF() !== 0 || this.getZF(); break;
-      case 4: r = this.getSF(); break;
-      case 5: r = this.getPF(); break;
-      case 6: r = this.getSF() !== this.getOF(); break;
-      default: r = this.getZF() || this.getSF() !== this.getOF(); break;
-    }
-    return (cc & 1) !== 0 ? !r : r;
-  }
+  cond(cc: number): boolean { return flagsImpl.cond(this, cc); }
 
   // =====================================================================================
   // Faults
@@ -592,37 +498,13 @@ export class Cpu {
   }
 
   /** Points the fetch cursor at RIP when the code page is cached. */
-  beginFetch(): void {
-    const off = this.segBase[CS]! + this.rip - this.fetchPage;
-    if (off >= 0 && off < 4096) { this.fp = this.fetchHost + off; this.fpEnd = this.fetchHost + 4096; }
-    else this.fpEnd = 0;
-  }
+  beginFetch(): void { frontEnd.beginFetch(this); }
 
-  private fetchSlow(): number {
-    if (this.rip - this.startRip >= 15) this.gp(0); // SDM Vol. 2 §2.3.11: 15-byte limit
-    let lin = this.segBase[CS]! + this.rip;
-    if (!this.code64) lin = lin % TWO32; // 32-bit linear wrap
-    // a fetch from a non-canonical RIP is #GP(0) (SDM Vol. 3A §6.15 #GP; AMD's SYSRET
-    // leaves a non-canonical RCX for this fetch to fault on, at CPL 3)
-    else if (lin >= 0x800000000000 || lin < -0x800000000000) this.gp(0);
-    const page = Math.floor(lin / 4096) * 4096;
-    const phys = this.translate(lin, 2, this.cpl === 3);
-    this.rip++;
-    const pageIdx = this.mem.ramIndex(phys - (phys % 4096), 4096);
-    if (pageIdx >= 0) {
-      const idx = pageIdx + (phys % 4096);
-      this.fetchPage = page;
-      this.fetchHost = idx - (lin - page);
-      this.fp = idx + 1;
-      // the fast path (fetch8/fetch32) stops where the instruction reaches 15 bytes, so a
-      // 16th byte comes back here and is #GP(0) (SDM Vol. 2 §2.3.11; found by decoder fuzzing)
-      this.fpEnd = Math.min(this.fetchHost + 4096, idx + 16 - (this.rip - this.startRip));
-      return this.ram[idx]!;
-    }
-    this.fetchPage = NaN;
-    this.fpEnd = 0;
-    return this.mem.read8(phys);
-  }
+  /** Points the fetch window at RIP's page from an executable TLB entry, without a walk (front-end.ts). */
+  refillFetch(rip: number): boolean { return frontEnd.refillFetch(this, rip); }
+
+  /** A fetch outside the fetch window: limit, canonical and paging checks, then a new window (front-end.ts). */
+  fetchSlow(): number { return frontEnd.fetchSlow(this); }
 
   fetch16(): number { const a = this.fetch8(); return a | (this.fetch8() << 8); }
   fetch32(): number {
@@ -647,121 +529,10 @@ export class Cpu {
   // =====================================================================================
 
   /**
-   * Decodes ModRM (and SIB/displacement). `immBytes` is the size of the immediate that
-   * follows, needed for RIP-relative addressing, which is relative to the next instruction.
-   * Sets mod/reg/rm and, for memory operands, eaLo/eaHi/eaSeg.
+   * Decodes ModRM (and SIB/displacement); `immBytes` is the size of the immediate that
+   * follows, for RIP-relative addressing. Sets mod/reg/rm and eaLo/eaHi/eaSeg (front-end.ts).
    */
-  decodeModrm(immBytes: number): void {
-    if (this.dcReplay) { this.replayModrm(immBytes); return; }
-    const rip0 = this.rip;
-    const m = this.fetch8();
-    this.modrmByte = m;
-    const mod = m >> 6;
-    this.mod = mod;
-    this.reg = ((m >> 3) & 7) | this.rexR;
-    const rm = m & 7;
-    // the operand as base + index * 2^scale + disp (DC_NO_REG = absent), kept for the cache
-    let base = DC_NO_REG, idx = DC_NO_REG, scale = 0, disp = 0, seg = DS, ripRel = 0;
-    if (mod === 3) this.rm = rm | this.rexB;
-    else {
-      this.rm = rm;
-      if (this.asz === 2) {
-        // 16-bit forms (SDM Vol. 2 Table 2-1): BP-based ones default to SS
-        switch (rm) {
-          case 0: base = 3; idx = 6; break;           // BX+SI
-          case 1: base = 3; idx = 7; break;           // BX+DI
-          case 2: base = 5; idx = 6; seg = SS; break; // BP+SI
-          case 3: base = 5; idx = 7; seg = SS; break; // BP+DI
-          case 4: base = 6; break;
-          case 5: base = 7; break;
-          case 6: if (mod === 0) disp = this.fetch16(); else { base = 5; seg = SS; } break;
-          default: base = 3; break;
-        }
-        if (mod === 1) disp = this.fetchS8();
-        else if (mod === 2) disp = this.fetch16();
-      } else {
-        let b = rm;
-        if (rm === 4) {
-          const sib = this.fetch8();
-          scale = sib >> 6;
-          const ix = ((sib >> 3) & 7) | this.rexX;
-          if (ix !== 4) idx = ix;
-          b = sib & 7;
-          if (b === 5 && mod === 0) { disp = this.fetch32(); b = DC_NO_REG; } // disp32, no base
-          else b |= this.rexB;
-        } else if (rm === 5 && mod === 0) {
-          disp = this.fetch32();
-          b = DC_NO_REG;
-          // RIP-relative in 64-bit mode: relative to the end of the instruction, immediate included
-          if (this.code64) ripRel = 1;
-        } else b |= this.rexB;
-        if (b !== DC_NO_REG) {
-          base = b;
-          if (b === 4 || b === 5) seg = SS; // rSP/rBP (not r12/r13) default to SS
-          if (mod === 1) disp = this.fetchS8();
-          else if (mod === 2) disp = this.fetch32();
-        }
-      }
-      this.computeEa(base, idx, scale, disp, seg, ripRel, immBytes);
-    }
-    const dc = this.dc;
-    if (dc.buildSlot >= 0) {
-      // record the first ModRM of the instruction being cached; a second one is not cached
-      if (dc.buildModrmLen !== 0) { dc.buildSlot = -1; return; }
-      const s = dc.buildSlot, len = this.rip - rip0;
-      dc.buildModrmLen = len;
-      dc.modrm[s] = m | (len << 8) | (base << 11) | (idx << 16) | (scale << 21) | (seg << 23) | (ripRel << 26);
-      dc.disp[s] = disp;
-    }
-  }
-
-  /** decodeModrm for an instruction from the decode cache: the bytes are skipped, the address recomputed. */
-  private replayModrm(immBytes: number): void {
-    this.dcReplay = false;
-    const s = this.dcSlot;
-    const w = this.dc.modrm[s]!;
-    const len = (w >> 8) & 7;
-    this.fp += len; this.rip += len;
-    const m = w & 0xff;
-    this.modrmByte = m;
-    const mod = m >> 6;
-    this.mod = mod;
-    this.reg = ((m >> 3) & 7) | this.rexR;
-    if (mod === 3) { this.rm = (m & 7) | this.rexB; return; }
-    this.rm = m & 7;
-    this.computeEa((w >> 11) & 31, (w >> 16) & 31, (w >> 21) & 3, this.dc.disp[s]!, (w >> 23) & 7, (w >> 26) & 1, immBytes);
-  }
-
-  /** eaLo/eaHi/eaSeg from the decoded operand, exact on halves (carries included), at the address size. */
-  private computeEa(base: number, idx: number, scale: number, disp: number, seg: number, ripRel: number, immBytes: number): void {
-    const r = this.r;
-    const asz = this.asz;
-    let lo: number, hi = 0;
-    if (ripRel !== 0) {
-      const target = this.rip + immBytes + disp;
-      lo = target | 0;
-      if (asz === 8) hi = Math.floor(target / TWO32) | 0;
-    } else if (asz === 8) {
-      let il = 0, ih = 0, bl = 0, bh = 0;
-      if (idx !== DC_NO_REG) {
-        const l = r[idx << 1]!, h = r[(idx << 1) + 1]!;
-        il = l << scale;
-        ih = scale === 0 ? h : (h << scale) | (l >>> (32 - scale));
-      }
-      if (base !== DC_NO_REG) { bl = r[base << 1]!; bh = r[(base << 1) + 1]!; }
-      const sum = (il >>> 0) + (bl >>> 0) + disp;
-      hi = (ih + bh + Math.floor(sum / TWO32)) | 0;
-      lo = sum | 0;
-    } else {
-      lo = disp;
-      if (idx !== DC_NO_REG) lo += r[idx << 1]! << scale;
-      if (base !== DC_NO_REG) lo += r[base << 1]!;
-      lo = asz === 2 ? lo & 0xffff : lo | 0;
-    }
-    this.eaLo = lo;
-    this.eaHi = hi;
-    this.eaSeg = this.segOvr >= 0 ? this.segOvr : seg;
-  }
+  decodeModrm(immBytes: number): void { frontEnd.decodeModrm(this, immBytes); }
 
   // =====================================================================================
   // Linear addresses (SDM Vol. 3A §3.4, §5.3 limit checks, §3.3.7.1 canonical checks)
@@ -1112,195 +883,19 @@ export class Cpu {
   // =====================================================================================
 
   /** Executes up to `budget` instructions. Returns a STOP_* reason. */
-  run(budget: number): number {
-    this.pfxDirty = true;
-    this.curPfx = -1;
-    this.stopRequested = false;
-    this.stopReason = STOP_BUDGET;
-    const end = this.instructionCount + budget;
-    while (this.instructionCount < end) {
-      if (this.halted) {
-        if (!this.wakeFromHalt()) return STOP_HALT;
-      }
-      try {
-        this.runInner(end);
-      } catch (e) {
-        this.dc.buildSlot = -1; // the instruction did not complete: nothing of it is cached
-        if (e === FAULT) {
-          this.rip = this.startRip;
-          // a triple fault during this delivery throws STOP from here, outside the try
-          try { this.raiseException(this.excVector, this.excError, this.excHasError); } catch (e2) { if (e2 !== STOP) throw e2; }
-        } else if (e !== STOP) throw e;
-      }
-      if (this.stopRequested) { this.stopRequested = false; return this.stopReason === STOP_BUDGET ? STOP_REQUESTED : this.stopReason; }
-    }
-    return STOP_BUDGET;
-  }
+  run(budget: number): number { return runLoop.run(this, budget); }
 
-  private runInner(end: number): void {
-    const table = this.table;
-    const dc = this.dc;
-    const tags = dc.tag;
-    while (this.instructionCount < end && !this.halted) {
-      if (this.irqPending || this.nmiPending) {
-        if (this.checkInterrupts()) continue;
-      }
-      const shadow = this.inhibitIrq; // set by the previous instruction (STI, MOV SS, POP SS)
-      const rip = this.rip;
-      this.startRip = rip;
-      const f0 = this.flags;
-      // Intel inhibits instruction breakpoints on the instruction after MOV SS/POP SS (the
-      // shadow's setter is still in this.opcode; STI is FB); AMD takes them (kvm-unit-tests
-      // emulator test_mov_pop_ss_code_db)
-      if (this.codeBreakpoints !== 0 && (f0 & RF) === 0 && !(shadow && this.opcode !== 0xfb && !this.amdDebug)) checkCodeBreakpoints(this);
-      // the fetch cursor (beginFetch), then the decode cache by the RAM index of the first byte
-      const off = this.segBase[CS]! + rip - this.fetchPage;
-      if (off >= 0 && off < 4096) {
-        const host = this.fetchHost;
-        const fp = host + off;
-        // a translated block (jit/) retires its instructions and does its own checks
-        if (this.jit && tryBlock(this, fp, rip, end)) continue;
-        this.fpEnd = host + 4096;
-        const slot = fp & DC_MASK;
-        const tag = ((fp >>> DC_BITS) << 2) | this.modeId;
-        if (tags[slot] === tag) {
-          const info = dc.info[slot]!;
-          const len = (info >> DC_LEN_SHIFT) & 15;
-          this.fp = fp + len;
-          this.rip = rip + len;
-          const p = dc.pfx[slot]!;
-          if (p !== this.curPfx) this.loadPrefixes(p);
-          this.dcReplay = (info & DC_HAS_MODRM) !== 0;
-          this.dcSlot = slot;
-          const op = info & 0x3ff;
-          this.opcode = op;
-          table[op]!(this);
-        } else {
-          this.fp = fp;
-          this.fpEnd = Math.min(host + 4096, fp + 15); // an instruction being decoded: at most 15 bytes (fetchSlow)
-          this.dcReplay = false;
-          this.curPfx = -1;
-          const page = fp >>> 12;
-          if (dc.cacheable(page)) {
-            // build an entry; its page is marked first so that a write by this very
-            // instruction abandons it (dc.invalidatePage)
-            tags[slot] = -1;
-            dc.buildSlot = slot; dc.buildPage = page; dc.buildModrmLen = 0;
-            this.mem.codePages[page] = 1;
-            this.decodePrefixes();
-            const pfxLen = this.rip - rip;
-            table[this.opcode]!(this);
-            if (dc.buildSlot === slot && off + pfxLen + dc.buildModrmLen <= 4096) {
-              const p = this.packPrefixes();
-              dc.pfx[slot] = p;
-              dc.info[slot] = this.opcode | (pfxLen << DC_LEN_SHIFT) | (dc.buildModrmLen !== 0 ? DC_HAS_MODRM : 0);
-              tags[slot] = tag;
-              this.curPfx = p;
-            }
-            dc.buildSlot = -1;
-          } else {
-            this.decodePrefixes();
-            table[this.opcode]!(this);
-          }
-        }
-      } else {
-        this.fpEnd = 0;
-        this.dcReplay = false;
-        this.curPfx = -1;
-        this.decodePrefixes();
-        table[this.opcode]!(this);
-      }
-      this.instructionCount++;
-      if (this.stopRequested) return;
-      if (shadow || ((f0 | this.flags) & (TF | RF)) !== 0 || this.dbDataHits !== 0 || this.dbHeld !== 0) afterDebug(this, f0, shadow);
-    }
-  }
+  /** The prefix state as one int32 (decode-cache entries; run-loop.ts). */
+  packPrefixes(): number { return runLoop.packPrefixes(this); }
 
-  /**
-   * The prefix state as one int32 (decode-cache entries): osz | asz << 4 | REX << 8 |
-   * (segOvr + 1) << 16 | rep << 19 | lock << 21 | 66 << 22.
-   */
-  packPrefixes(): number {
-    return this.osz | (this.asz << 4) | (this.rex << 8) | ((this.segOvr + 1) << 16) | (this.rep << 19) |
-      (this.lock ? 1 << 21 : 0) | (this.pfx66 ? 1 << 22 : 0);
-  }
-
-  loadPrefixes(p: number): void {
-    this.osz = p & 15;
-    this.asz = (p >> 4) & 15;
-    const rex = (p >> 8) & 0xff;
-    this.rex = rex;
-    this.rexW = (rex & 8) !== 0; this.rexR = (rex & 4) << 1; this.rexX = (rex & 2) << 2; this.rexB = (rex & 1) << 3;
-    this.segOvr = ((p >> 16) & 7) - 1;
-    this.rep = (p >> 19) & 3;
-    this.lock = (p & (1 << 21)) !== 0;
-    this.pfx66 = (p & (1 << 22)) !== 0;
-    this.curPfx = p;
-    this.pfxDirty = true;
-  }
+  /** Sets the prefix fields from a packed state (run-loop.ts). */
+  loadPrefixes(p: number): void { runLoop.loadPrefixes(this, p); }
 
   /** Recomputes the breakpoint state after DR0-3/DR7 writes (debug.ts). */
   debugRegsChanged(): void { debugRegsChanged(this); }
 
   /** Reads legacy prefixes, REX and the opcode (1, 2 or 3 bytes) into this.opcode (0..1023). */
-  decodePrefixes(): void {
-    // Prefix state is reset only when the previous instruction changed it: most
-    // instructions carry no prefix (32-bit code) or only REX (64-bit code).
-    if (this.pfxDirty) {
-      this.osz = this.defOsz;
-      this.asz = this.defAsz;
-      this.rex = 0; this.rexW = false; this.rexR = 0; this.rexX = 0; this.rexB = 0;
-      this.segOvr = -1; this.rep = REP_NONE; this.lock = false; this.pfx66 = false;
-      this.pfxDirty = false;
-    }
-    let b = this.fetch8();
-    if (IS_PREFIX[b] === 0 || (b >= 0x40 && b < 0x50 && !this.code64)) {
-      if (b !== 0x0f) { this.opcode = b; return; }
-      this.opcode0f();
-      return;
-    }
-    this.pfxDirty = true;
-    for (;;) {
-      switch (b) {
-        case 0x66: this.pfx66 = true; this.osz = this.defOsz === 2 ? 4 : 2; if (this.code64) this.osz = 2; break;
-        case 0x67: this.asz = this.code64 ? 4 : (this.defAsz === 2 ? 4 : 2); break;
-        case 0xf2: this.rep = REP_NE; break;
-        case 0xf3: this.rep = REP_E; break;
-        case 0xf0: this.lock = true; break;
-        case 0x26: this.segOvr = this.code64 ? -1 : ES; break;
-        case 0x2e: this.segOvr = this.code64 ? -1 : CS; break;
-        case 0x36: this.segOvr = this.code64 ? -1 : SS; break;
-        case 0x3e: this.segOvr = this.code64 ? -1 : DS; break;
-        case 0x64: this.segOvr = FS; break;
-        case 0x65: this.segOvr = GS; break;
-        default:
-          if (this.code64 && (b & 0xf0) === 0x40) {
-            // REX must immediately precede the opcode; a later prefix cancels it (SDM §2.2.1)
-            const nb = this.fetch8();
-            if (IS_PREFIX[nb] === 1) {
-              b = nb; continue;
-            }
-            this.rex = b;
-            this.rexW = (b & 8) !== 0; this.rexR = (b & 4) << 1; this.rexX = (b & 2) << 2; this.rexB = (b & 1) << 3;
-            if (this.rexW) this.osz = 8;
-            b = nb;
-          }
-          if (b === 0x0f) this.opcode0f();
-          else this.opcode = b;
-          return;
-      }
-      if (this.rip - this.startRip >= 15) this.gp(0);
-      b = this.fetch8();
-    }
-  }
-
-  /** The 0F, 0F 38 and 0F 3A opcode maps. */
-  private opcode0f(): void {
-    const b2 = this.fetch8();
-    if (b2 === 0x38) this.opcode = 0x200 | this.fetch8();
-    else if (b2 === 0x3a) this.opcode = 0x300 | this.fetch8();
-    else this.opcode = 0x100 | b2;
-  }
+  decodePrefixes(): void { runLoop.decodePrefixes(this); }
 
   /** Operand size for instructions that default to 64-bit in long mode (push/pop/near branches). */
   stackOsz(): number {
@@ -1370,42 +965,6 @@ export class Cpu {
     // an exit during its delivery reports it as IDT-vectoring information (SDM Vol. 3C §27.2.4)
     softwareEventStart(this, vector);
     try { this.hooks.deliver(this, vector, 0, false, true, this.rip); } finally { softwareEventEnd(); }
-  }
-
-  private checkInterrupts(): boolean {
-    if (this.vmx.nonRoot) return checkEvents(this); // VMX non-root event order (vmx/events.ts)
-    if (this.inhibitIrq) { this.inhibitIrq = false; return false; }
-    if (this.nmiPending && !this.nmiBlocked) {
-      this.nmiPending = false;
-      this.nmiBlocked = true;
-      this.halted = false;
-      this.startRip = this.rip;
-      this.raiseException(NMI, 0, false);
-      this.lastEventAt = -1;
-      return true;
-    }
-    if (this.irqPending && (this.flags & IF) !== 0) {
-      const v = this.hooks.acknowledgeInterrupt(this);
-      if (v < 0) { this.irqPending = false; return false; }
-      this.halted = false;
-      this.startRip = this.rip;
-      this.delivering = v;
-      this.hooks.deliver(this, v, 0, false, false, this.rip);
-      this.delivering = -1;
-      return true;
-    }
-    return false;
-  }
-
-  private wakeFromHalt(): boolean {
-    if (this.vmx.nonRoot) { if (!wakeGuest(this)) return false; this.halted = false; return true; }
-    // the STI/MOV SS shadow covered the HLT itself (the "sti; hlt" idiom): it is over, and
-    // the waking interrupt is taken before the next instruction (SDM Vol. 3A §6.8.3)
-    this.inhibitIrq = false;
-    // an NMI held pending by NMI blocking (until IRET) does not end the halt (SDM Vol. 3A §6.7.1)
-    if (this.nmiPending && !this.nmiBlocked) { this.halted = false; return true; }
-    if (this.irqPending && (this.flags & IF) !== 0) { this.halted = false; return true; }
-    return false;
   }
 
   /** Mode checks shared by privileged instructions. */

@@ -107,7 +107,8 @@ function emitHandlerCall(b: Builder, ins: Insn, h: Handler, page: number, branch
   b.flagsToCpu();
   b.retireBefore();
   b.emit(`cpu.startRip = ${b.rip(ins.off)}; cpu.rip = ${b.rip(ins.off)} + ${ins.pfxLen};`);
-  b.emit(`cpu.fp = ${page + ins.off + ins.pfxLen}; cpu.fpEnd = ${page + 4096}; cpu.dcReplay = false;`);
+  // the fetch window ends at the page end or the 15th byte, as in the run loop (SDM Vol. 2 §2.3.11)
+  b.emit(`cpu.fp = ${page + ins.off + ins.pfxLen}; cpu.fpEnd = ${Math.min(page + 4096, page + ins.off + 15)}; cpu.dcReplay = false;`);
   b.emit(`if (cpu.curPfx !== ${p}) cpu.loadPrefixes(${p});`);
   b.emit(`cpu.opcode = ${ins.opcode}; ${name}(cpu);`);
   b.flagsClobbered();

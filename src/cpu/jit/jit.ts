@@ -10,27 +10,31 @@
  * the remaining instruction budget. Anything else runs in the interpreter.
  */
 import type { Cpu } from '../cpu.js';
-import { TF, RF, AC } from '../regs.js';
+import { TF, RF, AC, CS } from '../regs.js';
 import { DC_MASK, DC_BITS } from '../decode-cache.js';
 import { compileBlock } from './compile.js';
 
 /** Runs of a block's first instruction before it is translated (code run once stays interpreted). */
 const HOT = 8;
 
-/** The translator is off unless NESTVISOR_JIT=1 (a switch for debugging and before/after figures). */
-export const JIT_DEFAULT = typeof process !== 'undefined' && process.env['NESTVISOR_JIT'] === '1';
+/** The translator is on unless NESTVISOR_JIT=0 (a switch for debugging and before/after figures). */
+export const JIT_DEFAULT = typeof process === 'undefined' || process.env['NESTVISOR_JIT'] !== '0';
 
 /**
  * Runs a translated block starting at RIP (RAM index fp of its first byte) when one exists
- * and may run now; returns false when the interpreter must execute the next instruction.
+ * and may run now, then the blocks that follow it while they are translated (chaining: the
+ * run loop's per-instruction checks are not needed between blocks, since nothing a block
+ * runs can arm a breakpoint, set TF, open an interrupt shadow or change the mode; pending
+ * events and stop requests end the chain). Returns false when the interpreter must execute
+ * the next instruction.
  */
 export function tryBlock(cpu: Cpu, fp: number, rip: number, end: number): boolean {
   const mode = cpu.modeId;
   if (mode === 0 || cpu.inhibitIrq || (cpu.flags & (TF | RF)) !== 0 || cpu.codeBreakpoints !== 0 || cpu.dataBreakpoints ||
     cpu.dbHeld !== 0 || cpu.irqPending || cpu.nmiPending || cpu.vmx.nonRoot || (cpu.acUser && (cpu.flags & AC) !== 0)) return false;
   const dc = cpu.dc;
-  const slot = fp & DC_MASK;
-  const tag = ((fp >>> DC_BITS) << 2) | mode;
+  let slot = fp & DC_MASK;
+  let tag = ((fp >>> DC_BITS) << 2) | mode;
   let c = dc.blk[slot] ?? null;
   if (dc.blkTag[slot] !== tag) {
     if (++dc.blkHits[slot]! < HOT) return false;
@@ -46,6 +50,23 @@ export function tryBlock(cpu: Cpu, fp: number, rip: number, end: number): boolea
   } else if (c === null) return false;
   if (cpu.instructionCount + c.count > end) return false;
   if (mode !== 2 && rip + c.bytes > 0x100000000) return false; // EIP would wrap inside the block
-  c.fn(cpu, rip, end);
-  return true;
+  for (;;) {
+    c.fn(cpu, rip, end);
+    if (cpu.stopRequested || cpu.irqPending || cpu.nmiPending) return true;
+    // the next block, when it is translated and its code page is the fetch window
+    rip = cpu.rip;
+    let off = cpu.segBase[CS]! + rip - cpu.fetchPage;
+    if (!(off >= 0 && off < 4096)) {
+      if (!cpu.refillFetch(rip)) return true;
+      off = cpu.segBase[CS]! + rip - cpu.fetchPage;
+    }
+    fp = cpu.fetchHost + off;
+    slot = fp & DC_MASK;
+    tag = ((fp >>> DC_BITS) << 2) | mode;
+    if (dc.blkTag[slot] !== tag) return true;
+    const next = dc.blk[slot] ?? null;
+    if (next === null || cpu.instructionCount + next.count > end) return true;
+    if (mode !== 2 && rip + next.bytes > 0x100000000) return true;
+    c = next;
+  }
 }
