@@ -26,6 +26,9 @@
 #include "vmx.h"
 #include "hypercalls.h"
 #include "net.h"
+#ifndef VMXBENCH
+#include "balloon.h"
+#endif
 
 #define EXIT_SUCCESS_L2_HALTED 0
 #define EXIT_FAILURE 1
@@ -81,6 +84,77 @@ static int stay;
  */
 extern u64 bench_loop(u64 n);
 static u64 bench_mode, bench_count;
+#endif
+
+#ifndef VMXBENCH
+/*
+ * Dynamic memory (lib/balloon.c, docs/minivisor.md): minivisor's free memory is the RAM of
+ * the Multiboot map from MV_FREE_FROM up. Everything minivisor uses for itself and for L2
+ * (image, stacks, l2_mem, the EPT) is static and lies below it, checked at boot, so L2's memory
+ * can never reach the balloon. One bit per page, like balloon.c's allocator; minivisor itself
+ * never allocates from it, the balloon alone takes and gives back.
+ */
+#define MV_FREE_FROM 0x1000000u /* 16 MiB */
+struct multiboot_mmap { u32 size; u64 base; u64 len; u32 type; } __attribute__((packed));
+extern u32 mb_info;
+static u8 mv_free_map[BALLOON_MAX_PFN / 8];
+static u32 mv_ram_top, mv_free_count;
+static int mv_balloon_on;
+
+static void mv_free_range(u32 from, u32 to) {
+  if (from < MV_FREE_FROM / BALLOON_PAGE) from = MV_FREE_FROM / BALLOON_PAGE;
+  if (to > BALLOON_MAX_PFN) to = BALLOON_MAX_PFN;
+  for (u32 p = from; p < to; p++) {
+    if (mv_free_map[p >> 3] & (1u << (p & 7))) continue;
+    mv_free_map[p >> 3] |= (u8)(1u << (p & 7));
+    mv_free_count++;
+  }
+  if (to > mv_ram_top) mv_ram_top = to;
+}
+static u32 mv_take_page(void) {
+  if (!mv_free_count) return 0;
+  for (u32 p = mv_ram_top; p-- > MV_FREE_FROM / BALLOON_PAGE;) {
+    if (!(mv_free_map[p >> 3] & (1u << (p & 7)))) continue;
+    mv_free_map[p >> 3] &= (u8)~(1u << (p & 7));
+    mv_free_count--;
+    return p;
+  }
+  return 0;
+}
+static void mv_give_page(u32 p) {
+  mv_free_map[p >> 3] |= (u8)(1u << (p & 7));
+  mv_free_count++;
+}
+static u32 mv_free_pages(void) { return mv_free_count; }
+static const struct balloon_source mv_balloon_source = { mv_take_page, mv_give_page, mv_free_range, mv_free_pages };
+
+/* Brings the balloon driver up over the Multiboot map's RAM (flags bit 6: mmap_length at +44,
+ * mmap_addr at +48). Without a device minivisor runs on with the memory it booted with. */
+static void mv_balloon_setup(void) {
+  if ((u64)l2_mem + L2_MEM_SIZE > MV_FREE_FROM || (u64)(mv_free_map + sizeof mv_free_map) > MV_FREE_FROM) {
+    printf("minivisor: balloon: minivisor's own memory reaches past %u MiB; no balloon\n", MV_FREE_FROM >> 20);
+    return;
+  }
+  const u32 *info = (const u32 *)(u64)mb_info;
+  if (info[0] & (1u << 6)) {
+    for (u32 o = 0; o < info[11];) {
+      const struct multiboot_mmap *e = (const struct multiboot_mmap *)(u64)(info[12] + o);
+      if (e->type == 1 && e->base < (u64)BALLOON_MAX_PFN * BALLOON_PAGE) {
+        u64 end = e->base + e->len;
+        if (end > (u64)BALLOON_MAX_PFN * BALLOON_PAGE) end = (u64)BALLOON_MAX_PFN * BALLOON_PAGE;
+        mv_free_range((u32)(e->base / BALLOON_PAGE), (u32)(end / BALLOON_PAGE));
+      }
+      o += e->size + 4;
+    }
+  }
+  mv_balloon_on = balloon_init(&mv_balloon_source, "minivisor: balloon", mv_ram_top) == 0;
+}
+static void mv_balloon_poll(void) { if (mv_balloon_on) balloon_poll(); }
+#else
+/* vmxbench: no balloon (macros, so that its image stays what it was) */
+#define mv_balloon_on 0
+#define mv_balloon_setup() ((void)0)
+#define mv_balloon_poll() ((void)0)
 #endif
 
 /*
@@ -149,8 +223,17 @@ static void vmw(u64 field, u64 value) {
  */
 static void __attribute__((noreturn)) no_vtx(void) {
   if (stay) {
-    printf("minivisor: staying up without VT-x (halted)\n");
-    for (;;) __asm__ volatile("cli; hlt");
+    mv_balloon_setup();
+    if (!mv_balloon_on) {
+      printf("minivisor: staying up without VT-x (halted)\n");
+      for (;;) __asm__ volatile("cli; hlt");
+    }
+    /* with a balloon there is work to do: poll it, with pauses between looks (lib/balloon.h) */
+    printf("minivisor: staying up without VT-x (serving the balloon)\n");
+    for (;;) {
+      mv_balloon_poll();
+      for (int i = 0; i < 2000; i++) __asm__ volatile("pause");
+    }
   }
   exit(EXIT_NO_VTX);
 }
@@ -408,6 +491,7 @@ int main(void) {
   build_l2();
   mv_net_setup();
   mv_agent_init();
+  mv_balloon_setup();
   setup_host_gdt();
   setup_vmcs(pin, proc, proc2, exitc, entry, eptp);
   printf("minivisor: EPT maps L2 guest-physical 0-%u MiB to host-physical %#lx (EPTP %#lx)\n", L2_MEM_SIZE >> 20, (u64)l2_mem, eptp);
@@ -478,6 +562,7 @@ static void __attribute__((noreturn)) l2_halted(void) {
     for (;;) {
       mv_agent_poll();
       mv_net_poll();
+      mv_balloon_poll();
       __asm__ volatile("pause");
     }
   }
@@ -505,6 +590,7 @@ void vmexit_handler(struct guest_regs *r) {
   /* every exit serves L1's NIC and the agent: cheap when idle (a look at two used rings) */
   mv_net_poll();
   mv_agent_poll();
+  mv_balloon_poll(); /* the host holds the target while VMX is on: a look at two registers */
   u64 q = vmread(EXIT_QUALIFICATION);
   if (reason & EXIT_REASON_ENTRY_FAILURE) {
     die("minivisor: VM entry failed: exit reason %#x (bit 31 set; basic reason %u, %s), qualification %#lx\n",
