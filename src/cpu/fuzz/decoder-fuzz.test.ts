@@ -168,12 +168,15 @@ function fuzzMode(mode: FuzzMode, seed: number, runs: number, jit: boolean): Map
   return tally;
 }
 
-const RUNS = 1000;
-const JIT_RUNS = 60;
+/** NV_FUZZ_SCALE=n multiplies the case counts and NV_FUZZ_SEED=k moves the seeds, for longer hunts outside CI. */
+const SCALE = Math.max(1, Number(process.env['NV_FUZZ_SCALE'] ?? 1) || 1);
+const SEED = Number(process.env['NV_FUZZ_SEED'] ?? 0) | 0;
+const RUNS = 1000 * SCALE;
+const JIT_RUNS = 60 * SCALE;
 
 for (const [i, mode] of FUZZ_MODES.entries()) {
   test(`decoder fuzz, ${mode}: ${RUNS} random + ${RUNS} structured cases never throw in the host`, (t) => {
-    const tally = fuzzMode(mode, 0x5eed00 + i * 16, RUNS, false);
+    const tally = fuzzMode(mode, 0x5eed00 + i * 16 + SEED, RUNS, false);
     t.diagnostic(`${mode}: ${2 * RUNS} cases: ${[...tally].sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k} ${v}`).join(', ')}`);
     assert.ok((tally.get('retired') ?? 0) > 0 && (tally.get('#6') ?? 0) > 0, 'cases both retire and #UD');
   });
@@ -183,7 +186,7 @@ for (const [i, mode] of FUZZ_MODES.entries()) {
   if (mode === 'real') continue; // the translator runs 32- and 64-bit code only (jit/jit.ts)
   test(`decoder fuzz with the block translator on, ${mode}: ${JIT_RUNS} + ${JIT_RUNS} cases, each run 9 times`, (t) => {
     translated = 0;
-    const tally = fuzzMode(mode, 0x11700 + i * 16, JIT_RUNS, true);
+    const tally = fuzzMode(mode, 0x11700 + i * 16 + SEED, JIT_RUNS, true);
     t.diagnostic(`${mode} jit: ${2 * JIT_RUNS} cases x 9, ${translated} with a translated block: ${[...tally].sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k} ${v}`).join(', ')}`);
     assert.ok(translated > 0, 'some cases ran translated');
   });
