@@ -213,6 +213,35 @@ void test_hlt_activity(void) {
   report_eq("interrupt in HLT: L2 continues when L1 makes it active", vt_run(), VT_EXIT_VMCALL);
 }
 
+/*
+ * The same wake-up from MWAIT (no MWAIT exiting): L2 arms MONITOR on mwait_line, its APIC
+ * timer, and sleeps in MWAIT. The interrupt exits with RIP after the MWAIT, and the
+ * activity state is saved as active: the field never shows MWAIT's inactive state
+ * (SDM Vol. 3C §24.4.2, §27.1).
+ */
+u64 mwait_line[8] __attribute__((aligned(64)));
+GUEST(g_mwait_wake, "lea mwait_line(%rip), %rax\n xor %ecx, %ecx\n xor %edx, %edx\n monitor\n"
+                    "mov $0xfee00000, %edx\n movl $0xb, 0x3e0(%rdx)\n movl $0x50, 0x320(%rdx)\n"
+                    "movl $1000, 0x380(%rdx)\n xor %eax, %eax\n xor %ecx, %ecx\n mwait\n mwait_woke: nop");
+LABEL(mwait_woke);
+void test_mwait_activity(void) {
+  u32 a, b, c, d;
+  cpuid(1, 0, &a, &b, &c, &d);
+  if (!(c & (1u << 3))) { report_skip("MONITOR/MWAIT (CPUID.1:ECX.MONITOR = 0) in L2"); return; }
+  vt_baseline(g_mwait_wake);
+  if (!vt_ctl_on(VT_PIN, VT_PIN_EXTINT) || !vt_ctl_on(VT_EXIT, VT_EXIT_CTL_ACK_INTR)) {
+    report_skip("external-interrupt exiting with acknowledge on exit (MWAIT wake-up)");
+    return;
+  }
+  report_eq("interrupt in MWAIT: exit reason 1", vt_run(), VT_EXIT_EXTINT);
+  report_eq("interrupt in MWAIT: interruption info 0x80000050", vmread(EXIT_INTR_INFO), 0x80000000u | TEST_VECTOR);
+  report_eq("interrupt in MWAIT: activity state saved as active (0)", vmread(GUEST_ACTIVITY_STATE), 0);
+  report_eq("interrupt in MWAIT: guest RIP after the MWAIT", vmread(GUEST_RIP), (u64)mwait_woke);
+  apic_write(0xb0, 0);
+  apic_write(0x320, 0x10000); /* mask the LVT timer again */
+  report_eq("interrupt in MWAIT: L2 continues", vt_run(), VT_EXIT_VMCALL);
+}
+
 /* INIT (§25.2: INIT signals always exit in VMX non-root operation; reason 3) */
 void test_init(void) {
   vt_baseline(g_init);

@@ -581,6 +581,42 @@ static void test_msr(void) {
 /* MONITOR (39), MWAIT (36), PAUSE (40), WBINVD (54), XSETBV (55) */
 GUEST(g_monitor, "lea vmx_mem(%rip), %rax\n xor %ecx, %ecx\n xor %edx, %edx\n monitor");
 GUEST(g_mwait, "xor %eax, %eax\n xor %ecx, %ecx\n mwait");
+/*
+ * MONITOR runs in L2 (no MONITOR exiting) and arms the line of mon_line; MWAIT's exit
+ * qualification bit 0 says whether it is still armed (SDM Vol. 3C §28.2.1): a store to the
+ * line after MONITOR disarms it, and MWAIT without exiting then returns at once (Vol. 2B MWAIT).
+ */
+u64 mon_line[8] __attribute__((aligned(64)));
+GUEST(g_mon_mwait, "lea mon_line(%rip), %rax\n xor %ecx, %ecx\n xor %edx, %edx\n monitor\n"
+                   "xor %eax, %eax\n mon_mwait1: mwait");
+GUEST(g_mon_store_mwait, "lea mon_line(%rip), %rax\n xor %ecx, %ecx\n xor %edx, %edx\n monitor\n"
+                         "movq $1, 8(%rax)\n xor %eax, %eax\n mon_mwait2: mwait\n movq $2, out(%rip)");
+LABEL(mon_mwait1); LABEL(mon_mwait2);
+
+static void test_monitor_mwait(void) {
+  instr_exit("MONITOR exiting: reason 39, length 3", g_monitor, VT_PROC, VT_PROC_MONITOR, VT_EXIT_MONITOR, 3);
+  instr_exit("MWAIT exiting: reason 36, length 3", g_mwait, VT_PROC, VT_PROC_MWAIT, VT_EXIT_MWAIT, 3);
+  vt_baseline(g_mon_mwait);
+  if (!vt_ctl_on(VT_PROC, VT_PROC_MWAIT)) { report_skip("MWAIT exiting (armed monitor)"); return; }
+  report_eq("MWAIT after L2's MONITOR: exit reason 36", vt_run(), VT_EXIT_MWAIT);
+  report_eq("MWAIT after MONITOR: qualification bit 0 = 1 (monitor armed)", vmread(EXIT_QUALIFICATION) & 1, 1);
+  report_eq("MWAIT after MONITOR: guest RIP at the MWAIT", vmread(GUEST_RIP), (u64)mon_mwait1);
+  vt_skip();
+  report_eq("MWAIT after MONITOR: L2 continues", vt_run(), VT_EXIT_VMCALL);
+
+  vt_baseline(g_mon_store_mwait);
+  vt_ctl_on(VT_PROC, VT_PROC_MWAIT);
+  report_eq("MWAIT after a store to the monitored line: exit reason 36", vt_run(), VT_EXIT_MWAIT);
+  report_eq("MWAIT after a store: qualification bit 0 = 0 (the store disarmed it)", vmread(EXIT_QUALIFICATION) & 1, 0);
+  report_eq("MWAIT after a store: guest RIP at the MWAIT", vmread(GUEST_RIP), (u64)mon_mwait2);
+  vt_skip();
+  report_eq("MWAIT after a store: L2 continues", vt_run(), VT_EXIT_VMCALL);
+
+  clear_out();
+  vt_baseline(g_mon_store_mwait); /* no MWAIT exiting: the disarmed MWAIT does not wait */
+  report_eq("MWAIT in L2 with the line written since MONITOR: returns at once, L2 runs on", vt_run(), VT_EXIT_VMCALL);
+  report_eq("MWAIT in L2 returned: L2 ran the next instruction", out[0], 2);
+}
 GUEST(g_pause, "pause");
 GUEST(g_wbinvd, "wbinvd");
 GUEST(g_xsetbv, "xor %ecx, %ecx\n mov $1, %eax\n xor %edx, %edx\n xsetbv");
@@ -588,12 +624,8 @@ GUEST(g_xsetbv, "xor %ecx, %ecx\n mov $1, %eax\n xor %edx, %edx\n xsetbv");
 static void test_misc_instructions(void) {
   u32 a, b, c, d;
   cpuid(1, 0, &a, &b, &c, &d);
-  if (c & (1u << 3)) {
-    instr_exit("MONITOR exiting: reason 39, length 3", g_monitor, VT_PROC, VT_PROC_MONITOR, VT_EXIT_MONITOR, 3);
-    instr_exit("MWAIT exiting: reason 36, length 3", g_mwait, VT_PROC, VT_PROC_MWAIT, VT_EXIT_MWAIT, 3);
-  } else {
-    report_skip("MONITOR/MWAIT (CPUID.1:ECX.MONITOR = 0)");
-  }
+  if (c & (1u << 3)) test_monitor_mwait();
+  else report_skip("MONITOR/MWAIT (CPUID.1:ECX.MONITOR = 0)");
   instr_exit("PAUSE exiting: reason 40, length 2", g_pause, VT_PROC, VT_PROC_PAUSE, VT_EXIT_PAUSE, 2);
   instr_exit("WBINVD exiting: reason 54, length 2", g_wbinvd, VT_PROC2, VT_PROC2_WBINVD, VT_EXIT_WBINVD, 2);
 
@@ -841,6 +873,7 @@ int main(void) {
   test_nmi();
   test_extint();
   test_hlt_activity();
+  test_mwait_activity();
   test_triple_fault();
   test_interrupt_window();
   test_nmi_window();

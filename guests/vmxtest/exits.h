@@ -43,6 +43,7 @@ void test_pf(void);
 void test_nmi(void);
 void test_extint(void);
 void test_hlt_activity(void);
+void test_mwait_activity(void);
 void test_init(void);
 void test_triple_fault(void);
 void test_interrupt_window(void);

@@ -79,8 +79,15 @@ export class DecodeCache {
     return this.hot[page]! < HOT_WRITES;
   }
 
+  /**
+   * Told the RAM page of every write that hits a marked page (codePages), before the mark
+   * is cleared: MONITOR marks its line's page to see stores to it (src/cpu/monitor.ts).
+   */
+  onPageWrite: ((page: number) => void) | null = null;
+
   /** Drops every entry of a RAM page (4K, by RAM index >>> 12). */
   invalidatePage(page: number): void {
+    if (this.onPageWrite !== null) this.onPageWrite(page);
     this.pages[page] = 0;
     const start = (page << 12) & DC_MASK;
     this.tag.fill(-1, start, start + 4096);

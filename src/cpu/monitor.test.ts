@@ -15,7 +15,7 @@ import { STOP_HALT } from './cpu.js';
 import { mwaitPoll, monitorArmed, inMwait } from './monitor.js';
 import { F } from './vmx/vmcs-fields.js';
 import { EXIT } from './vmx/vmexit.js';
-import { vmxSetup, guest, launch, resume, rd, rd32, or32, assertExited, GUEST_CODE } from './vmx/testkit.js';
+import { vmxSetup, guest, launch, resume, rd, rd32, or32, assertExited, raiseIrq, GUEST_CODE } from './vmx/testkit.js';
 
 const MONITOR = '0f 01 c8', MWAIT = '0f 01 c9';
 const LINE = 0x3000;
@@ -67,14 +67,34 @@ test('MWAIT sleeps until another agent stores to the monitored line, then contin
   assert.equal(t.cpu.rip, CODE + 6);
 });
 
-test('a store outside the line does not wake; a store before MWAIT makes MWAIT a no-op', () => {
+test('stores to other pages do not wake; a store of the same value does; a store before MWAIT makes MWAIT a no-op', () => {
   const t = makeCpu('long64');
   arm(t);
   mwaitThenInc(t);
-  t.mem.write32(LINE + 0x40, 7); // next line
-  t.mem.write32(LINE - 4, 7); // previous line
+  t.mem.write32(LINE + 0x1000, 7); // next page
+  t.mem.write32(LINE - 4, 7); // previous page
   assert.equal(mwaitPoll(t.cpu), false);
   assert.equal(t.cpu.halted, true);
+  t.mem.write8(LINE + 0x10, t.mem.read8(LINE + 0x10)); // rewrites the byte already there: still a store
+  assert.equal(mwaitPoll(t.cpu), true);
+
+  // a store elsewhere in the line's 4K page ends the wait early (an implementation-dependent
+  // event, SDM Vol. 2B MWAIT); the guest's idle loop re-checks its condition
+  const w = makeCpu('long64');
+  arm(w);
+  mwaitThenInc(w);
+  w.mem.write32(LINE + 0x800, 0);
+  assert.equal(mwaitPoll(w.cpu), true);
+
+  // the CPU's own store through its TLB between MONITOR and MWAIT, same value as before:
+  //   89 08        mov DWORD PTR [rax], ecx   (RAX = LINE + 0x10, ECX = 0: memory already 0)
+  //   0f 01 c9     mwait
+  const v = makeCpu('long64');
+  arm(v);
+  run(v, '89 08 ' + MWAIT);
+  assert.deepEqual(v.exceptions, []);
+  assert.equal(v.cpu.rip, CODE + 6, 'MWAIT returned at once, ran into the HLT');
+  assert.equal(inMwait(v.cpu), false);
 
   const u = makeCpu('long64');
   arm(u);
@@ -229,4 +249,27 @@ test('VMX: MWAIT without exiting sleeps in the guest until a store to the line',
   assert.equal(mwaitPoll(t.cpu), true);
   t.cpu.run(100);
   assertExited(t, EXIT.HLT, GUEST_CODE + 6);
+});
+
+test('VMX: an external interrupt ends L2\'s MWAIT with exit 1, activity state saved active (§24.4.2), RIP after MWAIT', () => {
+  const t = vmxSetup();
+  or32(t, F.PIN_BASED_VM_EXEC_CONTROL, 1); // external-interrupt exiting
+  setReg64(t.cpu, RAX, 0x3000n); setReg64(t.cpu, RCX, 0n);
+  guest(t, MONITOR + ' ' + MWAIT + ' 90'); // monitor ; mwait ; nop
+  launch(t);
+  assert.equal(t.cpu.vmx.nonRoot, true);
+  assert.equal(t.cpu.halted, true);
+  raiseIrq(t, 0x50);
+  t.cpu.run(100);
+  assertExited(t, EXIT.EXTERNAL_INTERRUPT, GUEST_CODE + 6);
+  assert.equal(rd32(t, F.GUEST_ACTIVITY_STATE), 0, 'MWAIT is never saved as HLT');
+
+  const u = vmxSetup(); // the same with HLT: saved as HLT (1)
+  or32(u, F.PIN_BASED_VM_EXEC_CONTROL, 1);
+  guest(u, 'f4 90'); // hlt ; nop
+  launch(u);
+  raiseIrq(u, 0x50);
+  u.cpu.run(100);
+  assertExited(u, EXIT.EXTERNAL_INTERRUPT, GUEST_CODE + 1);
+  assert.equal(rd32(u, F.GUEST_ACTIVITY_STATE), 1);
 });

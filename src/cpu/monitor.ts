@@ -4,14 +4,16 @@
  *
  * MONITOR arms the address-monitoring hardware on the 64-byte line holding DS:rAX
  * (CPUID.5: smallest = largest monitor line = 64). MWAIT then waits — as HLT does, with
- * cpu.halted — until a store to that line by another processor or a device, or an
- * interrupt, NMI, SMI or INIT. Stores are seen by comparing the line with the copy taken
- * by MONITOR: a store that writes the bytes already there is missed, and the wait then
- * ends at the next interrupt (the SDM lets implementations wake early, never late, but a
- * sleeper who is woken by nothing but a same-value store is the one gap of this approach;
- * wake-up idioms write a new value). The run loop wakes MWAIT like HLT (an interrupt with
- * IF = 1, an NMI); mwaitPoll(), called by the board between vCPU turns (machine/vcpus.ts),
- * adds the store and the "interrupt as break event with IF = 0" (ECX bit 0) wakes.
+ * cpu.halted — until a store to that line by any processor or a device, or an interrupt,
+ * NMI, SMI or INIT. Stores are seen through the decode cache's write watch: MONITOR marks
+ * the line's 4K page in PhysicalMemory.codePages, so every store to it (TLB fast path,
+ * PhysicalMemory, DMA) reports the page (DecodeCache.onPageWrite). A store elsewhere in
+ * the page wakes too — an early wake-up the SDM allows ("implementation-dependent
+ * events"); the idle loop re-checks and waits again. The line's bytes are also compared
+ * with MONITOR's copy, for writers that bypass the watch.
+ * The run loop wakes MWAIT like HLT (an interrupt with IF = 1, an NMI); mwaitPoll(),
+ * called by the board between vCPU turns (machine/vcpus.ts), adds the store and the
+ * "interrupt as break event with IF = 0" (ECX bit 0) wake-ups.
  *
  * The state lives in a WeakMap beside the Cpu so that neither instruction touches the
  * Cpu class (the run loop is shared); MONITOR/MWAIT are rare, the lookup is cheap.
@@ -21,6 +23,7 @@ import { RAX, RCX, DS, IF } from './regs.js';
 import { isAmd } from './profile.js';
 import { msrGet64, MSR_MISC_ENABLE, MISC_ENABLE_DEFAULT } from './msr.js';
 import { interceptMonitor, interceptMwait } from './vmx/intercepts.js';
+import type { DecodeCache } from './decode-cache.js';
 
 /** Monitor line size reported by CPUID.5:EAX/EBX (SDM Vol. 2A CPUID leaf 05H). */
 export const MONITOR_LINE = 64;
@@ -32,7 +35,11 @@ export const MWAIT_ECX_INT_BREAK = 1;
 class MonitorState {
   /** Physical address of the armed line (a multiple of 64), -1 when disarmed. */
   line = -1;
-  /** The line's bytes when MONITOR armed it (stores are detected as changes). */
+  /** RAM page (RAM index >>> 12) of the line, -1 when it is not RAM. */
+  page = -1;
+  /** A store hit the line's page since MONITOR (DecodeCache.onPageWrite). */
+  hit = false;
+  /** The line's bytes when MONITOR armed it. */
   readonly copy = new Uint8Array(MONITOR_LINE);
   /** MWAIT put the CPU to sleep: instructionCount at that MWAIT, -1 when not waiting. */
   waitAt = -1;
@@ -41,6 +48,24 @@ class MonitorState {
 }
 
 const states = new WeakMap<Cpu, MonitorState>();
+/** The monitors of the CPUs sharing one decode cache (one PhysicalMemory). */
+const watchers = new WeakMap<DecodeCache, MonitorState[]>();
+
+/** Marks the line's page so stores to it are reported, hooking the cache once. */
+function watch(cpu: Cpu, s: MonitorState): void {
+  const dc = cpu.dc;
+  let list = watchers.get(dc);
+  if (list === undefined) {
+    const l: MonitorState[] = [];
+    list = l;
+    watchers.set(dc, l);
+    dc.onPageWrite = (page: number): void => {
+      for (let k = 0; k < l.length; k++) if (l[k]!.page === page) l[k]!.hit = true;
+    };
+  }
+  if (list.indexOf(s) < 0) list.push(s);
+  cpu.mem.codePages[s.page] = 1;
+}
 
 function stateOf(cpu: Cpu): MonitorState {
   let s = states.get(cpu);
@@ -48,14 +73,13 @@ function stateOf(cpu: Cpu): MonitorState {
   return s;
 }
 
-/** Whether the line still holds the bytes MONITOR saw (false when RAM has changed or it is not RAM). */
-function lineUnchanged(cpu: Cpu, s: MonitorState): boolean {
-  const mem = cpu.mem;
-  const i = mem.ramIndex(s.line, MONITOR_LINE);
-  if (i < 0) return true; // MMIO: no store through RAM can trigger it; interrupts still do
-  const ram = mem.ram, copy = s.copy;
-  for (let k = 0; k < MONITOR_LINE; k++) if (ram[i + k] !== copy[k]) return false;
-  return true;
+/** Whether a store may have hit the armed line since MONITOR (watched page, or changed bytes). */
+function triggered(cpu: Cpu, s: MonitorState): boolean {
+  if (s.hit) return true;
+  if (s.page < 0) return false; // MMIO: no store through RAM can trigger it; interrupts still do
+  const ram = cpu.mem.ram, copy = s.copy, i = s.page * 4096 + (s.line % 4096);
+  for (let k = 0; k < MONITOR_LINE; k++) if (ram[i + k] !== copy[k]) return true;
+  return false;
 }
 
 /**
@@ -67,7 +91,7 @@ export function monitorArmed(cpu: Cpu): boolean {
   if (s === undefined) return false;
   if (s.waitAt >= 0) inMwait(cpu); // a wait the run loop ended (interrupt, NMI) consumed the monitor
   if (s.line < 0) return false;
-  if (!lineUnchanged(cpu, s)) { s.line = -1; return false; }
+  if (triggered(cpu, s)) { s.line = -1; return false; }
   return true;
 }
 
@@ -99,8 +123,10 @@ export function monitor(cpu: Cpu): void {
   const pa = cpu.translateData(cpu.linear(seg, lo, hi, 1, false), false);
   const s = stateOf(cpu);
   s.line = pa - (pa % MONITOR_LINE);
+  s.hit = false;
   const i = cpu.mem.ramIndex(s.line, MONITOR_LINE);
-  if (i >= 0) s.copy.set(cpu.mem.ram.subarray(i, i + MONITOR_LINE));
+  s.page = i < 0 ? -1 : Math.floor(i / 4096);
+  if (i >= 0) { s.copy.set(cpu.mem.ram.subarray(i, i + MONITOR_LINE)); watch(cpu, s); }
 }
 
 /**
@@ -135,6 +161,16 @@ export function inMwait(cpu: Cpu): boolean {
   return true;
 }
 
+/**
+ * Whether the CPU's last wait was MWAIT's and no instruction has retired since, whether or
+ * not it still waits: a VM exit then saves activity state "active", as the VMCS never shows
+ * MWAIT's inactive state (SDM Vol. 3C §24.4.2 footnote on the activity-state field, §27.1).
+ */
+export function mwaitWasLastWait(cpu: Cpu): boolean {
+  const s = states.get(cpu);
+  return s !== undefined && s.waitAt >= 0 && cpu.instructionCount <= s.waitAt + 1;
+}
+
 /** Whether the waiting MWAIT takes masked interrupts as break events (ECX bit 0). */
 export function mwaitIntBreak(cpu: Cpu): boolean {
   return inMwait(cpu) && stateOf(cpu).intBreak;
@@ -149,7 +185,7 @@ export function mwaitIntBreak(cpu: Cpu): boolean {
 export function mwaitPoll(cpu: Cpu): boolean {
   if (!inMwait(cpu)) return false;
   const s = stateOf(cpu);
-  const wake = !lineUnchanged(cpu, s) || (s.intBreak && cpu.irqPending);
+  const wake = triggered(cpu, s) || (s.intBreak && cpu.irqPending);
   if (!wake) return false;
   s.waitAt = -1;
   s.line = -1;

@@ -29,6 +29,7 @@ import {
   ENTRY_LOAD_DEBUG, ENTRY_IA32E, ENTRY_LOAD_PAT, ENTRY_LOAD_EFER, EXIT_SAVE_DEBUG, EXIT_SAVE_PAT, EXIT_SAVE_EFER,
   EXIT_LOAD_PAT, EXIT_LOAD_EFER, EXIT_HOST_ADDR64, PIN_VIRTUAL_NMIS, PROC2_EPT, PROC_SECONDARY,
 } from './capabilities.js';
+import { mwaitWasLastWait } from '../monitor.js';
 
 const TWO32 = 4294967296;
 /** IA32_DEBUGCTL (SDM Vol. 4 Table 2-2); kept as a plain MSR value in cpu.msrs. */
@@ -179,7 +180,10 @@ export function saveGuestState(cpu: Cpu): void {
   let intr = cpu.inhibitIrq ? (cpu.shadowMovSs ? 2 : 1) : 0;
   if ((st.pin & PIN_VIRTUAL_NMIS) !== 0 ? st.virtualNmiBlocked : cpu.nmiBlocked) intr |= 8;
   set32(c, F.GUEST_INTERRUPTIBILITY_INFO, intr);
-  set32(c, F.GUEST_ACTIVITY_STATE, st.activity === ACT_WAIT_SIPI ? ACT_WAIT_SIPI : cpu.halted || st.wokeFromHlt ? ACT_HLT : ACT_ACTIVE);
+  // a guest asleep in MWAIT (or woken from it by this exit's event) is saved as active
+  // (§24.4.2: the activity-state field never reflects MWAIT's inactive state)
+  const hlt = (cpu.halted || st.wokeFromHlt) && !mwaitWasLastWait(cpu);
+  set32(c, F.GUEST_ACTIVITY_STATE, st.activity === ACT_WAIT_SIPI ? ACT_WAIT_SIPI : hlt ? ACT_HLT : ACT_ACTIVE);
   st.activity = ACT_ACTIVE;
   st.sipiVector = -1;
   st.wokeFromHlt = false;
