@@ -67,7 +67,10 @@ export function runInner(cpu: Cpu, end: number): void {
       const host = cpu.fetchHost;
       const fp = host + off;
       // a translated block (jit/) retires its instructions and does its own checks
-      if (cpu.jit && tryBlock(cpu, fp, rip, end)) continue;
+      if (cpu.jit && tryBlock(cpu, fp, rip, end)) {
+        if (cpu.stopRequested) return; // a stop asked for inside the block: as after an instruction
+        continue;
+      }
       cpu.fpEnd = host + 4096;
       const slot = fp & DC_MASK;
       const tag = ((fp >>> DC_BITS) << 2) | cpu.modeId;

@@ -297,3 +297,26 @@ test('TF set: every instruction traps (#DB) exactly as in the interpreter', () =
   assert.deepEqual(a.exceptions, [[1, 0]]);
   assert.equal(a.cpu.instructionCount, b.cpu.instructionCount);
 });
+
+test('an MMIO store that requests a stop ends run() right after it, inside a translated loop', () => {
+  const [a, b] = pair('long64');
+  const MMIO = 0x10000000; // not RAM, identity-mapped by the test page tables
+  const code = hex(`
+    89 03                   ; 0x00 mov [rbx], eax    (the device asks for a stop on its 20th write)
+    ff c0                   ; 0x02 inc eax
+    83 c2 02                ; 0x04 add edx, 2
+    eb f7                   ; 0x07 jmp 0x00
+  `);
+  for (const t of [a, b]) {
+    let writes = 0;
+    const cpu = t.cpu;
+    t.mem.mmio.register(MMIO, 0x1000, { read: () => 0, write: () => { if (++writes === 20) cpu.requestStop(); } }, 'stopper');
+    load(t, CODE, code, [[3, BigInt(MMIO)]]);
+  }
+  const ra = a.cpu.run(100000), rb = b.cpu.run(100000);
+  assert.equal(ra, rb);
+  assert.equal(state(a.cpu, a), state(b.cpu, b));
+  assert.equal(a.cpu.instructionCount, 19 * 4 + 1, 'stopped after the 20th store');
+  assert.equal(a.cpu.rip, CODE + 2);
+  assert.ok(translatedBlocks(a) > 0);
+});
