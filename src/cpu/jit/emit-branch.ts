@@ -52,9 +52,14 @@ export function emitBranch(b: Builder, ins: Insn): boolean {
     b.emit(`const ${cv} = ${c};`);
     // the target check only matters when the branch is taken
     b.emit(`if (${cv}) {`);
-    b.retireBefore();
-    const t = target(b, ins);
-    b.emit(taken(b, ins, t));
+    if (b.code64 && loopsToStart(b, ins)) {
+      // back to the block's own first instruction, whose RIP is canonical: nothing to check
+      b.emit(taken(b, ins, 'rip0'));
+    } else {
+      b.retireBefore();
+      const t = target(b, ins);
+      b.emit(taken(b, ins, t));
+    }
     b.emit('}');
     b.emit(b.exitStmt(b.rip(b.nextOff), b.k + 1));
     b.ended = true;
