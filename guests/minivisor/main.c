@@ -99,6 +99,7 @@ struct multiboot_mmap { u32 size; u64 base; u64 len; u32 type; } __attribute__((
 extern u32 mb_info;
 static u8 mv_free_map[BALLOON_MAX_PFN / 8];
 static u32 mv_ram_top, mv_free_count;
+static u32 mv_free_below; /* no free page at or above it: take() starts there, not at the top */
 static int mv_balloon_on;
 
 static void mv_free_range(u32 from, u32 to) {
@@ -110,13 +111,15 @@ static void mv_free_range(u32 from, u32 to) {
     mv_free_count++;
   }
   if (to > mv_ram_top) mv_ram_top = to;
+  if (to > mv_free_below) mv_free_below = to;
 }
 static u32 mv_take_page(void) {
   if (!mv_free_count) return 0;
-  for (u32 p = mv_ram_top; p-- > MV_FREE_FROM / BALLOON_PAGE;) {
+  for (u32 p = mv_free_below; p-- > MV_FREE_FROM / BALLOON_PAGE;) {
     if (!(mv_free_map[p >> 3] & (1u << (p & 7)))) continue;
     mv_free_map[p >> 3] &= (u8)~(1u << (p & 7));
     mv_free_count--;
+    mv_free_below = p;
     return p;
   }
   return 0;
@@ -124,6 +127,7 @@ static u32 mv_take_page(void) {
 static void mv_give_page(u32 p) {
   mv_free_map[p >> 3] |= (u8)(1u << (p & 7));
   mv_free_count++;
+  if (p >= mv_free_below) mv_free_below = p + 1;
 }
 static u32 mv_free_pages(void) { return mv_free_count; }
 static const struct balloon_source mv_balloon_source = { mv_take_page, mv_give_page, mv_free_range, mv_free_pages };

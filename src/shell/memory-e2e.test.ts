@@ -58,6 +58,11 @@ function testCmdlets(c: Controller, serial: Map<string, string>): CmdletDef[] {
     def('Set-TestGuestMemoryDemand', [p('VMName', 'string', { mandatory: true }), p('Bytes', 'long', { mandatory: true })], async (ctx) => {
       await c.reportMemoryDemand(ctx.bound.str('VMName')!, ctx.bound.num('Bytes')!);
     }),
+    // host pressure: Get-VMHost's MemoryCapacity is the budget the balance loop shares out
+    def('Set-TestHostMemory', [p('Bytes', 'long', { mandatory: true })], async (ctx) => {
+      const bytes = ctx.bound.num('Bytes')!;
+      c.inventory.transact((s) => { s.host.memoryCapacityBytes = bytes; });
+    }),
     def('Wait-TestBalance', [p('VMName', 'string', { mandatory: true }), p('Ticks', 'long', { mandatory: true })], async (ctx) => {
       for (let i = 0; i < ctx.bound.num('Ticks')!; i++) {
         await c.balancer.tick();
