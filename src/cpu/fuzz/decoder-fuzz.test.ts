@@ -163,7 +163,7 @@ function fuzzMode(mode: FuzzMode, seed: number, runs: number, jit: boolean): Map
       if (jit && ++n % 24 === 0) { fz = new FuzzCpu(mode); fz.cpu.jit = true; }
       try { out = runCase(fz, code, r, flags, times, budget); } catch (e) { throw new Error(`${mode} ${name} [${hexOf(code)}]: ${(e as Error).message}`); }
       tally.set(out, (tally.get(out) ?? 0) + 1);
-    }), { seed: seed + (name === 'random' ? 0 : 1), numRuns: runs });
+    }), { seed: seed + (name === 'random' ? 0 : 1), numRuns: runs, includeErrorInReport: true });
   }
   return tally;
 }

@@ -112,5 +112,10 @@ export class FuzzCpu {
     cpu.setFlags(flags & 0xcd5, 0xcd5);
     cpu.rip = at;
     cpu.halted = false;
+    // the TSC counts retired instructions (tsc.ts): every run of a case reads the same RDTSC.
+    // lastEventAt is an instruction count too (debug.ts: no single-step trap after an
+    // instruction that delivered an event): a stale one would now match the new count
+    cpu.instructionCount = 0;
+    cpu.lastEventAt = -1;
   }
 }
