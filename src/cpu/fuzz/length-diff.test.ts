@@ -21,7 +21,7 @@ import { FuzzCpu, CODE_MID, DATA, type FuzzMode } from './harness.js';
 
 const SLOT = 32; // 15 candidate bytes, then NOPs: objdump is back in step by the next slot
 /** NV_FUZZ_SCALE=n multiplies the candidates and NV_FUZZ_SEED=k moves the seeds (longer hunts outside CI). */
-const COUNT = 3000 * Math.max(1, Number(process.env['NV_FUZZ_SCALE'] ?? 1) || 1);
+const COUNT = 2000 * Math.max(1, Number(process.env['NV_FUZZ_SCALE'] ?? 1) || 1);
 const SEED = Number(process.env['NV_FUZZ_SEED'] ?? 0) | 0;
 
 function haveObjdump(): boolean {
