@@ -33,11 +33,12 @@ export interface Compiled {
   count: number;
   /** Bytes from the first instruction to the end of the last (32-bit EIP must not wrap). */
   bytes: number;
-  /** The generated source (tests and debugging). */
+  /** The generated source, kept only with NESTVISOR_JIT_SOURCE=1 (debugging; blocks are many). */
   source: string;
 }
 
 const insn = new Insn();
+const KEEP_SOURCE = typeof process !== 'undefined' && process.env['NESTVISOR_JIT_SOURCE'] === '1';
 
 /**
  * Translates the block whose first instruction is at RAM index `ramIndex` for the CPU's
@@ -93,7 +94,7 @@ export function compileBlock(cpu: Cpu, dc: DecodeCache, ramIndex: number): Compi
   const values: unknown[] = [dc, Int32Array.from(b.offs), ...b.consts];
   // eslint-disable-next-line @typescript-eslint/no-implied-eval
   const factory = new Function(...names, src) as (...a: unknown[]) => BlockFn;
-  return { fn: factory(...values), count: n, bytes: off - startOff, source: src };
+  return { fn: factory(...values), count: n, bytes: off - startOff, source: KEEP_SOURCE ? src : '' };
 }
 
 /**
