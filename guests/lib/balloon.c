@@ -148,7 +148,8 @@ int balloon_init(const struct balloon_source *src, const char *prefix, u32 boot_
 
 u32 balloon_held(void) { return balloon_pages; }
 
-void balloon_poll(void) {
+int balloon_poll(void) {
+  int moved = 0;
   /* hot-added RAM: the device's ram_pages grew past what the source covers */
   if (hot_add) {
     u32 now = R32(devcfg, 16);
@@ -173,6 +174,7 @@ void balloon_poll(void) {
       for (u32 i = 0; i < n; i++) balloon_stack[balloon_pages + i] = pfns[i];
       balloon_pages += n;
       R32(devcfg, 4) = balloon_pages;
+      moved = 1;
     } else {
       cannot = 1;
       printf("%s: cannot give %u more pages: none free\n", tag, target - balloon_pages);
@@ -184,6 +186,7 @@ void balloon_poll(void) {
     for (u32 i = 0; i < n; i++) source->give(pfns[i]);
     balloon_pages -= n;
     R32(devcfg, 4) = balloon_pages;
+    moved = 1;
   }
   if (target == balloon_pages && !reported) {
     printf("%s: at target: assigned %u MiB, balloon %u MiB\n", tag, mib(ram_pages_now() - balloon_pages), mib(balloon_pages));
@@ -194,4 +197,5 @@ void balloon_poll(void) {
     fill_stats();
     offer(2, stats, sizeof stats);
   }
+  return moved;
 }

@@ -41,8 +41,10 @@ struct balloon_source {
  */
 int balloon_init(const struct balloon_source *src, const char *prefix, u32 ram_top);
 /* One step: hot-added RAM, one inflate/deflate request toward the target (at most 256
- * pages), "at target" once per target, statistics refilled when the device handed them back. */
-void balloon_poll(void);
+ * pages), "at target" once per target, statistics refilled when the device handed them back.
+ * Returns 1 when it moved pages (call again soon), 0 when the balloon is where the device
+ * wants it or cannot get there (a caller may sleep until its next look). */
+int balloon_poll(void);
 /* Pages held by the balloon now. */
 u32 balloon_held(void);
 #endif

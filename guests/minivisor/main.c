@@ -154,11 +154,59 @@ static void mv_balloon_setup(void) {
   mv_balloon_on = balloon_init(&mv_balloon_source, "minivisor: balloon", mv_ram_top) == 0;
 }
 static void mv_balloon_poll(void) { if (mv_balloon_on) balloon_poll(); }
+
+/*
+ * The idle loop without VT-x ("stay"): HLT with interrupts on, woken every 10 ms by the local
+ * APIC timer (periodic, vector MV_IDLE_VECTOR), so an idle minivisor costs the host nothing
+ * (Nestvisor skips ahead to the next timer deadline when every vCPU is halted); while the
+ * balloon is moving pages it polls without halting. The APIC page (0xfee00000, SDM Vol. 3A
+ * §11.4.1) lies in the 3-4 GiB window lib/balloon.c mapped uncached. The 8259s are masked (OCW1)
+ * so that no legacy interrupt arrives on an exception vector.
+ */
+#define MV_IDLE_VECTOR 0x40
+#define MV_APIC 0xfee00000UL
+#define MV_IDLE_PERIOD_NS 10000000u /* the timer counts 1 ns bus clocks with divide-by-1 (docs/devices) */
+void mv_idle_irq(void);
+void mv_spurious_irq(void);
+__asm__(".text\n.globl mv_idle_irq\nmv_idle_irq:\n"
+        "push %rax\nmovabs $0xfee000b0, %rax\nmovl $0, (%rax)\npop %rax\niretq\n" /* EOI */
+        ".globl mv_spurious_irq\nmv_spurious_irq:\niretq\n");  /* spurious: no EOI (SDM Vol. 3A §11.9) */
+
+static void mv_set_gate(int vector, void (*handler)(void)) {
+  struct { u16 limit; u64 base; } __attribute__((packed)) d;
+  __asm__ volatile("sidt %0" : "=m"(d));
+  u8 *g = (u8 *)d.base + vector * 16;
+  u64 h = (u64)handler;
+  *(u16 *)(g + 0) = (u16)h;
+  *(u16 *)(g + 2) = 0x08; /* the boot GDT's 64-bit code */
+  g[4] = 0;
+  g[5] = 0x8e;            /* present, DPL 0, 64-bit interrupt gate */
+  *(u16 *)(g + 6) = (u16)(h >> 16);
+  *(u32 *)(g + 8) = (u32)(h >> 32);
+  *(u32 *)(g + 12) = 0;
+}
+
+static void __attribute__((noreturn)) mv_idle_with_balloon(void) {
+  outb(0x21, 0xff);
+  outb(0xa1, 0xff);
+  mv_set_gate(MV_IDLE_VECTOR, mv_idle_irq);
+  mv_set_gate(0xff, mv_spurious_irq);
+  volatile u32 *apic = (volatile u32 *)MV_APIC;
+  apic[0xf0 / 4] = 0x1ff;                          /* SVR: software enable, spurious vector 0xff */
+  apic[0x3e0 / 4] = 0xb;                           /* divide by 1 */
+  apic[0x320 / 4] = 0x20000 | MV_IDLE_VECTOR;      /* LVT timer: periodic */
+  apic[0x380 / 4] = MV_IDLE_PERIOD_NS;             /* initial count */
+  for (;;) {
+    if (balloon_poll()) continue;
+    __asm__ volatile("sti; hlt; cli" ::: "memory"); /* STI's shadow: no wake-up lost before HLT */
+  }
+}
 #else
 /* vmxbench: no balloon (macros, so that its image stays what it was) */
 #define mv_balloon_on 0
 #define mv_balloon_setup() ((void)0)
 #define mv_balloon_poll() ((void)0)
+#define mv_idle_with_balloon() __builtin_unreachable() /* mv_balloon_on is 0 */
 #endif
 
 /*
@@ -232,12 +280,9 @@ static void __attribute__((noreturn)) no_vtx(void) {
       printf("minivisor: staying up without VT-x (halted)\n");
       for (;;) __asm__ volatile("cli; hlt");
     }
-    /* with a balloon there is work to do: poll it, with pauses between looks (lib/balloon.h) */
+    /* with a balloon there is work to do: look at it every 10 ms, halted in between */
     printf("minivisor: staying up without VT-x (serving the balloon)\n");
-    for (;;) {
-      mv_balloon_poll();
-      for (int i = 0; i < 2000; i++) __asm__ volatile("pause");
-    }
+    mv_idle_with_balloon();
   }
   exit(EXIT_NO_VTX);
 }
