@@ -273,3 +273,16 @@ test('VMX: an external interrupt ends L2\'s MWAIT with exit 1, activity state sa
   assertExited(u, EXIT.EXTERNAL_INTERRUPT, GUEST_CODE + 1);
   assert.equal(rd32(u, F.GUEST_ACTIVITY_STATE), 1);
 });
+
+test('VMX: the monitor trap flag exits after a sleeping MWAIT with RIP past it and activity state active', () => {
+  const t = vmxSetup();
+  or32(t, F.CPU_BASED_VM_EXEC_CONTROL, 1 << 27); // monitor trap flag
+  setReg64(t.cpu, RAX, 0x3000n); setReg64(t.cpu, RCX, 0n);
+  guest(t, MONITOR + ' ' + MWAIT + ' 90'); // monitor ; mwait ; nop
+  launch(t);
+  assertExited(t, EXIT.MTF, GUEST_CODE + 3);
+  assert.equal(monitorArmed(t.cpu), true, 'L2\'s MONITOR armed the line');
+  resume(t);
+  assertExited(t, EXIT.MTF, GUEST_CODE + 6);
+  assert.equal(rd32(t, F.GUEST_ACTIVITY_STATE), 0);
+});
