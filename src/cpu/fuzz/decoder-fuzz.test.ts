@@ -147,8 +147,8 @@ function runCase(fz: FuzzCpu, code: Uint8Array, r: Int32Array, flags: number, ti
 
 const hexOf = (b: Uint8Array): string => [...b].map((x) => x.toString(16).padStart(2, '0')).join(' ');
 
-function fuzzMode(mode: FuzzMode, seed: number, runs: number, jit: boolean): Map<string, number> {
-  let fz = new FuzzCpu(mode);
+function fuzzMode(mode: FuzzMode, seed: number, runs: number, jit: boolean, idt = false): Map<string, number> {
+  let fz = new FuzzCpu(mode, idt);
   fz.cpu.jit = jit;
   let n = 0;
   const tally = new Map<string, number>();
@@ -189,6 +189,16 @@ for (const [i, mode] of FUZZ_MODES.entries()) {
     const tally = fuzzMode(mode, 0x11700 + i * 16 + SEED, JIT_RUNS, true);
     t.diagnostic(`${mode} jit: ${2 * JIT_RUNS} cases x 9, ${translated} with a translated block: ${[...tally].sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k} ${v}`).join(', ')}`);
     assert.ok(translated > 0, 'some cases ran translated');
+  });
+}
+
+const IDT_RUNS = 250 * SCALE;
+
+for (const [i, mode] of FUZZ_MODES.entries()) {
+  test(`decoder fuzz through a real IDT (interrupts.ts, TSS stack switch at CPL 3), ${mode}: ${IDT_RUNS} + ${IDT_RUNS} cases`, (t) => {
+    const tally = fuzzMode(mode, 0x1d7000 + i * 16 + SEED, IDT_RUNS, false, true);
+    t.diagnostic(`${mode} idt: ${2 * IDT_RUNS} cases: ${[...tally].sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k} ${v}`).join(', ')}`);
+    assert.ok((tally.get('#6') ?? 0) > 0, 'some cases #UD');
   });
 }
 

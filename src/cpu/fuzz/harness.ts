@@ -20,7 +20,8 @@ import { defaultProfile } from '../profile.js';
 import { buildTable } from '../ops/table.js';
 import { setMode, STACK_TOP } from '../testing.js';
 import { loadPdptes } from '../mmu.js';
-import { CS, SS, CR0_PE, CR0_PG, CR4_PAE, CR4_OSFXSR, CR4_OSXMMEXCPT, EFER_NXE, RSP } from '../regs.js';
+import { deliver as deliverIdt } from '../interrupts.js';
+import { CS, SS, TR, CR0_PE, CR0_PG, CR4_PAE, CR4_OSFXSR, CR4_OSXMMEXCPT, EFER_NXE, RSP } from '../regs.js';
 
 export type FuzzMode = 'real' | 'prot32' | 'prot32-cpl3' | 'long64' | 'long64-cpl3' | 'compat' | 'compat-cpl3';
 export const FUZZ_MODES: readonly FuzzMode[] = ['real', 'prot32', 'prot32-cpl3', 'long64', 'long64-cpl3', 'compat', 'compat-cpl3'];
@@ -32,7 +33,9 @@ export const CODE_MID = GUARD - 0x800;
 /** Registers that look like pointers point here (mapped, writable, outside code and tables). */
 export const DATA = 0x20000;
 const MEM = 4 << 20;
-const PML4 = 0x200000, PD = 0x202000, PT = 0x203000, PDPT_PAE = 0x206000;
+const PD = 0x202000, PT = 0x203000, PDPT_PAE = 0x206000;
+/** idt machines: descriptor tables, the TSS, the handler (a HLT) and the CPL 0 stack. */
+const GDT = 0x5000, IDT = 0x6000, HANDLER = 0x7000, TSS = 0x8000, KSTACK = 0x90000;
 
 export interface FuzzEvent { vector: number; err: number; hasErr: boolean; soft: boolean; rip: number; cr2: number }
 
@@ -43,17 +46,23 @@ export class FuzzCpu {
   private readonly pristine: Uint8Array;
   private readonly codePage = new Uint8Array(4096);
 
-  constructor(readonly mode: FuzzMode) {
+  /**
+   * `idt`: deliver events through a real IVT/IDT (interrupts.ts) to a handler that is a HLT,
+   * with a GDT and a TSS for the CPL 3 stack switch, instead of only recording them.
+   */
+  constructor(readonly mode: FuzzMode, readonly idt = false) {
     this.mem = new PhysicalMemory(MEM);
     const events = this.events;
     this.cpu = new Cpu(this.mem, new PortBus(), defaultProfile(), buildTable(), {
-      deliver(c, vector, err, hasErr, soft) {
+      deliver(c, vector, err, hasErr, soft, nextRip) {
         events.push({ vector, err, hasErr, soft, rip: c.rip, cr2: c.cr2 });
-        c.halted = true;
+        if (idt) deliverIdt(c, vector, err, hasErr, soft, nextRip);
+        else c.halted = true;
       },
       acknowledgeInterrupt: () => -1,
     });
     this.setCpuState();
+    if (idt) this.writeTables();
     // page tables on top of what setMode wrote: PD[0] maps 0-2M with 4K pages, GUARD absent
     const m = this.mem;
     m.write32(PD, PT | 7); m.write32(PD + 4, 0);
@@ -62,7 +71,43 @@ export class FuzzCpu {
     for (let i = 0; i < 4; i++) { m.write32(PDPT_PAE + i * 8, PD | 1); m.write32(PDPT_PAE + i * 8 + 4, 0); }
     this.pristine = Uint8Array.from(this.mem.ram.subarray(0, MEM));
     this.pristine.fill(0xf4, CODE_AT & ~0xfff, GUARD);
+    this.pristine[HANDLER] = 0xf4;
     if (mode === 'real') this.pristine.fill(0xf4, GUARD, GUARD + 0x1000);
+  }
+
+  /**
+   * GDT, TSS and IVT/IDT for `idt` machines: every vector goes to HANDLER (a HLT) through a
+   * DPL 3 interrupt gate (so INT n works at CPL 3); the TSS gives the CPL 0 stack
+   * (SDM Vol. 3A §6.11, §6.12.1, §6.14.1, §7.7).
+   */
+  private writeTables(): void {
+    const m = this.mem;
+    const desc = (sel: number, lo: number, hi: number): void => { m.write32(GDT + sel, lo); m.write32(GDT + sel + 4, hi); };
+    if (this.mode === 'real') {
+      for (let v = 0; v < 256; v++) m.write32(v * 4, HANDLER); // 0000:HANDLER
+      return;
+    }
+    const long = !this.mode.startsWith('prot32');
+    if (long) { desc(0x08, 0x0000ffff, 0x00af9b00); desc(0x10, 0x0000ffff, 0x00cf9300); }
+    else { desc(0x10, 0x0000ffff, 0x00cf9b00); desc(0x18, 0x0000ffff, 0x00cf9300); }
+    if (long) { m.write32(TSS + 4, KSTACK); m.write32(TSS + 8, 0); } // RSP0
+    else { m.write32(TSS + 4, KSTACK); m.write32(TSS + 8, 0x18); }  // ESP0, SS0
+    const gate = long ? 16 : 8;
+    for (let v = 0; v < 256; v++) {
+      const g = IDT + v * gate;
+      m.write32(g, (HANDLER & 0xffff) | ((long ? 0x08 : 0x10) << 16));
+      m.write32(g + 4, (HANDLER & 0xffff0000) | 0xee00); // P, DPL 3, 32/64-bit interrupt gate
+      if (long) { m.write32(g + 8, 0); m.write32(g + 12, 0); }
+    }
+  }
+
+  private setIdtRegisters(): void {
+    const cpu = this.cpu;
+    if (this.mode === 'real') { cpu.idtBase = 0; cpu.idtLimit = 0x3ff; return; }
+    const long = !this.mode.startsWith('prot32');
+    cpu.gdtBase = GDT; cpu.gdtLimit = 0x3f;
+    cpu.idtBase = IDT; cpu.idtLimit = 256 * (long ? 16 : 8) - 1;
+    cpu.setSystemSeg(TR, 0x28, TSS, 0x67, 0x8b); // busy 32-bit / 64-bit TSS
   }
 
   private setCpuState(): void {
@@ -83,6 +128,7 @@ export class FuzzCpu {
     // SSE enabled as an OS would (CR4.OSFXSR, OSXMMEXCPT): otherwise every SSE form is #UD
     // (SDM Vol. 3A §13.1.4)
     cpu.cr4 |= CR4_OSFXSR | CR4_OSXMMEXCPT;
+    if (this.idt) this.setIdtRegisters();
     cpu.updateMode();
     cpu.flushTlb();
   }
