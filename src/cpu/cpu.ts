@@ -1,7 +1,9 @@
 /**
- * The x86-64 CPU: architectural state, the fetch/decode front end, the memory access path
- * through the software TLB, lazy flags and the run loop. Instruction semantics live in
- * src/cpu/ops/ (one file per family) and reach the state only through this class.
+ * The x86-64 CPU: architectural state, the memory access path through the software TLB,
+ * segmentation, the stack and event delivery. Around it: run-loop.ts (run(), the
+ * per-instruction loop, prefixes), front-end.ts (fetch window, ModRM), flags.ts (lazy
+ * flags), jit/ (the block translator). Instruction semantics live in src/cpu/ops/ (one file
+ * per family) and reach the state only through this class.
  *
  * Representation (see docs/cpu-design.md for the reasons and the measurements):
  * - A 64-bit register is two int32 halves in one Int32Array: r[2n] = low, r[2n+1] = high.
