@@ -9,7 +9,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { makeCpu, hex, setReg64, CODE, type TestCpu, type Mode } from '../testing.js';
 import { Cpu, STOP_HALT, STOP_BUDGET } from '../cpu.js';
-import { TF } from '../regs.js';
+import { TF, DS as DS_SEG } from '../regs.js';
 
 const DATA = 0x30000;
 const SEEDS = 150;
@@ -318,5 +318,25 @@ test('an MMIO store that requests a stop ends run() right after it, inside a tra
   assert.equal(state(a.cpu, a), state(b.cpu, b));
   assert.equal(a.cpu.instructionCount, 19 * 4 + 1, 'stopped after the 20th store');
   assert.equal(a.cpu.rip, CODE + 2);
+  assert.ok(translatedBlocks(a) > 0);
+});
+
+test('32-bit code: a store past a data segment limit is #GP(0) mid-block, as interpreted', () => {
+  const [a, b] = pair('prot32');
+  const code = hex(`
+    40                      ; 0x00 inc eax
+    89 03                   ; 0x01 mov [ebx], eax     (#GP(0) once ebx passes DS.limit)
+    83 c3 10                ; 0x03 add ebx, 0x10
+    83 c2 01                ; 0x06 add edx, 1
+    eb f5                   ; 0x09 jmp 0x00
+  `);
+  for (const t of [a, b]) {
+    t.cpu.setSegCache(DS_SEG, 0x18, 0, 0x3ff, 0x4093); // limit 0x3ff, 32-bit data
+    load(t, CODE, code);
+  }
+  runBoth(a, b);
+  assert.deepEqual(a.exceptions, [[13, 0]]);
+  assert.equal(a.cpu.rip, CODE + 1);
+  assert.equal(a.cpu.r[3 * 2], 0x400);
   assert.ok(translatedBlocks(a) > 0);
 });
