@@ -13,6 +13,10 @@
  *   l2bad               first hands minivisor bad NIC descriptors (they must be refused and counted)
  *   l2spin=N            first spins N rounds without a single VM exit (the preemption timer
  *                       must still bring minivisor back: it prints how many exits it caused)
+ *   l2vmcallflood=N     first issues N VMCALLs with function numbers nobody knows: each must
+ *                       come back with an error ("vmcall flood: N/N refused"), L1 must stay up
+ *   l2garbage           last jumps into a page of 0xff bytes (#UD, then no IDT: a triple fault
+ *                       that must stay in L2: "minivisor: L2 crashed: triple fault at RIP=...")
  * and halts (an HLT exit). The network is lib/tcpip.c over L2's paravirtual NIC: this file
  * implements virtio-net.h's three driver calls with minivisor's HC_NET_* hypercalls.
  */
@@ -167,6 +171,24 @@ int main(void) {
     for (volatile u64 i = 0; i < n; i++) {
     }
     printf("spun %lu rounds\n", n);
+  }
+  if (!cmdline_get("l2vmcallflood", spin, sizeof spin)) {
+    u64 n = 0, refused = 0;
+    for (char *q = spin; *q >= '0' && *q <= '9'; q++) n = n * 10 + (u64)(*q - '0');
+    for (u64 i = 0; i < n; i++) {
+      u64 x = 0;
+      if (hypercall(0xbad00000u + (i & 0xfff), &x, 0) == HC_ERR_NOFUNC) refused++;
+    }
+    printf("vmcall flood: %lu/%lu refused\n", refused, n);
+  }
+  for (const char *s = cmdline_args(); *s; s++) {
+    if (memcmp(s, "l2garbage", 9)) continue;
+    /* garbage code: FF /7 is undefined (#UD, SDM Vol. 2 "FF" opcode map); L2's IDT limit is 0,
+     * so delivering it faults again (#GP), then #DF, then a triple fault (SDM Vol. 3A §6.15) */
+    static u8 garbage[4096] __attribute__((aligned(4096)));
+    memset(garbage, 0xff, sizeof garbage);
+    printf("jumping into garbage at %#lx\n", (u64)garbage);
+    ((void (*)(void))(void *)garbage)();
   }
   int want_ping = !cmdline_get("l2ping", ping, sizeof ping);
   int want_name = !cmdline_get("l2name", name, sizeof name);

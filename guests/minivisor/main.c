@@ -33,6 +33,7 @@
 #define EXIT_SUCCESS_L2_HALTED 0
 #define EXIT_FAILURE 1
 #define EXIT_NO_VTX 2
+#define EXIT_L2_CRASHED 3 /* L2 triple-faulted: reported, L1 itself is fine (issue 8) */
 
 #define L2_MEM_SIZE 0x400000
 #define L2_PML4 0x1000
@@ -601,9 +602,17 @@ static int handle_io(struct guest_regs *r, u64 q) {
   return 1;
 }
 
-static void __attribute__((noreturn)) l2_halted(void) {
+static u64 vmcalls_unknown; /* plain VMCALLs outside the HC_* ranges (the first is L2's CPUID report) */
+#define VMCALLS_SHOWN 4        /* a flood of them prints this many lines, then a count at L2's end */
+
+/* L2 is over (halted, or crashed: crashed != 0): report, then serve L1's NIC and agent forever
+ * with "stay", else exit with the matching status. */
+static void __attribute__((noreturn)) l2_over(int crashed) {
   if (!l2_line_start) l2_putc('\n');
-  printf("minivisor: L2 halted\n");
+  if (!crashed) printf("minivisor: L2 halted\n");
+  if (vmcalls_unknown > 1) /* besides the CPUID report */
+    printf("minivisor: %lu unknown VMCALLs from L2 answered with an error (%lu shown)\n", vmcalls_unknown - 1,
+           vmcalls_unknown - 1 < VMCALLS_SHOWN - 1 ? vmcalls_unknown - 1 : (u64)(VMCALLS_SHOWN - 1));
   mv_net_print_stats();
   printf("minivisor: %lu VM exits, %lu of them the preemption timer's\n", exits_total, exits_timer);
   if (stay) {
@@ -615,8 +624,10 @@ static void __attribute__((noreturn)) l2_halted(void) {
       __asm__ volatile("pause");
     }
   }
-  exit(EXIT_SUCCESS_L2_HALTED);
+  exit(crashed ? EXIT_L2_CRASHED : EXIT_SUCCESS_L2_HALTED);
 }
+
+static void __attribute__((noreturn)) l2_halted(void) { l2_over(0); }
 
 static void vmcall(struct guest_regs *r) {
   u32 fn = (u32)r->rax;
@@ -629,8 +640,18 @@ static void vmcall(struct guest_regs *r) {
     return;
   }
   if (!l2_line_start) l2_putc('\n');
-  printf("minivisor: VMCALL from L2, rax=%#lx\n", r->rax);
-  printf("minivisor: L2 sees CPUID.1:ECX.VMX = %lu\n", (r->rax >> 5) & 1);
+  u64 n = vmcalls_unknown++;
+  if (n == 0) {
+    printf("minivisor: VMCALL from L2, rax=%#lx\n", r->rax);
+    printf("minivisor: L2 sees CPUID.1:ECX.VMX = %lu\n", (r->rax >> 5) & 1);
+  } else if (n < VMCALLS_SHOWN) {
+    printf("minivisor: unknown VMCALL from L2, rax=%#lx: answered HC_ERR_NOFUNC\n", r->rax);
+  } else if (n == VMCALLS_SHOWN) {
+    printf("minivisor: further unknown VMCALLs from L2 not shown\n");
+  }
+  /* a flood stays L2's problem: each call costs one exit and one error, L1's console a bounded
+   * number of lines (issue 8) */
+  r->rax = HC_ERR_NOFUNC;
 }
 
 void vmexit_handler(struct guest_regs *r) {
@@ -671,6 +692,12 @@ void vmexit_handler(struct guest_regs *r) {
     return;
   case EXIT_REASON_HLT:
     l2_halted();
+  case EXIT_REASON_TRIPLE_FAULT:
+    /* L2 shut itself down (SDM Vol. 3C §25.2: a triple fault in VMX non-root operation is a VM
+     * exit, never a shutdown of L1): its crash is reported and stays L2's (issue 8) */
+    if (!l2_line_start) l2_putc('\n');
+    printf("minivisor: L2 crashed: triple fault at RIP=%#lx\n", vmread(GUEST_RIP));
+    l2_over(1);
   default:
     break;
   }

@@ -69,3 +69,45 @@ test('minivisor regains control while L2 spins without exiting: VMX-preemption t
   assert.ok(Number(m[1]) > Number(m[2]), why);
   assert.deepEqual(r, { reason: 'debug-exit', exitCode: 1 }, why);
 });
+
+test('L2 jumping into garbage bytes triple-faults inside L2: minivisor reports the crash and exits with status 7 (issue 8)', async () => {
+  const { r, out } = await boot(true, 'l2garbage');
+  const why = `${r.reason} ${r.report ?? ''}\n${out}`;
+  const jump = /\[L2\] jumping into garbage at (0x[0-9a-f]+)\n/.exec(out);
+  assert.ok(jump, why);
+  // FF /7 is #UD; with L2's empty IDT that becomes #GP, #DF, triple fault: VM exit reason 2 at the garbage
+  assert.match(out, new RegExp(`minivisor: L2 crashed: triple fault at RIP=${jump[1]}\\n`), why);
+  assert.doesNotMatch(out, /minivisor: L2 halted/, why);
+  assert.match(out, /minivisor: \d+ VM exits, \d+ of them the preemption timer's\n/, why);
+  // EXIT_L2_CRASHED = 3 through isa-debug-exit: (3 << 1) | 1; L1 itself never shut down
+  assert.deepEqual(r, { reason: 'debug-exit', exitCode: 7 }, why);
+});
+
+test('L2 crashed with "stay": minivisor stays in VMX operation serving L1 (the machine keeps running)', async () => {
+  const chunks: Uint8Array[] = [];
+  const m = new PcMachine({
+    memoryBytes: 64 << 20, serialOut: (b) => chunks.push(b), instructionLimit: 20_000_000,
+    exposeVirtualizationExtensions: true,
+  });
+  m.loadKernel(new Uint8Array(readFileSync(new URL('../../../guests/images/minivisor.elf', import.meta.url))), 'stay l2garbage', 'minivisor.elf');
+  const r = await m.run();
+  const out = Buffer.concat(chunks).toString('latin1');
+  const why = `${r.reason} ${r.report ?? ''}\n${out}`;
+  assert.match(out, /minivisor: L2 crashed: triple fault at RIP=0x[0-9a-f]+\n/, why);
+  assert.match(out, /minivisor: staying in VMX operation\n/, why);
+  // still polling its agent and NIC when the instruction budget runs out: no shutdown, no exit
+  assert.equal(r.reason, 'stopped', why);
+  assert.match(r.report ?? '', /instruction limit/, why);
+});
+
+test('a VMCALL flood from L2: every unknown call answered HC_ERR_NOFUNC, a bounded number of lines, L2 goes on and halts', async () => {
+  const { r, out } = await boot(true, 'l2vmcallflood=500');
+  const why = `${r.reason} ${r.report ?? ''}\n${out}`;
+  assert.match(out, /\[L2\] vmcall flood: 500\/500 refused\n/, why);
+  const shown = out.split('\n').filter((l) => l.startsWith('minivisor: unknown VMCALL from L2, rax=0xbad'));
+  assert.equal(shown.length, 3, why);
+  assert.match(out, /minivisor: further unknown VMCALLs from L2 not shown\n/, why);
+  assert.match(out, /minivisor: L2 halted\nminivisor: 500 unknown VMCALLs from L2 answered with an error \(3 shown\)\n/, why);
+  assert.ok(out.length < 4000, why);
+  assert.deepEqual(r, { reason: 'debug-exit', exitCode: 1 }, why);
+});
