@@ -134,7 +134,8 @@ export class FuzzCpu {
   }
 
   /**
-   * Restores memory and CPU state, places `code` (up to 15 bytes) to end at GUARD and sets
+   * Restores memory and CPU state, places `code` (up to 15 bytes at CODE_AT, to end at GUARD;
+   * up to the page end elsewhere) and sets
    * the GPRs (lo, hi pairs; RSP stays STACK_TOP) and the arithmetic flags and DF.
    * The code page is rewritten only when it differs, so translated blocks survive reruns.
    */
@@ -147,7 +148,7 @@ export class FuzzCpu {
     mem.load(page + 0x1000, this.pristine.subarray(page + 0x1000));
     const want = this.codePage;
     want.set(this.pristine.subarray(page, page + 0x1000));
-    want.set(code.subarray(0, 15), at - page);
+    want.set(code.subarray(0, at === CODE_AT ? 15 : GUARD - at), at - page); // longer code only mid-page
     const ram = mem.ram;
     for (let i = 0; i < 4096; i++) if (ram[page + i] !== want[i]) { mem.load(page, want); break; }
     const cpu = this.cpu;
