@@ -19,7 +19,7 @@ import type { L0Network, NetworkSnapshot, NicEndpoint } from './network.js';
 export interface MachineLike {
   /** Loads the boot image; what it returns (e.g. the loaded layout) is the board's business. */
   loadKernel(bytes: Uint8Array, cmdline: string): unknown;
-  run(): Promise<{ exitCode?: number; reason: string }>;
+  run(): Promise<{ exitCode?: number; reason: string; report?: string }>;
   stop(): void;
   /** True once the guest executed VMXON; machines that cannot tell report false. */
   vmxActive?(): boolean;

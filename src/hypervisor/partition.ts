@@ -33,6 +33,8 @@ export interface PartitionConfig {
 export interface PartitionExit {
   readonly reason: string;
   readonly exitCode?: number;
+  /** With 'triple-fault' (and 'halt'): the board's account of what happened, where (PcMachine's RunResult.report). */
+  readonly report?: string;
 }
 
 /** What the running partition tells its owner. */

@@ -58,6 +58,9 @@ export class ResultBuilder {
 
 export class Controller {
   private readonly runtime = new Map<string, Runtime>();
+  /** Get-VM's Status for VMs this process saw crash (a triple fault turns them Off, as Hyper-V does);
+   * cleared by the next Start-VM. Not persisted: it describes this process's last run of the VM. */
+  private readonly crashes = new Map<string, string>();
   /** Dynamic memory's balance loop (src/hypervisor/dynamic-memory.ts) over the VMs running here. */
   readonly balancer: MemoryBalancer;
   readonly now: () => number;
@@ -158,7 +161,7 @@ export class Controller {
       memoryAssigned: running ? this.assignedOf(rt) : 0,
       memoryDemand: running ? this.demandOf(rt) ?? undefined : undefined,
       vmxActive: this.vmxActive(vm),
-      status: 'Operating normally',
+      status: (rt ? undefined : this.crashes.get(vm.id)) ?? 'Operating normally',
     };
   }
 
@@ -326,6 +329,7 @@ export class Controller {
       return;
     }
     const rt: Runtime = { state: 'Starting', handle: null, startedAt: this.now(), memoryAssigned: vm.memory.startupBytes, reportedDemand: null };
+    this.crashes.delete(vm.id);
     this.runtime.set(vm.id, rt);
     try {
       rt.handle = await this.opts.host.start({
@@ -337,7 +341,15 @@ export class Controller {
           .map((n) => ({ id: n.id, name: n.name, macAddress: n.macAddress, switchName: n.switchName, macAddressSpoofing: n.macAddressSpoofing })),
         network: networkSnapshot(s),
       }, {
-        onExit: () => { if (this.runtime.get(vm.id) === rt) { this.runtime.delete(vm.id); this.release(vm.id); this.balancer.remove(vm.id); } },
+        onExit: (exit) => {
+          if (this.runtime.get(vm.id) !== rt) return;
+          // A guest that triple-faults (shutdown, SDM Vol. 3A §6.15 "Double Fault Exception") cannot go
+          // on: the VM is turned Off and Get-VM says why (issue 8). Inventory is untouched.
+          if (exit.reason === 'triple-fault') {
+            this.crashes.set(vm.id, `The virtual machine was turned off because it crashed: ${exit.report ?? 'triple fault'}.`);
+          }
+          this.runtime.delete(vm.id); this.release(vm.id); this.balancer.remove(vm.id);
+        },
         serialOut: (b) => this.opts.serialOut?.(vm.name, b),
       });
       if (this.runtime.get(vm.id) === rt) {
