@@ -8,6 +8,7 @@
  */
 import type { Cpu, Handler } from '../cpu.js';
 import type { DecodeCache } from '../decode-cache.js';
+import { STOP } from '../fault.js';
 import { Insn, decodeInsn } from './decode.js';
 import { Builder } from './builder.js';
 import { emitAlu } from './emit-alu.js';
@@ -82,6 +83,8 @@ export function compileBlock(cpu: Cpu, dc: DecodeCache, ramIndex: number): Compi
     ...body.map((l) => '      ' + l),
     '    }',
     '  } catch (e) {',
+    // a VM exit (STOP) has already saved guest state and loaded the host's: nothing to put back
+    '    if (e === STOP) throw e;',
     // the faulting instruction is the one whose index was last stored (builder contract)
     '    const k = cpu.instructionCount - ic;',
     '    cpu.rip = cpu.startRip = rip0 + OFFS[k] - OFFS[0];',
@@ -90,8 +93,8 @@ export function compileBlock(cpu: Cpu, dc: DecodeCache, ramIndex: number): Compi
     '  }',
     '};',
   ].join('\n');
-  const names = ['dc', 'OFFS', ...b.constNames];
-  const values: unknown[] = [dc, Int32Array.from(b.offs), ...b.consts];
+  const names = ['dc', 'OFFS', 'STOP', ...b.constNames];
+  const values: unknown[] = [dc, Int32Array.from(b.offs), STOP, ...b.consts];
   // eslint-disable-next-line @typescript-eslint/no-implied-eval
   const factory = new Function(...names, src) as (...a: unknown[]) => BlockFn;
   return { fn: factory(...values), count: n, bytes: off - startOff, source: KEEP_SOURCE ? src : '' };

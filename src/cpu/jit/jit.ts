@@ -4,15 +4,30 @@
  *
  * A block runs only when it can honour everything the interpreter checks between
  * instructions (docs/cpu-design.md "The block translator"): no interrupt shadow, TF/RF
- * clear, no armed instruction or data breakpoints and no held debug traps, outside VMX
- * non-root operation (intercepts, MTF and the preemption timer stay with the interpreter),
- * no alignment checking, no pending event, 32- or 64-bit code, and the whole block fits in
- * the remaining instruction budget. Anything else runs in the interpreter.
+ * clear, no armed instruction or data breakpoints and no held debug traps, no alignment
+ * checking, no pending event, 32- or 64-bit code, and the whole block fits in the remaining
+ * instruction budget. Anything else runs in the interpreter.
+ *
+ * VMX non-root operation (L2): blocks run there too, since no instruction a block accepts
+ * can cause a VM exit by itself (SDM Vol. 3C §25.1.2-§25.1.3: none is on the list of
+ * instructions that exit unconditionally or by an execution control; PAUSE, the one
+ * candidate among NOP forms, ends decoding in decode.ts). What remains is checked here:
+ * - exits between instructions (MTF §25.5.2, VMX-preemption timer §25.5.1, interrupt and
+ *   NMI windows §25.2, INIT/SIPI): no block while any is armed — events.ts keeps
+ *   irqPending set for them anyway, inNonRootAllowed says it explicitly;
+ * - exits in the middle of an instruction through its memory accesses (EPT violation and
+ *   misconfiguration, §28.3.3): ept-glue.ts defers them while cpu.vmx.inBlock, so that the
+ *   block's catch clause first puts RIP, startRip and the lazy flags at the faulting
+ *   instruction, then the exit saves exactly the guest state the interpreter would;
+ * - exceptions go to the run loop as in root operation, which applies the exception bitmap.
  */
 import type { Cpu } from '../cpu.js';
 import { TF, RF, AC, CS } from '../regs.js';
 import { DC_MASK, DC_BITS } from '../decode-cache.js';
-import { compileBlock } from './compile.js';
+import { compileBlock, type Compiled } from './compile.js';
+import { PIN_PREEMPT_TIMER, PROC_INTR_WINDOW, PROC_NMI_WINDOW, PROC_MTF } from '../vmx/capabilities.js';
+import { MTF_INJECTED, ACT_ACTIVE } from '../vmx/vmx-state.js';
+import { EPT_EXIT_DEFERRED, takeDeferredEptExit } from '../vmx/ept-glue.js';
 
 /** Runs of a block's first instruction before it is translated (code run once stays interpreted). */
 const HOT = 8;
@@ -31,7 +46,7 @@ export const JIT_DEFAULT = typeof process === 'undefined' || process.env['NESTVI
 export function tryBlock(cpu: Cpu, fp: number, rip: number, end: number): boolean {
   const mode = cpu.modeId;
   if (mode === 0 || cpu.inhibitIrq || (cpu.flags & (TF | RF)) !== 0 || cpu.codeBreakpoints !== 0 || cpu.dataBreakpoints ||
-    cpu.dbHeld !== 0 || cpu.irqPending || cpu.nmiPending || cpu.vmx.nonRoot || (cpu.acUser && (cpu.flags & AC) !== 0)) return false;
+    cpu.dbHeld !== 0 || cpu.irqPending || cpu.nmiPending || (cpu.acUser && (cpu.flags & AC) !== 0)) return false;
   const dc = cpu.dc;
   let slot = fp & DC_MASK;
   let tag = ((fp >>> DC_BITS) << 2) | mode;
@@ -50,6 +65,37 @@ export function tryBlock(cpu: Cpu, fp: number, rip: number, end: number): boolea
   } else if (c === null) return false;
   if (cpu.instructionCount + c.count > end) return false;
   if (mode !== 2 && rip + c.bytes > 0x100000000) return false; // EIP would wrap inside the block
+  const st = cpu.vmx;
+  if (!st.nonRoot) return runChain(cpu, c, rip, end);
+  if (!inNonRootAllowed(cpu)) return false;
+  st.inBlock = true;
+  try {
+    return runChain(cpu, c, rip, end);
+  } catch (e) {
+    // the block has put RIP/flags at the faulting instruction: now the exit (never returns)
+    if (e === EPT_EXIT_DEFERRED) takeDeferredEptExit(cpu);
+    throw e;
+  } finally {
+    st.inBlock = false;
+  }
+}
+
+/**
+ * Whether nothing in VMX non-root operation needs a look between instructions (see the
+ * header): no MTF (also the one VM entry injects), no preemption timer, no interrupt or NMI
+ * window exiting, no INIT or SIPI waiting, the guest active.
+ */
+function inNonRootAllowed(cpu: Cpu): boolean {
+  const st = cpu.vmx;
+  return (st.proc & (PROC_MTF | PROC_INTR_WINDOW | PROC_NMI_WINDOW)) === 0 && (st.pin & PIN_PREEMPT_TIMER) === 0 &&
+    st.mtfArmedAt !== MTF_INJECTED && !st.initPending && st.sipiVector < 0 && st.activity === ACT_ACTIVE;
+}
+
+/** Runs block c at RIP rip, then the translated blocks that follow it (see tryBlock). */
+function runChain(cpu: Cpu, c: Compiled, rip: number, end: number): boolean {
+  const mode = cpu.modeId;
+  const dc = cpu.dc;
+  let slot: number, tag: number, fp: number;
   for (;;) {
     c.fn(cpu, rip, end);
     if (cpu.stopRequested || cpu.irqPending || cpu.nmiPending) return true;

@@ -61,20 +61,41 @@ function glueFor(cpu: Cpu): EptGlue {
   return g;
 }
 
+/**
+ * Thrown instead of taking an EPT exit met inside a translated block (cpu.vmx.inBlock): the
+ * block keeps RIP and the lazy flags in locals, and its catch clause writes them back (to
+ * the faulting instruction, as for a fault) before the exit may save guest state; the
+ * block's caller (jit/jit.ts) then calls takeDeferredEptExit. The exit information is
+ * already staged, so the exit is the one the interpreter would have taken.
+ */
+export const EPT_EXIT_DEFERRED: { readonly tag: 'ept-exit-deferred' } = Object.freeze({ tag: 'ept-exit-deferred' as const });
+
 function eptExit(cpu: Cpu, gpa: number, res: EptResult): never {
   exitWithGuestPhysical(gpa);
+  let reason: number = EXIT.EPT_MISCONFIG, q = 0;
+  if (res.fault === EPT_VIOLATION) {
+    reason = EXIT.EPT_VIOLATION;
+    q = res.qualification;
+    if ((q & EPTQ_LINEAR_VALID) !== 0) exitWithLinear((cpu.cr0 & CR0_PG) !== 0 ? walkLinear() : gpa);
+    if (iretUnblocking && cpu.delivering < 0) q |= EPTQ_NMI_UNBLOCKING;
+  }
+  iretUnblocking = false;
+  const st = cpu.vmx;
+  if (st.inBlock) { st.deferredReason = reason; st.deferredQual = q; throw EPT_EXIT_DEFERRED; }
+  return eptExitNow(cpu, reason, q);
+}
+
+function eptExitNow(cpu: Cpu, reason: number, q: number): never {
   // fault-like: the instruction's own RIP unless an event was being delivered (its RIP is
   // already the one the event returns to)
   if (cpu.delivering < 0) cpu.rip = cpu.startRip;
-  if (res.fault === EPT_VIOLATION) {
-    let q = res.qualification;
-    if ((q & EPTQ_LINEAR_VALID) !== 0) exitWithLinear((cpu.cr0 & CR0_PG) !== 0 ? walkLinear() : gpa);
-    if (iretUnblocking && cpu.delivering < 0) q |= EPTQ_NMI_UNBLOCKING;
-    iretUnblocking = false;
-    return vmExit(cpu, EXIT.EPT_VIOLATION, q);
-  }
-  iretUnblocking = false;
-  return vmExit(cpu, EXIT.EPT_MISCONFIG, 0);
+  return vmExit(cpu, reason, q);
+}
+
+/** The EPT exit a translated block deferred (EPT_EXIT_DEFERRED), now that its state is written back. */
+export function takeDeferredEptExit(cpu: Cpu): never {
+  cpu.vmx.inBlock = false;
+  return eptExitNow(cpu, cpu.vmx.deferredReason, cpu.vmx.deferredQual);
 }
 
 /**

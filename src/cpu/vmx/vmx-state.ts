@@ -78,6 +78,14 @@ export interface VmxState {
    * halted guest then takes the timer as run out at once, events.ts wakeGuest).
    */
   timer: CpuTimer | null;
+  /**
+   * A translated block (cpu/jit) is running in non-root operation: an EPT exit met inside
+   * it is deferred until the block has put RIP and the flags back (ept-glue.ts).
+   */
+  inBlock: boolean;
+  /** The deferred EPT exit: reason (48/49) and qualification. */
+  deferredReason: number;
+  deferredQual: number;
 }
 
 /** Guest activity states (SDM Vol. 3C §24.4.2, Table 24-3). */
@@ -93,7 +101,7 @@ export function createVmxState(): VmxState {
     pin: 0, proc: 0, proc2: 0, exitCtls: 0, entryCtls: 0, exceptionBitmap: 0, pfecMask: 0, pfecMatch: 0,
     cr0Mask: 0, cr0Shadow: 0, cr4Mask: 0, cr4Shadow: 0, tscOffset: 0, tscOffLo: 0, tscOffHi: 0, preemptDeadline: NaN,
     virtualNmiBlocked: false, mtfArmedAt: -1, vectoring: 0, vectoringError: 0, abort: 0, wokeFromHlt: false,
-    pendingDbg: 0, timer: null,
+    pendingDbg: 0, timer: null, inBlock: false, deferredReason: 0, deferredQual: 0,
   };
 }
 
