@@ -22,7 +22,8 @@
 #include "netcfg.h"
 #include "mailbox.h"
 
-void mv_agent_init(void);
+int mv_agent_init(void);
+void mv_agent_no_l2(void);
 void mv_agent_poll(void);
 int mv_agent_vmcall(u64 *regs);
 void *mv_l2_gpa(u64 gpa, u64 len);
@@ -48,6 +49,7 @@ static const char *const COMMANDS[] = {
 static struct agent agent;
 static int agent_on;
 static char l2_name[32] = "L2";
+static int no_l2; /* minivisor runs no L2 (no VT-x): nested requests end at once */
 static char l1_mac[18] = "00-00-00-00-00-00";
 
 /* the mailbox: one request for L2 at a time (the host sends one pipeline and waits) */
@@ -382,6 +384,7 @@ static void handle(const struct agent_req *q, struct agent_reply *r, void *ctx) 
   (void)ctx;
   if (q->nroute > 0) {
     if (!agent_streq(q->route[0], l2_name)) { nv_vmname_not_single(r, q->route[0]); return; }
+    if (no_l2) { nv_session_ended(r); return; } /* as for an L2 that never answers, without the wait */
     if (mb_state != MB_IDLE) mv_agent_timeouts++;  /* a new request replaces one the host gave up on */
     relay_to_l2(q, r);
     return;
@@ -399,17 +402,20 @@ static void handle(const struct agent_req *q, struct agent_reply *r, void *ctx) 
 
 /* ---- the hooks main.c calls ---- */
 
-void mv_agent_init(void) {
+int mv_agent_init(void) {
   char v[32];
   if (cmdline_get("l2vmname", v, sizeof v) == 0 && v[0]) nv_copy(l2_name, v, sizeof l2_name);
   agent.name = "minivisor";
   agent.commands = COMMANDS;
   agent.handler = handle;
-  if (agent_init(&agent) < 0) return;  /* no virtio-vsock device: no PowerShell Direct, quietly */
+  if (agent_init(&agent) < 0) return 0;  /* no virtio-vsock device: no PowerShell Direct, quietly */
   read_l1_mac();
   agent_on = 1;
   printf("minivisor: PowerShell Direct agent on vsock port %u; nested requests for %s go through the VMCALL mailbox\n", AGENT_PORT, l2_name);
+  return 1;
 }
+
+void mv_agent_no_l2(void) { no_l2 = 1; }
 
 void mv_agent_poll(void) {
   if (!agent_on) return;

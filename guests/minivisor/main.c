@@ -159,8 +159,10 @@ static void mv_balloon_poll(void) { if (mv_balloon_on) balloon_poll(); }
 /*
  * The idle loop without VT-x ("stay"): HLT with interrupts on, woken every 10 ms by the local
  * APIC timer (periodic, vector MV_IDLE_VECTOR), so an idle minivisor costs the host nothing
- * (Nestvisor skips ahead to the next timer deadline when every vCPU is halted); while the
- * balloon is moving pages it polls without halting. The APIC page (0xfee00000, SDM Vol. 3A
+ * (Nestvisor skips ahead to the next timer deadline when every vCPU is halted). Each wake-up
+ * serves the agent (PowerShell Direct reaches L1 whatever its hypervisor does, as on Hyper-V;
+ * a request waits at most one period), L1's NIC and the balloon; while the balloon is moving
+ * pages it polls without halting. The APIC page (0xfee00000, SDM Vol. 3A
  * §11.4.1) lies in the 3-4 GiB window lib/balloon.c mapped uncached. The 8259s are masked (OCW1)
  * so that no legacy interrupt arrives on an exception vector.
  */
@@ -187,7 +189,8 @@ static void mv_set_gate(int vector, void (*handler)(void)) {
   *(u32 *)(g + 12) = 0;
 }
 
-static void __attribute__((noreturn)) mv_idle_with_balloon(void) {
+void mv_agent_poll(void);
+static void __attribute__((noreturn)) mv_idle(void) {
   outb(0x21, 0xff);
   outb(0xa1, 0xff);
   mv_set_gate(MV_IDLE_VECTOR, mv_idle_irq);
@@ -198,7 +201,9 @@ static void __attribute__((noreturn)) mv_idle_with_balloon(void) {
   apic[0x320 / 4] = 0x20000 | MV_IDLE_VECTOR;      /* LVT timer: periodic */
   apic[0x380 / 4] = MV_IDLE_PERIOD_NS;             /* initial count */
   for (;;) {
-    if (balloon_poll()) continue;
+    mv_agent_poll();
+    mv_net_poll();
+    if (mv_balloon_on && balloon_poll()) continue;
     __asm__ volatile("sti; hlt; cli" ::: "memory"); /* STI's shadow: no wake-up lost before HLT */
   }
 }
@@ -207,7 +212,6 @@ static void __attribute__((noreturn)) mv_idle_with_balloon(void) {
 #define mv_balloon_on 0
 #define mv_balloon_setup() ((void)0)
 #define mv_balloon_poll() ((void)0)
-#define mv_idle_with_balloon() __builtin_unreachable() /* mv_balloon_on is 0 */
 #endif
 
 /*
@@ -215,10 +219,12 @@ static void __attribute__((noreturn)) mv_idle_with_balloon(void) {
  * defaults keep minivisor linking and working without it: no agent, nothing to poll, and
  * agent-mailbox VMCALLs unhandled (L2 gets HC_ERR_NOFUNC).
  */
-void mv_agent_init(void);
+int mv_agent_init(void);
 void mv_agent_poll(void);
+void mv_agent_no_l2(void);
 int mv_agent_vmcall(u64 *regs);
-void __attribute__((weak)) mv_agent_init(void) {}
+int __attribute__((weak)) mv_agent_init(void) { return 0; }
+void __attribute__((weak)) mv_agent_no_l2(void) {}
 void __attribute__((weak)) mv_agent_poll(void) {}
 int __attribute__((weak)) mv_agent_vmcall(u64 *regs) { (void)regs; return 0; }
 
@@ -270,20 +276,28 @@ static void vmw(u64 field, u64 value) {
 /* ---- VT-x presence (SDM Vol. 3C §23.6, §23.7) ---- */
 
 /*
- * Without VT-x: exit with status EXIT_NO_VTX, or with "stay" halt forever with interrupts
- * off, so the VM stays Running as a Hyper-V VM whose guest OS lacks the extensions does
- * (the demo then shows Set-VMProcessor refused while Running, in the seed's order).
+ * Without VT-x: exit with status EXIT_NO_VTX, or with "stay" stay Running as a Hyper-V VM whose
+ * guest OS lacks the extensions does (the demo then shows Set-VMProcessor refused while Running,
+ * in the seed's order). The agent and L1's NIC come up as with VT-x, so PowerShell Direct still
+ * reaches L1 (there is no L2: a nested request gets the "remote session might have ended" record
+ * for it at once); with an agent or a balloon the idle loop serves them, with neither minivisor
+ * halts with interrupts off.
  */
 static void __attribute__((noreturn)) no_vtx(void) {
   if (stay) {
+#ifndef VMXBENCH
+    mv_net_setup();
+    int agent = mv_agent_init();
+    mv_agent_no_l2();
     mv_balloon_setup();
-    if (!mv_balloon_on) {
-      printf("minivisor: staying up without VT-x (halted)\n");
-      for (;;) __asm__ volatile("cli; hlt");
+    if (agent || mv_balloon_on) {
+      /* the agent's own line (agent-l1.c) says it is up; this one names the balloon first */
+      printf("minivisor: staying up without VT-x (serving the %s)\n", mv_balloon_on ? "balloon" : "agent");
+      mv_idle();
     }
-    /* with a balloon there is work to do: look at it every 10 ms, halted in between */
-    printf("minivisor: staying up without VT-x (serving the balloon)\n");
-    mv_idle_with_balloon();
+#endif
+    printf("minivisor: staying up without VT-x (halted)\n");
+    for (;;) __asm__ volatile("cli; hlt");
   }
   exit(EXIT_NO_VTX);
 }
@@ -540,7 +554,7 @@ int main(void) {
   u64 eptp = build_ept(rdmsr(MSR_VMX_EPT_VPID_CAP));
   build_l2();
   mv_net_setup();
-  mv_agent_init();
+  (void)mv_agent_init();
   mv_balloon_setup();
   setup_host_gdt();
   setup_vmcs(pin, proc, proc2, exitc, entry, eptp);

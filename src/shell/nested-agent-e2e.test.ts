@@ -146,6 +146,26 @@ test('minivisor without VT-x and "stay": L1 stays Running (halted) until turned 
   }, false);
 });
 
+test('minivisor without VT-x and "stay": PowerShell Direct still reaches L1 (Get-NetAdapter), and a nested request to L2 ends as for a silent VM', { timeout: 120_000 }, async () => {
+  await withL1('stay', async ({ run, serial, waitSerial }) => {
+    await waitSerial(/minivisor: staying up without VT-x \(serving the balloon\)\n/);
+    assert.match(serial(), /minivisor: PowerShell Direct agent on vsock port 5985/);
+    assert.match(serial(), /minivisor: VT-x not available \(CPUID\.1:ECX\.VMX = 0\)\n/);
+    assert.doesNotMatch(serial(), /\[L2\]/);
+    const mac = (await run('(Get-VMNetworkAdapter -VMName L1).MacAddress')).trim();
+    assert.match(mac, /^[0-9A-F]{12}$/);
+    const fields = await run('Invoke-Command -VMName L1 { Get-NetAdapter } | Select-Object Name, InterfaceDescription, ifIndex, Status, MacAddress, LinkSpeed, PSComputerName | Format-List');
+    assert.match(fields, new RegExp(['Name +: Ethernet', 'InterfaceDescription +: Microsoft Hyper-V Network Adapter', 'ifIndex +: 2', 'Status +: Up',
+      `MacAddress +: ${mac.replace(/(..)(?!$)/g, '$1-')}`, 'LinkSpeed +: 10 Gbps', 'PSComputerName +: L1'].join('\n')));
+    assert.equal(await run('Invoke-Command -VMName L1 { Invoke-Command -VMName L2 { Get-NetAdapter } }'),
+      record('An error has occurred which Windows PowerShell cannot handle. A remote session might have ended.',
+        'InvalidOperation: (:) [Invoke-Command], PSRemotingDataStructureException', 'CreateRemoteRunspaceForVMFailed,Microsoft.PowerShell.Commands.InvokeCommandCommand', 'L2'));
+    // L1 keeps answering and stays Running
+    assert.match(await run('Invoke-Command -VMName L1 { Get-NetAdapter "Ethernet" }'), /\nEthernet Microsoft Hyper-V Network Adapter +2 Up .* L1\n/);
+    assert.match(await run('Get-VM -Name L1 | Select-Object Name, State'), /L1 +Running/);
+  }, false);
+});
+
 test('A misbehaving L2 agent: minivisor refuses bad mailbox calls and a malformed answer, the host sees "remote session might have ended" for L2, and the next request works', { timeout: 180_000 }, async () => {
   await withL1('stay l2idle l2agentcheck', async ({ run, serial, waitSerial }) => {
     await waitSerial(/\[L2\] waiting for an IP configuration/);
