@@ -13,32 +13,17 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { aoutKludgeImage } from '../machine/multiboot.js';
 
 const bin = fileURLToPath(new URL('../../../bin/nestvisor.js', import.meta.url));
 
-/** A Multiboot kernel with the a.out kludge (header fields give the load address): `code` at 1 MiB + 0x20. */
-export function tinyKernel(code: number[]): Uint8Array {
-  const img = new Uint8Array(0x20 + code.length);
-  const dv = new DataView(img.buffer);
-  const magic = 0x1badb002, flags = 1 << 16;
-  dv.setUint32(0, magic, true);
-  dv.setUint32(4, flags, true);
-  dv.setUint32(8, (-(magic + flags)) >>> 0, true);
-  dv.setUint32(12, 0x100000, true); // header_addr
-  dv.setUint32(16, 0x100000, true); // load_addr
-  dv.setUint32(20, 0, true); // load_end_addr: the whole file
-  dv.setUint32(24, 0, true); // bss_end_addr: none
-  dv.setUint32(28, 0x100020, true); // entry_addr
-  img.set(code, 0x20);
-  return img;
-}
 
 async function interrupt(code: number[]): Promise<{ status: number | null; stderr: string }> {
   const dir = mkdtempSync(join(tmpdir(), 'nv-sigint-'));
   const file = join(dir, 'k.bin');
   // mov dx, 0x3f8; mov al, 'R'; out dx, al — then the code under test
   const ready = [0x66, 0xba, 0xf8, 0x03, 0xb0, 0x52, 0xee];
-  writeFileSync(file, tinyKernel([...ready, ...code]));
+  writeFileSync(file, aoutKludgeImage([...ready, ...code]));
   const child = spawn(process.execPath, [bin, 'run', '--kernel', file], { stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr.setEncoding('utf8');

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { PhysicalMemory } from '../memory/physical.js';
-import { findMultibootHeader, loadMultiboot, pcMemoryMap } from './multiboot.js';
+import { aoutKludgeImage, findMultibootHeader, loadMultiboot, pcMemoryMap } from './multiboot.js';
 import { BadElfError, ImageTooLargeError, ModuleTooLargeError, MultibootHeaderError, NotMultibootError } from './errors.js';
 import { loadFlat } from './flat.js';
 
@@ -131,6 +131,15 @@ test('a.out kludge: header address fields place the file, bss and entry', () => 
   assert.equal(mem.ram[0x200040], 0, 'past load_end_addr: bss');
   assert.equal(mem.ram[0x200fff], 0);
   assert.equal(mem.ram[0x201000], 0xcc);
+});
+
+test('aoutKludgeImage: raw code loads at the given address + 0x20, which is the entry', () => {
+  const img = aoutKludgeImage([0xfa, 0xf4], 0x300000);
+  const mem = new PhysicalMemory(4 * MB);
+  const k = loadMultiboot(mem, img, '');
+  assert.equal(k.format, 'aout-kludge');
+  assert.equal(k.entry, 0x300020);
+  assert.deepEqual([...mem.ram.subarray(0x300020, 0x300022)], [0xfa, 0xf4]);
 });
 
 test('the a.out kludge wins over an ELF header (spec §3.1.3)', () => {

@@ -31,6 +31,27 @@ const MBH_VIDEO_MODE = 1 << 2; //  graphics: ignored, as QEMU does (there is no 
 const MBH_AOUT_KLUDGE = 1 << 16;
 const MBH_UNDERSTOOD = MBH_PAGE_ALIGN | MBH_MEMORY_INFO | MBH_VIDEO_MODE;
 
+/**
+ * A raw-code Multiboot image with the a.out kludge (§3.1.3): the 32-byte header gives the
+ * load address, and `code` follows it at `loadAddr` + 0x20, which is also the entry point.
+ * For small hand-assembled kernels (tests, examples); no ELF needed.
+ */
+export function aoutKludgeImage(code: readonly number[], loadAddr = 0x100000): Uint8Array {
+  const img = new Uint8Array(0x20 + code.length);
+  const dv = new DataView(img.buffer);
+  const flags = MBH_AOUT_KLUDGE;
+  dv.setUint32(0, MULTIBOOT_HEADER_MAGIC, true);
+  dv.setUint32(4, flags, true);
+  dv.setUint32(8, (-(MULTIBOOT_HEADER_MAGIC + flags)) >>> 0, true);
+  dv.setUint32(12, loadAddr, true); // header_addr
+  dv.setUint32(16, loadAddr, true); // load_addr
+  dv.setUint32(20, 0, true); // load_end_addr: the whole file
+  dv.setUint32(24, 0, true); // bss_end_addr: none
+  dv.setUint32(28, loadAddr + 0x20, true); // entry_addr
+  img.set(code, 0x20);
+  return img;
+}
+
 // Information flags (§3.3).
 const MBI_MEMORY = 1 << 0, MBI_CMDLINE = 1 << 2, MBI_MODS = 1 << 3, MBI_MMAP = 1 << 6, MBI_LOADER_NAME = 1 << 9;
 const MBI_SIZE = 88; // through vbe_interface_len; the framebuffer fields are not offered

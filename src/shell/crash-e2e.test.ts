@@ -13,25 +13,10 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { openService } from '../management/service.js';
 import { BufferHost, createSession } from './index.js';
+import { aoutKludgeImage } from '../machine/multiboot.js';
 
 const minivisor = fileURLToPath(new URL('../../../guests/images/minivisor.elf', import.meta.url));
 
-/** A Multiboot kernel with the a.out kludge (Multiboot 1 §3.1.3: the header gives the load address): `code` at 1 MiB + 0x20. */
-function tinyKernel(code: number[]): Uint8Array {
-  const img = new Uint8Array(0x20 + code.length);
-  const dv = new DataView(img.buffer);
-  const magic = 0x1badb002, flags = 1 << 16;
-  dv.setUint32(0, magic, true);
-  dv.setUint32(4, flags, true);
-  dv.setUint32(8, (-(magic + flags)) >>> 0, true);
-  dv.setUint32(12, 0x100000, true); // header_addr
-  dv.setUint32(16, 0x100000, true); // load_addr
-  dv.setUint32(20, 0, true); // load_end_addr: the whole file
-  dv.setUint32(24, 0, true); // bss_end_addr: none
-  dv.setUint32(28, 0x100020, true); // entry_addr
-  img.set(code, 0x20);
-  return img;
-}
 
 // push 0; push 0; lidt [esp] (an IDT of limit 0); int3: vector 3 is past the limit (#GP), so is
 // #GP's (#DF), so is #DF's: a triple fault (SDM Vol. 3A §6.15, Table 6-5). 1 MiB + 0x20 + 8 is the int3.
@@ -66,7 +51,7 @@ async function withService(body: (e: Env) => Promise<void>): Promise<void> {
 test('a VM that triple-faults is turned Off, Get-VM says it crashed and where; Start-VM runs it again', { timeout: 120_000 }, async () => {
   const dir = mkdtempSync(join(tmpdir(), 'nestvisor-crasher-'));
   const image = join(dir, 'crash.bin');
-  writeFileSync(image, tinyKernel(CRASHER));
+  writeFileSync(image, aoutKludgeImage(CRASHER));
   try {
     await withService(async ({ run, waitFor }) => {
       await run(['New-VM -Name Crashy -MemoryStartupBytes 32MB -Generation 2 -Version 9.0 | Out-Null',
