@@ -1,6 +1,6 @@
 /*
  * The small helpers of virtio-net.h that do not touch the device (Internet checksum, address
- * and command-line parsing), in their own file so that a kernel with another NIC — minivisor's
+ * URL and command-line parsing), in their own file so that a kernel with another NIC — minivisor's
  * L2 program over its paravirtual NIC (minivisor/l2net.c) — can use them with lib/tcpip.c.
  */
 #include "virtio-net.h"
@@ -24,6 +24,26 @@ int parse_ip(const char *s, u32 *out) {
     if (part < 3 && *s++ != '.') return -1;
   }
   *out = v;
+  return 0;
+}
+
+/* "http://A.B.C.D[:PORT][/PATH]" (numeric host only): the host copied into host, port 80 by default, path "/" by default; 0 on success. */
+int parse_url(const char *u, u32 *ip, u16 *port, const char **path, char *host, u32 hostcap) {
+  if (memcmp(u, "http://", 7)) return -1;
+  u += 7;
+  u32 i = 0;
+  while (u[i] && u[i] != ':' && u[i] != '/' && i + 1 < hostcap) { host[i] = u[i]; i++; }
+  host[i] = 0;
+  if (parse_ip(host, ip)) return -1;
+  u += i;
+  *port = 80;
+  if (*u == ':') {
+    u32 p = 0;
+    for (u++; *u >= '0' && *u <= '9'; u++) p = p * 10 + (u32)(*u - '0');
+    if (p == 0 || p > 65535) return -1;
+    *port = (u16)p;
+  }
+  *path = *u ? u : "/";
   return 0;
 }
 

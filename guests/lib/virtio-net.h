@@ -42,6 +42,8 @@ u32 vnet_recv(struct vnet *n, void *buf, u32 cap);
 u16 net_checksum(const void *data, u32 len, u32 initial);
 /* Parses "a.b.c.d"; returns 0 and sets *out (host order) on success. */
 int parse_ip(const char *s, u32 *out);
+/* Parses "http://A.B.C.D[:PORT][/PATH]": host text into host (hostcap bytes), *path into u; 0 on success. */
+int parse_url(const char *u, u32 *ip, u16 *port, const char **path, char *host, u32 hostcap);
 /* Parses "aa:bb:cc:dd:ee:ff". */
 int parse_mac(const char *s, u8 mac[6]);
 /* The value of "key=" in the command line, up to the next space, copied into buf. */

@@ -86,26 +86,6 @@ static int ip_arg(const char *key, u32 *ip, u32 *len) {
   return parse_ip(buf, ip);
 }
 
-/* "http://A.B.C.D[:PORT][/PATH]" */
-static int parse_url(const char *u, u32 *ip, u16 *port, const char **path, char *host, u32 hostcap) {
-  if (memcmp(u, "http://", 7)) return -1;
-  u += 7;
-  u32 i = 0;
-  while (u[i] && u[i] != ':' && u[i] != '/' && i + 1 < hostcap) { host[i] = u[i]; i++; }
-  host[i] = 0;
-  if (parse_ip(host, ip)) return -1;
-  u += i;
-  *port = 80;
-  if (*u == ':') {
-    u32 p = 0;
-    for (u++; *u >= '0' && *u <= '9'; u++) p = p * 10 + (u32)(*u - '0');
-    if (p == 0 || p > 65535) return -1;
-    *port = (u16)p;
-  }
-  *path = *u ? u : "/";
-  return 0;
-}
-
 static u32 append(u32 at, const char *s) {
   u32 l = (u32)strlen(s);
   if (at + l < sizeof request) { memcpy(request + at, s, l); at += l; }
