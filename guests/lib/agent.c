@@ -1,8 +1,6 @@
 /* The PowerShell Direct agent of agent.h: virtio-vsock driver and vsock stream; the NVPD codec is lib/nvpd.c. */
 #include "agent.h"
 
-#define PCI_ADDR 0xcf8
-#define PCI_DATA 0xcfc
 #define HDR 44
 #define QS 16
 #define RXBUF 2048
@@ -11,37 +9,7 @@
 #define MAGIC NVPD_MAGIC
 enum { OP_REQUEST = 1, OP_RESPONSE, OP_RST, OP_SHUTDOWN, OP_RW, OP_CREDIT_UPDATE, OP_CREDIT_REQUEST };
 
-static u32 pci_read(u8 dev, u8 reg) {
-  outl(PCI_ADDR, 0x80000000u | ((u32)dev << 11) | (reg & 0xfc));
-  return inl(PCI_DATA);
-}
-static void pci_write(u8 dev, u8 reg, u32 v) {
-  outl(PCI_ADDR, 0x80000000u | ((u32)dev << 11) | (reg & 0xfc));
-  outl(PCI_DATA, v);
-}
-static u8 pci_read8(u8 dev, u8 reg) { return (u8)(pci_read(dev, reg) >> (8 * (reg & 3))); }
-
-/* BARs live at 3-4 GiB; the boot code maps the first GiB only. Map 3-4 GiB with uncached
- * 2 MiB pages unless someone (apic.h, virtio-net.c) already did. */
-static u64 agent_high_pd[512] __attribute__((aligned(4096)));
-static void map_high_once(void) {
-  u64 cr3;
-  __asm__ volatile("mov %%cr3, %0" : "=r"(cr3));
-  u64 *pml4 = (u64 *)(cr3 & ~0xfffUL);
-  u64 *pdpt = (u64 *)(pml4[0] & ~0xfffUL);
-  if (pdpt[3] & 1) return;
-  for (int i = 0; i < 512; i++) agent_high_pd[i] = (0xc0000000UL + ((u64)i << 21)) | 0x9b;
-  pdpt[3] = (u64)agent_high_pd | 3;
-  __asm__ volatile("mov %0, %%cr3" : : "r"(cr3) : "memory");
-}
-
 static inline void barrier(void) { __asm__ volatile("" ::: "memory"); }
-static inline void w8(volatile u8 *b, u32 o, u8 v) { *(volatile u8 *)(b + o) = v; }
-static inline void w16(volatile u8 *b, u32 o, u16 v) { *(volatile u16 *)(b + o) = v; }
-static inline void w32(volatile u8 *b, u32 o, u32 v) { *(volatile u32 *)(b + o) = v; }
-static inline u8 r8(volatile u8 *b, u32 o) { return *(volatile u8 *)(b + o); }
-static inline u16 r16(volatile u8 *b, u32 o) { return *(volatile u16 *)(b + o); }
-static inline u32 r32(volatile u8 *b, u32 o) { return *(volatile u32 *)(b + o); }
 
 static u8 ring_mem[2][4096] __attribute__((aligned(4096)));
 static u8 rx_bufs[QS][RXBUF] __attribute__((aligned(16)));
@@ -49,73 +17,23 @@ static u8 tx_buf[TXBUF] __attribute__((aligned(16)));
 static struct agent_req req_scratch;
 static struct agent_reply reply_scratch;
 
-static void set_desc(struct agent_vq *q, u16 i, u64 addr, u32 len, u16 flags) {
-  volatile u8 *d = q->desc + 16 * i;
-  *(volatile u64 *)d = addr;
-  *(volatile u32 *)(d + 8) = len;
-  *(volatile u16 *)(d + 12) = flags;
-  *(volatile u16 *)(d + 14) = 0;
-}
-static void offer(struct agent_vq *q, u16 head) {
-  q->avail[2 + (q->avail_idx % q->size)] = head;
-  barrier();
-  q->avail_idx++;
-  q->avail[1] = q->avail_idx;
-  barrier();
-}
-static int setup_queue(struct agent *a, struct agent_vq *q, u16 index, u8 *mem, volatile u8 *notify_base, u32 mult) {
-  volatile u8 *c = a->common;
-  w16(c, 0x16, index);
-  u16 max = r16(c, 0x18);
-  if (max == 0) return -1;
-  q->size = max < QS ? max : QS;
-  q->desc = mem;
-  q->avail = (volatile u16 *)(mem + 256);
-  q->used = mem + 512;
-  q->last_used = 0;
-  q->avail_idx = 0;
-  q->avail[0] = 1; /* VIRTQ_AVAIL_F_NO_INTERRUPT: we poll */
-  w16(c, 0x18, q->size);
-  w32(c, 0x20, (u32)(u64)q->desc); w32(c, 0x24, 0);
-  w32(c, 0x28, (u32)(u64)q->avail); w32(c, 0x2c, 0);
-  w32(c, 0x30, (u32)(u64)q->used); w32(c, 0x34, 0);
-  q->notify = notify_base + (u32)r16(c, 0x1e) * mult;
-  w16(c, 0x1c, 1);
-  return r16(c, 0x1c) == 1 ? 0 : -1;
-}
-
 int agent_init(struct agent *a) {
-  int dev = -1;
-  for (int d = 0; d < 32 && dev < 0; d++) if (pci_read((u8)d, 0) == 0x10531af4u) dev = d;
+  int dev = vpci_find(0x10531af4u, 0);
   if (dev < 0) return -1;
   a->dev = (u8)dev;
-  map_high_once();
-  pci_write(a->dev, 0x04, pci_read(a->dev, 0x04) | 0x6); /* memory space + bus master */
-  volatile u8 *common = 0, *notify = 0;
-  u32 mult = 0;
-  for (u8 p = pci_read8(a->dev, 0x34) & 0xfc; p; p = pci_read8(a->dev, p + 1) & 0xfc) {
-    if (pci_read8(a->dev, p) != 0x09) continue;
-    u8 type = pci_read8(a->dev, p + 3), bar = pci_read8(a->dev, p + 4);
-    u32 off = pci_read(a->dev, p + 8);
-    u64 base = pci_read(a->dev, 0x10 + 4 * bar) & ~0xfu;
-    if ((pci_read(a->dev, 0x10 + 4 * bar) & 6) == 4) base |= (u64)pci_read(a->dev, 0x14 + 4 * bar) << 32;
-    volatile u8 *at = (volatile u8 *)(base + off);
-    if (type == 1) common = at;
-    if (type == 2) { notify = at; mult = pci_read(a->dev, p + 16); }
-    if (type == 4) a->cid = *(volatile u32 *)at;
-  }
-  if (!common || !notify) return -2;
-  a->common = common;
-  w8(common, 0x14, 0);                       /* reset */
-  w8(common, 0x14, 1); w8(common, 0x14, 3);  /* ACKNOWLEDGE, DRIVER */
-  w32(common, 0x08, 1); w32(common, 0x0c, 1); /* VIRTIO_F_VERSION_1 (bit 32) */
-  w32(common, 0x08, 0); w32(common, 0x0c, 0);
-  w8(common, 0x14, 3 | 8);
-  if (!(r8(common, 0x14) & 8)) return -3;
-  if (setup_queue(a, &a->rx, 0, ring_mem[0], notify, mult) || setup_queue(a, &a->tx, 1, ring_mem[1], notify, mult)) return -4;
-  for (u16 i = 0; i < a->rx.size; i++) { set_desc(&a->rx, i, (u64)rx_bufs[i], RXBUF, 2 /* WRITE */); offer(&a->rx, i); }
-  w8(common, 0x14, 3 | 8 | 4);               /* DRIVER_OK */
-  w16(a->rx.notify, 0, 0);
+  vpci_map_high();
+  struct vpci *t = &a->t;
+  vpci_caps(t, a->dev);
+  if (!t->common || !t->notify) return -2;
+  if (t->devcfg) a->cid = *(volatile u32 *)t->devcfg; /* guest_cid, §5.10.4 */
+  vpci_enable(t);
+  a->common = t->common;
+  if (vpci_negotiate(t, 0, 0, 0, 0)) return -3;
+  /* ring memory: one page per queue, avail at 256, used at 512 */
+  if (vpci_setup_queue(t, &a->rx, 0, ring_mem[0], QS, 512, 0) || vpci_setup_queue(t, &a->tx, 1, ring_mem[1], QS, 512, 0)) return -4;
+  for (u16 i = 0; i < a->rx.size; i++) { vpci_set_desc(&a->rx, i, (u64)rx_bufs[i], RXBUF, 2 /* WRITE */, 0); vpci_offer(&a->rx, i); }
+  vpci_driver_ok(t);
+  vpci_notify(&a->rx, 0);
   a->connected = 0;
   return 0;
 }
@@ -127,7 +45,7 @@ static u32 get32(const u8 *b) { return b[0] | (b[1] << 8) | (b[2] << 16) | ((u32
 static u16 get16(const u8 *b) { return (u16)(b[0] | (b[1] << 8)); }
 
 static void send_pkt(struct agent *a, u32 dst_port, u16 op, u32 flags, const u8 *data, u32 len) {
-  struct agent_vq *q = &a->tx;
+  struct vpci_vq *q = &a->tx;
   memset(tx_buf, 0, HDR);
   put32(tx_buf + 0, (u32)a->cid); put32(tx_buf + 8, 2);
   put32(tx_buf + 16, AGENT_PORT); put32(tx_buf + 20, dst_port);
@@ -138,9 +56,9 @@ static void send_pkt(struct agent *a, u32 dst_port, u16 op, u32 flags, const u8 
   put32(tx_buf + 36, AGENT_INBUF);
   put32(tx_buf + 40, a->fwd_cnt);
   if (len) memcpy(tx_buf + HDR, data, len);
-  set_desc(q, 0, (u64)tx_buf, HDR + len, 0);
-  offer(q, 0);
-  w16(q->notify, 0, 1);
+  vpci_set_desc(q, 0, (u64)tx_buf, HDR + len, 0, 0);
+  vpci_offer(q, 0);
+  vpci_notify(q, 1);
   /* the device takes the chain during the notify write; wait in case it did not */
   for (int spin = 0; get16((const u8 *)q->used + 2) != (u16)(q->last_used + 1) && spin < 1000000; spin++) __asm__ volatile("pause");
   q->last_used = get16((const u8 *)q->used + 2);
@@ -255,7 +173,7 @@ static void packet(struct agent *a, const u8 *p, u32 n) {
 }
 
 int agent_poll(struct agent *a) {
-  struct agent_vq *q = &a->rx;
+  struct vpci_vq *q = &a->rx;
   int k = 0;
   while (q->last_used != get16((const u8 *)q->used + 2)) {
     barrier();
@@ -263,10 +181,10 @@ int agent_poll(struct agent *a) {
     u32 id = get32(e), len = get32(e + 4);
     q->last_used++;
     if (id < q->size && len <= RXBUF) packet(a, rx_bufs[id], len); else a->bad_packets++;
-    if (id < q->size) { set_desc(q, (u16)id, (u64)rx_bufs[id], RXBUF, 2); offer(q, (u16)id); }
+    if (id < q->size) { vpci_set_desc(q, (u16)id, (u64)rx_bufs[id], RXBUF, 2, 0); vpci_offer(q, (u16)id); }
     k++;
   }
-  if (k) w16(q->notify, 0, 0);
+  if (k) vpci_notify(q, 0);
   return k;
 }
 

@@ -8,7 +8,7 @@
  */
 #ifndef NV_AGENT_H
 #define NV_AGENT_H
-#include "rt.h"
+#include "virtio-pci.h"
 
 #define AGENT_PORT 5985
 #define AGENT_MAX_ROUTE 4
@@ -116,12 +116,6 @@ void nv_netsh(struct agent_reply *r, const char *msg, const char *category);
 
 typedef void (*agent_handler)(const struct agent_req *req, struct agent_reply *out, void *ctx);
 
-struct agent_vq {
-  u16 size, last_used, avail_idx;
-  volatile u8 *notify, *desc, *used;
-  volatile u16 *avail;
-};
-
 struct agent {
   const char *name;                 /* announced in HELLO_REPLY */
   const char *const *commands;      /* NULL-terminated */
@@ -130,7 +124,8 @@ struct agent {
   u8 dev;
   u64 cid;
   volatile u8 *common;
-  struct agent_vq rx, tx;
+  struct vpci_vq rx, tx;
+  struct vpci t;                    /* the transport (lib/virtio-pci.c) */
   /* the one connection */
   int connected;
   u32 peer_port, peer_buf_alloc, peer_fwd_cnt, tx_cnt, fwd_cnt;

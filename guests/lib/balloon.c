@@ -6,40 +6,23 @@
  * numbers (§5.5.6), polled to completion; no interrupts (VIRTQ_AVAIL_F_NO_INTERRUPT).
  */
 #include "balloon.h"
+#include "virtio-pci.h"
 
 #define BATCH 256
 #define QS 16
 #define F_STATS_VQ 1
 #define F_NV_HOT_ADD 23
 
-static inline void barrier(void) { __asm__ volatile("" ::: "memory"); }
-#define R8(b, o) (*(volatile u8 *)((b) + (o)))
 #define R16(b, o) (*(volatile u16 *)((b) + (o)))
 #define R32(b, o) (*(volatile u32 *)((b) + (o)))
 
-static u32 pci_read(u8 dev, u8 reg) { outl(0xcf8, 0x80000000u | ((u32)dev << 11) | (reg & 0xfc)); return inl(0xcfc); }
-static void pci_write(u8 dev, u8 reg, u32 v) { outl(0xcf8, 0x80000000u | ((u32)dev << 11) | (reg & 0xfc)); outl(0xcfc, v); }
-
-/* The device's BAR sits above 3 GiB: map 3-4 GiB with 2 MiB uncached pages (PWT PCD) unless
- * another driver of this kernel already did. */
-static u64 high_pd[512] __attribute__((aligned(4096)));
-static void map_high(void) {
-  u64 cr3;
-  __asm__ volatile("mov %%cr3, %0" : "=r"(cr3));
-  u64 *pdpt = (u64 *)(((u64 *)(cr3 & ~0xfffUL))[0] & ~0xfffUL);
-  if (pdpt[3] & 1) return;
-  for (int i = 0; i < 512; i++) high_pd[i] = (0xc0000000UL + ((u64)i << 21)) | 0x9b; /* P W PWT PCD PS */
-  pdpt[3] = (u64)high_pd | 3;
-  __asm__ volatile("mov %0, %%cr3" : : "r"(cr3) : "memory");
-}
-
-struct vq { u16 size, avail_idx, last_used; volatile u8 *desc, *used; volatile u16 *avail; volatile u8 *notify; };
 static u8 rings[3][2 * 4096] __attribute__((aligned(4096)));
 static u32 pfns[BATCH];
 struct stat { u16 tag; u64 val; } __attribute__((packed));
 static struct stat stats[3];
-static volatile u8 *common, *devcfg;
-static struct vq qs[3];
+static struct vpci t;
+static volatile u8 *devcfg;
+static struct vpci_vq qs[3];
 static int hot_add, have_stats;
 
 static const struct balloon_source *source;
@@ -49,37 +32,11 @@ static u32 ram_top, balloon_pages;
 static u32 last_target = 0xffffffffu;
 static int cannot, reported;
 
-static int setup_queue(u16 i, volatile u8 *notify_base, u32 mult) {
-  struct vq *q = &qs[i];
-  R16(common, 0x16) = i;
-  u16 max = R16(common, 0x18);
-  if (max == 0) return -1;
-  q->size = max < QS ? max : QS;
-  q->desc = rings[i];
-  q->avail = (volatile u16 *)(rings[i] + 16 * QS);
-  q->used = rings[i] + 4096;
-  q->avail[0] = 1; /* VIRTQ_AVAIL_F_NO_INTERRUPT: we poll */
-  R16(common, 0x18) = q->size;
-  R32(common, 0x20) = (u32)(u64)q->desc; R32(common, 0x24) = 0;
-  R32(common, 0x28) = (u32)(u64)q->avail; R32(common, 0x2c) = 0;
-  R32(common, 0x30) = (u32)(u64)q->used; R32(common, 0x34) = 0;
-  q->notify = notify_base + (u32)R16(common, 0x1e) * mult;
-  R16(common, 0x1c) = 1;
-  return R16(common, 0x1c) == 1 ? 0 : -1;
-}
-
 /* Offers one device-readable buffer as descriptor 0 of queue i and kicks it. */
 static void offer(u16 i, const void *buf, u32 len) {
-  struct vq *q = &qs[i];
-  volatile u8 *d = q->desc;
-  *(volatile u64 *)d = (u64)buf;
-  *(volatile u32 *)(d + 8) = len;
-  *(volatile u16 *)(d + 12) = 0;
-  q->avail[2 + q->avail_idx % q->size] = 0;
-  barrier();
-  q->avail[1] = ++q->avail_idx;
-  barrier();
-  R16(q->notify, 0) = i;
+  vpci_set_desc(&qs[i], 0, (u64)buf, len, 0, 0);
+  vpci_offer(&qs[i], 0);
+  vpci_notify(&qs[i], i);
 }
 static int used_more(u16 i) { return R16(qs[i].used, 2) != qs[i].last_used; }
 static void wait_used(u16 i) {
@@ -100,36 +57,18 @@ static void fill_stats(void) {
 /* Device initialization, §3.1.1: reset, ACKNOWLEDGE | DRIVER, features, FEATURES_OK, queues,
  * DRIVER_OK. Returns 1 with the statistics queue, 0 without, <0 on failure (printed). */
 static int bring_up(void) {
-  int dev = -1;
-  for (int d = 0; d < 32; d++) if (pci_read((u8)d, 0) == 0x10451af4) { dev = d; break; }
+  int dev = vpci_find(0x10451af4, 0);
   if (dev < 0) { printf("%s: no virtio-balloon device\n", tag); return -1; }
-  map_high();
-  volatile u8 *notify_base = 0;
-  u32 mult = 0;
-  for (u8 p = (u8)pci_read((u8)dev, 0x34); p; p = (u8)(pci_read((u8)dev, p) >> 8)) {
-    u32 h = pci_read((u8)dev, p);
-    if ((h & 0xff) != 0x09) continue;
-    u8 type = (u8)(h >> 24), bar = (u8)pci_read((u8)dev, p + 4);
-    u32 lo = pci_read((u8)dev, 0x10 + 4 * bar);
-    u64 base = lo & ~0xfu;
-    if ((lo & 6) == 4) base |= (u64)pci_read((u8)dev, 0x14 + 4 * bar) << 32;
-    volatile u8 *at = (volatile u8 *)(base + pci_read((u8)dev, p + 8));
-    if (type == 1) common = at;
-    else if (type == 2) { notify_base = at; mult = pci_read((u8)dev, p + 16); }
-    else if (type == 4) devcfg = at;
-  }
-  if (!common || !notify_base || !devcfg) { printf("%s: missing capabilities\n", tag); return -1; }
-  pci_write((u8)dev, 0x04, (pci_read((u8)dev, 0x04) & 0xffff) | 0x6);
-  R8(common, 0x14) = 0;
-  R8(common, 0x14) = 1 | 2;
-  R32(common, 0x00) = 0;
-  u32 f0 = R32(common, 0x04) & ((1u << F_STATS_VQ) | (1u << F_NV_HOT_ADD));
-  R32(common, 0x08) = 0; R32(common, 0x0c) = f0;
-  R32(common, 0x08) = 1; R32(common, 0x0c) = 1; /* VERSION_1 */
-  R8(common, 0x14) = 1 | 2 | 8;
-  if (!(R8(common, 0x14) & 8)) { printf("%s: FEATURES_OK refused\n", tag); return -1; }
-  for (u16 i = 0; i < 3; i++) if (setup_queue(i, notify_base, mult)) { printf("%s: queue %u failed\n", tag, i); return -1; }
-  R8(common, 0x14) = 1 | 2 | 8 | 4;
+  vpci_map_high();
+  vpci_caps(&t, (u8)dev);
+  devcfg = t.devcfg;
+  if (!t.common || !t.notify || !devcfg) { printf("%s: missing capabilities\n", tag); return -1; }
+  vpci_enable(&t);
+  u32 f0;
+  if (vpci_negotiate(&t, (1u << F_STATS_VQ) | (1u << F_NV_HOT_ADD), &f0, 0, tag)) return -1;
+  /* ring memory: two pages per queue, used ring on the second */
+  for (u16 i = 0; i < 3; i++) if (vpci_setup_queue(&t, &qs[i], i, rings[i], QS, 4096, 0)) { printf("%s: queue %u failed\n", tag, i); return -1; }
+  vpci_driver_ok(&t);
   hot_add = (f0 >> F_NV_HOT_ADD) & 1;
   return (f0 >> F_STATS_VQ) & 1;
 }

@@ -7,28 +7,19 @@
  */
 #ifndef NV_VIRTIO_NET_H
 #define NV_VIRTIO_NET_H
-#include "rt.h"
+#include "virtio-pci.h"
 
 #define VNET_QSIZE 16
 #define VNET_HDR 12
 #define VNET_BUF 1536
-
-struct vnet_vq {
-  u16 size;
-  u16 last_used;
-  u16 avail_idx;
-  volatile u8 *notify;
-  volatile u8 *desc;   /* 16-byte descriptors */
-  volatile u16 *avail; /* flags, idx, ring[] */
-  volatile u8 *used;   /* flags, idx, ring[] {u32 id, u32 len} */
-};
 
 struct vnet {
   u8 dev;             /* PCI device number on bus 0 */
   u8 mac[6];
   int link_up;
   volatile u8 *common, *isr, *devcfg;
-  struct vnet_vq rx, tx;
+  struct vpci_vq rx, tx;
+  struct vpci t;      /* the transport (lib/virtio-pci.c) */
 };
 
 /* Finds the n-th virtio-net function and brings it up; 0 on success, <0 on error (printed). */
