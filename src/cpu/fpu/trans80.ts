@@ -126,6 +126,37 @@ ONE[L - 1] = 1; TWO[L - 1] = 2;
   fdivs(C04, TWO, 5);
 }
 
+/**
+ * The logarithm's internal value: the host's FYL2X/FYL2XP1 results are y·L rounded once, with
+ * L = log2(x) (or log2(1+x)) on a 68-bit significand grid — pinned by intersecting the
+ * intervals that random y give for the same x, 80/80 x consistent with 68 bits, and L there
+ * is the nearest 68-bit value in about nine cases out of ten (docs/x87-transcendentals.md).
+ * Rounds the n-limb integer a in place to 68 significant bits, nearest, ties to even.
+ */
+const SIG_L = 68;
+function roundSig(a: Int32Array, n: number): void {
+  const bl = bitLen(a, n);
+  if (bl <= SIG_L) return;
+  const cut = bl - SIG_L;
+  const rbit = bit(a, cut - 1);
+  let sticky = false;
+  for (let k = 0; k < cut - 1 && !sticky; k++) if (bit(a, k)) sticky = true;
+  // clear the dropped bits
+  const w = cut >>> 4;
+  for (let i = 0; i < w; i++) a[i] = 0;
+  a[w] = a[w]! & ~((1 << (cut & 15)) - 1) & 0xffff;
+  if (rbit && (sticky || bit(a, cut))) {
+    let c = 1 << (cut & 15);
+    for (let i = w; i < n && c !== 0; i++) { const v = a[i]! + c; c = v >= BASE ? 1 : 0; a[i] = v - c * BASE; }
+  }
+}
+
+/** ±a (n limbs)·2^exp2 rounded once: y·L68 may be exact (L68 has only 68 bits); PE either way. */
+function packProduct(a: Int32Array, n: number, exp2: number, neg: boolean, rc: number, fcw: number): void {
+  packBig(a, n, exp2, neg, false, rc, fcw);
+  raiseX(PE);
+}
+
 /** Rounds ±PR (n limbs)·2^exp2, inexact, into rSe/rHi/rLo. */
 function packInexact(a: Int32Array, n: number, exp2: number, neg: boolean, rc: number, fcw: number): void {
   packBig(a, n, exp2, neg, true, rc, fcw);
@@ -216,9 +247,10 @@ export function ylog2Core(yNeg: boolean, yHi: number, yLo: number, ey: number, X
   log2Factor(MB, 12, uSh, uNeg);
   if (k === 0) {
     // y·u·F: both significands stay exact integers, so a tiny log keeps its precision
-    const n1 = bigMul(PR1, MA, 4, MB, 12);
-    const n2 = bigMul(PR2, PR1, n1, SUMF, L);
-    packInexact(PR2, n2, ey - 63 + uSh - FB, yNeg !== uNeg, rc, fcw);
+    const n1 = bigMul(PR1, MB, 12, SUMF, L);
+    roundSig(PR1, n1);
+    const n2 = bigMul(PR2, MA, 4, PR1, n1);
+    packProduct(PR2, n2, ey - 63 + uSh - FB, yNeg !== uNeg, rc, fcw);
     return;
   }
   // V = |k| ± |u|·F (|u|·F < 1/2 ≤ |k|, so V has the sign of k)
@@ -226,8 +258,9 @@ export function ylog2Core(yNeg: boolean, yHi: number, yLo: number, ey: number, X
   fmul(T1, T3, SUMF);
   zero(T2); T2[L - 1] = Math.abs(k);
   if ((k < 0) === uNeg) fadd(T3, T2, T1); else sub(T3, T2, T1, L);
+  roundSig(T3, L);
   const n1 = bigMul(PR1, MA, 4, T3, L);
-  packInexact(PR1, n1, ey - 63 - FB, yNeg !== (k < 0), rc, fcw);
+  packProduct(PR1, n1, ey - 63 - FB, yNeg !== (k < 0), rc, fcw);
 }
 // √2 as 64 bits: B504F333F9DE6484 (the comparison only needs to separate 64-bit significands;
 // √2 is irrational, so no significand equals it)
@@ -257,9 +290,10 @@ export function fyl2xp1Core(yNeg: boolean, yHi: number, yLo: number, ey: number,
     XL.fill(0); copyN(XL, MA, 4);
     log2Factor(XL, 12, e - 63, neg);
     limbs64(MA, yHi, yLo);
-    const n1 = bigMul(PR1, MA, 4, XL, 4);
-    const n2 = bigMul(PR2, PR1, n1, SUMF, L);
-    packInexact(PR2, n2, ey - 63 + e - 63 - FB, yNeg !== neg, rc, fcw);
+    const n1 = bigMul(PR1, XL, 4, SUMF, L);
+    roundSig(PR1, n1);
+    const n2 = bigMul(PR2, MA, 4, PR1, n1);
+    packProduct(PR2, n2, ey - 63 + e - 63 - FB, yNeg !== neg, rc, fcw);
     return;
   }
   // 1 + x = (2^(63−e) ± m)·2^(e−63) for e ≤ 63, (m·2^(e−63) + 1) above
