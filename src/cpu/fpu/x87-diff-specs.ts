@@ -193,3 +193,37 @@ add('frstor', [0xdd, MEMF(4)], mEnv, 40);
 add('fwait', [0x9b], null, 20);
 // sequences: precision control with dependent operations
 add('fld1 fadd st0,st1 fmul st0,st2 fdiv st0,st3 fsqrt', [0xd9, 0xe8, 0xd8, 0xc1, 0xd8, 0xca, 0xd8, 0xf3, 0xd9, 0xfa], null, 200, { emptyPct: 0 });
+
+// ---- forms the coverage audit (sse/diff-audit.test.ts) found without a spec -----------------------
+// Undocumented register aliases that hardware executes (SDM Vol. 2 Tables A-8..A-22 leave these
+// bytes blank; hardware runs them as: DC D0+i FCOM, DC D8+i FCOMP, DD C8+i FXCH,
+// DE D0+i FCOMP, DF C0+i FFREEP, DF C8+i FXCH, DF D0+i/D8+i FSTP; D9 D8+i is FSTP but an empty
+// ST(0) is no underflow on this machine: just a pop, see x87-ldst.ts fstpAliasD9)
+for (const [nm, b] of [['fstp alias d9', 0xd9], ['fcom alias dc', 0xdc], ['fcomp alias dc', 0xdc], ['fxch alias dd', 0xdd], ['fcomp alias de', 0xde],
+  ['ffreep df', 0xdf], ['fxch alias df', 0xdf], ['fstp alias df/2', 0xdf], ['fstp alias df/3', 0xdf]] as const) {
+  const row = { 'fstp alias d9': 3, 'fcom alias dc': 2, 'fcomp alias dc': 3, 'fxch alias dd': 1, 'fcomp alias de': 2, 'ffreep df': 0, 'fxch alias df': 1, 'fstp alias df/2': 2, 'fstp alias df/3': 3 }[nm];
+  for (const i of [0, 1, 6]) add(`${nm} st${i}`, [b, 0xc0 | (row << 3) | i], null, 60, { emptyPct: 30 });
+}
+// DB E0 FENI, DB E1 FDISI, DB E4 FSETPM: 8087/80287 instructions that later FPUs execute as FNOP
+for (const m of [0xe0, 0xe1, 0xe4]) add(`db ${m.toString(16)}`, [0xdb, m], null, 20);
+/** A 16-bit FLDENV/FRSTOR image (SDM Vol. 1 Figure 8-10, 14 bytes then the registers) with masked exceptions. */
+export const mEnv16: MemGen = (b) => {
+  const dv = new DataView(b.buffer);
+  dv.setUint16(0, 0x40 | 0x3f | (pick([0, 2, 3]) << 8) | ((r32() & 3) << 10), true);
+  dv.setUint16(2, r32() & 0x473f, true);
+  dv.setUint16(4, r32() & 0xffff, true);
+  for (let i = 0; i < 8; i++) { const v = rnd80(); dv.setUint32(14 + 10 * i, v[2] >>> 0, true); dv.setUint32(18 + 10 * i, v[1] >>> 0, true); dv.setUint16(22 + 10 * i, v[0], true); }
+};
+// The 16-bit operand-size images of FNSTENV/FLDENV/FNSAVE/FRSTOR (66 prefix; Vol. 1 §8.1.10):
+// bytes 6-13 (FIP, FCS/FOP, FDP, FDS) hold host addresses and are not compared
+add('o16 fnstenv', [0x66, 0xd9, MEMF(6)], null, 40, undefined, [6, 14]);
+add('o16 fldenv', [0x66, 0xd9, MEMF(4)], mEnv16, 40);
+add('o16 fnsave', [0x66, 0xdd, MEMF(6)], null, 40, undefined, [6, 14]);
+add('o16 frstor', [0x66, 0xdd, MEMF(4)], mEnv16, 40);
+// Stack faults on purpose: pushes onto a full stack (overflow) and operations on empty registers
+// (underflow), masked and unmasked (SDM Vol. 1 §8.5.1.1)
+add('fld1 full stack', [0xd9, 0xe8], null, 80, { emptyPct: 0 });
+add('fld1 full stack unmasked', [0xd9, 0xe8], null, 80, { emptyPct: 0, unmasked: true });
+add('fadd st0,st1 empty', [0xd8, 0xc1], null, 120, { emptyPct: 60 });
+add('fadd st0,st1 empty unmasked', [0xd8, 0xc1], null, 120, { emptyPct: 60, unmasked: true });
+add('fst m64fp empty unmasked', [0xdd, MEMF(2)], null, 80, { emptyPct: 60, unmasked: true });

@@ -10,7 +10,7 @@ import { x87Begin, recordIp } from './x87.js';
 import { escD8, escDA, escDC, escDE, fcmov } from './x87-arith.js';
 import {
   fldM32, fldM64, fldM80, fild, fbld, fldSt, fstM, fstpM80, fstSt, fist, fbstp, fxch, ffree, fsign, ftst, fxam,
-  fldConst, fcomi, fucom,
+  fldConst, fcomi, fucom, fstpAliasD9,
 } from './x87-ldst.js';
 import { fldcw, fnstcw, fnstswM, fnstswAx, fnclex, fninit, fnstenv, fldenv, fnsave, frstor, fwait } from './x87-env.js';
 import { fsqrt, frndint, fscale, fprem, fxtract, fincstp, fdecstp, ftrig, f2xm1, fyl2x, fpatan } from './x87-trans.js';
@@ -40,7 +40,7 @@ function escD9(cpu: Cpu): void {
     case 0: fldSt(cpu, i); return;
     case 1: fxch(cpu, i); return;
     case 2: return; // FNOP
-    case 3: fstSt(cpu, i, true); return; // D9 D8+i: undocumented FSTP alias
+    case 3: fstpAliasD9(cpu, i); return; // D9 D8+i: undocumented FSTP alias (x87-ldst.ts)
     default: break;
   }
   switch (m) {

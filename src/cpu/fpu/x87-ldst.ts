@@ -114,6 +114,19 @@ export function fstSt(cpu: Cpu, i: number, popAfter: boolean): void {
   if (popAfter) pop(cpu);
 }
 
+/**
+ * D9 D8+i, an undocumented FSTP ST(i) alias (SDM Vol. 2 Table A-10 leaves the row blank). On
+ * this machine's FPU (measured by x87-diff.test.ts) it is FSTP ST(i) except for an empty
+ * ST(0): that is no stack underflow (no IE/SF, no indefinite stored) — ST(i) is left as it
+ * is, C1 cleared and the stack popped. DF D0+i/D8+i, the other aliases, are plain FSTP ST(i).
+ */
+export function fstpAliasD9(cpu: Cpu, i: number): void {
+  if (!isEmpty(cpu, 0)) { fstSt(cpu, i, true); return; }
+  cpu.fpu.fsw &= ~C1;
+  commitFlags(cpu, false);
+  pop(cpu);
+}
+
 /** Integer indefinite per size and the value limits (SDM Vol. 1 §4.8.3.7 / Table 4-2). */
 function intFits(size: number, neg: boolean, hi: number, lo: number): boolean {
   if (size === 8) return hi < 0x80000000 || (neg && hi === 0x80000000 && lo === 0);
