@@ -163,6 +163,16 @@ export class Cpu {
   lock = false;
   /** Mandatory-prefix bookkeeping for SSE tables: last of 66/F2/F3 seen. */
   pfx66 = false;
+  /**
+   * VEX prefix (SDM Vol. 2 §2.3; run-loop.ts decodeVex, docs/cpu-design.md "AVX"): set for a
+   * VEX-encoded instruction, dispatched through table entries 0x400-0x6ff. VEX.pp is mapped
+   * onto pfx66/rep, VEX.W onto rexW and R/X/B onto rexR/rexX/rexB. vexL = VEX.L (0: 128-bit,
+   * 1: 256-bit); vexV = VEX.vvvv un-inverted, all four bits (outside 64-bit mode the register
+   * it names is vexV & 7: avx/common.ts vsrc()).
+   */
+  vex = false;
+  vexL = 0;
+  vexV = 0;
   opcode = 0;
   /** Packed prefix state the fields above hold (packPrefixes), -1 when unknown. */
   curPfx = -1;
@@ -876,7 +886,7 @@ export class Cpu {
   }
 
   cpuid(leaf: number, sub: number): Int32Array {
-    cpuidLeaf(this.profile, leaf, sub, { exposeVmx: this.exposeVmx, apicId: this.apicId, cr4Osxsave: (this.cr4 & (1 << 18)) !== 0, hasLapic: this.lapic !== null, apicEnabled: this.lapic !== null && this.lapic.hwEnabled }, this.cpuidOut);
+    cpuidLeaf(this.profile, leaf, sub, { exposeVmx: this.exposeVmx, apicId: this.apicId, cr4Osxsave: (this.cr4 & (1 << 18)) !== 0, hasLapic: this.lapic !== null, apicEnabled: this.lapic !== null && this.lapic.hwEnabled, xcr0: this.xcr0 }, this.cpuidOut);
     return this.cpuidOut;
   }
 

@@ -28,9 +28,13 @@ export const DC_BITS = 16;
 export const DC_SIZE = 1 << DC_BITS;
 export const DC_MASK = DC_SIZE - 1;
 
-/** info word: opcode (10 bits) | prefix+opcode length << 10 | HAS_MODRM. */
-export const DC_LEN_SHIFT = 10;
-export const DC_HAS_MODRM = 1 << 14;
+/**
+ * info word: opcode (11 bits: table index 0x000-0x6ff, VEX maps included) | prefix+opcode
+ * length << 11 | HAS_MODRM.
+ */
+export const DC_OP_MASK = 0x7ff;
+export const DC_LEN_SHIFT = 11;
+export const DC_HAS_MODRM = 1 << 15;
 
 /** modrm word: ModRM byte | length of ModRM+SIB+disp << 8 | base << 11 | index << 16 | scale << 21 | default segment << 23 | RIP-relative << 26. */
 export const DC_NO_REG = 16;
@@ -44,7 +48,7 @@ export class DecodeCache {
   /** ((ramIndex >>> DC_BITS) << 2) | mode, -1 when empty. */
   readonly tag = new Int32Array(DC_SIZE).fill(-1);
   readonly info = new Int32Array(DC_SIZE);
-  /** Packed prefix state (Cpu.packPrefixes). */
+  /** Packed prefix state (Cpu.packPrefixes), VEX fields included. */
   readonly pfx = new Int32Array(DC_SIZE);
   readonly modrm = new Int32Array(DC_SIZE);
   readonly disp = new Int32Array(DC_SIZE);

@@ -16,10 +16,14 @@ export const F1C_SSSE3 = 1 << 9, F1C_CX16 = 1 << 13, F1C_PCID = 1 << 17, F1C_SSE
 export const F1C_SSE42 = 1 << 20, F1C_X2APIC = 1 << 21, F1C_MOVBE = 1 << 22, F1C_POPCNT = 1 << 23;
 export const F1C_TSCDL = 1 << 24, F1C_AES = 1 << 25, F1C_XSAVE = 1 << 26, F1C_OSXSAVE = 1 << 27;
 export const F1C_RDRAND = 1 << 30, F1C_HYPERVISOR = 1 << 31;
+/** AVX-era CPUID.1:ECX bits: not in any profile until their instructions exist (src/cpu/avx/, issue 4). */
+export const F1C_FMA = 1 << 12, F1C_AVX = 1 << 28, F1C_F16C = 1 << 29;
 /** CPUID.(7,0):EBX / ECX / EDX bits. */
 export const F7B_FSGSBASE = 1 << 0, F7B_TSC_ADJUST = 1 << 1, F7B_BMI1 = 1 << 3, F7B_SMEP = 1 << 7;
 export const F7B_BMI2 = 1 << 8, F7B_ERMS = 1 << 9, F7B_INVPCID = 1 << 10, F7B_SMAP = 1 << 20;
 export const F7B_CLFLUSHOPT = 1 << 23, F7B_CLWB = 1 << 24;
+/** CPUID.(7,0):EBX.AVX2 (not advertised yet, see F1C_AVX). */
+export const F7B_AVX2 = 1 << 5;
 export const F7C_UMIP = 1 << 2, F7C_RDPID = 1 << 22;
 export const F7D_SPEC_CTRL = 1 << 26, F7D_STIBP = 1 << 27, F7D_ARCH_CAP = 1 << 29, F7D_SSBD = 1 << 31;
 /** CPUID.80000001h:EDX / ECX. */
@@ -39,10 +43,36 @@ export const MSR_IA32_XSS = 0xda0;
 export const XSS_SUPPORTED = 0;
 /** Size of an XSAVE area holding components 0 (x87) and 1 (SSE): legacy region + header. */
 export const XSAVE_LEGACY_SIZE = 576;
+/**
+ * XSAVE component 2 (AVX: YMM_Hi128 of YMM0-15): offset 576 and size 256 in the standard
+ * format, CPUID.(0DH,2) EAX/EBX (SDM Vol. 1 §13.4.3, §13.5.3); in the compacted format it
+ * also starts at 576 when present (first component after the header, no 64-byte alignment
+ * needed: CPUID.(0DH,2):ECX[1] = 0).
+ */
+export const XSAVE_AVX_OFFSET = 576, XSAVE_AVX_SIZE = 256;
 
-/** XCR0 bits the profile supports: x87 and SSE state when it has XSAVE (SDM Vol. 1 §13.3). */
+/**
+ * XCR0 bits the profile supports: x87 and SSE state when it has XSAVE, AVX state (bit 2)
+ * when it also advertises AVX (SDM Vol. 1 §13.3).
+ */
 export function xcr0Supported(p: CpuProfile): number {
-  return (p.leaf1Ecx & F1C_XSAVE) !== 0 ? 3 : 1;
+  if ((p.leaf1Ecx & F1C_XSAVE) === 0) return 1;
+  return (p.leaf1Ecx & F1C_AVX) !== 0 ? 7 : 3;
+}
+
+/** Bytes of a standard-format XSAVE area (and of a compacted one) for the XCR0 bits in `mask`. */
+export function xsaveSize(mask: number): number {
+  return (mask & 4) !== 0 ? XSAVE_AVX_OFFSET + XSAVE_AVX_SIZE : XSAVE_LEGACY_SIZE;
+}
+
+/**
+ * The profile with AVX advertised (CPUID.1:ECX.AVX, XCR0 bit 2, CPUID leaf 0DH sub-leaf 2).
+ * No shipped profile has it until the AVX families exist (issue 4: advertise only what is
+ * implemented); the AVX family tests build their CPU with it. AVX2/FMA/F16C are added the
+ * same way by their families (F7B_AVX2, F1C_FMA, F1C_F16C) once implemented.
+ */
+export function withAvx(p: CpuProfile): CpuProfile {
+  return { ...p, name: p.name + '+avx', leaf1Ecx: p.leaf1Ecx | F1C_AVX };
 }
 
 export interface CpuProfile {
@@ -169,7 +199,7 @@ function str4(s: string, i: number): number {
  * CPUID as the profile answers it (SDM Vol. 2A CPUID). `out` receives EAX, EBX, ECX, EDX.
  * `dyn` carries the bits that depend on live state (OSXSAVE, APIC id, VMX exposure).
  */
-export function cpuidLeaf(p: CpuProfile, leaf: number, sub: number, dyn: { exposeVmx: boolean; apicId: number; cr4Osxsave: boolean; hasLapic?: boolean; apicEnabled?: boolean }, out: Int32Array): void {
+export function cpuidLeaf(p: CpuProfile, leaf: number, sub: number, dyn: { exposeVmx: boolean; apicId: number; cr4Osxsave: boolean; hasLapic?: boolean; apicEnabled?: boolean; xcr0?: number }, out: Int32Array): void {
   leaf >>>= 0;
   out[0] = out[1] = out[2] = out[3] = 0;
   const amd = isAmd(p);
@@ -239,10 +269,15 @@ export function cpuidLeaf(p: CpuProfile, leaf: number, sub: number, dyn: { expos
       return;
     case 0xd: // XSAVE state enumeration (SDM Vol. 2A CPUID, leaf 0DH)
       if ((p.leaf1Ecx & F1C_XSAVE) === 0) return;
-      // components 0 and 1 live in the legacy region, so every XCR0 value needs 576 bytes
-      if (sub === 0) { out[0] = xcr0Supported(p); out[1] = XSAVE_LEGACY_SIZE; out[2] = XSAVE_LEGACY_SIZE; }
+      // components 0 and 1 live in the legacy region (576 bytes with the header); AVX adds
+      // 256 at 576. Sub-leaf 0: EBX = size for the XCR0 now enabled, ECX = for every
+      // supported bit (SDM Vol. 2A CPUID leaf 0DH)
+      if (sub === 0) { out[0] = xcr0Supported(p); out[1] = xsaveSize(dyn.xcr0 ?? 1); out[2] = xsaveSize(xcr0Supported(p)); }
       // sub-leaf 1: EBX = compacted size for XCR0 | IA32_XSS, ECX/EDX = the IA32_XSS bits supported
-      else if (sub === 1) { out[0] = XSAVE_SUB1_EAX; out[1] = XSAVE_LEGACY_SIZE; out[2] = XSS_SUPPORTED; out[3] = 0; }
+      else if (sub === 1) { out[0] = XSAVE_SUB1_EAX; out[1] = xsaveSize(dyn.xcr0 ?? 1); out[2] = XSS_SUPPORTED; out[3] = 0; }
+      // sub-leaf 2: the AVX component's size and standard-format offset; ECX = 0 (user
+      // state, no 64-byte alignment in the compacted format)
+      else if (sub === 2 && (xcr0Supported(p) & 4) !== 0) { out[0] = XSAVE_AVX_SIZE; out[1] = XSAVE_AVX_OFFSET; }
       return;
     case 0xb: // x2APIC topology: one thread per core, one core per package for now
       if (sub === 0) { out[0] = 0; out[1] = 1; out[2] = 0x100; out[3] = dyn.apicId; }

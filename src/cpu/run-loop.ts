@@ -7,8 +7,8 @@
 import type { Cpu } from './cpu.js';
 import { STOP_BUDGET, STOP_HALT, STOP_REQUESTED, REP_NONE, REP_E, REP_NE } from './cpu.js';
 import { FAULT, STOP } from './fault.js';
-import { CS, DS, ES, SS, FS, GS, TF, RF, IF, NMI } from './regs.js';
-import { DC_BITS, DC_MASK, DC_LEN_SHIFT, DC_HAS_MODRM } from './decode-cache.js';
+import { CS, DS, ES, SS, FS, GS, TF, RF, IF, NMI, VM, CR0_PE } from './regs.js';
+import { DC_BITS, DC_MASK, DC_LEN_SHIFT, DC_HAS_MODRM, DC_OP_MASK } from './decode-cache.js';
 import { checkCodeBreakpoints, afterDebug } from './debug.js';
 import { checkEvents, wakeGuest } from './vmx/events.js';
 import { tryBlock } from './jit/jit.js';
@@ -83,7 +83,7 @@ export function runInner(cpu: Cpu, end: number): void {
         if (p !== cpu.curPfx) loadPrefixes(cpu, p);
         cpu.dcReplay = (info & DC_HAS_MODRM) !== 0;
         cpu.dcSlot = slot;
-        const op = info & 0x3ff;
+        const op = info & DC_OP_MASK;
         cpu.opcode = op;
         table[op]!(cpu);
       } else {
@@ -129,11 +129,15 @@ export function runInner(cpu: Cpu, end: number): void {
 
 /**
  * The prefix state as one int32 (decode-cache entries): osz | asz << 4 | REX << 8 |
- * (segOvr + 1) << 16 | rep << 19 | lock << 21 | 66 << 22.
+ * (segOvr + 1) << 16 | rep << 19 | lock << 21 | 66 << 22 | VEX << 23 | VEX.L << 24 |
+ * VEX.vvvv << 25. A VEX instruction keeps its R/X/B/W in the REX byte (0x40 | WRXB), so
+ * every field a VEX handler reads is restored with the entry, and a block's handler call
+ * (jit/compile.ts: `curPfx !== p` → loadPrefixes) never runs with a stale VEX state.
  */
 export function packPrefixes(cpu: Cpu): number {
   return cpu.osz | (cpu.asz << 4) | (cpu.rex << 8) | ((cpu.segOvr + 1) << 16) | (cpu.rep << 19) |
-    (cpu.lock ? 1 << 21 : 0) | (cpu.pfx66 ? 1 << 22 : 0);
+    (cpu.lock ? 1 << 21 : 0) | (cpu.pfx66 ? 1 << 22 : 0) |
+    (cpu.vex ? (1 << 23) | (cpu.vexL << 24) | (cpu.vexV << 25) : 0);
 }
 
 export function loadPrefixes(cpu: Cpu, p: number): void {
@@ -146,6 +150,9 @@ export function loadPrefixes(cpu: Cpu, p: number): void {
   cpu.rep = (p >> 19) & 3;
   cpu.lock = (p & (1 << 21)) !== 0;
   cpu.pfx66 = (p & (1 << 22)) !== 0;
+  cpu.vex = (p & (1 << 23)) !== 0;
+  cpu.vexL = (p >> 24) & 1;
+  cpu.vexV = (p >> 25) & 15;
   cpu.curPfx = p;
   cpu.pfxDirty = true;
 }
@@ -159,11 +166,12 @@ export function decodePrefixes(cpu: Cpu): void {
     cpu.asz = cpu.defAsz;
     cpu.rex = 0; cpu.rexW = false; cpu.rexR = 0; cpu.rexX = 0; cpu.rexB = 0;
     cpu.segOvr = -1; cpu.rep = REP_NONE; cpu.lock = false; cpu.pfx66 = false;
+    cpu.vex = false; cpu.vexL = 0; cpu.vexV = 0;
     cpu.pfxDirty = false;
   }
   let b = cpu.fetch8();
   if (IS_PREFIX[b] === 0 || (b >= 0x40 && b < 0x50 && !cpu.code64)) {
-    if (b !== 0x0f) { cpu.opcode = b; return; }
+    if (b !== 0x0f) { cpu.opcode = b; if ((b & 0xfe) === 0xc4) decodeVex(cpu, b); return; }
     opcode0f(cpu);
     return;
   }
@@ -194,7 +202,7 @@ export function decodePrefixes(cpu: Cpu): void {
           b = nb;
         }
         if (b === 0x0f) opcode0f(cpu);
-        else cpu.opcode = b;
+        else { cpu.opcode = b; if ((b & 0xfe) === 0xc4) decodeVex(cpu, b); }
         return;
     }
     if (cpu.rip - cpu.startRip >= 15) cpu.gp(0);
@@ -208,6 +216,58 @@ export function opcode0f(cpu: Cpu): void {
   if (b2 === 0x38) cpu.opcode = 0x200 | cpu.fetch8();
   else if (b2 === 0x3a) cpu.opcode = 0x300 | cpu.fetch8();
   else cpu.opcode = 0x100 | b2;
+}
+
+/** Table index of VEX map 1 (0F): map m (1-3) is at VEX_BASE + (m - 1) * 0x100 + opcode. */
+export const VEX_BASE = 0x400;
+
+/**
+ * C4/C5 as opcode byte (cpu.opcode holds it): a VEX prefix or LES/LDS (SDM Vol. 2 §2.3.5,
+ * §2.3.11). Never VEX in real and virtual-8086 mode; in protected and compatibility mode
+ * only when the next byte has bits 7:6 = 11 (R̄ and X̄, or R̄ and v̄3, which must be 1
+ * there; in LES/LDS that is a register ModRM, itself #UD). In 64-bit mode always VEX.
+ * Fields: byte 1 of C5 = R̄ v̄v̄v̄v̄ L pp (map 0F, W = 0); bytes 1-2 of C4 = R̄ X̄ B̄ mmmmm,
+ * W v̄v̄v̄v̄ L pp. Outside 64-bit mode B̄ is ignored (§2.3.5.3) and vvvv keeps all 4 bits
+ * (the must-be-1111b checks see them; the register is vvvv & 7). map_select other than
+ * 1-3 is #UD (§2.3.5.4); a 66, F2, F3, LOCK or REX prefix before VEX is #UD (§2.3.2).
+ */
+function decodeVex(cpu: Cpu, b: number): void {
+  if (!cpu.code64) {
+    if ((cpu.cr0 & CR0_PE) === 0 || (cpu.flags & VM) !== 0) return; // real / V86: LES, LDS
+    const nb = cpu.fetch8();
+    // un-fetch: the fetch cursor still points into the same page (fetchSlow leaves fp one past)
+    cpu.fp--; cpu.rip--;
+    if ((nb & 0xc0) !== 0xc0) return; // LES/LDS with a memory operand
+  }
+  const b1 = cpu.fetch8();
+  let w = 0, map = 1, rxb: number, b2: number;
+  if (b === 0xc5) {
+    rxb = (~b1 >> 5) & 4; // R only
+    b2 = b1;
+  } else {
+    rxb = (~b1 >> 5) & 7;
+    map = b1 & 31;
+    b2 = cpu.fetch8();
+    w = b2 >> 7;
+  }
+  if (!cpu.code64) rxb = 0; // R̄, X̄ are 1 here; B̄ is ignored (§2.3.5.3)
+  if (cpu.pfx66 || cpu.rep !== REP_NONE || cpu.lock || cpu.rex !== 0) cpu.ud();
+  if (map < 1 || map > 3) cpu.ud();
+  cpu.pfxDirty = true;
+  cpu.vex = true;
+  cpu.vexV = (~b2 >> 3) & 15;
+  cpu.vexL = (b2 >> 2) & 1;
+  const pp = b2 & 3;
+  if (pp === 1) cpu.pfx66 = true;
+  else if (pp === 2) cpu.rep = REP_E;
+  else if (pp === 3) cpu.rep = REP_NE;
+  // W, R, X, B as a REX byte: rexW/rexR/... as the legacy decoder sets them; W widens
+  // the operand size in 64-bit mode only (BMI's GPR forms, VMOVQ, VPEXTRQ)
+  const rex = 0x40 | (w << 3) | rxb;
+  cpu.rex = rex;
+  cpu.rexW = w !== 0; cpu.rexR = (rex & 4) << 1; cpu.rexX = (rex & 2) << 2; cpu.rexB = (rex & 1) << 3;
+  if (w !== 0 && cpu.code64) cpu.osz = 8;
+  cpu.opcode = VEX_BASE + ((map - 1) << 8) + cpu.fetch8();
 }
 
 export function checkInterrupts(cpu: Cpu): boolean {

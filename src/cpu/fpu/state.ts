@@ -48,6 +48,13 @@ export class FpuState {
   readonly xmmF32 = new Float32Array(this.xmm.buffer);
   readonly xmmF64 = new Float64Array(this.xmm.buffer);
   mxcsr = MXCSR_DEFAULT;
+  /**
+   * AVX state (XSAVE component 2, SDM Vol. 1 §14.1, §13.5.3): bits 255:128 of YMMn are
+   * ymmh[4n..4n+3] (dword 0 = bits 159:128); bits 127:0 are xmm above. Legacy SSE
+   * instructions leave ymmh alone; VEX.128 instructions zero the destination's (avx/).
+   * Zero at power-up and RESET (Vol. 3A Table 9-1), follows XMM otherwise.
+   */
+  readonly ymmh = new Int32Array(64);
 
   constructor() { this.reset(); }
 
@@ -58,6 +65,7 @@ export class FpuState {
     this.tag.fill(TAG_ZERO);
     this.fop = 0; this.fipLo = this.fipHi = this.fcs = 0; this.fdpLo = this.fdpHi = this.fds = 0;
     this.xmm.fill(0);
+    this.ymmh.fill(0);
     this.mxcsr = MXCSR_DEFAULT;
   }
 
@@ -115,6 +123,11 @@ export class FpuState {
       if (this.tag[i] !== TAG_EMPTY) return true;
       if ((this.mant[2 * i]! | this.mant[2 * i + 1]! | this.se[i]!) !== 0) return true;
     }
+    return false;
+  }
+  /** XINUSE bit 2: the upper halves of the YMM registers are not all zero (SDM Vol. 1 §13.6). */
+  avxInUse(): boolean {
+    for (let i = 0; i < 64; i++) if (this.ymmh[i] !== 0) return true;
     return false;
   }
   /** XINUSE bit 1: XMM registers not all zero or MXCSR not 1F80H. */

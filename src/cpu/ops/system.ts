@@ -146,8 +146,9 @@ function xsetbv(cpu: Cpu): void {
   if (cpu.vmx.nonRoot) interceptXsetbv(cpu); // unconditional (SDM Vol. 3C §25.1.2)
   cpu.requireCpl0();
   const lo = cpu.r[RAX << 1]!, hi = cpu.r[RDX << 1]!;
-  // x87 must stay enabled; unsupported bits are reserved; AVX (bit 2) would need SSE
-  if (cpu.r[RCX << 1]! !== 0 || hi !== 0 || (lo & 1) === 0 || (lo & ~xcr0Supported(cpu.profile)) !== 0) cpu.gp(0);
+  // x87 must stay enabled; unsupported bits are reserved (AVX, bit 2, only with a profile
+  // that has AVX); AVX state needs SSE state: bit 2 without bit 1 is #GP (SDM Vol. 2 XSETBV)
+  if (cpu.r[RCX << 1]! !== 0 || hi !== 0 || (lo & 1) === 0 || (lo & ~xcr0Supported(cpu.profile)) !== 0 || (lo & 6) === 4) cpu.gp(0);
   cpu.xcr0 = lo;
 }
 

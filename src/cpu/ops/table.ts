@@ -1,6 +1,8 @@
 /**
  * The opcode table, indexed as the encoding is (STYLE habit 6): 0x000-0x0ff one-byte map,
- * 0x100-0x1ff the 0F map, 0x200-0x2ff 0F 38, 0x300-0x3ff 0F 3A. Each family module owns
+ * 0x100-0x1ff the 0F map, 0x200-0x2ff 0F 38, 0x300-0x3ff 0F 3A, and the VEX maps (run-loop.ts
+ * decodeVex): 0x400-0x4ff VEX map 1 (0F), 0x500-0x5ff map 2 (0F 38), 0x600-0x6ff map 3
+ * (0F 3A), installed by src/cpu/avx/install.ts. Each family module owns
  * its entries and installs them here; every unclaimed entry raises #UD.
  * Mandatory prefixes (66/F2/F3) are resolved inside the handlers of the SSE maps.
  */
@@ -11,6 +13,7 @@ import { installControl } from './control.js';
 import { installSystem } from './system.js';
 import { installSse } from '../sse/install.js';
 import { installX87 } from '../fpu/x87-install.js';
+import { installAvx } from '../avx/install.js';
 
 export const undefinedOpcode: Handler = (cpu: Cpu) => cpu.ud();
 
@@ -19,13 +22,14 @@ let cached: Handler[] | null = null;
 /** One shared table: handlers are pure functions of the Cpu passed in. */
 export function buildTable(): Handler[] {
   if (cached) return cached;
-  const t: Handler[] = new Array<Handler>(0x400).fill(undefinedOpcode);
+  const t: Handler[] = new Array<Handler>(0x700).fill(undefinedOpcode);
   installAlu(t);
   installData(t);
   installControl(t);
   installSystem(t);
   installSse(t);
   installX87(t);
+  installAvx(t);
   cached = t;
   return t;
 }

@@ -19,10 +19,10 @@ const sat16s = (v: number): number => (v > 32767 ? 32767 : v < -32768 ? -32768 :
 const sat16u = (v: number): number => (v > 65535 ? 65535 : v < 0 ? 0 : v);
 
 // ---- lane-wise arithmetic -------------------------------------------------------------------
-const paddb: Kernel = (n) => { for (let i = 0; i < n; i++) R8[i] = A8[i]! + B8[i]!; };
-const paddw: Kernel = (n) => { for (let i = 0; i < n >> 1; i++) R16[i] = A16[i]! + B16[i]!; };
-const paddd: Kernel = (n) => { for (let i = 0; i < n >> 2; i++) R[i] = (A[i]! + B[i]!) | 0; };
-const paddq: Kernel = (n) => {
+export const paddb: Kernel = (n) => { for (let i = 0; i < n; i++) R8[i] = A8[i]! + B8[i]!; };
+export const paddw: Kernel = (n) => { for (let i = 0; i < n >> 1; i++) R16[i] = A16[i]! + B16[i]!; };
+export const paddd: Kernel = (n) => { for (let i = 0; i < n >> 2; i++) R[i] = (A[i]! + B[i]!) | 0; };
+export const paddq: Kernel = (n) => {
   for (let i = 0; i < n >> 2; i += 2) {
     const lo = (A[i]! >>> 0) + (B[i]! >>> 0);
     R[i] = lo | 0; R[i + 1] = (A[i + 1]! + B[i + 1]! + (lo > 0xffffffff ? 1 : 0)) | 0;
@@ -77,9 +77,9 @@ const pminsw: Kernel = (n) => { for (let i = 0; i < n >> 1; i++) R16s[i] = Math.
 const pmaxsw: Kernel = (n) => { for (let i = 0; i < n >> 1; i++) R16s[i] = Math.max(A16s[i]!, B16s[i]!); };
 
 // ---- compares and logic ---------------------------------------------------------------------
-const pcmpeqb: Kernel = (n) => { for (let i = 0; i < n; i++) R8[i] = A8[i] === B8[i] ? 0xff : 0; };
-const pcmpeqw: Kernel = (n) => { for (let i = 0; i < n >> 1; i++) R16[i] = A16[i] === B16[i] ? 0xffff : 0; };
-const pcmpeqd: Kernel = (n) => { for (let i = 0; i < n >> 2; i++) R[i] = A[i] === B[i] ? -1 : 0; };
+export const pcmpeqb: Kernel = (n) => { for (let i = 0; i < n; i++) R8[i] = A8[i] === B8[i] ? 0xff : 0; };
+export const pcmpeqw: Kernel = (n) => { for (let i = 0; i < n >> 1; i++) R16[i] = A16[i] === B16[i] ? 0xffff : 0; };
+export const pcmpeqd: Kernel = (n) => { for (let i = 0; i < n >> 2; i++) R[i] = A[i] === B[i] ? -1 : 0; };
 const pcmpgtb: Kernel = (n) => { for (let i = 0; i < n; i++) R8[i] = A8s[i]! > B8s[i]! ? 0xff : 0; };
 const pcmpgtw: Kernel = (n) => { for (let i = 0; i < n >> 1; i++) R16[i] = A16s[i]! > B16s[i]! ? 0xffff : 0; };
 const pcmpgtd: Kernel = (n) => { for (let i = 0; i < n >> 2; i++) R[i] = A[i]! > B[i]! ? -1 : 0; };

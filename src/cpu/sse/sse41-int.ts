@@ -72,7 +72,7 @@ const pmuldq: Kernel = () => {
   }
 };
 const pmulld: Kernel = () => { for (let i = 0; i < 4; i++) R[i] = Math.imul(A[i]!, B[i]!); };
-const pcmpeqq: Kernel = () => { for (let i = 0; i < 4; i += 2) { const e = A[i] === B[i] && A[i + 1] === B[i + 1] ? -1 : 0; R[i] = e; R[i + 1] = e; } };
+export const pcmpeqq: Kernel = () => { for (let i = 0; i < 4; i += 2) { const e = A[i] === B[i] && A[i + 1] === B[i + 1] ? -1 : 0; R[i] = e; R[i + 1] = e; } };
 /** PCMPGTQ (SSE4.2): signed 64-bit greater-than. */
 const pcmpgtq: Kernel = () => {
   for (let i = 0; i < 4; i += 2) {

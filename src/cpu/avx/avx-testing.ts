@@ -1,0 +1,65 @@
+/**
+ * Test support of the AVX families: a test CPU whose profile advertises AVX (and AVX2 when
+ * asked), with CR4.OSFXSR/OSXMMEXCPT/OSXSAVE set and XCR0 = 7 (x87, SSE, AVX state), as an
+ * OS that enables AVX leaves it; YMM registers as hex strings. Test-only: may allocate.
+ */
+import { makeCpu, type Mode, type TestCpu } from '../testing.js';
+import { withAvx, F7B_AVX2, F1C_FMA, F1C_F16C, type CpuProfile } from '../profile.js';
+import { CR4_OSFXSR, CR4_OSXMMEXCPT, CR4_OSXSAVE } from '../regs.js';
+
+export interface AvxOptions { avx2?: boolean; fma?: boolean; f16c?: boolean }
+
+/** The profile with AVX (+ the asked extensions) on. */
+export function avxProfile(base: CpuProfile, o: AvxOptions = {}): CpuProfile {
+  const p = withAvx(base);
+  return {
+    ...p,
+    leaf1Ecx: p.leaf1Ecx | (o.fma ? F1C_FMA : 0) | (o.f16c ? F1C_F16C : 0),
+    leaf7Ebx: p.leaf7Ebx | (o.avx2 ? F7B_AVX2 : 0),
+  };
+}
+
+/** makeCpu with AVX advertised and enabled (CR4.OSXSAVE, XCR0 = 7). */
+export function makeAvxCpu(mode: Mode = 'long64', o: AvxOptions = { avx2: true }): TestCpu {
+  const t = makeCpu(mode);
+  (t.cpu as unknown as { profile: CpuProfile }).profile = avxProfile(t.cpu.profile, o);
+  t.cpu.cr4 |= CR4_OSFXSR | CR4_OSXMMEXCPT | CR4_OSXSAVE;
+  t.cpu.xcr0 = 7;
+  return t;
+}
+
+const hx = (v: number): string => (v >>> 0).toString(16).padStart(8, '0');
+
+/** YMMn as 64 hex digits, most significant first (bits 255:0). */
+export function ymmHex(t: TestCpu, n: number): string {
+  const x = t.cpu.fpu.xmm, h = t.cpu.fpu.ymmh, o = n << 2;
+  return hx(h[o + 3]!) + hx(h[o + 2]!) + hx(h[o + 1]!) + hx(h[o]!) + hx(x[o + 3]!) + hx(x[o + 2]!) + hx(x[o + 1]!) + hx(x[o]!);
+}
+
+/** Sets YMMn from up to 64 hex digits (most significant first; left-padded with zeros). */
+export function setYmm(t: TestCpu, n: number, s: string): void {
+  const p = s.replace(/[\s_]/g, '').padStart(64, '0');
+  const x = t.cpu.fpu.xmm, h = t.cpu.fpu.ymmh, o = n << 2;
+  for (let i = 0; i < 4; i++) {
+    h[o + i] = parseInt(p.slice(24 - 8 * i, 32 - 8 * i), 16) | 0;
+    x[o + i] = parseInt(p.slice(56 - 8 * i, 64 - 8 * i), 16) | 0;
+  }
+}
+
+/** Float32 lanes as a 64-digit hex string (lane 0 last, i.e. least significant). */
+export function f32Hex(...v: number[]): string {
+  const f = new Float32Array(8), u = new Uint32Array(f.buffer);
+  v.forEach((x, i) => { f[i] = x; });
+  let s = '';
+  for (let i = 7; i >= 0; i--) s += hx(u[i]!);
+  return s;
+}
+
+/** Float64 lanes as a 64-digit hex string. */
+export function f64Hex(...v: number[]): string {
+  const f = new Float64Array(4), u = new Uint32Array(f.buffer);
+  v.forEach((x, i) => { f[i] = x; });
+  let s = '';
+  for (let i = 7; i >= 0; i--) s += hx(u[i]!);
+  return s;
+}

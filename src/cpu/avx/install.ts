@@ -1,0 +1,14 @@
+/**
+ * The AVX/AVX2 families' entry in the opcode table (issue 4): VEX map 1 (0F) at
+ * 0x400-0x4ff, map 2 (0F 38) at 0x500-0x5ff, map 3 (0F 3A) at 0x600-0x6ff (run-loop.ts
+ * decodeVex); every entry not installed here is #UD. Each family adds its install function
+ * below (docs/cpu-design.md "AVX").
+ */
+import type { Handler } from '../cpu.js';
+import { installAvxMove } from './move.js';
+import { installAvxArith } from './arith.js';
+
+export function installAvx(t: Handler[]): void {
+  installAvxMove(t);
+  installAvxArith(t);
+}
