@@ -9,13 +9,16 @@
  *   16 FDP (64-bit form: 8 bytes) | 20 FDS | 24 MXCSR | 28 MXCSR_MASK
  *   32 + 16*i ST(i) (10 bytes, in stack order) | 160 + 16*n XMMn (n < 16 in 64-bit mode, else < 8)
  * XSAVE header at 512: XSTATE_BV (8 bytes), XCOMP_BV (8 bytes), 48 reserved bytes.
+ * Component 2 (AVX, SDM Vol. 1 §13.5.3): YMM_Hi128 of YMMn at 576 + 16*n, 256 bytes, in the
+ * standard format and in the compacted one (the first component after the header); like
+ * the XMM registers, only n < 8 outside 64-bit mode.
  *
  * All checks and every translation that can fault happen before the first write, so a
  * faulting instruction leaves memory and registers unchanged.
  */
 import type { Cpu } from '../cpu.js';
 import { CR0_EM, CR0_TS, CR4_OSFXSR, CR4_OSXSAVE, NM } from '../regs.js';
-import { F1D_FXSR, F1D_SSE, F1C_XSAVE, XSAVE_SUB1_EAX, XD1_XSAVEOPT, XD1_XSAVEC, XD1_XSAVES, MSR_IA32_XSS } from '../profile.js';
+import { F1D_FXSR, F1D_SSE, F1C_XSAVE, XSAVE_SUB1_EAX, XD1_XSAVEOPT, XD1_XSAVEC, XD1_XSAVES, MSR_IA32_XSS, XSAVE_AVX_OFFSET, xsaveSize } from '../profile.js';
 import { msrGet64 } from '../msr.js';
 import { MXCSR_MASK } from './state.js';
 
@@ -99,6 +102,23 @@ function loadXmm(cpu: Cpu, lin: number): void {
 }
 function initXmm(cpu: Cpu): void { cpu.fpu.xmm.fill(0, 0, 4 * xmmCount(cpu)); }
 
+/** Component 2: the upper halves of YMM0-15 (0-7 outside 64-bit mode) at XSAVE_AVX_OFFSET. */
+function saveYmmh(cpu: Cpu, lin: number): void {
+  const h = cpu.fpu.ymmh;
+  for (let n = 0, c = xmmCount(cpu); n < c; n++) {
+    cpu.wr64(lin + XSAVE_AVX_OFFSET + 16 * n, h[4 * n]!, h[4 * n + 1]!);
+    cpu.wr64(lin + XSAVE_AVX_OFFSET + 8 + 16 * n, h[4 * n + 2]!, h[4 * n + 3]!);
+  }
+}
+function loadYmmh(cpu: Cpu, lin: number): void {
+  const h = cpu.fpu.ymmh;
+  for (let n = 0, c = xmmCount(cpu); n < c; n++) {
+    h[4 * n] = cpu.rd64(lin + XSAVE_AVX_OFFSET + 16 * n); h[4 * n + 1] = cpu.hi;
+    h[4 * n + 2] = cpu.rd64(lin + XSAVE_AVX_OFFSET + 8 + 16 * n); h[4 * n + 3] = cpu.hi;
+  }
+}
+function initYmmh(cpu: Cpu): void { cpu.fpu.ymmh.fill(0, 0, 4 * xmmCount(cpu)); }
+
 /** 0F AE /0 FXSAVE m512 (REX.W: FXSAVE64). XMM and MXCSR are saved whatever CR4.OSFXSR is. */
 export function fxsave(cpu: Cpu): void {
   fxCheck(cpu);
@@ -148,9 +168,9 @@ export function stmxcsr(cpu: Cpu): void {
 
 // ---- XSAVE family ------------------------------------------------------------------------
 
-/** XINUSE for components 0 and 1 (SDM Vol. 1 §13.6). */
+/** XINUSE for components 0, 1 and 2 (SDM Vol. 1 §13.6). */
 export function xinuse(cpu: Cpu): number {
-  return (cpu.fpu.x87InUse() ? 1 : 0) | (cpu.fpu.sseInUse() ? 2 : 0);
+  return (cpu.fpu.x87InUse() ? 1 : 0) | (cpu.fpu.sseInUse() ? 2 : 0) | (cpu.fpu.avxInUse() ? 4 : 0);
 }
 
 /** Common checks: #UD without CR4.OSXSAVE, #NM with CR0.TS, 64-byte alignment. Returns RFBM. */
@@ -158,13 +178,16 @@ function xCheck(cpu: Cpu, write: boolean, need: number): number {
   if (cpu.lock || (cpu.profile.leaf1Ecx & F1C_XSAVE) === 0 || need === 0 || cpu.mod === 3) cpu.ud();
   if ((cpu.cr4 & CR4_OSXSAVE) === 0) cpu.ud();
   if ((cpu.cr0 & CR0_TS) !== 0) cpu.fault(NM, 0, false);
-  const lin = cpu.eaLin(XSAVE_AREA_SIZE, write);
+  // EDX:EAX & XCR0; only bits 0-2 can be set in XCR0. The area reaches the end of the
+  // highest component in RFBM (576 bytes, 832 with AVX state)
+  const rfbm = cpu.r[0]! & cpu.xcr0;
+  xSize = xsaveSize(rfbm);
+  const lin = cpu.eaLin(xSize, write);
   if (lin % 64 !== 0) cpu.gp(0);
   xLin = lin;
-  // EDX:EAX & XCR0; only bits 0 and 1 can be set in XCR0
-  return cpu.r[0]! & cpu.xcr0;
+  return rfbm;
 }
-let xLin = 0;
+let xLin = 0, xSize = XSAVE_AREA_SIZE;
 
 function xsaveCommon(cpu: Cpu, compacted: boolean): void {
   xsaveBody(cpu, xCheck(cpu, true, compacted ? XSAVE_SUB1_EAX & XD1_XSAVEC : 1), compacted);
@@ -174,7 +197,7 @@ function xsaveCommon(cpu: Cpu, compacted: boolean): void {
 function xsaveBody(cpu: Cpu, rfbm: number, compacted: boolean): void {
   const lin = xLin;
   const inuse = xinuse(cpu);
-  probe(cpu, lin, XSAVE_AREA_SIZE, true);
+  probe(cpu, lin, xSize, true);
   // header: XSTATE_BV bits of RFBM are set from XINUSE, the other bits keep their values
   const oldBv = cpu.rd32(lin + 512);
   if (compacted) {
@@ -183,6 +206,8 @@ function xsaveBody(cpu: Cpu, rfbm: number, compacted: boolean): void {
     const bv = rfbm & inuse;
     if ((bv & 1) !== 0) saveX87(cpu, lin);
     if ((bv & 2) !== 0) { cpu.wr32(lin + 24, cpu.fpu.mxcsr); cpu.wr32(lin + 28, MXCSR_MASK); saveXmm(cpu, lin); }
+    // component 2 is the first after the header in the compacted layout: offset 576
+    if ((bv & 4) !== 0) saveYmmh(cpu, lin);
     cpu.wr64(lin + 512, bv, 0);
     cpu.wr64(lin + 520, rfbm, 0x80000000 | 0);
     return;
@@ -191,6 +216,7 @@ function xsaveBody(cpu: Cpu, rfbm: number, compacted: boolean): void {
   // MXCSR belongs to component 1 but is saved when RFBM[1] or RFBM[2] is set (§13.7)
   if ((rfbm & 6) !== 0) { cpu.wr32(lin + 24, cpu.fpu.mxcsr); cpu.wr32(lin + 28, MXCSR_MASK); }
   if ((rfbm & 2) !== 0) saveXmm(cpu, lin);
+  if ((rfbm & 4) !== 0) saveYmmh(cpu, lin);
   cpu.wr32(lin + 512, (oldBv & ~rfbm) | (inuse & rfbm));
 }
 
@@ -219,7 +245,7 @@ export function xrstor(cpu: Cpu): void { xrstorBody(cpu, xCheck(cpu, false, 1), 
  */
 function xrstorBody(cpu: Cpu, rfbm: number, supervisor: boolean): void {
   const lin = xLin;
-  probe(cpu, lin, XSAVE_AREA_SIZE, false);
+  probe(cpu, lin, xSize, false);
   const bv = cpu.rd32(lin + 512), bvHi = cpu.rd32(lin + 516);
   const cb = cpu.rd32(lin + 520), cbHi = cpu.rd32(lin + 524);
   const compacted = cbHi < 0;
@@ -250,6 +276,9 @@ function xrstorBody(cpu: Cpu, rfbm: number, supervisor: boolean): void {
   if ((rfbm & 2) !== 0) {
     if ((bv & 2) !== 0) loadXmm(cpu, lin); else initXmm(cpu);
   }
+  if ((rfbm & 4) !== 0) {
+    if ((bv & 4) !== 0) loadYmmh(cpu, lin); else initYmmh(cpu);
+  }
   cpu.fpu.mxcsr = mx;
 }
 
@@ -273,10 +302,12 @@ function xsCheck(cpu: Cpu, write: boolean): number {
   if (cpu.vmx.nonRoot && (cpu.vmx.proc2 & PROC2_XSAVES) === 0) cpu.ud();
   if ((cpu.cr0 & CR0_TS) !== 0) cpu.fault(NM, 0, false);
   if (cpu.cpl !== 0) cpu.gp(0);
-  const lin = cpu.eaLin(XSAVE_AREA_SIZE, write);
+  const rfbm = cpu.r[0]! & (cpu.xcr0 | msrGet64(cpu, MSR_IA32_XSS, 0, 0));
+  xSize = xsaveSize(rfbm);
+  const lin = cpu.eaLin(xSize, write);
   if (lin % 64 !== 0) cpu.gp(0);
   xLin = lin;
-  return cpu.r[0]! & (cpu.xcr0 | msrGet64(cpu, MSR_IA32_XSS, 0, 0));
+  return rfbm;
 }
 
 /**
