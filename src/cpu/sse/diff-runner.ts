@@ -73,10 +73,14 @@ function emulate(t: TestCpu, code: number[], im: Image): string {
     `${num64(t.cpu.r[0]!, t.cpu.r[1]!)} ${num64(t.cpu.r[2]!, t.cpu.r[3]!)} ${(t.cpu.getFlags() & 0x8d5).toString(16)} ${mem}`;
 }
 
-/** Runs every spec's cases natively and emulated and asserts identical (normalized) results. */
-export function runDifferential(t: TestContext, specs: Spec[]): void {
+/**
+ * Runs every spec's cases natively and emulated and asserts identical (normalized) results.
+ * Returns how many native runs ended in each signal (SIG 8 = #XM, SIG 11 = #GP, SIG 4 = #UD),
+ * so a test can check its generators reach the faults; null when gcc is missing.
+ */
+export function runDifferential(t: TestContext, specs: Spec[]): Map<string, number> | null {
   const gcc = spawnSync('gcc', ['--version']);
-  if (gcc.error || gcc.status !== 0) { t.skip('gcc not found: differential SSE test skipped (CI installs gcc)'); return; }
+  if (gcc.error || gcc.status !== 0) { t.skip('gcc not found: differential SSE test skipped (CI installs gcc)'); return null; }
   const dir = mkdtempSync(join(tmpdir(), 'nestvisor-sse-'));
   try {
     const exe = join(dir, 'sse-harness');
@@ -111,8 +115,11 @@ export function runDifferential(t: TestContext, specs: Spec[]): void {
         if (n <= 2 && shown.length < 30) shown.push(`${c.spec.name} [${c.code.map((b) => hx(b, 2)).join(' ')}]\n   in     ${line(c)}\n   native ${want}\n   emul   ${mine}`);
       }
     }
-    t.diagnostic(`compared ${cases.length} cases over ${specs.length} instruction forms`);
+    const signals = new Map<string, number>();
+    for (const l of lines) if (l.startsWith('SIG')) signals.set(l, (signals.get(l) ?? 0) + 1);
+    t.diagnostic(`compared ${cases.length} cases over ${specs.length} instruction forms; native faults: ${[...signals].map(([k, v]) => `${k}: ${v}`).join(', ')}`);
     assert.equal(fails.size, 0, `mismatches: ${[...fails].map(([k, v]) => `${k}:${v}`).join(' ')}\n${shown.join('\n')}`);
+    return signals;
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
