@@ -1,7 +1,8 @@
 /**
  * F2XM1/FYL2X/FYL2XP1/FPATAN (trans80.ts) and FSIN/FCOS/FPTAN on |x| < π/4 (trig80.ts)
  * against independent BigInt references, without the host FPU: every result must be the exact value correctly rounded under each RC (FYL2X/FYL2XP1:
- * y times log2 rounded to 68 significant bits, the host's internal format, then rounded once), with PE
+ * y times log2 rounded to 68 significant bits, the host's internal format, then rounded once;
+ * FPATAN: atan of min/max rounded to 68 bits, plus π or π/2 to 68 bits, rounded once), with PE
  * and C1 ("rounded up") to match. Also: random 80-bit patterns of every class (NaNs,
  * unsupported encodings, denormals) never make the host throw. Bytes quoted with their
  * disassembly (binutils, Intel syntax).
@@ -52,6 +53,9 @@ function round68(x: bigint): bigint {
   return neg ? -(q << sh) : q << sh;
 }
 
+/** π to 68 significant bits, 0xC90FDAA22168C234C·2^-66 (FPATAN's quadrant constant). */
+const PI68 = 0xC90FDAA22168C234Cn << (P - 66n);
+
 type V80 = [number, number, number];
 const toBig = (v: V80): bigint => { // value in fixed point (operands are normal, exponent ≥ −300)
   const m = (BigInt(v[1] >>> 0) << 32n) | BigInt(v[2] >>> 0), e = BigInt((v[0] & 0x7fff) - 16383 - 63) + P;
@@ -101,14 +105,16 @@ const FORMS: Array<{ name: string; code: number[]; gen: () => V80[]; ref: (st: V
   { name: 'fpatan', code: [0xd9, 0xf3], // fpatan
     gen: () => [rnd((r32() & 1) << 15, 0x3fff - 30, 60), rnd((r32() & 1) << 15, 0x3fff - 30, 60)],
     ref: ([x, y]) => {
+      // the host's model (trans80.ts): t = min/max rounded to 68 bits, π to 68 bits, one rounding
       const X = toBig(x!), Y = toBig(y!), ax = X < 0n ? -X : X, ay = Y < 0n ? -Y : Y;
-      let a = atan(div(ay, ax));
-      if (X < 0n) a = PI - a;
+      let a: bigint;
+      if (ay <= ax) { a = atan(round68(div(ay, ax))); if (X < 0n) a = PI68 - a; }
+      else { a = atan(round68(div(ax, ay))); a = X < 0n ? PI68 / 2n + a : PI68 / 2n - a; }
       return Y < 0n ? -a : a;
     } },
 ];
 
-test('FSIN/FCOS/FPTAN (|x| < π/4), F2XM1 and FPATAN are the exact value correctly rounded in every RC, FYL2X/FYL2XP1 y times the 68-bit-rounded log rounded once; PE and C1 included', () => {
+test('FSIN/FCOS/FPTAN (|x| < π/4) and F2XM1 are the exact value correctly rounded in every RC; FYL2X/FYL2XP1 y times the 68-bit log, FPATAN atan of the 68-bit ratio (68-bit π), rounded once; PE and C1 included', () => {
   const t = makeCpu('long64');
   for (const form of FORMS) {
     for (let i = 0; i < 120; i++) {
