@@ -20,6 +20,7 @@ import type { Cpu } from '../cpu.js';
 import { CR0_EM, CR0_TS, CR4_OSFXSR, CR4_OSXSAVE, NM } from '../regs.js';
 import { F1D_FXSR, F1D_SSE, F1C_XSAVE, XSAVE_SUB1_EAX, XD1_XSAVEOPT, XD1_XSAVEC, XD1_XSAVES, MSR_IA32_XSS, XSAVE_AVX_OFFSET, xsaveSize } from '../profile.js';
 import { msrGet64 } from '../msr.js';
+import { interceptXsaves } from '../vmx/intercepts.js';
 import { MXCSR_MASK } from './state.js';
 
 /** Size of the standard-format XSAVE area for components 0 and 1 (legacy region + header). */
@@ -292,9 +293,10 @@ const PROC2_XSAVES = 1 << 20;
  * LOCK, register operand; in VMX non-root operation without "enable XSAVES/XRSTORS",
  * SDM Vol. 3C §26.3), #NM (CR0.TS; decode-class faults come before #GP, Vol. 3A Table 6-2),
  * #GP(0) at CPL > 0, then the operand's own faults and 64-byte alignment. Returns RFBM =
- * EDX:EAX & (XCR0 | IA32_XSS). With the control set, a VM exit would be due when
- * EDX:EAX & IA32_XSS & the XSS-exiting bitmap ≠ 0 (§26.1.3); IA32_XSS can hold no bit here
- * (no supervisor state component is implemented), so that AND is always 0.
+ * EDX:EAX & (XCR0 | IA32_XSS). With the control set, the VM exit (vmx/intercepts.ts
+ * interceptXsaves: EDX:EAX & IA32_XSS & the XSS-exiting bitmap ≠ 0, §25.1.3) comes after the
+ * CPL check and before the operand; IA32_XSS takes only 0 while no supervisor state
+ * component is implemented (msr.ts), so today a guest never sees that exit.
  */
 function xsCheck(cpu: Cpu, write: boolean): number {
   if (cpu.lock || (cpu.profile.leaf1Ecx & F1C_XSAVE) === 0 || (XSAVE_SUB1_EAX & XD1_XSAVES) === 0 || cpu.mod === 3) cpu.ud();
@@ -302,7 +304,9 @@ function xsCheck(cpu: Cpu, write: boolean): number {
   if (cpu.vmx.nonRoot && (cpu.vmx.proc2 & PROC2_XSAVES) === 0) cpu.ud();
   if ((cpu.cr0 & CR0_TS) !== 0) cpu.fault(NM, 0, false);
   if (cpu.cpl !== 0) cpu.gp(0);
-  const rfbm = cpu.r[0]! & (cpu.xcr0 | msrGet64(cpu, MSR_IA32_XSS, 0, 0));
+  const xss = msrGet64(cpu, MSR_IA32_XSS, 0, 0);
+  if (cpu.vmx.nonRoot) interceptXsaves(cpu, !write, xss, cpu.hi); // before the memory operand (§25.1.1)
+  const rfbm = cpu.r[0]! & (cpu.xcr0 | xss);
   xSize = xsaveSize(rfbm);
   const lin = cpu.eaLin(xSize, write);
   if (lin % 64 !== 0) cpu.gp(0);

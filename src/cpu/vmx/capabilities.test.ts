@@ -45,7 +45,7 @@ test('the default profile advertises exactly the implemented controls (SDM Appen
   assert.deepEqual(rd(cpu, MSR_VMX_TRUE_EXIT_CTLS), [0x36dff & ~4, 0x36dff | bits(2, 9, 15, 18, 19, 20, 21, 22)]);
   assert.deepEqual(rd(cpu, MSR_VMX_ENTRY_CTLS), [0x11ff, 0x11ff | bits(2, 9, 14, 15)]);
   // secondary: EPT, descriptor-table exiting, RDTSCP, VPID, WBINVD exiting, unrestricted guest, INVPCID
-  assert.deepEqual(rd(cpu, MSR_VMX_PROCBASED_CTLS2), [0, bits(1, 2, 3, 5, 6, 7, 12)]);
+  assert.deepEqual(rd(cpu, MSR_VMX_PROCBASED_CTLS2), [0, bits(1, 2, 3, 5, 6, 7, 12, 20)]);
   // EPT_VPID_CAP: execute-only, 4-level walk, UC/WB, 2M/1G, INVEPT single/all, A/D; INVVPID with all four types
   assert.deepEqual(rd(cpu, MSR_VMX_EPT_VPID_CAP), [bits(0, 6, 8, 14, 16, 17, 20, 21, 25, 26), bits(0, 8, 9, 10, 11)]);
   assert.equal(rd(cpu, MSR_VMX_VMFUNC), 'GP');

@@ -118,7 +118,7 @@ export const VMX_FEATURES: readonly VmxFeature[] = [
   c('proc2', 16, 'RDSEED exiting', false, NEVER),
   c('proc2', 17, 'enable PML', false, NEVER),
   c('proc2', 18, 'EPT-violation #VE', false, NEVER),
-  c('proc2', 20, 'enable XSAVES/XRSTORS', false, S3),
+  c('proc2', 20, 'enable XSAVES/XRSTORS', true, S3), // intercepts.ts interceptXsaves
   c('proc2', 25, 'use TSC scaling', false, NEVER),
   // Primary VM-exit controls (Table 24-13); default1: 0-8, 10, 11, 13, 14, 16, 17
   ...d1('exit', [0, 1, 3, 4, 5, 6, 7, 8, 10, 11, 13, 14, 16, 17]),

@@ -10,7 +10,7 @@
  */
 import type { Cpu } from '../cpu.js';
 import { CR0_TS, CR0_PE } from '../regs.js';
-import { F, vmcsLo } from './vmcs-fields.js';
+import { F, vmcsLo, vmcsHi } from './vmcs-fields.js';
 import { getNum } from './guest-state.js';
 import {
   PROC_HLT, PROC_CR3_LOAD, PROC_CR3_STORE, PROC_CR8_LOAD, PROC_CR8_STORE, PROC_MOV_DR, PROC_UNCOND_IO,
@@ -56,6 +56,20 @@ export function interceptRdtsc(cpu: Cpu): void {
 export function interceptRdtscp(cpu: Cpu): void {
   if ((cpu.vmx.proc2 & PROC2_RDTSCP) === 0) cpu.ud();
   if ((cpu.vmx.proc & PROC_RDTSC) !== 0) vmExitInstr(cpu, EXIT.RDTSCP, 0);
+}
+/**
+ * XSAVES/XRSTORS (SDM Vol. 3C §25.1.3, §25.3): without "enable XSAVES/XRSTORS" they are #UD
+ * (checked by fpu/fxsave.ts before #NM); with it, a VM exit (reason 63 XSAVES, 64 XRSTORS;
+ * qualification = displacement, instruction information of Table 27-13 as for VMXON) when
+ * EDX:EAX AND IA32_XSS AND the XSS-exiting bitmap (§24.6.20, field 0x202C) is not zero.
+ * Called after the #UD/#NM/CPL checks and before the memory operand is touched: the exit is
+ * conditioned on registers only (§25.1.1). `xssLo/xssHi` = IA32_XSS.
+ */
+export function interceptXsaves(cpu: Cpu, restore: boolean, xssLo: number, xssHi: number): void {
+  const c = cpu.vmx.cache;
+  const lo = cpu.r[0]! & xssLo & vmcsLo(c, F.XSS_EXITING_BITMAP);
+  const hi = cpu.r[4]! & xssHi & vmcsHi(c, F.XSS_EXITING_BITMAP);
+  if ((lo | hi) !== 0) interceptVmxInstruction(cpu, restore ? EXIT.XRSTORS : EXIT.XSAVES, true);
 }
 /** RDPID: #UD unless "enable RDTSCP" (§25.3); never exits. */
 export function interceptRdpid(cpu: Cpu): void {
