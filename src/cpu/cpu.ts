@@ -180,7 +180,10 @@ export class Cpu {
   jit = JIT_DEFAULT;
   /** The decoded-instruction cache (decode-cache.ts), shared by the CPUs of one memory. */
   readonly dc: DecodeCache;
-  /** 0 = 16-bit, 1 = 32-bit, 2 = 64-bit code: part of a decode-cache tag. */
+  /**
+   * 0 = 16-bit protected-mode, 1 = 32-bit, 2 = 64-bit, 3 = real or virtual-8086 mode code:
+   * part of a decode-cache tag (C4/C5 is VEX in 16-bit protected mode, LES/LDS in real/V86).
+   */
   modeId = 0;
   /** The current instruction came from the decode cache and its ModRM is still to be replayed. */
   dcReplay = false;
@@ -355,7 +358,7 @@ export class Cpu {
       this.defOsz = big ? 4 : 2; this.defAsz = big ? 4 : 2;
       this.stackSize = pe && (this.flags & VM) === 0 && (this.segAr[SS]! & AR_DB) !== 0 ? 4 : 2;
     }
-    this.modeId = this.code64 ? 2 : this.defOsz === 4 ? 1 : 0;
+    this.modeId = this.code64 ? 2 : this.defOsz === 4 ? 1 : pe && (this.flags & VM) === 0 ? 0 : 3;
     if (!pe) this.cpl = 0;
     else if ((this.flags & VM) !== 0) this.cpl = 3;
     else this.cpl = (this.segAr[CS]! >> AR_DPL_SHIFT) & 3;

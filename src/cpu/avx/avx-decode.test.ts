@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { run, setReg64, makeCpu, CODE } from '../testing.js';
 import { makeAvxCpu, ymmHex, setYmm } from './avx-testing.js';
-import { CR0_TS, CR4_OSXSAVE, UD, NM, GP } from '../regs.js';
+import { CR0_TS, CR0_PE, CR4_OSXSAVE, UD, NM, GP, CS, DS, ES, SS, FS, GS } from '../regs.js';
 import { defaultProfile, type CpuProfile } from '../profile.js';
 
 const DATA = 0x20000;
@@ -178,4 +178,24 @@ test('#GP for a misaligned VMOVAPS ymm (32-byte rule), none for VMOVUPS; a fault
   assert.equal(t.exceptions.length, 1);
   assert.equal(ymmHex(t, 0), '0'.repeat(64));
   assert.equal(t.cpu.rip, CODE + 5);
+});
+
+test('16-bit protected mode decodes VEX; the same cached bytes in real mode are LDS (decode-cache mode 0 vs 3)', () => {
+  const t = makeAvxCpu('prot32');
+  t.cpu.setSegCache(CS, 0x08, 0, 0xfffff, 0x9b); // 16-bit code segment (D = 0)
+  t.mem.load(CODE, Uint8Array.from([0xc5, 0xf8, 0x77, 0xf4])); // vzeroupper; hlt — loaded once, so the entry stays cached
+  const again = (): void => { t.cpu.rip = CODE; t.cpu.halted = false; t.cpu.run(10); };
+  for (let i = 0; i < 3; i++) {
+    setYmm(t, 1, ONES);
+    again();
+    assert.equal(ymmHex(t, 1), '0'.repeat(32) + ONES.slice(32));
+  }
+  assert.deepEqual(t.exceptions, []);
+  t.cpu.cr0 &= ~CR0_PE;
+  for (const s of [CS, DS, ES, SS, FS, GS]) t.cpu.setSegReal(s, 0);
+  t.cpu.updateMode();
+  setYmm(t, 1, ONES);
+  again();
+  assert.deepEqual(t.exceptions, [[UD, 0]]);
+  assert.equal(ymmHex(t, 1), ONES);
 });

@@ -45,7 +45,7 @@ export const JIT_DEFAULT = typeof process === 'undefined' || process.env['NESTVI
  */
 export function tryBlock(cpu: Cpu, fp: number, rip: number, end: number): boolean {
   const mode = cpu.modeId;
-  if (mode === 0 || cpu.inhibitIrq || (cpu.flags & (TF | RF)) !== 0 || cpu.codeBreakpoints !== 0 || cpu.dataBreakpoints ||
+  if (mode === 0 || mode === 3 || cpu.inhibitIrq || (cpu.flags & (TF | RF)) !== 0 || cpu.codeBreakpoints !== 0 || cpu.dataBreakpoints ||
     cpu.dbHeld !== 0 || cpu.irqPending || cpu.nmiPending || (cpu.acUser && (cpu.flags & AC) !== 0)) return false;
   const dc = cpu.dc;
   let slot = fp & DC_MASK;
