@@ -1,4 +1,4 @@
-// Instruction lengths against GNU objdump (issue 2/5, decoder fuzzing). Candidates are built
+// Instruction lengths against GNU objdump (issue 2/5, decoder fuzzing; VEX: issue 4). Candidates are built
 // from a fixed seed (at most one legacy prefix, REX, an opcode map — one-byte, 0F, 0F 38,
 // 0F 3A — opcode, ModRM, SIB and displacement as ModRM asks, random bytes after) and
 // disassembled in one objdump run per mode. Each candidate then runs alone, mid-page, for one
@@ -10,7 +10,11 @@
 // The converse does not hold: objdump knows extensions the CPU profile does not offer
 // (VEX/EVEX: AVX, AVX-512, BMI, AMX...; see profile.ts), so "decodes there, #UD here" is
 // tallied by mnemonic, not failed (NV_LENDIFF_SHOW=1 prints those without LOCK, which is
-// #UD on them). Skipped with a message where objdump is missing.
+// #UD on them). A second pair of runs builds VEX candidates (C4/C5, any map_select, opcodes
+// biased to the VEX table entries installed, optional allowed and forbidden prefixes) on a
+// CPU with AVX/AVX2 advertised and enabled (CR4.OSXSAVE, XCR0 = 7), so the VEX lengths of
+// every implemented form are compared too (SDM Vol. 2 §2.3). Skipped with a message where
+// objdump is missing.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -18,6 +22,10 @@ import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FuzzCpu, CODE_MID, DATA, type FuzzMode } from './harness.js';
+import { buildTable, undefinedOpcode } from '../ops/table.js';
+import { avxProfile } from '../avx/avx-testing.js';
+import { CR4_OSXSAVE } from '../regs.js';
+import type { CpuProfile } from '../profile.js';
 
 const SLOT = 32; // 15 candidate bytes, then NOPs: objdump is back in step by the next slot
 /** NV_FUZZ_SCALE=n multiplies the candidates and NV_FUZZ_SEED=k moves the seeds (longer hunts outside CI). */
@@ -54,6 +62,41 @@ function candidates(seed: number, long: boolean): Uint8Array[] {
     b.push(map < 2 && (op === 0xc4 || op === 0xc5 || op === 0x62 || op === 0x8f) ? 0x90 : op);
     const modrm = next() & 0xff;
     b.push(modrm);
+    while (b.length < 15) b.push(next() & 0xff);
+    out.push(Uint8Array.from(b.slice(0, 15)));
+  }
+  return out;
+}
+
+/** Opcodes of VEX map m (1-3) that have a handler (table entries 0x400-0x6ff). */
+function vexOpcodes(map: number): number[] {
+  const t = buildTable(), out: number[] = [];
+  for (let op = 0; op < 256; op++) if (t[0x300 + (map << 8) + op] !== undefinedOpcode) out.push(op);
+  return out;
+}
+
+/** VEX candidates: [prefix] C5 b1 | C4 b1 b2, opcode (implemented ones favoured), ModRM, random bytes. */
+function vexCandidates(seed: number, long: boolean): Uint8Array[] {
+  const next = rng(seed);
+  const ops = [[], vexOpcodes(1), vexOpcodes(2), vexOpcodes(3)];
+  const out: Uint8Array[] = [];
+  for (let n = 0; n < COUNT; n++) {
+    const b: number[] = [];
+    const r = next();
+    // segment/67 prefixes are allowed before VEX; 66/F2/F3/LOCK/REX make it #UD (SDM Vol. 2 §2.3.2)
+    if ((r & 7) === 0) b.push([0x2e, 0x3e, 0x26, 0x36, 0x64, 0x65, 0x67][(r >>> 3) % 7]!);
+    else if ((r & 31) === 1) b.push(long && (r & 32) !== 0 ? 0x40 | ((r >>> 6) & 15) : [0x66, 0xf2, 0xf3, 0xf0][(r >>> 6) & 3]!);
+    // outside 64-bit mode mostly R̄X̄ = 11 (VEX rather than LES/LDS)
+    const top = long || (r & 0x300) !== 0 ? 0 : 0xc0;
+    let map = 1;
+    const b1 = next() & 0xff;
+    if ((r & 0x400) !== 0) b.push(0xc5, long ? b1 : b1 | (top === 0 ? 0xc0 : b1 & 0xc0));
+    else {
+      map = (r & 0x7000) !== 0 ? 1 + ((r >>> 15) % 3) : (r >>> 15) & 31;
+      b.push(0xc4, ((long ? b1 : b1 | (top === 0 ? 0xc0 : b1 & 0xc0)) & 0xe0) | map, next() & 0xff);
+    }
+    const list = map >= 1 && map <= 3 ? ops[map]! : [];
+    b.push(list.length > 0 && (next() % 5) < 3 ? list[next() % list.length]! : next() & 0xff);
     while (b.length < 15) b.push(next() & 0xff);
     out.push(Uint8Array.from(b.slice(0, 15)));
   }
@@ -135,11 +178,12 @@ function hardwareValid(c: Uint8Array, long: boolean): boolean {
 }
 const hex = (b: Uint8Array, n = 15): string => [...b.subarray(0, n)].map((x) => x.toString(16).padStart(2, '0')).join(' ');
 
-function compare(mode: FuzzMode, seed: number, t: { diagnostic(s: string): void }): void {
+function compare(mode: FuzzMode, seed: number, t: { diagnostic(s: string): void }, vex = false): void {
   const long = mode === 'long64';
-  const cands = candidates(seed, long);
+  const cands = vex ? vexCandidates(seed, long) : candidates(seed, long);
   const dis = disassemble(cands, long);
   const fz = new FuzzCpu(mode);
+  if (vex) (fz.cpu as unknown as { profile: CpuProfile }).profile = avxProfile(fz.cpu.profile, { avx2: true });
   const regs = new Int32Array(32);
   for (let i = 0; i < 16; i++) regs[2 * i] = DATA + 0x100 * i;
   let compared = 0, bad = 0, badValid = 0, udHere = 0, faulted = 0, branchy = 0;
@@ -148,6 +192,7 @@ function compare(mode: FuzzMode, seed: number, t: { diagnostic(s: string): void 
   for (let i = 0; i < cands.length; i++) {
     const c = cands[i]!, d = dis[i]!;
     fz.load(c, regs, 0, CODE_MID);
+    if (vex) { fz.cpu.cr4 |= CR4_OSXSAVE; fz.cpu.xcr0 = 7; } // AVX enabled as an OS does it
     fz.cpu.run(1);
     const e = fz.events[0];
     const retired = e === undefined || e.rip !== CODE_MID;
@@ -178,7 +223,7 @@ function compare(mode: FuzzMode, seed: number, t: { diagnostic(s: string): void 
     `${faulted} faulted otherwise, ${branchy} branches/REP steps skipped, ${udHere} #UD here though objdump decodes them`);
   t.diagnostic(`${mode}: #UD here, decoded by objdump (top 40): ${top}`);
   assert.deepEqual(errors.slice(0, 20), [], `${errors.length} mismatches`);
-  assert.ok(compared > cands.length / 4, `too few lengths compared (${compared})`);
+  assert.ok(compared > cands.length / (vex ? 10 : 4), `too few lengths compared (${compared})`);
 }
 
 test('instruction lengths and #UD agree with objdump, 64-bit mode', (t) => {
@@ -189,4 +234,14 @@ test('instruction lengths and #UD agree with objdump, 64-bit mode', (t) => {
 test('instruction lengths and #UD agree with objdump, 32-bit protected mode', (t) => {
   if (!haveObjdump()) { t.skip('GNU objdump not installed (binutils): length differential skipped'); return; }
   compare('prot32', 0x1e9d32 + SEED, t);
+});
+
+test('VEX instruction lengths and #UD agree with objdump, 64-bit mode (AVX/AVX2 on)', (t) => {
+  if (!haveObjdump()) { t.skip('GNU objdump not installed (binutils): length differential skipped'); return; }
+  compare('long64', 0x7e8a64 + SEED, t, true);
+});
+
+test('VEX instruction lengths and #UD agree with objdump, 32-bit protected mode (AVX/AVX2 on)', (t) => {
+  if (!haveObjdump()) { t.skip('GNU objdump not installed (binutils): length differential skipped'); return; }
+  compare('prot32', 0x7e8a32 + SEED, t, true);
 });
