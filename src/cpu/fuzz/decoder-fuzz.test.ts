@@ -14,6 +14,7 @@ import fc from 'fast-check';
 import { FuzzCpu, FUZZ_MODES, CODE_AT, CODE_MID, GUARD, DATA, type FuzzMode } from './harness.js';
 import type { Cpu } from '../cpu.js';
 import { DC_MASK } from '../decode-cache.js';
+import { buildTable, undefinedOpcode } from '../ops/table.js';
 
 /** Cases with a translated block among their instructions (jit runs). */
 let translated = 0;
@@ -77,6 +78,42 @@ const structured = fc.record({
 });
 const randomBytes = fc.uint8Array({ minLength: 15, maxLength: 15 });
 
+/** Opcodes with a handler in the VEX maps (table 0x400-0x6ff), as [map, opcode]. */
+const VEX_OPS: Array<[number, number]> = [];
+{
+  const t = buildTable();
+  for (let i = 0x400; i < 0x700; i++) if (t[i] !== undefinedOpcode) VEX_OPS.push([(i >> 8) - 3, i & 0xff]);
+}
+/**
+ * VEX instructions (avx machines): an optional prefix, C5 or C4 with random R̄X̄B̄/W/vvvv/L/pp,
+ * map_select mostly 1-3, an installed opcode most of the time, then ModRM, SIB,
+ * displacement and random bytes as `structured` builds them.
+ */
+const vexStructured = fc.record({
+  pfx: fc.option(fc.constantFrom(...PREFIXES, 0x40, 0x48), { freq: 6 }),
+  three: fc.boolean(),
+  b1: fc.nat(255), b2: fc.nat(255),
+  mapSel: fc.oneof({ weight: 8, arbitrary: fc.constantFrom(1, 2, 3) }, { weight: 1, arbitrary: fc.nat(31) }),
+  known: fc.oneof({ weight: 3, arbitrary: fc.constantFrom(...VEX_OPS) }, { weight: 1, arbitrary: fc.constant(null) }),
+  op: fc.nat(255),
+  modrm: fc.nat(255),
+  sib: fc.nat(255),
+  disp: fc.uint8Array({ minLength: 4, maxLength: 4 }),
+  tail: fc.uint8Array({ minLength: 15, maxLength: 15 }),
+}).map((s) => {
+  const b: number[] = s.pfx === null ? [] : [s.pfx];
+  const map = s.known !== null ? s.known[0] : s.mapSel, op = s.known !== null ? s.known[1] : s.op;
+  if (s.three || map !== 1) b.push(0xc4, (s.b1 & 0xe0) | map, s.b2);
+  else b.push(0xc5, s.b1);
+  b.push(op, s.modrm);
+  const mod = s.modrm >> 6, rm = s.modrm & 7;
+  if (mod !== 3 && rm === 4) b.push(s.sib);
+  const dl = mod === 1 ? 1 : mod === 2 || (mod === 0 && (rm === 5 || (rm === 4 && (s.sib & 7) === 5))) ? 4 : 0;
+  for (let i = 0; i < dl; i++) b.push(s.disp[i]!);
+  b.push(...s.tail);
+  return Uint8Array.from(b.slice(0, 15));
+});
+
 let numericKeys: string[] | null = null;
 let floatArrays: string[] | null = null;
 /** Fields that hold NaN on purpose as "empty" (no fetch window, free TLB and breakpoint slots). */
@@ -121,7 +158,8 @@ function runCase(fz: FuzzCpu, code: Uint8Array, r: Int32Array, flags: number, ti
     if (times > 1) {
       const c = fz.cpu;
       const sig = `rip ${c.rip.toString(16)} flags ${c.getFlags().toString(16)} r ${[...c.r].map((x) => (x >>> 0).toString(16)).join(',')} ` +
-        `events ${fz.events.map((ev) => `${ev.vector}/${ev.err}@${ev.rip.toString(16)}`).join(',')}`;
+        `events ${fz.events.map((ev) => `${ev.vector}/${ev.err}@${ev.rip.toString(16)}`).join(',')}` +
+        (fz.avx ? ` ymm ${[...c.fpu.xmm, ...c.fpu.ymmh].join(',')} mxcsr ${c.fpu.mxcsr}` : '');
       if (k === 0) first = sig;
       else if (k === times - 1 && sig !== first) throw new Error(`translated run differs:\n  interpreter ${first}\n  translated  ${sig}`);
     }
@@ -147,20 +185,21 @@ function runCase(fz: FuzzCpu, code: Uint8Array, r: Int32Array, flags: number, ti
 
 const hexOf = (b: Uint8Array): string => [...b].map((x) => x.toString(16).padStart(2, '0')).join(' ');
 
-function fuzzMode(mode: FuzzMode, seed: number, runs: number, jit: boolean, idt = false): Map<string, number> {
-  let fz = new FuzzCpu(mode, idt);
+function fuzzMode(mode: FuzzMode, seed: number, runs: number, jit: boolean, idt = false, avx = false): Map<string, number> {
+  let fz = new FuzzCpu(mode, idt, avx);
   fz.cpu.jit = jit;
   let n = 0;
   const tally = new Map<string, number>();
   // a block is translated after it has run HOT (8) times: jit runs repeat each case 9 times,
   // with a budget the whole block fits in (jit.ts enters a block only then)
   const times = jit ? 9 : 1, budget = jit ? 16 : 4;
-  for (const [name, gen] of [['random', randomBytes], ['structured', structured]] as const) {
+  const gens = avx ? [['random', randomBytes], ['vex', vexStructured]] as const : [['random', randomBytes], ['structured', structured]] as const;
+  for (const [name, gen] of gens) {
     fc.assert(fc.property(gen, regsArb, (code, { r, flags }) => {
       let out: string;
       // the decode cache stops caching a code page rewritten 32 times (decode-cache.ts,
       // HOT_WRITES): a fresh machine every 24 cases keeps the translator in play
-      if (jit && ++n % 24 === 0) { fz = new FuzzCpu(mode); fz.cpu.jit = true; }
+      if (jit && ++n % 24 === 0) { fz = new FuzzCpu(mode, false, avx); fz.cpu.jit = true; }
       try { out = runCase(fz, code, r, flags, times, budget); } catch (e) { throw new Error(`${mode} ${name} [${hexOf(code)}]: ${(e as Error).message}`); }
       tally.set(out, (tally.get(out) ?? 0) + 1);
     }), { seed: seed + (name === 'random' ? 0 : 1), numRuns: runs, includeErrorInReport: true });
@@ -189,6 +228,26 @@ for (const [i, mode] of FUZZ_MODES.entries()) {
     const tally = fuzzMode(mode, 0x11700 + i * 16 + SEED, JIT_RUNS, true);
     t.diagnostic(`${mode} jit: ${2 * JIT_RUNS} cases x 9, ${translated} with a translated block: ${[...tally].sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k} ${v}`).join(', ')}`);
     assert.ok(translated > 0, 'some cases ran translated');
+  });
+}
+
+const AVX_RUNS = 400 * SCALE;
+
+for (const [i, mode] of FUZZ_MODES.entries()) {
+  test(`decoder fuzz with AVX/AVX2 on (src/cpu/avx), ${mode}: ${AVX_RUNS} random + ${AVX_RUNS} VEX cases never throw in the host`, (t) => {
+    const tally = fuzzMode(mode, 0xa7c000 + i * 16 + SEED, AVX_RUNS, false, false, true);
+    t.diagnostic(`${mode} avx: ${2 * AVX_RUNS} cases: ${[...tally].sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k} ${v}`).join(', ')}`);
+    assert.ok((tally.get('#6') ?? 0) > 0, 'some cases #UD');
+    if (mode !== 'real') assert.ok((tally.get('retired') ?? 0) > 0, 'some VEX cases retire');
+  });
+}
+
+for (const [i, mode] of FUZZ_MODES.entries()) {
+  if (mode === 'real') continue;
+  test(`decoder fuzz with AVX on and the block translator on, ${mode}: ${JIT_RUNS} + ${JIT_RUNS} cases, each run 9 times (YMM state compared)`, (t) => {
+    translated = 0;
+    const tally = fuzzMode(mode, 0xa7c700 + i * 16 + SEED, JIT_RUNS, true, false, true);
+    t.diagnostic(`${mode} avx jit: ${2 * JIT_RUNS} cases x 9, ${translated} with a translated block: ${[...tally].sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k} ${v}`).join(', ')}`);
   });
 }
 

@@ -16,12 +16,12 @@
 import { PhysicalMemory } from '../../memory/physical.js';
 import { PortBus } from '../../memory/bus.js';
 import { Cpu } from '../cpu.js';
-import { defaultProfile } from '../profile.js';
+import { defaultProfile, withAvx, F7B_AVX2 } from '../profile.js';
 import { buildTable } from '../ops/table.js';
 import { setMode, STACK_TOP } from '../testing.js';
 import { loadPdptes } from '../mmu.js';
 import { deliver as deliverIdt } from '../interrupts.js';
-import { CS, SS, TR, CR0_PE, CR0_PG, CR4_PAE, CR4_OSFXSR, CR4_OSXMMEXCPT, EFER_NXE, RSP } from '../regs.js';
+import { CS, SS, TR, CR0_PE, CR0_PG, CR4_PAE, CR4_OSFXSR, CR4_OSXMMEXCPT, CR4_OSXSAVE, EFER_NXE, RSP } from '../regs.js';
 
 export type FuzzMode = 'real' | 'prot32' | 'prot32-cpl3' | 'long64' | 'long64-cpl3' | 'compat' | 'compat-cpl3';
 export const FUZZ_MODES: readonly FuzzMode[] = ['real', 'prot32', 'prot32-cpl3', 'long64', 'long64-cpl3', 'compat', 'compat-cpl3'];
@@ -50,10 +50,16 @@ export class FuzzCpu {
    * `idt`: deliver events through a real IVT/IDT (interrupts.ts) to a handler that is a HLT,
    * with a GDT and a TSS for the CPL 3 stack switch, instead of only recording them.
    */
-  constructor(readonly mode: FuzzMode, readonly idt = false) {
+  /**
+   * `avx`: the profile advertises AVX and AVX2 and every case starts with CR4.OSXSAVE set
+   * and XCR0 = 7, so VEX instructions run instead of raising #UD (src/cpu/avx).
+   */
+  constructor(readonly mode: FuzzMode, readonly idt = false, readonly avx = false) {
     this.mem = new PhysicalMemory(MEM);
     const events = this.events;
-    this.cpu = new Cpu(this.mem, new PortBus(), defaultProfile(), buildTable(), {
+    const base = defaultProfile();
+    const profile = avx ? { ...withAvx(base), leaf7Ebx: base.leaf7Ebx | F7B_AVX2 } : base;
+    this.cpu = new Cpu(this.mem, new PortBus(), profile, buildTable(), {
       deliver(c, vector, err, hasErr, soft, nextRip) {
         events.push({ vector, err, hasErr, soft, rip: c.rip, cr2: c.cr2 });
         if (idt) deliverIdt(c, vector, err, hasErr, soft, nextRip);
@@ -128,6 +134,7 @@ export class FuzzCpu {
     // SSE enabled as an OS would (CR4.OSFXSR, OSXMMEXCPT): otherwise every SSE form is #UD
     // (SDM Vol. 3A §13.1.4)
     cpu.cr4 |= CR4_OSFXSR | CR4_OSXMMEXCPT;
+    if (this.avx) { cpu.cr4 |= CR4_OSXSAVE; cpu.xcr0 = 7; }
     if (this.idt) this.setIdtRegisters();
     cpu.updateMode();
     cpu.flushTlb();
