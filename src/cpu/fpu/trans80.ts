@@ -4,6 +4,11 @@
  * non-zero operands in their domains reach these functions: the special-operand tables
  * live in x87-trans.ts.
  *
+ * The host (AMD Zen 4) is not correctly rounded for these, and the functions below model its
+ * internal steps where they were pinned (docs/x87-transcendentals.md): FYL2X/FYL2XP1 multiply
+ * y by a log2 built from 68-bit roundings (logModel), FPATAN takes atan of the ratio rounded
+ * to 68 bits and adds a 68-bit π or π/2. F2XM1 is still correctly rounded.
+ *
  * Every result is an exact integer (operand significands) times fixed-point factors of
  * magnitude about 1 with FB = 144 fractional bits (trig80.ts's limb arithmetic), rounded once
  * by roundPack. The fixed-point factors carry errors of a few units of 2^-140 (relative); none
@@ -15,10 +20,11 @@
  * FPATAN, x − 1 for FYL2X near 1) enters as an exact integer factor, never as a fixed-point
  * value. Identities used:
  *  - 2^x − 1 = x·ln2·E(x·ln2), E(t) = Σ t^k/(k+1)!  (|x| ≤ 1)
- *  - log2(1+u) = u·F(u), F(u) = (2/(2+u))·Σ s^(2k)/(2k+1)·log2(e), s = u/(2+u)
- *    (ln(1+u) = 2·artanh s); FYL2X splits x = 2^k·(1+u) with 1+u ∈ [√½, √2)
+ *  - log2(1+u) = 2·artanh(s)·log2(e), s = u/(2+u), = s·C2·(1 + g(s²)), g(z) = Σ z^j/(2j+1);
+ *    FYL2X splits x = 2^k·(1+u) with 1+u ∈ [√½, √2)
  *  - atan t = t·A(t²), A(z) = Σ (−z)^k/(2k+1) for t ≤ 1/16, else atan(k/8) + atan((t − k/8)/(1 + t·k/8))
- * Constants (ln2, log2(e), π/4, atan(k/8)) are computed at module load by the same series.
+ * Constants (ln2, π/4, atan(k/8)) are computed at module load by the same series; C2 = 2·log2(e)
+ * and π are the host's 68-bit values.
  * No BigInt, no allocation per call: fixed scratch arrays.
  */
 import { PE, raiseX } from './xf80.js';
@@ -35,7 +41,9 @@ function fdivs(d: Int32Array, a: Int32Array, q: number): void { fxDivSmall(d, a,
 function fadd(d: Int32Array, a: Int32Array, b: Int32Array): void { fxAdd(d, a, b, L); }
 
 const BASE = 65536;
-const ONE = new Int32Array(L), TWO = new Int32Array(L), LN2 = new Int32Array(L), LOG2E = new Int32Array(L);
+const ONE = new Int32Array(L), TWO = new Int32Array(L), LN2 = new Int32Array(L);
+/** 2·log2(e) to 68 significant bits, 0xB8AA3B295C17F0BBC·2^-66 (its 66- to 70-bit roundings agree; host-pinned). */
+const C2 = new Int32Array(L);
 const PI4 = new Int32Array(L), PI2 = new Int32Array(L), PI = new Int32Array(L), PI34 = new Int32Array(L), C04 = new Int32Array(L);
 const T1 = new Int32Array(L), T2 = new Int32Array(L), T3 = new Int32Array(L), T4 = new Int32Array(L), T5 = new Int32Array(L);
 const POS = new Int32Array(L), NEG = new Int32Array(L), ZZ = new Int32Array(L), SUMF = new Int32Array(L);
@@ -117,7 +125,7 @@ ONE[L - 1] = 1; TWO[L - 1] = 2;
   zero(POS); fdivs(T1, ONE, 3);
   for (let k = 0; !isZero(T1, L); k++) { fdivs(T2, T1, 2 * k + 1); fadd(POS, POS, T2); fdivs(T1, T1, 9); }
   fadd(LN2, POS, POS);
-  fxDiv(LOG2E, ONE, LN2);
+  fxFromInt(C2, Int32Array.from([0x0bbc, 0xc17f, 0xb295, 0x8aa3, 0xb]), 5, -66);
   // Machin: π/4 = 4·atan(1/5) − atan(1/239)
   atanInv(T3, 5); atanInv(T4, 239);
   fadd(T3, T3, T3); fadd(T3, T3, T3);
@@ -127,10 +135,9 @@ ONE[L - 1] = 1; TWO[L - 1] = 2;
 }
 
 /**
- * The logarithm's internal value: the host's FYL2X/FYL2XP1 results are y·L rounded once, with
- * L = log2(x) (or log2(1+x)) on a 68-bit significand grid — pinned by intersecting the
- * intervals that random y give for the same x, 80/80 x consistent with 68 bits, and L there
- * is the nearest 68-bit value in about nine cases out of ten (docs/x87-transcendentals.md).
+ * The host's internal format: the FYL2X/FYL2XP1 results are y·L rounded once with L on a
+ * 68-bit significand grid (pinned by intersecting the intervals that random y give for the
+ * same x: 520/520 x consistent with 68 bits), and FPATAN's ratio is rounded to the same grid.
  * Rounds the n-limb integer a in place to 68 significant bits, nearest, ties to even.
  */
 const SIG_L = 68;
@@ -185,22 +192,42 @@ export function f2xm1Core(neg: boolean, hi: number, lo: number, e: number, rc: n
 
 // ---- logarithms -----------------------------------------------------------------------------
 /**
- * SUMF ← F(u) = log2(1+u)/u for u = ±U·2^uSh (U: an n-limb integer, |u| < 1/2 + ε):
- * (2/(2+u))·Σ s^(2k)/(2k+1)·log2(e) with s = u/(2+u).
+ * The host's logarithm, as pinned by interval intersection (docs/x87-transcendentals.md):
+ * with u = x − 1 after x = 2^k·(1+u), 1+u ∈ [√½, √2) (FYL2XP1 below 1/2: u = x),
+ *   d = RN68(2 + u), s = RN68(u / d), P = RN68(s·C2) with C2 = 2·log2(e) to 68 bits,
+ *   L = RN68(RN68(k + P) + s·C2·g(s²)),  g(z) = Σ_{j≥1} z^j/(2j+1)  (so L ≈ 2·artanh(s)·log2 e),
+ * and the instruction's result is y·L rounded once. RN68: nearest with ties to even at 68
+ * significant bits. That reproduced the host's internal L for 264/280 FYL2XP1 operands
+ * (40/40 at each of |x| ≈ 2^-100, 2^-40, 2^-20, 2^-10) and 233/240 FYL2X ones; the misses are
+ * within 0.7 ulp68 of a rounding boundary, where the host's evaluation of the g term differs.
+ *
+ * logModel: for u = ±U·2^uSh (U: an n-limb integer, |u| < 1/2 + ε) sets s = ±Q·2^lE with Q
+ * (fixed, 68 significant bits) in [1/4, 1), WR ← RN68(Q·C2) and CORR ← Q·C2·g(s²), both
+ * fixed and scaled by 2^lE.
  */
-function log2Factor(U: Int32Array, n: number, uSh: number, uNeg: boolean): void {
-  fxFromInt(T3, U, n, uSh);                 // |u|
+let lE = 0;
+const WR = new Int32Array(L), CORR = new Int32Array(L), QS = new Int32Array(L);
+function logModel(U: Int32Array, n: number, uSh: number, uNeg: boolean): void {
+  const bu = bitLen(U, n);
+  fxFromInt(T3, U, n, uSh);                          // |u| (absolute precision suffices for d)
   if (uNeg) sub(T1, TWO, T3, L); else fadd(T1, TWO, T3);
-  fxDiv(T4, ONE, T1);                        // R = 1/(2+u)
-  fmul(T1, T3, T4); fmul(ZZ, T1, T1);      // z = s²
-  POS.set(ONE); T1.set(ONE);
+  roundSig(T1, L);                                   // d = RN68(2 + u)
+  fxFromInt(T3, U, n, -bu);                          // |u|·2^-(bu+uSh) ∈ [1/2, 1)
+  fxDiv(QS, T3, T1);
+  roundSig(QS, L);                                   // s = RN68(u/d), scaled
+  lE = bu + uSh;
+  fmul(T2, QS, C2);                                  // Q·C2: 136 significant bits, exact here
+  WR.set(T2); roundSig(WR, L);                       // P = RN68(s·C2), scaled
+  // g(s²) = Σ z^j/(2j+1): it only corrects P by |s²|/3 < 2^-4 of it, so absolute precision is enough
+  if (lE > -FB) fxShr(T3, QS, -lE); else zero(T3);
+  fmul(ZZ, T3, T3);
+  zero(POS); T1.set(ONE);
   for (let k = 1; ; k++) {
-    fmul(T2, T1, ZZ); T1.set(T2);
+    fmul(T4, T1, ZZ); T1.set(T4);
     if (isZero(T1, L)) break;
-    fdivs(T2, T1, 2 * k + 1); fadd(POS, POS, T2);
+    fdivs(T4, T1, 2 * k + 1); fadd(POS, POS, T4);
   }
-  fmul(T1, T4, POS); fadd(T1, T1, T1);     // ln(1+u)/u
-  fmul(SUMF, T1, LOG2E);
+  fmul(CORR, T2, POS);
 }
 
 /**
@@ -244,20 +271,22 @@ export function ylog2Core(yNeg: boolean, yHi: number, yLo: number, ey: number, X
     raiseX(PE);
     return;
   }
-  log2Factor(MB, 12, uSh, uNeg);
+  logModel(MB, 12, uSh, uNeg);
   if (k === 0) {
-    // y·u·F: both significands stay exact integers, so a tiny log keeps its precision
-    const n1 = bigMul(PR1, MB, 12, SUMF, L);
-    roundSig(PR1, n1);
-    const n2 = bigMul(PR2, MA, 4, PR1, n1);
-    packProduct(PR2, n2, ey - 63 + uSh - FB, yNeg !== uNeg, rc, fcw);
+    // L = RN68(P + corr), scaled by 2^lE: a tiny log keeps its relative precision
+    fadd(T3, WR, CORR); roundSig(T3, L);
+    const n1 = bigMul(PR1, MA, 4, T3, L);
+    packProduct(PR1, n1, ey - 63 + lE - FB, yNeg !== uNeg, rc, fcw);
     return;
   }
-  // V = |k| ± |u|·F (|u|·F < 1/2 ≤ |k|, so V has the sign of k)
-  fxFromInt(T3, MB, 12, uSh);
-  fmul(T1, T3, SUMF);
+  // L = RN68(RN68(|k| ± |P|) ± |corr|) (|P| < 1/2 ≤ |k|, so L has the sign of k)
+  const same = (k < 0) === uNeg;
+  if (lE > -FB) fxShr(T1, WR, -lE); else zero(T1);
   zero(T2); T2[L - 1] = Math.abs(k);
-  if ((k < 0) === uNeg) fadd(T3, T2, T1); else sub(T3, T2, T1, L);
+  if (same) fadd(T3, T2, T1); else sub(T3, T2, T1, L);
+  roundSig(T3, L);
+  if (lE > -FB) fxShr(T1, CORR, -lE); else zero(T1);
+  if (same) fadd(T3, T3, T1); else sub(T3, T3, T1, L);
   roundSig(T3, L);
   const n1 = bigMul(PR1, MA, 4, T3, L);
   packProduct(PR1, n1, ey - 63 - FB, yNeg !== (k < 0), rc, fcw);
@@ -288,12 +317,11 @@ export function fyl2xp1Core(yNeg: boolean, yHi: number, yLo: number, ey: number,
   limbs64(MA, hi, lo);
   if (e <= -2) {
     XL.fill(0); copyN(XL, MA, 4);
-    log2Factor(XL, 12, e - 63, neg);
+    logModel(XL, 12, e - 63, neg);
     limbs64(MA, yHi, yLo);
-    const n1 = bigMul(PR1, XL, 4, SUMF, L);
-    roundSig(PR1, n1);
-    const n2 = bigMul(PR2, MA, 4, PR1, n1);
-    packProduct(PR2, n2, ey - 63 + e - 63 - FB, yNeg !== neg, rc, fcw);
+    fadd(T3, WR, CORR); roundSig(T3, L);
+    const n1 = bigMul(PR1, MA, 4, T3, L);
+    packProduct(PR1, n1, ey - 63 + lE - FB, yNeg !== neg, rc, fcw);
     return;
   }
   // 1 + x = (2^(63−e) ± m)·2^(e−63) for e ≤ 63, (m·2^(e−63) + 1) above
