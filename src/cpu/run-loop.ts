@@ -251,6 +251,9 @@ function decodeVex(cpu: Cpu, b: number): void {
     w = b2 >> 7;
   }
   if (!cpu.code64) rxb = 0; // R̄, X̄ are 1 here; B̄ is ignored (§2.3.5.3)
+  // the opcode byte is fetched before the decode #UDs: a fetch fault ranks above them
+  // (SDM Vol. 3A Table 6-2, priorities 7 and 8)
+  const op = cpu.fetch8();
   if (cpu.pfx66 || cpu.rep !== REP_NONE || cpu.lock || cpu.rex !== 0) cpu.ud();
   if (map < 1 || map > 3) cpu.ud();
   cpu.pfxDirty = true;
@@ -267,7 +270,7 @@ function decodeVex(cpu: Cpu, b: number): void {
   cpu.rex = rex;
   cpu.rexW = w !== 0; cpu.rexR = (rex & 4) << 1; cpu.rexX = (rex & 2) << 2; cpu.rexB = (rex & 1) << 3;
   if (w !== 0 && cpu.code64) cpu.osz = 8;
-  cpu.opcode = VEX_BASE + ((map - 1) << 8) + cpu.fetch8();
+  cpu.opcode = VEX_BASE + ((map - 1) << 8) + op;
 }
 
 export function checkInterrupts(cpu: Cpu): boolean {

@@ -4,6 +4,8 @@
  * exactly what Cpu.decodePrefixes/decodeModrm decode (SDM Vol. 2 §2.1-2.2), so a block built
  * from it runs the bytes the interpreter would run; it knows the immediate sizes of the
  * opcodes the translator accepts (insnShape) and reports everything else as not compilable.
+ * C4/C5 (VEX prefixes, or LES/LDS outside 64-bit mode: run-loop.ts decodeVex) have no shape:
+ * a block ends before a VEX instruction and the interpreter runs it with its own decode.
  */
 import { ES, CS, SS, DS, FS, GS } from '../regs.js';
 
