@@ -227,6 +227,9 @@ add('fld1 full stack unmasked', [0xd9, 0xe8], null, 80, { emptyPct: 0, unmasked:
 add('fadd st0,st1 empty', [0xd8, 0xc1], null, 120, { emptyPct: 60 });
 add('fadd st0,st1 empty unmasked', [0xd8, 0xc1], null, 120, { emptyPct: 60, unmasked: true });
 add('fst m64fp empty unmasked', [0xdd, MEMF(2)], null, 80, { emptyPct: 60, unmasked: true });
+// an unmasked exception reported by the next waiting instruction (#MF, SDM Vol. 1 §8.6): SIGFPE natively
+add('fdiv st0,st1 unmasked; fwait', [0xd8, 0xf1, 0x9b], null, 120, { unmasked: true });
+add('fsqrt empty unmasked; fld1', [0xd9, 0xfa, 0xd9, 0xe8], null, 80, { emptyPct: 50, unmasked: true });
 // Encodings that name no x87 instruction (SDM Vol. 2 Tables A-7..A-22 blank entries, the
 // undocumented aliases above excepted): #UD natively (SIGILL) and emulated
 const UD_REG: Array<[number, number[]]> = [
