@@ -119,7 +119,7 @@ export function installedSseForms(tc: TestCpu, slots: number[]): { forms: Set<st
           const r0 = probe(tc, base(false), 0);
           ok.push(r0 !== 'UD');
           if (r0 === 'UD') { if (probe(tc, base(true), 0) !== 'UD') wSig = true; continue; }
-          for (let k = 0; k < 3 && !wSig; k++) if (probe(tc, base(false), k) !== probe(tc, base(true), k)) wSig = true;
+          for (let k = 0; k < 8 && !wSig; k++) if (probe(tc, base(false), 8 * reg + k) !== probe(tc, base(true), 8 * reg + k)) wSig = true;
         }
         info.regs[p]!.push(ok); info.w[p]!.push(wSig);
         const grouped = ok.some((x) => !x) && ok.some((x) => x);
