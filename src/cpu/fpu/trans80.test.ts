@@ -123,7 +123,12 @@ const FORMS: Array<{ name: string; code: number[]; gen: () => V80[]; ref: (st: V
   { name: 'fsin', code: [0xd9, 0xfe], gen: trigArg, ref: ([x]) => sinCos(toBig(x!))[0] },   // fsin
   { name: 'fcos', code: [0xd9, 0xff], gen: trigArg, ref: ([x]) => sinCos(toBig(x!))[1] },   // fcos
   { name: 'fptan', code: [0xd9, 0xf2], gen: trigArg, st1: true,                             // fptan: tan in ST(1), 1.0 pushed
-    ref: ([x]) => { const [s, c] = sinCos(toBig(x!)); return div(s, c); } },
+    ref: ([x]) => {
+      // below |x| = 0x9ACE08D63DCFDACB·2^-97 the host's tan is x·RN68(x·K)/(x·K), K = 0x2E7C9697BBDF1E68B·2^-65 (trig80.ts tanTinyPack)
+      const X = toBig(x!), ax = X < 0n ? -X : X;
+      if (ax < 0x9ACE08D63DCFDACBn << (P - 97n)) { const y = mul(X, 0x2E7C9697BBDF1E68Bn << (P - 65n)); return div(mul(X, round68(y)), y); }
+      const [s, c] = sinCos(X); return div(s, c);
+    }, exact: ([x]) => { const [s, c] = sinCos(toBig(x!)); return div(s, c); } },
   { name: 'f2xm1', code: [0xd9, 0xf0], // f2xm1
     gen: () => [rnd((r32() & 1) << 15, 0x3fff - 60, 60)],
     ref: ([x]) => expm1(mul(toBig(x!), LN2)) },

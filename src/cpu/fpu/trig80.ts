@@ -18,7 +18,7 @@
  * No BigInt or allocation: fixed scratch arrays (transcendentals are rare; cost is a few
  * thousand limb operations).
  */
-import { WK, setSticky, roundPack, F80 } from './xf80.js';
+import { WK, setSticky, roundPack, F80, raiseX, PE, UE } from './xf80.js';
 
 export const L = 10;          // fixed-point limbs: value = Σ limb[i]·2^(16i) · 2^-FB
 export const FB = 144;        // fractional bits (9 limbs); one integer limb
@@ -205,8 +205,56 @@ export function sinCos80(kind: number, neg: boolean, hi: number, lo: number, e: 
   } else packBig(CC, L, -FB, rneg, false, rc, fcw);
 }
 
+/**
+ * Tiny-argument FPTAN as this machine's FPU computes it (measured, docs/x87-transcendentals.md):
+ * below |x| = XT the cubic term of tan x = x + x³/3 + … is dropped, and what remains of the
+ * hardware's evaluation is one rounding — the scaled argument y = x·K is rounded to 68
+ * significant bits, nearest-even, with the 66-bit constant K = 0x2E7C9697BBDF1E68B·2^-65
+ * (≈ 1.45270852695), and the result is y/K. So the internal value is x·(1 + ρ), |ρ| ≤ 2^-68:
+ * below x when the 68-bit rounding of m·K went down, above when it went up, x itself when m·K
+ * fits in 68 bits — and the instruction reports PE even then. Under RN that is always x; under
+ * directed rounding it decides between x and its neighbour. XT = 0x9ACE08D63DCFDACB·2^-97
+ * (≈ 1.2094·2^-34, where x²/3 ≈ 0.975·2^-69) is the measured end of this regime.
+ */
+const KT = Int32Array.from([0xe68b, 0xbdf1, 0x697b, 0xe7c9, 0x2]);
+const XT_HI = 0x9ace08d6 | 0, XT_LO = 0x3dcfdacb | 0, XT_E = -34;
+const MN = new Int32Array(4), TA = new Int32Array(5);
+
+/** Whether |x| = m·2^(e−63) (m = hi:lo as stored, e unbiased) is in the tiny-FPTAN regime. */
+function tanTiny(hi: number, lo: number, e: number): boolean {
+  if (e !== XT_E) return e < XT_E;
+  return (hi >>> 0) < (XT_HI >>> 0) || ((hi >>> 0) === (XT_HI >>> 0) && (lo >>> 0) < (XT_LO >>> 0));
+}
+
+function tanTinyPack(neg: boolean, hi: number, lo: number, e: number, rc: number, fcw: number): void {
+  MN[0] = lo & 0xffff; MN[1] = lo >>> 16; MN[2] = hi & 0xffff; MN[3] = hi >>> 16;
+  // the normalized significand (denormals: the hardware normalizes before scaling)
+  const nb = bitLen(MN, 4);
+  zero(TA);
+  for (let k = 0; k < nb; k++) if (bit(MN, k)) { const t = k + 64 - nb; TA[t >>> 4] = TA[t >>> 4]! | (1 << (t & 15)); }
+  // Q = mn·K·2^65 < 2^130; y = Q·2^-65 keeps 68 bits: its last kept bit is 2^(61+r) of Q,
+  // r = 1 when y ≥ 2^64 (the product carried into a new binade)
+  bigMul(BIG, TA, 4, KT, 5);
+  const cut = 61 + bit(BIG, 129);
+  const half = bit(BIG, cut - 1);
+  let below = false;
+  for (let k = 0; k < cut - 1 && !below; k++) if (bit(BIG, k)) below = true;
+  const exact = half === 0 && !below;
+  const down = half === 0 || (!below && bit(BIG, cut) === 0);
+  // ±x·(1 + ρ): m·2^16 − 1 (down) or m·2^16 (up) plus a sticky bit, 16 bits below x's last bit
+  TA[0] = 0; TA[1] = MN[0]!; TA[2] = MN[1]!; TA[3] = MN[2]!; TA[4] = MN[3]!;
+  if (!exact && down) { let k = 0; while (TA[k] === 0) { TA[k] = 0xffff; k++; } TA[k] = TA[k]! - 1; }
+  packBig(TA, 5, e - 63 - 16, neg, !exact, rc, fcw);
+  if (exact) {
+    // inexact all the same (host-verified: tan 2^-40 = 2^-40 with PE; a denormal one with UE too)
+    raiseX(PE);
+    if (e === -16382 && (MN[3]! & 0x8000) === 0 && (fcw & UE) !== 0) raiseX(UE);
+  }
+}
+
 /** tan of ±m·2^(e−63) into rSe/rHi/rLo. */
 export function tan80(neg: boolean, hi: number, lo: number, e: number, rc: number, fcw: number): void {
+  if (tanTiny(hi, lo, e)) { tanTinyPack(neg, hi, lo, e, rc, fcw); return; }
   reduce(hi, lo, e);
   series();
   const n = bigMul(BIG, RI, riN, SS, L); // |r|·S·2^(FB − rExp)... as an integer

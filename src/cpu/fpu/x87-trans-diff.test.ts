@@ -219,7 +219,9 @@ test('the x87 transcendentals against the host FPU: identical or within 1 ulp', 
     // FYL2X/FYL2XP1 model the host's 68-bit log steps (trans80.ts logModel): 4 and 3 of 2500
     // non-identical with it, 63 and 81 when correctly rounded. FPATAN models the 68-bit ratio
     // and π: 1 of 2500 off, 46 when correctly rounded. The bounds catch the loss of either.
-    const BOUND: Record<string, number> = { fptan: 0.1, f2xm1: 0.05, fyl2x: 0.006, fyl2xp1: 0.006, fpatan: 0.006 };
+    // FPTAN models the host's tiny-argument rounding (trig80.ts tanTinyPack): 71 of 2500
+    // non-identical with it, 196 without; the bound catches its loss.
+    const BOUND: Record<string, number> = { fptan: 0.035, f2xm1: 0.05, fyl2x: 0.006, fyl2xp1: 0.006, fpatan: 0.006 };
     for (const [name, s] of stats) assert.ok(s.ulp + s.c1 <= PER_FORM * (BOUND[name] ?? 0.03), `${name}: ${s.ulp} cases off by 1 ulp, ${s.c1} by C1`);
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -1,0 +1,63 @@
+/**
+ * Tiny-argument FPTAN as this machine's FPU computes it (trig80.ts tanTinyPack; the model and its
+ * measurement: docs/x87-transcendentals.md): below |x| ≈ 1.2094·2^-34 the result is x, or its
+ * neighbour under directed rounding, as the hardware's 68-bit rounding of x·K went down or up;
+ * PE always, C1 when rounded up, UE with denormals. Every vector below is the host's answer
+ * under RC = nearest, down and up (a native probe running the instruction, not derived from
+ * the model). The bytes:
+ *   d9 f2    fptan
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { makeCpu, CODE } from '../testing.js';
+import { LF_NONE } from '../cpu.js';
+
+/** [x, then for RN, RD, RU: [ST(1) = tan x, FSW & 0x3ff]]; ST(0) is always 1.0. */
+type Row = [string, [string, number], [string, number], [string, number]];
+const HOST: Row[] = [
+  // 2^-40: m·K fits in 68 bits, exact, yet PE
+  ['3fd78000000000000000', ['3fd78000000000000000', 0x020], ['3fd78000000000000000', 0x020], ['3fd78000000000000000', 0x020]],
+  // m·K halfway between 68-bit neighbours: ties to even, here down
+  ['3fd7e000000000000000', ['3fd7e000000000000000', 0x220], ['3fd7dfffffffffffffff', 0x020], ['3fd7e000000000000000', 0x220]],
+  // denormals (normalized before scaling), UE with PE
+  ['00000000000000000007', ['00000000000000000007', 0x232], ['00000000000000000006', 0x032], ['00000000000000000007', 0x232]],
+  ['00000000000000000009', ['00000000000000000009', 0x032], ['00000000000000000009', 0x032], ['0000000000000000000a', 0x232]],
+  // the end of the regime: the first below it still goes down, the next one up has x³/3 added
+  ['3fdd9ace08d63dcfdac9', ['3fdd9ace08d63dcfdac9', 0x220], ['3fdd9ace08d63dcfdac8', 0x020], ['3fdd9ace08d63dcfdac9', 0x220]],
+  ['3fdd9ace08d63dcfdacd', ['3fdd9ace08d63dcfdacd', 0x020], ['3fdd9ace08d63dcfdacd', 0x020], ['3fdd9ace08d63dcfdace', 0x220]],
+  // beyond it: the ordinary evaluation (x³/3 ≈ 0.28 ulp)
+  ['3fdfc000000000000001', ['3fdfc000000000000002', 0x220], ['3fdfc000000000000001', 0x020], ['3fdfc000000000000002', 0x220]],
+  // m·K crossing into the next binade (the 68-bit grid doubles)
+  ['0001b038f8fd92a8b3fc', ['0001b038f8fd92a8b3fc', 0x020], ['0001b038f8fd92a8b3fc', 0x020], ['0001b038f8fd92a8b3fd', 0x220]],
+  // random significands, both directions, both signs
+  ['3f00b0bc809a676b1b69', ['3f00b0bc809a676b1b69', 0x220], ['3f00b0bc809a676b1b68', 0x020], ['3f00b0bc809a676b1b69', 0x220]],
+  ['3f0096e2fe9e9974d75b', ['3f0096e2fe9e9974d75b', 0x220], ['3f0096e2fe9e9974d75a', 0x020], ['3f0096e2fe9e9974d75b', 0x220]],
+  ['3fc0910e27003f9931ee', ['3fc0910e27003f9931ee', 0x020], ['3fc0910e27003f9931ee', 0x020], ['3fc0910e27003f9931ef', 0x220]],
+  ['bfd0dd50e378404b6eaf', ['bfd0dd50e378404b6eaf', 0x020], ['bfd0dd50e378404b6eb0', 0x220], ['bfd0dd50e378404b6eaf', 0x020]],
+  ['8100d7976cee87e355b2', ['8100d7976cee87e355b2', 0x020], ['8100d7976cee87e355b3', 0x220], ['8100d7976cee87e355b2', 0x020]],
+  ['bfd099882be57d411fab', ['bfd099882be57d411fab', 0x220], ['bfd099882be57d411fab', 0x220], ['bfd099882be57d411faa', 0x020]],
+];
+
+test('tiny-argument FPTAN: the host\'s answers under RN, RD and RU (value, PE, UE, C1)', () => {
+  const t = makeCpu('long64');
+  const f = t.cpu.fpu;
+  const hx = (v: number, w: number): string => (v >>> 0).toString(16).padStart(w, '0');
+  for (const [x, ...byRc] of HOST) {
+    for (let k = 0; k < 3; k++) {
+      const rc = [0, 1, 2][k]!, [want, fsw] = byRc[k]!;
+      t.mem.load(CODE, Uint8Array.from([0xd9, 0xf2, 0xf4])); // fptan; hlt
+      f.initX87(); f.fcw = 0x037f | (rc << 10);
+      f.top = (f.top - 1) & 7;
+      const p = f.top;
+      f.se[p] = parseInt(x.slice(0, 4), 16); f.mant[2 * p + 1] = parseInt(x.slice(4, 12), 16) | 0; f.mant[2 * p] = parseInt(x.slice(12), 16) | 0;
+      f.tag[p] = f.classify(p);
+      t.cpu.lfOp = LF_NONE; t.cpu.rip = CODE; t.cpu.halted = false;
+      t.cpu.run(3);
+      const q = (f.top + 1) & 7, r = (f.top) & 7;
+      const label = `fptan ${x} rc ${rc}`;
+      assert.equal(hx(f.se[q]!, 4) + hx(f.mant[2 * q + 1]!, 8) + hx(f.mant[2 * q]!, 8), want, label);
+      assert.equal(hx(f.se[r]!, 4) + hx(f.mant[2 * r + 1]!, 8) + hx(f.mant[2 * r]!, 8), '3fff8000000000000000', `${label}: 1.0 pushed`);
+      assert.equal(f.getFsw() & 0x3ff, fsw, `${label}: FSW`);
+    }
+  }
+});
