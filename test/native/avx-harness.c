@@ -42,7 +42,7 @@ static void run(void) {
       "mov %%rax,136(%0)\n\tstmxcsr 128(%0)\n\t"
       "vmovdqu %%ymm0,0(%0)\n\tvmovdqu %%ymm1,32(%0)\n\tvmovdqu %%ymm2,64(%0)\n\tvmovdqu %%ymm3,96(%0)\n\tvzeroupper\n\t"
       : : "r"(&st), "r"(mem + 32), "r"(code)
-      : "rax", "rdx", "xmm0", "xmm1", "xmm2", "xmm3", "memory", "cc");
+      : "rax", "rcx", "rdx", "rdi", "xmm0", "xmm1", "xmm2", "xmm3", "memory", "cc");
 }
 
 static int hexv(int c) { return c <= '9' ? c - '0' : (c | 32) - 'a' + 10; }
@@ -57,9 +57,9 @@ int main(void) {
   if (code == MAP_FAILED) { perror("mmap"); return 1; }
   struct sigaction sa; memset(&sa, 0, sizeof sa); sa.sa_handler = handler; sa.sa_flags = SA_NODEFER;
   sigaction(SIGFPE, &sa, 0); sigaction(SIGSEGV, &sa, 0); sigaction(SIGILL, &sa, 0); sigaction(SIGBUS, &sa, 0);
-  static char c[64], y[4][72], mem_s[140];
+  static char c[256], y[4][72], mem_s[140];
   unsigned mx; unsigned long long rax;
-  while (scanf("%63s %71s %71s %71s %71s %x %llx %139s", c, y[0], y[1], y[2], y[3], &mx, &rax, mem_s) == 8) {
+  while (scanf("%255s %71s %71s %71s %71s %x %llx %139s", c, y[0], y[1], y[2], y[3], &mx, &rax, mem_s) == 8) {
     int n = (int)strlen(c) / 2;
     for (int i = 0; i < n; i++) code[i] = (uint8_t)(hexv(c[2 * i]) << 4 | hexv(c[2 * i + 1]));
     code[n] = 0xc3;

@@ -7,8 +7,11 @@
 import type { Handler } from '../cpu.js';
 import { installAvxMove } from './move.js';
 import { installAvxArith } from './arith.js';
+import { installAvxInt } from './int.js';
+import { installAvxInt2 } from './int2.js';
 
 export function installAvx(t: Handler[]): void {
   installAvxMove(t);
   installAvxArith(t);
+  installAvxInt(t); installAvxInt2(t);
 }

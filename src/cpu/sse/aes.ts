@@ -57,20 +57,20 @@ function mix(src: Uint8Array, inverse: boolean): void {
     }
   }
 }
-function round(inverse: boolean, last: boolean): Kernel {
+export function round(inverse: boolean, last: boolean): Kernel {
   return () => {
     rows(inverse);
     if (last) R8.set(T); else mix(T, inverse);
     for (let i = 0; i < 4; i++) R[i] = R[i]! ^ B[i]!; // AddRoundKey: the source is the round key
   };
 }
-const aesimc: Kernel = () => mix(B8, true);
+export const aesimc: Kernel = () => mix(B8, true);
 /** SubWord of a little-endian dword. */
 function subWord(w: number): number {
   return SBOX[w & 0xff]! | (SBOX[(w >>> 8) & 0xff]! << 8) | (SBOX[(w >>> 16) & 0xff]! << 16) | (SBOX[w >>> 24]! << 24);
 }
 /** AESKEYGENASSIST: SubWord/RotWord of source dwords 1 and 3, RCON = imm8 (SDM Operation). */
-const keygen: Kernel = (_n, imm) => {
+export const keygen: Kernel = (_n, imm) => {
   const s1 = subWord(B[1]!), s3 = subWord(B[3]!);
   R[0] = s1; R[1] = ((s1 >>> 8) | (s1 << 24)) ^ imm;
   R[2] = s3; R[3] = ((s3 >>> 8) | (s3 << 24)) ^ imm;
@@ -88,7 +88,7 @@ function clmul32(a: number, b: number): number {
   return lo;
 }
 /** PCLMULQDQ: imm8[0] selects the destination quadword, imm8[4] the source quadword. */
-const pclmul: Kernel = (_n, imm) => {
+export const pclmul: Kernel = (_n, imm) => {
   const ai = (imm & 1) * 2, bi = ((imm >> 4) & 1) * 2;
   const a0 = A[ai]!, a1 = A[ai + 1]!, b0 = B[bi]!, b1 = B[bi + 1]!;
   const p00 = clmul32(a0, b0), p00h = clHi;

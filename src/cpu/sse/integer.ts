@@ -28,28 +28,28 @@ export const paddq: Kernel = (n) => {
     R[i] = lo | 0; R[i + 1] = (A[i + 1]! + B[i + 1]! + (lo > 0xffffffff ? 1 : 0)) | 0;
   }
 };
-const psubb: Kernel = (n) => { for (let i = 0; i < n; i++) R8[i] = A8[i]! - B8[i]!; };
-const psubw: Kernel = (n) => { for (let i = 0; i < n >> 1; i++) R16[i] = A16[i]! - B16[i]!; };
-const psubd: Kernel = (n) => { for (let i = 0; i < n >> 2; i++) R[i] = (A[i]! - B[i]!) | 0; };
-const psubq: Kernel = (n) => {
+export const psubb: Kernel = (n) => { for (let i = 0; i < n; i++) R8[i] = A8[i]! - B8[i]!; };
+export const psubw: Kernel = (n) => { for (let i = 0; i < n >> 1; i++) R16[i] = A16[i]! - B16[i]!; };
+export const psubd: Kernel = (n) => { for (let i = 0; i < n >> 2; i++) R[i] = (A[i]! - B[i]!) | 0; };
+export const psubq: Kernel = (n) => {
   for (let i = 0; i < n >> 2; i += 2) {
     const borrow = (A[i]! >>> 0) < (B[i]! >>> 0) ? 1 : 0;
     R[i] = (A[i]! - B[i]!) | 0; R[i + 1] = (A[i + 1]! - B[i + 1]! - borrow) | 0;
   }
 };
-const paddsb: Kernel = (n) => { for (let i = 0; i < n; i++) R8s[i] = sat8s(A8s[i]! + B8s[i]!); };
-const paddsw: Kernel = (n) => { for (let i = 0; i < n >> 1; i++) R16s[i] = sat16s(A16s[i]! + B16s[i]!); };
-const paddusb: Kernel = (n) => { for (let i = 0; i < n; i++) R8[i] = sat8u(A8[i]! + B8[i]!); };
-const paddusw: Kernel = (n) => { for (let i = 0; i < n >> 1; i++) R16[i] = sat16u(A16[i]! + B16[i]!); };
-const psubsb: Kernel = (n) => { for (let i = 0; i < n; i++) R8s[i] = sat8s(A8s[i]! - B8s[i]!); };
-const psubsw: Kernel = (n) => { for (let i = 0; i < n >> 1; i++) R16s[i] = sat16s(A16s[i]! - B16s[i]!); };
-const psubusb: Kernel = (n) => { for (let i = 0; i < n; i++) R8[i] = sat8u(A8[i]! - B8[i]!); };
-const psubusw: Kernel = (n) => { for (let i = 0; i < n >> 1; i++) R16[i] = sat16u(A16[i]! - B16[i]!); };
-const pmullw: Kernel = (n) => { for (let i = 0; i < n >> 1; i++) R16[i] = Math.imul(A16s[i]!, B16s[i]!); };
-const pmulhw: Kernel = (n) => { for (let i = 0; i < n >> 1; i++) R16[i] = Math.imul(A16s[i]!, B16s[i]!) >> 16; };
-const pmulhuw: Kernel = (n) => { for (let i = 0; i < n >> 1; i++) R16[i] = (A16[i]! * B16[i]!) / 65536; };
+export const paddsb: Kernel = (n) => { for (let i = 0; i < n; i++) R8s[i] = sat8s(A8s[i]! + B8s[i]!); };
+export const paddsw: Kernel = (n) => { for (let i = 0; i < n >> 1; i++) R16s[i] = sat16s(A16s[i]! + B16s[i]!); };
+export const paddusb: Kernel = (n) => { for (let i = 0; i < n; i++) R8[i] = sat8u(A8[i]! + B8[i]!); };
+export const paddusw: Kernel = (n) => { for (let i = 0; i < n >> 1; i++) R16[i] = sat16u(A16[i]! + B16[i]!); };
+export const psubsb: Kernel = (n) => { for (let i = 0; i < n; i++) R8s[i] = sat8s(A8s[i]! - B8s[i]!); };
+export const psubsw: Kernel = (n) => { for (let i = 0; i < n >> 1; i++) R16s[i] = sat16s(A16s[i]! - B16s[i]!); };
+export const psubusb: Kernel = (n) => { for (let i = 0; i < n; i++) R8[i] = sat8u(A8[i]! - B8[i]!); };
+export const psubusw: Kernel = (n) => { for (let i = 0; i < n >> 1; i++) R16[i] = sat16u(A16[i]! - B16[i]!); };
+export const pmullw: Kernel = (n) => { for (let i = 0; i < n >> 1; i++) R16[i] = Math.imul(A16s[i]!, B16s[i]!); };
+export const pmulhw: Kernel = (n) => { for (let i = 0; i < n >> 1; i++) R16[i] = Math.imul(A16s[i]!, B16s[i]!) >> 16; };
+export const pmulhuw: Kernel = (n) => { for (let i = 0; i < n >> 1; i++) R16[i] = (A16[i]! * B16[i]!) / 65536; };
 /** PMULUDQ: unsigned 32x32 → 64 of the even dwords (exact with 16-bit partial products). */
-const pmuludq: Kernel = (n) => {
+export const pmuludq: Kernel = (n) => {
   for (let i = 0; i < n >> 2; i += 2) {
     const a = A[i]! >>> 0, b = B[i]! >>> 0;
     const al = a & 0xffff, ah = a >>> 16, bl = b & 0xffff, bh = b >>> 16;
@@ -59,30 +59,30 @@ const pmuludq: Kernel = (n) => {
     R[i + 1] = (ah * bh + Math.floor(mid / 65536) + Math.floor(lo / 4294967296)) | 0;
   }
 };
-const pmaddwd: Kernel = (n) => {
+export const pmaddwd: Kernel = (n) => {
   for (let i = 0; i < n >> 2; i++) R[i] = (Math.imul(A16s[2 * i]!, B16s[2 * i]!) + Math.imul(A16s[2 * i + 1]!, B16s[2 * i + 1]!)) | 0;
 };
-const psadbw: Kernel = (n) => {
+export const psadbw: Kernel = (n) => {
   for (let q = 0; q < n; q += 8) {
     let s = 0;
     for (let i = q; i < q + 8; i++) s += Math.abs(A8[i]! - B8[i]!);
     R[q >> 2] = s; R[(q >> 2) + 1] = 0;
   }
 };
-const pavgb: Kernel = (n) => { for (let i = 0; i < n; i++) R8[i] = (A8[i]! + B8[i]! + 1) >> 1; };
-const pavgw: Kernel = (n) => { for (let i = 0; i < n >> 1; i++) R16[i] = (A16[i]! + B16[i]! + 1) >> 1; };
-const pminub: Kernel = (n) => { for (let i = 0; i < n; i++) R8[i] = Math.min(A8[i]!, B8[i]!); };
-const pmaxub: Kernel = (n) => { for (let i = 0; i < n; i++) R8[i] = Math.max(A8[i]!, B8[i]!); };
-const pminsw: Kernel = (n) => { for (let i = 0; i < n >> 1; i++) R16s[i] = Math.min(A16s[i]!, B16s[i]!); };
-const pmaxsw: Kernel = (n) => { for (let i = 0; i < n >> 1; i++) R16s[i] = Math.max(A16s[i]!, B16s[i]!); };
+export const pavgb: Kernel = (n) => { for (let i = 0; i < n; i++) R8[i] = (A8[i]! + B8[i]! + 1) >> 1; };
+export const pavgw: Kernel = (n) => { for (let i = 0; i < n >> 1; i++) R16[i] = (A16[i]! + B16[i]! + 1) >> 1; };
+export const pminub: Kernel = (n) => { for (let i = 0; i < n; i++) R8[i] = Math.min(A8[i]!, B8[i]!); };
+export const pmaxub: Kernel = (n) => { for (let i = 0; i < n; i++) R8[i] = Math.max(A8[i]!, B8[i]!); };
+export const pminsw: Kernel = (n) => { for (let i = 0; i < n >> 1; i++) R16s[i] = Math.min(A16s[i]!, B16s[i]!); };
+export const pmaxsw: Kernel = (n) => { for (let i = 0; i < n >> 1; i++) R16s[i] = Math.max(A16s[i]!, B16s[i]!); };
 
 // ---- compares and logic ---------------------------------------------------------------------
 export const pcmpeqb: Kernel = (n) => { for (let i = 0; i < n; i++) R8[i] = A8[i] === B8[i] ? 0xff : 0; };
 export const pcmpeqw: Kernel = (n) => { for (let i = 0; i < n >> 1; i++) R16[i] = A16[i] === B16[i] ? 0xffff : 0; };
 export const pcmpeqd: Kernel = (n) => { for (let i = 0; i < n >> 2; i++) R[i] = A[i] === B[i] ? -1 : 0; };
-const pcmpgtb: Kernel = (n) => { for (let i = 0; i < n; i++) R8[i] = A8s[i]! > B8s[i]! ? 0xff : 0; };
-const pcmpgtw: Kernel = (n) => { for (let i = 0; i < n >> 1; i++) R16[i] = A16s[i]! > B16s[i]! ? 0xffff : 0; };
-const pcmpgtd: Kernel = (n) => { for (let i = 0; i < n >> 2; i++) R[i] = A[i]! > B[i]! ? -1 : 0; };
+export const pcmpgtb: Kernel = (n) => { for (let i = 0; i < n; i++) R8[i] = A8s[i]! > B8s[i]! ? 0xff : 0; };
+export const pcmpgtw: Kernel = (n) => { for (let i = 0; i < n >> 1; i++) R16[i] = A16s[i]! > B16s[i]! ? 0xffff : 0; };
+export const pcmpgtd: Kernel = (n) => { for (let i = 0; i < n >> 2; i++) R[i] = A[i]! > B[i]! ? -1 : 0; };
 export const pand: Kernel = (n) => { for (let i = 0; i < n >> 2; i++) R[i] = A[i]! & B[i]!; };
 export const pandn: Kernel = (n) => { for (let i = 0; i < n >> 2; i++) R[i] = ~A[i]! & B[i]!; };
 export const por: Kernel = (n) => { for (let i = 0; i < n >> 2; i++) R[i] = A[i]! | B[i]!; };
@@ -98,23 +98,23 @@ function unpack(n: number, elem: number, high: boolean): void {
     }
   }
 }
-const punpcklbw: Kernel = (n) => unpack(n, 1, false);
-const punpcklwd: Kernel = (n) => unpack(n, 2, false);
-const punpckldq: Kernel = (n) => unpack(n, 4, false);
-const punpcklqdq: Kernel = (n) => unpack(n, 8, false);
-const punpckhbw: Kernel = (n) => unpack(n, 1, true);
-const punpckhwd: Kernel = (n) => unpack(n, 2, true);
-const punpckhdq: Kernel = (n) => unpack(n, 4, true);
-const punpckhqdq: Kernel = (n) => unpack(n, 8, true);
-const packsswb: Kernel = (n) => {
+export const punpcklbw: Kernel = (n) => unpack(n, 1, false);
+export const punpcklwd: Kernel = (n) => unpack(n, 2, false);
+export const punpckldq: Kernel = (n) => unpack(n, 4, false);
+export const punpcklqdq: Kernel = (n) => unpack(n, 8, false);
+export const punpckhbw: Kernel = (n) => unpack(n, 1, true);
+export const punpckhwd: Kernel = (n) => unpack(n, 2, true);
+export const punpckhdq: Kernel = (n) => unpack(n, 4, true);
+export const punpckhqdq: Kernel = (n) => unpack(n, 8, true);
+export const packsswb: Kernel = (n) => {
   const h = n >> 1;
   for (let i = 0; i < h; i++) { R8s[i] = sat8s(A16s[i]!); R8s[h + i] = sat8s(B16s[i]!); }
 };
-const packuswb: Kernel = (n) => {
+export const packuswb: Kernel = (n) => {
   const h = n >> 1;
   for (let i = 0; i < h; i++) { R8[i] = sat8u(A16s[i]!); R8[h + i] = sat8u(B16s[i]!); }
 };
-const packssdw: Kernel = (n) => {
+export const packssdw: Kernel = (n) => {
   const h = n >> 2;
   for (let i = 0; i < h; i++) { R16s[i] = sat16s(A[i]!); R16s[h + i] = sat16s(B[i]!); }
 };
@@ -152,10 +152,10 @@ export function shift(n: number, elem: number, kind: number, c: number): void {
     }
   }
 }
-const shiftBy = (elem: number, kind: number): Kernel => (n) => shift(n, elem, kind, countB());
+export const shiftBy = (elem: number, kind: number): Kernel => (n) => shift(n, elem, kind, countB());
 
 /** PSRLDQ/PSLLDQ: whole-register byte shifts (66 0F 73 /3, /7). */
-function byteShift(n: number, c: number, left: boolean): void {
+export function byteShift(n: number, c: number, left: boolean): void {
   if (c > 16) c = 16;
   for (let i = 0; i < n; i++) {
     const j = left ? i - c : i + c;

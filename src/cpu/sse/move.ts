@@ -194,12 +194,12 @@ function movdq2q(cpu: Cpu): void {
 }
 
 // ---- shuffles ------------------------------------------------------------------------------
-const pshufd: Kernel = (_n, imm) => { for (let i = 0; i < 4; i++) R[i] = B[(imm >> (2 * i)) & 3]!; };
-const pshuflw: Kernel = (_n, imm) => {
+export const pshufd: Kernel = (_n, imm) => { for (let i = 0; i < 4; i++) R[i] = B[(imm >> (2 * i)) & 3]!; };
+export const pshuflw: Kernel = (_n, imm) => {
   for (let i = 0; i < 4; i++) R16[i] = B16[(imm >> (2 * i)) & 3]!;
   R[2] = B[2]!; R[3] = B[3]!;
 };
-const pshufhw: Kernel = (_n, imm) => {
+export const pshufhw: Kernel = (_n, imm) => {
   R[0] = B[0]!; R[1] = B[1]!;
   for (let i = 0; i < 4; i++) R16[4 + i] = B16[4 + ((imm >> (2 * i)) & 3)]!;
 };

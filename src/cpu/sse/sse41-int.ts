@@ -39,7 +39,7 @@ const blendvps: Kernel = () => { for (let i = 0; i < 4; i++) R[i] = M[i]! < 0 ? 
 const blendvpd: Kernel = () => { for (let i = 0; i < 4; i += 2) { const s = M[i + 1]! < 0; R[i] = s ? B[i]! : A[i]!; R[i + 1] = s ? B[i + 1]! : A[i + 1]!; } };
 const blendps: Kernel = (_n, imm) => { for (let i = 0; i < 4; i++) R[i] = (imm >> i) & 1 ? B[i]! : A[i]!; };
 const blendpd: Kernel = (_n, imm) => { for (let i = 0; i < 4; i++) R[i] = (imm >> (i >> 1)) & 1 ? B[i]! : A[i]!; };
-const pblendw: Kernel = (_n, imm) => { for (let i = 0; i < 8; i++) R16[i] = (imm >> i) & 1 ? B16[i]! : A16[i]!; };
+export const pblendw: Kernel = (_n, imm) => { for (let i = 0; i < 8; i++) R16[i] = (imm >> i) & 1 ? B16[i]! : A16[i]!; };
 
 // ---- widening moves: PMOVSX/PMOVZX (source in the low bytes of B) ----------------------------
 function pmov(from: number, to: number, signed: boolean): Kernel {
@@ -59,7 +59,7 @@ function pmov(from: number, to: number, signed: boolean): Kernel {
 
 // ---- arithmetic, compares, packs -------------------------------------------------------------
 /** PMULDQ: signed 32×32 → 64 of dwords 0 and 2 (unsigned product, then the sign corrections). */
-const pmuldq: Kernel = () => {
+export const pmuldq: Kernel = () => {
   for (let i = 0; i < 4; i += 2) {
     const a = A[i]!, b = B[i]!, au = a >>> 0, bu = b >>> 0;
     const al = au & 0xffff, ah = au >>> 16, bl = bu & 0xffff, bh = bu >>> 16;
@@ -71,10 +71,10 @@ const pmuldq: Kernel = () => {
     R[i] = lo | 0; R[i + 1] = hi | 0;
   }
 };
-const pmulld: Kernel = () => { for (let i = 0; i < 4; i++) R[i] = Math.imul(A[i]!, B[i]!); };
+export const pmulld: Kernel = () => { for (let i = 0; i < 4; i++) R[i] = Math.imul(A[i]!, B[i]!); };
 export const pcmpeqq: Kernel = () => { for (let i = 0; i < 4; i += 2) { const e = A[i] === B[i] && A[i + 1] === B[i + 1] ? -1 : 0; R[i] = e; R[i + 1] = e; } };
 /** PCMPGTQ (SSE4.2): signed 64-bit greater-than. */
-const pcmpgtq: Kernel = () => {
+export const pcmpgtq: Kernel = () => {
   for (let i = 0; i < 4; i += 2) {
     const ah = A[i + 1]!, bh = B[i + 1]!;
     const gt = ah > bh || (ah === bh && (A[i]! >>> 0) > (B[i]! >>> 0)) ? -1 : 0;
@@ -82,23 +82,23 @@ const pcmpgtq: Kernel = () => {
   }
 };
 const usat16 = (v: number): number => (v > 65535 ? 65535 : v < 0 ? 0 : v);
-const packusdw: Kernel = () => { for (let i = 0; i < 4; i++) { R16[i] = usat16(A[i]!); R16[4 + i] = usat16(B[i]!); } };
-const pminsb: Kernel = () => { for (let i = 0; i < 16; i++) R8s[i] = Math.min(A8s[i]!, B8s[i]!); };
-const pmaxsb: Kernel = () => { for (let i = 0; i < 16; i++) R8s[i] = Math.max(A8s[i]!, B8s[i]!); };
-const pminuw: Kernel = () => { for (let i = 0; i < 8; i++) R16[i] = Math.min(A16[i]!, B16[i]!); };
-const pmaxuw: Kernel = () => { for (let i = 0; i < 8; i++) R16[i] = Math.max(A16[i]!, B16[i]!); };
-const pminsd: Kernel = () => { for (let i = 0; i < 4; i++) R[i] = Math.min(A[i]!, B[i]!); };
-const pmaxsd: Kernel = () => { for (let i = 0; i < 4; i++) R[i] = Math.max(A[i]!, B[i]!); };
-const pminud: Kernel = () => { for (let i = 0; i < 4; i++) R[i] = (A[i]! >>> 0) < (B[i]! >>> 0) ? A[i]! : B[i]!; };
-const pmaxud: Kernel = () => { for (let i = 0; i < 4; i++) R[i] = (A[i]! >>> 0) > (B[i]! >>> 0) ? A[i]! : B[i]!; };
+export const packusdw: Kernel = () => { for (let i = 0; i < 4; i++) { R16[i] = usat16(A[i]!); R16[4 + i] = usat16(B[i]!); } };
+export const pminsb: Kernel = () => { for (let i = 0; i < 16; i++) R8s[i] = Math.min(A8s[i]!, B8s[i]!); };
+export const pmaxsb: Kernel = () => { for (let i = 0; i < 16; i++) R8s[i] = Math.max(A8s[i]!, B8s[i]!); };
+export const pminuw: Kernel = () => { for (let i = 0; i < 8; i++) R16[i] = Math.min(A16[i]!, B16[i]!); };
+export const pmaxuw: Kernel = () => { for (let i = 0; i < 8; i++) R16[i] = Math.max(A16[i]!, B16[i]!); };
+export const pminsd: Kernel = () => { for (let i = 0; i < 4; i++) R[i] = Math.min(A[i]!, B[i]!); };
+export const pmaxsd: Kernel = () => { for (let i = 0; i < 4; i++) R[i] = Math.max(A[i]!, B[i]!); };
+export const pminud: Kernel = () => { for (let i = 0; i < 4; i++) R[i] = (A[i]! >>> 0) < (B[i]! >>> 0) ? A[i]! : B[i]!; };
+export const pmaxud: Kernel = () => { for (let i = 0; i < 4; i++) R[i] = (A[i]! >>> 0) > (B[i]! >>> 0) ? A[i]! : B[i]!; };
 /** PHMINPOSUW: the smallest unsigned word of the source and its (lowest) index; the rest zero. */
-const phminposuw: Kernel = () => {
+export const phminposuw: Kernel = () => {
   let m = B16[0]!, k = 0;
   for (let i = 1; i < 8; i++) if (B16[i]! < m) { m = B16[i]!; k = i; }
   R[0] = m | (k << 16); R[1] = 0; R[2] = 0; R[3] = 0;
 };
 /** MPSADBW: eight sums of absolute differences of 4-byte groups (offsets from imm8[2] and imm8[1:0]). */
-const mpsadbw: Kernel = (_n, imm) => {
+export const mpsadbw: Kernel = (_n, imm) => {
   const ao = (imm & 4) << 0, bo = (imm & 3) * 4;
   for (let i = 0; i < 8; i++) {
     let s = 0;

@@ -22,9 +22,9 @@ import { def } from '../ops/table.js';
 /** Current element views (bytes/words, signed or not) chosen by imm8[1:0]. */
 let ea: Uint8Array | Int8Array | Uint16Array | Int16Array = A8, eb: Uint8Array | Int8Array | Uint16Array | Int16Array = B8;
 
-function explicitLen(cpu: Cpu, reg: number, n: number): number {
+function explicitLen(cpu: Cpu, reg: number, n: number, wide: boolean): number {
   const lo = cpu.r[reg << 1]!;
-  const v = Math.abs(cpu.rexW ? cpu.r[(reg << 1) + 1]! * 4294967296 + (lo >>> 0) : lo);
+  const v = Math.abs(wide ? cpu.r[(reg << 1) + 1]! * 4294967296 + (lo >>> 0) : lo);
   return v > n ? n : v;
 }
 function implicitLen(e: Uint8Array | Int8Array | Uint16Array | Int16Array, n: number): number {
@@ -74,29 +74,38 @@ function pcmpstr(explicit: boolean, index: boolean): Handler {
     const imm = cpu.fetch8();
     loadXmmSrc(cpu, 16, false);
     loadXmmA(cpu, cpu.reg);
-    const words = (imm & 1) !== 0, signed = (imm & 2) !== 0, n = words ? 8 : 16;
-    ea = words ? (signed ? A16s : A16) : signed ? A8s : A8;
-    eb = words ? (signed ? B16s : B16) : signed ? B8s : B8;
-    const l1 = explicit ? explicitLen(cpu, RAX, n) : implicitLen(ea, n);
-    const l2 = explicit ? explicitLen(cpu, RDX, n) : implicitLen(eb, n);
-    const mask = words ? 0xff : 0xffff;
-    let res = aggregate((imm >> 2) & 3, n, l1, l2);
-    switch ((imm >> 4) & 3) {
-      case 1: res = ~res & mask; break;
-      case 3: res ^= (1 << l2) - 1; break;
-      default: break;
-    }
-    if (index) {
-      const idx = res === 0 ? n : (imm & 0x40) !== 0 ? 31 - Math.clz32(res) : 31 - Math.clz32(res & -res);
-      cpu.setRegSz(RCX, 4, idx, 0);
-    } else {
-      const x = cpu.fpu;
-      if ((imm & 0x40) === 0) { x.xmm[0] = res; x.xmm[1] = 0; x.xmm[2] = 0; x.xmm[3] = 0; }
-      else if (words) for (let i = 0; i < 8; i++) x.xmmU16[i] = (res >> i) & 1 ? 0xffff : 0;
-      else for (let i = 0; i < 16; i++) x.xmmU8[i] = (res >> i) & 1 ? 0xff : 0;
-    }
-    cpu.setArith((res !== 0 ? CF : 0) | (l2 < n ? ZF : 0) | (l1 < n ? SF : 0) | ((res & 1) !== 0 ? OF : 0));
+    pcmpstrRun(cpu, explicit, index, imm, cpu.rexW);
   }, null, null);
+}
+
+/**
+ * The operation of PCMPESTRI/PCMPESTRM/PCMPISTRI/PCMPISTRM once operand 1 is in A and
+ * operand 2 in B (shared with the VEX forms, avx/int2.ts): result to ECX or XMM0 bits
+ * 127:0, and the flags. `wide`: explicit lengths from RAX/RDX (REX.W / VEX.W1 in 64-bit mode).
+ */
+export function pcmpstrRun(cpu: Cpu, explicit: boolean, index: boolean, imm: number, wide: boolean): void {
+  const words = (imm & 1) !== 0, signed = (imm & 2) !== 0, n = words ? 8 : 16;
+  ea = words ? (signed ? A16s : A16) : signed ? A8s : A8;
+  eb = words ? (signed ? B16s : B16) : signed ? B8s : B8;
+  const l1 = explicit ? explicitLen(cpu, RAX, n, wide) : implicitLen(ea, n);
+  const l2 = explicit ? explicitLen(cpu, RDX, n, wide) : implicitLen(eb, n);
+  const mask = words ? 0xff : 0xffff;
+  let res = aggregate((imm >> 2) & 3, n, l1, l2);
+  switch ((imm >> 4) & 3) {
+    case 1: res = ~res & mask; break;
+    case 3: res ^= (1 << l2) - 1; break;
+    default: break;
+  }
+  if (index) {
+    const idx = res === 0 ? n : (imm & 0x40) !== 0 ? 31 - Math.clz32(res) : 31 - Math.clz32(res & -res);
+    cpu.setRegSz(RCX, 4, idx, 0);
+  } else {
+    const x = cpu.fpu;
+    if ((imm & 0x40) === 0) { x.xmm[0] = res; x.xmm[1] = 0; x.xmm[2] = 0; x.xmm[3] = 0; }
+    else if (words) for (let i = 0; i < 8; i++) x.xmmU16[i] = (res >> i) & 1 ? 0xffff : 0;
+    else for (let i = 0; i < 16; i++) x.xmmU8[i] = (res >> i) & 1 ? 0xff : 0;
+  }
+  cpu.setArith((res !== 0 ? CF : 0) | (l2 < n ? ZF : 0) | (l1 < n ? SF : 0) | ((res & 1) !== 0 ? OF : 0));
 }
 
 // ---- CRC32 (Castagnoli polynomial 11EDC6F41H, bit-reflected as the SDM's CRC32 entry) ---------

@@ -12,10 +12,10 @@ const R16s = new Int16Array(R.buffer), R8s = new Int8Array(R.buffer);
 const sat16s = (v: number): number => (v > 32767 ? 32767 : v < -32768 ? -32768 : v);
 
 /** PSHUFB: each result byte is the destination byte the source byte indexes, or 0 when its bit 7 is set. */
-const pshufb: Kernel = (n) => { for (let i = 0; i < n; i++) { const s = B8[i]!; R8[i] = (s & 0x80) !== 0 ? 0 : A8[s & (n - 1)]!; } };
+export const pshufb: Kernel = (n) => { for (let i = 0; i < n; i++) { const s = B8[i]!; R8[i] = (s & 0x80) !== 0 ? 0 : A8[s & (n - 1)]!; } };
 
 /** Horizontal word ops: pairs of the destination fill the low half, pairs of the source the high half. */
-function hw(f: (x: number, y: number) => number): Kernel {
+export function hw(f: (x: number, y: number) => number): Kernel {
   return (n) => {
     const h = n >> 2; // result words per half
     for (let i = 0; i < h; i++) {
@@ -24,7 +24,7 @@ function hw(f: (x: number, y: number) => number): Kernel {
     }
   };
 }
-function hd(sub: boolean): Kernel {
+export function hd(sub: boolean): Kernel {
   return (n) => {
     const h = n >> 3; // result dwords per half
     for (let i = 0; i < h; i++) {
@@ -34,20 +34,20 @@ function hd(sub: boolean): Kernel {
   };
 }
 /** PMADDUBSW: unsigned destination bytes times signed source bytes, adjacent products summed with saturation. */
-const pmaddubsw: Kernel = (n) => {
+export const pmaddubsw: Kernel = (n) => {
   for (let i = 0; i < n >> 1; i++) R16s[i] = sat16s(A8[2 * i]! * B8s[2 * i]! + A8[2 * i + 1]! * B8s[2 * i + 1]!);
 };
 /** PMULHRSW: (a·b >> 14, +1) >> 1 — the rounded high half of the Q15 product. */
-const pmulhrsw: Kernel = (n) => { for (let i = 0; i < n >> 1; i++) R16[i] = ((Math.imul(A16s[i]!, B16s[i]!) >> 14) + 1) >> 1; };
-const psignb: Kernel = (n) => { for (let i = 0; i < n; i++) { const s = B8s[i]!; R8[i] = s < 0 ? -A8[i]! : s === 0 ? 0 : A8[i]!; } };
-const psignw: Kernel = (n) => { for (let i = 0; i < n >> 1; i++) { const s = B16s[i]!; R16[i] = s < 0 ? -A16[i]! : s === 0 ? 0 : A16[i]!; } };
-const psignd: Kernel = (n) => { for (let i = 0; i < n >> 2; i++) { const s = B[i]!; R[i] = s < 0 ? -A[i]! | 0 : s === 0 ? 0 : A[i]!; } };
+export const pmulhrsw: Kernel = (n) => { for (let i = 0; i < n >> 1; i++) R16[i] = ((Math.imul(A16s[i]!, B16s[i]!) >> 14) + 1) >> 1; };
+export const psignb: Kernel = (n) => { for (let i = 0; i < n; i++) { const s = B8s[i]!; R8[i] = s < 0 ? -A8[i]! : s === 0 ? 0 : A8[i]!; } };
+export const psignw: Kernel = (n) => { for (let i = 0; i < n >> 1; i++) { const s = B16s[i]!; R16[i] = s < 0 ? -A16[i]! : s === 0 ? 0 : A16[i]!; } };
+export const psignd: Kernel = (n) => { for (let i = 0; i < n >> 2; i++) { const s = B[i]!; R[i] = s < 0 ? -A[i]! | 0 : s === 0 ? 0 : A[i]!; } };
 /** PABS*: absolute value of the source; the most negative value stays as its unsigned magnitude. */
-const pabsb: Kernel = (n) => { for (let i = 0; i < n; i++) R8[i] = Math.abs(B8s[i]!); };
-const pabsw: Kernel = (n) => { for (let i = 0; i < n >> 1; i++) R16[i] = Math.abs(B16s[i]!); };
-const pabsd: Kernel = (n) => { for (let i = 0; i < n >> 2; i++) R[i] = Math.abs(B[i]!) | 0; };
+export const pabsb: Kernel = (n) => { for (let i = 0; i < n; i++) R8[i] = Math.abs(B8s[i]!); };
+export const pabsw: Kernel = (n) => { for (let i = 0; i < n >> 1; i++) R16[i] = Math.abs(B16s[i]!); };
+export const pabsd: Kernel = (n) => { for (let i = 0; i < n >> 2; i++) R[i] = Math.abs(B[i]!) | 0; };
 /** PALIGNR: the concatenation destination:source shifted right by imm8 bytes (zeros shifted in). */
-const palignr: Kernel = (n, imm) => {
+export const palignr: Kernel = (n, imm) => {
   for (let i = 0; i < n; i++) {
     const j = i + imm;
     R8[i] = j < n ? B8[j]! : j < 2 * n ? A8[j - n]! : 0;
