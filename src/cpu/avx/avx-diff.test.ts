@@ -16,6 +16,7 @@ import { CODE } from '../testing.js';
 import { LF_NONE } from '../cpu.js';
 import { makeAvxCpu, setYmm, ymmHex } from './avx-testing.js';
 import { INT_FORMS } from './int-diff-forms.js';
+import { FP_FORMS } from './fp-diff-specs.js';
 
 const ROOT = fileURLToPath(new URL('../../../../', import.meta.url));
 const SOURCE = join(ROOT, 'test/native/avx-harness.c');
@@ -65,6 +66,7 @@ FORMS.push({ name: 'vmovq xmm,xmm/m64', map: 1, pp: 2, op: 0x7e, ls: [0], shape:
 FORMS.push({ name: 'vmovq xmm/m64,xmm', map: 1, pp: 1, op: 0xd6, ls: [0], shape: 'mr' });
 FORMS.push({ name: 'vzeroupper/vzeroall', map: 1, pp: 0, op: 0x77, ls: [0, 1], shape: 'none' });
 FORMS.push(...INT_FORMS); // AV-INT: avx/int-diff-forms.ts
+FORMS.push(...FP_FORMS); // AV-FP: avx/fp-diff-specs.ts
 
 /** The bytes of one random instance of a form. */
 function encode(f: Form): number[] {

@@ -137,9 +137,11 @@ export const VX_ALIGNED = 32;  // memory operand must be aligned to its size (#G
  * unless VX_ALIGNED), the kernel once per 128-bit lane with A = src1 lane, B = src2 lane,
  * n = 16, then the result stored with bits 255:128 zeroed for VEX.128. With VX_FP the
  * MXCSR flags of all lanes are committed (or the exception raised) before the store.
- * Handlers are built once, at install time (no closure per instruction).
+ * Handlers are built once, at install time (no closure per instruction). `immShift`: the
+ * upper lane sees imm8 >> immShift (VBLENDPS/PD, VSHUFPD, VPERMILPD imm: one control
+ * field per element across both lanes).
  */
-export function vexOp(k: Kernel, fe: number, fe256: number, flags = 0, immBytes = 0): Handler {
+export function vexOp(k: Kernel, fe: number, fe256: number, flags = 0, immBytes = 0, immShift = 0): Handler {
   const scalar = (flags & (VX_SCALAR4 | VX_SCALAR8)) !== 0;
   const msize = (flags & VX_SCALAR4) !== 0 ? 4 : (flags & VX_SCALAR8) !== 0 ? 8 : 16;
   const rules = ((flags & VX_UNARY) !== 0 ? NO_VVVV : 0) | ((flags & VX_128) !== 0 ? L0_ONLY : 0);
@@ -156,7 +158,7 @@ export function vexOp(k: Kernel, fe: number, fe256: number, flags = 0, immBytes 
       const o = lane << 2;
       A[0] = S1[o]!; A[1] = S1[o + 1]!; A[2] = S1[o + 2]!; A[3] = S1[o + 3]!;
       B[0] = S2[o]!; B[1] = S2[o + 1]!; B[2] = S2[o + 2]!; B[3] = S2[o + 3]!;
-      k(16, imm);
+      k(16, lane !== 0 ? imm >> immShift : imm);
       D[o] = R[0]!; D[o + 1] = R[1]!; D[o + 2] = R[2]!; D[o + 3] = R[3]!;
     }
     if (fp) finishFp(cpu);

@@ -9,9 +9,12 @@ import { installAvxMove } from './move.js';
 import { installAvxArith } from './arith.js';
 import { installAvxInt } from './int.js';
 import { installAvxInt2 } from './int2.js';
+import { installAvxFp } from './fp.js';
+import { installAvxFp2 } from './fp2.js';
 
 export function installAvx(t: Handler[]): void {
   installAvxMove(t);
   installAvxArith(t);
   installAvxInt(t); installAvxInt2(t);
+  installAvxFp(t); installAvxFp2(t);
 }

@@ -17,6 +17,8 @@ export let fpFlags = 0;
 /** MXCSR of the current instruction (set by beginFp). */
 let mx = 0;
 export function beginFp(mxcsr: number): void { fpFlags = 0; mx = mxcsr; }
+/** MXCSR of the current instruction (for kernels that round by MXCSR.RC outside roundTo). */
+export function curMxcsr(): number { return mx; }
 export function raise(f: number): void { fpFlags |= f; }
 
 export const IE = 1, DE = 2, ZE = 4, OE = 8, UE = 16, PE = 32;

@@ -94,16 +94,16 @@ function comis(single: boolean, ordered: boolean): Handler {
 
 // ---- conversions ----------------------------------------------------------------------------
 /** Rounds a finite double to an integer by MXCSR.RC (or truncation). */
-function rint(v: number, trunc: boolean, rc: number): number {
+export function rint(v: number, trunc: boolean, rc: number): number {
   if (trunc || rc === 3) return Math.trunc(v);
   if (rc === 1) return Math.floor(v);
   if (rc === 2) return Math.ceil(v);
   const f = Math.floor(v), d = v - f;
   return d > 0.5 || (d === 0.5 && f % 2 !== 0) ? f + 1 : f;
 }
-let cvtHi = 0;
+export let cvtHi = 0;
 /** Float lane → int32/int64: NaN or out of range gives the integer indefinite with IE. */
-function f2i(single: boolean, lo: number, hi: number, size: number, trunc: boolean, mx: number): number {
+export function f2i(single: boolean, lo: number, hi: number, size: number, trunc: boolean, mx: number): number {
   const c = single ? clsF32(lo) : clsF64(lo, hi);
   const v = val; // conversions to integer raise no denormal exception (SDM CVTPS2DQ: #I, #P)
   cvtHi = 0;
@@ -120,7 +120,7 @@ function f2i(single: boolean, lo: number, hi: number, size: number, trunc: boole
 function indefinite(size: number): number { if (size === 8) { cvtHi = 0x80000000 | 0; return 0; } return 0x80000000 | 0; }
 
 /** Integer (lo, hi as int64 when `wide`) → float lane i of R. */
-function i2f(single: boolean, i: number, lo: number, hi: number, wide: boolean): void {
+export function i2f(single: boolean, i: number, lo: number, hi: number, wide: boolean): void {
   let q: number, sgn = 0;
   if (!wide) q = lo;
   else {
@@ -133,7 +133,7 @@ function i2f(single: boolean, i: number, lo: number, hi: number, wide: boolean):
 }
 
 /** Float → float lane conversion (widen exact, narrow rounded); NaNs keep sign and top payload. */
-function f2f(toSingle: boolean, lo: number, hi: number, i: number): void {
+export function f2f(toSingle: boolean, lo: number, hi: number, i: number): void {
   if (toSingle) {
     const c = clsF64(lo, hi);
     if (c >= C_QNAN) { if (c === C_SNAN) raise(IE); R[i] = (hi & 0x80000000) | 0x7fc00000 | ((hi & 0x7ffff) << 3) | (lo >>> 29); return; }

@@ -31,7 +31,7 @@ function roundInt(v: number, rc: number): number {
 }
 
 /** One lane of ROUND*: lane i of B into lane i of R. */
-function roundLane(single: boolean, i: number, rc: number, noPe: boolean): void {
+export function roundLane(single: boolean, i: number, rc: number, noPe: boolean): void {
   const c = single ? clsF32(B[i]!) : clsF64(B[2 * i]!, B[2 * i + 1]!);
   if (c >= C_QNAN) {
     if (c === C_SNAN) raise(IE);
