@@ -7,7 +7,8 @@
  *   X0-X3 xmm0..xmm3 as 32 hex digits (byte 15 first); MM0/MM1 16 hex digits
  *   MXCSR, RAX, RCX, FLAGS hex; MEM 64 hex digits = the 32-byte buffer rdx points to (16-aligned)
  * Output lines: X0 X1 MM0 MM1 MXCSR RAX RCX FLAGS MEM     (FLAGS = RFLAGS & 0x8d5)
- *           or: SIG n    (the instruction raised signal n: SIGFPE = #XM, SIGSEGV = #GP, SIGILL = #UD)
+ *           or: SIG n    (the instruction raised signal n: SIGFPE = #XM, SIGSEGV = #GP, SIGILL = #UD);
+ *               SIGFPE adds MXCSR and xmm0 at the fault: SIG 8 MXCSR X0
  * Build: gcc -O1 -mno-red-zone (the code is entered with CALL from inline asm).
  */
 #define _GNU_SOURCE
@@ -18,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <ucontext.h>
 
 typedef struct {
   uint8_t x[4][16];   /* 0 */
@@ -32,7 +34,19 @@ static uint8_t *code;
 static sigjmp_buf jb;
 static volatile int sig;
 
-static void handler(int s) { sig = s; siglongjmp(jb, 1); }
+static uint32_t fault_mxcsr;
+static uint8_t fault_x0[16];
+/* SIGFPE (#XM): MXCSR and xmm0 as the fault left them (flags set, destination unchanged), read from the signal frame */
+static void handler(int s, siginfo_t *si, void *ucv) {
+  (void)si;
+  ucontext_t *uc = ucv;
+  sig = s;
+  if (s == SIGFPE && uc->uc_mcontext.fpregs) {
+    fault_mxcsr = uc->uc_mcontext.fpregs->mxcsr;
+    memcpy(fault_x0, &uc->uc_mcontext.fpregs->_xmm[0], 16);
+  }
+  siglongjmp(jb, 1);
+}
 
 static void run(void) {
   __asm__ volatile(
@@ -57,7 +71,7 @@ static void prhex(const uint8_t *b, int n) { for (int i = n - 1; i >= 0; i--) pr
 int main(void) {
   code = mmap(NULL, 4096, PROT_READ | PROT_WRITE | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   if (code == MAP_FAILED) { perror("mmap"); return 1; }
-  struct sigaction sa; memset(&sa, 0, sizeof sa); sa.sa_handler = handler; sa.sa_flags = SA_NODEFER;
+  struct sigaction sa; memset(&sa, 0, sizeof sa); sa.sa_sigaction = handler; sa.sa_flags = SA_NODEFER | SA_SIGINFO;
   sigaction(SIGFPE, &sa, 0); sigaction(SIGSEGV, &sa, 0); sigaction(SIGILL, &sa, 0); sigaction(SIGBUS, &sa, 0);
   static char c[64], x[4][40], m0[24], m1[24], mem_s[80];
   unsigned mx; unsigned long long rax, rcx, fl;
@@ -72,6 +86,7 @@ int main(void) {
     st.mxcsr = mx; st.rax = rax; st.rcx = rcx; st.fl = (fl & 0x8d5) | 0x202;
     sig = 0;
     if (sigsetjmp(jb, 1) == 0) run();
+    if (sig == SIGFPE) { printf("SIG %d %x ", sig, fault_mxcsr); prhex(fault_x0, 16); putchar('\n'); __asm__ volatile("emms"); continue; }
     if (sig) { printf("SIG %d\n", sig); __asm__ volatile("emms"); continue; }
     prhex(st.x[0], 16); putchar(' '); prhex(st.x[1], 16); putchar(' ');
     prhex((uint8_t *)&st.mm[0], 8); putchar(' '); prhex((uint8_t *)&st.mm[1], 8);

@@ -15,8 +15,12 @@ import { lane, clsF32, clsF64, val, putNum, OP_ADD, OP_SUB, OP_MUL, OP_DIV, OP_M
 /** Commits the instruction's flags; faults on an unmasked one before anything is written. */
 export function finishFp(cpu: Cpu): void {
   const f = cpu.fpu;
-  f.mxcsr |= fpFlags;
-  if ((fpFlags & ~(f.mxcsr >> 7) & 0x3f) !== 0) {
+  // An unmasked pre-computation exception (IE, DE, ZE) in any element stops the instruction
+  // before its computation step, so no post-computation flag (OE, UE, PE) of any element is
+  // set (SDM Vol. 1 §11.5.3: the two steps are sequential)
+  const fl = (fpFlags & ~(f.mxcsr >> 7) & 7) !== 0 ? fpFlags & 7 : fpFlags;
+  f.mxcsr |= fl;
+  if ((fl & ~(f.mxcsr >> 7) & 0x3f) !== 0) {
     if ((cpu.cr4 & CR4_OSXMMEXCPT) !== 0) cpu.fault(XM, 0, false);
     cpu.ud();
   }

@@ -9,7 +9,7 @@
  * step an ordinary rounded SSE operation with its flags; the sum goes to the lanes selected
  * by imm8[3:0], +0.0 elsewhere.
  */
-import type { Handler } from '../cpu.js';
+import type { Cpu, Handler } from '../cpu.js';
 import { def } from '../ops/table.js';
 import { A, B, R, byPrefix, sseCheck, has, loadXmmSrc, loadXmmA, storeXmmR, FE_SSE41 } from './common.js';
 import { beginFp, raise, f32ToBits, f64ToBits, f64Hi, IE, PE } from './fp-core.js';
@@ -63,6 +63,18 @@ function round(single: boolean, scalar: boolean): Handler {
   };
 }
 
+/**
+ * End of one stage of DPPS/DPPD (multiply, then the adds): the stage's flags go to MXCSR and
+ * an unmasked one faults here, before the next stage runs — so an unmasked pre-computation
+ * exception of a later stage does not hide an earlier stage's OE/UE/PE, and a later stage's
+ * flags are not raised after an earlier stage's fault (measured on this CPU by sse4-diff.test.ts,
+ * which compares MXCSR at #XM; SDM Vol. 2A DPPS describes the same stages in its Operation).
+ */
+function stageEnd(cpu: Cpu): void {
+  finishFp(cpu);
+  beginFp(cpu.fpu.mxcsr);
+}
+
 /** DPPS xmm, xmm/m128, imm8. */
 const dpps: Handler = (cpu) => {
   cpu.decodeModrm(1);
@@ -73,8 +85,10 @@ const dpps: Handler = (cpu) => {
   SA.set(A); SB.set(B);
   beginFp(cpu.fpu.mxcsr);
   for (let i = 0; i < 4; i++) SR[i] = (imm >> (4 + i)) & 1 ? opF32(OP_MUL, SA[i]!, SB[i]!) : 0;
+  stageEnd(cpu);
   const t01 = opF32(OP_ADD, SR[0]!, SR[1]!);
   const t23 = opF32(OP_ADD, SR[2]!, SR[3]!);
+  stageEnd(cpu);
   const s = opF32(OP_ADD, t01, t23);
   finishFp(cpu);
   for (let i = 0; i < 4; i++) R[i] = (imm >> i) & 1 ? s : 0;
@@ -93,6 +107,7 @@ const dppd: Handler = (cpu) => {
     if ((imm >> (4 + i)) & 1) { SR[2 * i] = opF64(OP_MUL, SA[2 * i]!, SA[2 * i + 1]!, SB[2 * i]!, SB[2 * i + 1]!); SR[2 * i + 1] = opHi; }
     else { SR[2 * i] = 0; SR[2 * i + 1] = 0; }
   }
+  stageEnd(cpu);
   const lo = opF64(OP_ADD, SR[0]!, SR[1]!, SR[2]!, SR[3]!), hi = opHi;
   finishFp(cpu);
   for (let i = 0; i < 2; i++) { const on = (imm >> i) & 1; R[2 * i] = on ? lo : 0; R[2 * i + 1] = on ? hi : 0; }
