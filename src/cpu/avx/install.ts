@@ -7,6 +7,7 @@
 import type { Handler } from '../cpu.js';
 import { installAvxMove } from './move.js';
 import { installAvxArith } from './arith.js';
+import { installAvxFma } from './fma.js';
 import { installAvxInt } from './int.js';
 import { installAvxInt2 } from './int2.js';
 import { installAvxFp } from './fp.js';
@@ -15,6 +16,7 @@ import { installAvxFp2 } from './fp2.js';
 export function installAvx(t: Handler[]): void {
   installAvxMove(t);
   installAvxArith(t);
+  installAvxFma(t);
   installAvxInt(t); installAvxInt2(t);
   installAvxFp(t); installAvxFp2(t);
 }

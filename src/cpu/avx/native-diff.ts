@@ -1,0 +1,100 @@
+/**
+ * Test support (test-only, may allocate): runs VEX instruction cases on this machine's CPU
+ * through test/native/avx-harness.c and in the emulator, and returns both images in the
+ * harness's text format (ymm0-3, MXCSR, RAX, the 64-byte buffer at RDX, or `SIG n` for a
+ * fault: SIGSEGV ↔ #GP, SIGFPE ↔ #XM, SIGILL ↔ #UD). Used by the FMA and F16C differential
+ * tests, whose generators build operands per element role.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { CODE } from '../testing.js';
+import { LF_NONE } from '../cpu.js';
+import { makeAvxCpu, setYmm, ymmHex } from './avx-testing.js';
+
+const ROOT = fileURLToPath(new URL('../../../../', import.meta.url));
+const SOURCE = join(ROOT, 'test/native/avx-harness.c');
+/** RDX in the emulator: 32-byte aligned like the harness's buffer. */
+export const BUF = 0x100020;
+
+/** One case: instruction bytes, ymm0-3 as 64 hex digits, MXCSR, RAX (16 hex digits), buffer (128 hex digits). */
+export interface NativeCase { code: number[]; y: string[]; mxcsr: number; rax: string; mem: string }
+
+export const hx = (v: number, w: number): string => (v >>> 0).toString(16).padStart(w, '0');
+
+/** Why the native side cannot run here, or null. */
+export function nativeUnavailable(feature: string): string | null {
+  const gcc = spawnSync('gcc', ['--version']);
+  if (gcc.error || gcc.status !== 0) return 'gcc not found';
+  let info = '';
+  try { info = readFileSync('/proc/cpuinfo', 'utf8'); } catch { return 'no /proc/cpuinfo'; }
+  return new RegExp(`\\b${feature}\\b`).test(info) ? null : `host CPU without ${feature}`;
+}
+
+export function caseLine(c: NativeCase): string {
+  return `${c.code.map((b) => hx(b, 2)).join('')} ${c.y.join(' ')} ${c.mxcsr.toString(16)} ${c.rax} ${c.mem}`;
+}
+
+/** Builds the harness and runs the cases natively; one normalized output line per case. */
+export function runNative(cases: NativeCase[]): string[] {
+  const dir = mkdtempSync(join(tmpdir(), 'nestvisor-avxd-'));
+  try {
+    const exe = join(dir, 'avx-harness');
+    const cc = spawnSync('gcc', ['-O1', '-mno-red-zone', '-o', exe, SOURCE], { encoding: 'utf8' });
+    if (cc.status !== 0) throw new Error(`gcc failed: ${cc.stderr}`);
+    const run = spawnSync(exe, [], { input: cases.map(caseLine).join('\n') + '\n', encoding: 'utf8', maxBuffer: 1 << 28 });
+    if (run.status !== 0) throw new Error(`harness failed (signal ${run.signal}): ${run.stderr}`);
+    const lines = run.stdout.trim().split('\n');
+    if (lines.length !== cases.length) throw new Error(`harness printed ${lines.length} lines for ${cases.length} cases`);
+    // RAX without leading zeros, as emulate() prints it
+    return lines.map((l) => l.replace(/^(\S+ \S+ \S+ \S+ \S+) (\S+)/, (_m, a: string, r: string) => `${a} ${BigInt('0x' + r).toString(16)}`));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** Runs one case in the emulator (64-bit mode) and prints the image like the harness. */
+export function emulate(t: ReturnType<typeof makeAvxCpu>, c: NativeCase): string {
+  t.mem.load(CODE, Uint8Array.from([...c.code, 0xf4]));
+  for (let k = 0; k < 4; k++) setYmm(t, k, c.y[k]!);
+  t.cpu.fpu.mxcsr = c.mxcsr;
+  const rax = c.rax.padStart(16, '0');
+  t.cpu.r[0] = parseInt(rax.slice(8), 16) | 0; t.cpu.r[1] = parseInt(rax.slice(0, 8), 16) | 0;
+  t.cpu.r[4] = BUF; t.cpu.r[5] = 0;
+  for (let i = 0; i < 64; i++) t.mem.ram[BUF + i] = parseInt(c.mem.slice(126 - 2 * i, 128 - 2 * i), 16);
+  t.cpu.lfOp = LF_NONE; t.cpu.flags = 0x202;
+  t.cpu.rip = CODE; t.cpu.halted = false;
+  const before = t.exceptions.length;
+  t.cpu.run(4);
+  if (t.exceptions.length !== before) {
+    const v = t.exceptions[t.exceptions.length - 1]![0];
+    return v === 13 ? 'SIG 11' : v === 19 ? 'SIG 8' : v === 6 ? 'SIG 4' : `exception ${v}`;
+  }
+  if (t.cpu.rip !== CODE + c.code.length + 1) return `stopped at ${t.cpu.rip.toString(16)}`;
+  let mem = '';
+  for (let i = 63; i >= 0; i--) mem += hx(t.mem.ram[BUF + i]!, 2);
+  const raxOut = t.cpu.r[1] === 0 ? hx(t.cpu.r[0]!, 1) : (t.cpu.r[1]! >>> 0).toString(16) + hx(t.cpu.r[0]!, 8);
+  return `${[0, 1, 2, 3].map((k) => ymmHex(t, k)).join(' ')} ${t.cpu.fpu.mxcsr.toString(16)} ${raxOut} ${mem}`;
+}
+
+/** Runs every case both ways; returns the mismatches (at most `show` described in full) and fault counts. */
+export function compare(cases: NativeCase[], name: (c: NativeCase) => string, show = 20):
+  { fails: Map<string, number>; shown: string[]; faults: Map<string, number> } {
+  const want = runNative(cases);
+  const t = makeAvxCpu('long64', { avx2: true, fma: true, f16c: true });
+  const fails = new Map<string, number>(), faults = new Map<string, number>();
+  const shown: string[] = [];
+  for (let i = 0; i < cases.length; i++) {
+    const c = cases[i]!, w = want[i]!;
+    const got = emulate(t, c);
+    if (w.startsWith('SIG')) faults.set(w, (faults.get(w) ?? 0) + 1);
+    if (w !== got) {
+      const n = name(c), k = (fails.get(n) ?? 0) + 1;
+      fails.set(n, k);
+      if (k <= 2 && shown.length < show) shown.push(`${n} [${c.code.map((b) => hx(b, 2)).join(' ')}]\n   in     ${caseLine(c)}\n   native ${w}\n   emul   ${got}`);
+    }
+  }
+  return { fails, shown, faults };
+}
