@@ -197,6 +197,13 @@ export class Cpu {
   eaLo = 0;
   eaHi = 0;
   eaSeg = DS;
+  /**
+   * The SIB index register and scale of the last memory operand (index 16 = none), so a
+   * VSIB instruction (gathers, avx/gather.ts) can take the general register's term back
+   * out of eaLo/eaHi and add each vector element's instead (SDM Vol. 2 §2.3.12).
+   */
+  eaIdx = 16;
+  eaScale = 0;
 
   // ---- TLB ---------------------------------------------------------------------------
   readonly tlbTag = new Float64Array(TLB_SIZE).fill(NaN);

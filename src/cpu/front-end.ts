@@ -176,4 +176,6 @@ export function computeEa(cpu: Cpu, base: number, idx: number, scale: number, di
   cpu.eaLo = lo;
   cpu.eaHi = hi;
   cpu.eaSeg = cpu.segOvr >= 0 ? cpu.segOvr : seg;
+  cpu.eaIdx = idx; // for VSIB (avx/gather.ts): the index term is replaced per element
+  cpu.eaScale = scale;
 }

@@ -12,6 +12,9 @@ import { installAvxInt } from './int.js';
 import { installAvxInt2 } from './int2.js';
 import { installAvxFp } from './fp.js';
 import { installAvxFp2 } from './fp2.js';
+import { installAvxCross } from './cross.js';
+import { installAvxGather } from './gather.js';
+import { installBmi } from './bmi.js';
 
 export function installAvx(t: Handler[]): void {
   installAvxMove(t);
@@ -19,4 +22,5 @@ export function installAvx(t: Handler[]): void {
   installAvxFma(t);
   installAvxInt(t); installAvxInt2(t);
   installAvxFp(t); installAvxFp2(t);
+  installAvxCross(t); installAvxGather(t); installBmi(t);
 }
