@@ -115,13 +115,13 @@ export function roundTo(neg: boolean, q: number, sgn: number, E2: number, single
     const big = dir === 2 ? (single ? 3.4028234663852886e38 : 1.7976931348623157e308) : Infinity;
     return neg ? -big : big;
   }
-  if (tiny && (mx & (1 << 11)) === 0) fpFlags |= unboundedExact ? UE : UE | PE; // unmasked: the caller faults
+  const um = (mx & (1 << 11)) !== 0;
+  if (tiny && !um) fpFlags |= unboundedExact ? UE : UE | PE; // unmasked: the caller faults
   else if (!exact) fpFlags |= PE;
-  if (tiny) {
-    const um = (mx & (1 << 11)) !== 0;
-    if (!um) { /* UE raised above */ }
-    else if ((mx & 0x8000) !== 0) { fpFlags |= UE | PE; return neg ? -0 : 0; }
-    else if (!exact) fpFlags |= UE;
+  if (tiny && um) {
+    // masked: FTZ flushes to zero; otherwise UE only when the denormal result is inexact
+    if ((mx & 0x8000) !== 0) { fpFlags |= UE | PE; return neg ? -0 : 0; }
+    if (!exact) fpFlags |= UE;
   }
   const v = mul2(m, Qe);
   return neg ? -v : v;
