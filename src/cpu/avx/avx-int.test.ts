@@ -350,3 +350,14 @@ test('availability: #UD without CR4.OSXSAVE, #NM with CR0.TS, VPHMINPOSUW has no
   run(p, 'c5 f5 f8 c2');
   assert.deepEqual(p.exceptions, [[UD, 0]]);
 });
+
+test('outside 64-bit mode: VEX.W1 VPEXTRD stays a dword (SDM PEXTRD note 2), VPBLENDVB ignores imm8[7] (c4 e3 71 4c c2 b0 → xmm3)', () => {
+  const t = makeAvxCpu('prot32');
+  setYmm(t, 1, ONES);
+  run(t, 'c4 e3 f9 16 c8 01'); // vpextrq rax,xmm1,0x1 in 64-bit mode; here vpextrd eax,xmm1,0x1
+  assert.equal(t.cpu.r[0]! >>> 0, 0x01234567);
+  setYmm(t, 1, '11'.repeat(16)); setYmm(t, 2, '22'.repeat(16)); setYmm(t, 3, '80'.repeat(8) + '00'.repeat(8));
+  run(t, 'c4 e3 71 4c c2 b0'); // vpblendvb xmm0,xmm1,xmm2,xmm3 (register 11 → 3)
+  assert.equal(ymmHex(t, 0), Z32 + '22'.repeat(8) + '11'.repeat(8));
+  assert.deepEqual(t.exceptions, []);
+});
