@@ -12,7 +12,8 @@
  *   FSW/FTW/ST(i) as FNSAVE stores them right after the instruction (FNSAVE does not wait,
  *   so an unmasked exception is seen as ES in FSW rather than as a signal); ST(i) as
  *   20 hex digits (sign/exponent first); FLAGS = RFLAGS & 0x8d5; MEM as the input
- *   or: SIG n  (the instruction raised signal n)
+ *   or: SIG n  (the instruction raised signal n); SIGFPE (#MF) adds FSW and ST(0)-ST(7) at the
+ *       fault, from the signal frame: SIG 8 FSW ST0..ST7
  * Build: gcc -O1 -mno-red-zone (the code is entered with CALL from inline asm).
  */
 #define _GNU_SOURCE
@@ -23,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <ucontext.h>
 
 static uint8_t img[112] __attribute__((aligned(16)));
 static uint8_t out[112] __attribute__((aligned(16)));
@@ -32,7 +34,19 @@ static uint8_t *code;
 static sigjmp_buf jb;
 static volatile int sig;
 
-static void handler(int s) { sig = s; siglongjmp(jb, 1); }
+static unsigned fault_fsw;
+static uint8_t fault_st[8][10];
+/* SIGFPE (#MF): FSW and ST(0)-ST(7) as the fault left them, read from the signal frame */
+static void handler(int s, siginfo_t *si, void *ucv) {
+  (void)si;
+  ucontext_t *uc = ucv;
+  sig = s;
+  if (s == SIGFPE && uc->uc_mcontext.fpregs) {
+    fault_fsw = uc->uc_mcontext.fpregs->swd;
+    for (int i = 0; i < 8; i++) memcpy(fault_st[i], &uc->uc_mcontext.fpregs->_st[i], 10);
+  }
+  siglongjmp(jb, 1);
+}
 
 static void run(void) {
   __asm__ volatile(
@@ -51,7 +65,7 @@ static void rdbytes(const char *s, uint8_t *o, int n) { for (int i = 0; i < n; i
 int main(void) {
   code = mmap(NULL, 4096, PROT_READ | PROT_WRITE | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   if (code == MAP_FAILED) { perror("mmap"); return 1; }
-  struct sigaction sa; memset(&sa, 0, sizeof sa); sa.sa_handler = handler; sa.sa_flags = SA_NODEFER;
+  struct sigaction sa; memset(&sa, 0, sizeof sa); sa.sa_sigaction = handler; sa.sa_flags = SA_NODEFER | SA_SIGINFO;
   sigaction(SIGFPE, &sa, 0); sigaction(SIGSEGV, &sa, 0); sigaction(SIGILL, &sa, 0); sigaction(SIGBUS, &sa, 0);
   static char c[64], im[240], ms[280];
   unsigned long long a, f;
@@ -65,6 +79,11 @@ int main(void) {
     rax = a; fl = (f & 0x8d5) | 0x202;
     sig = 0;
     if (sigsetjmp(jb, 1) == 0) run();
+    if (sig == SIGFPE) {
+      printf("SIG %d %04x", sig, fault_fsw);
+      for (int i = 0; i < 8; i++) { putchar(' '); for (int k = 9; k >= 0; k--) printf("%02x", fault_st[i][k]); }
+      putchar('\n'); __asm__ volatile("fninit"); continue;
+    }
     if (sig) { printf("SIG %d\n", sig); __asm__ volatile("fninit"); continue; }
     printf("%04x %04x %04x", out[0] | out[1] << 8, out[4] | out[5] << 8, out[8] | out[9] << 8);
     for (int i = 0; i < 8; i++) {
