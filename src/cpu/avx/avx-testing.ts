@@ -4,10 +4,10 @@
  * OS that enables AVX leaves it; YMM registers as hex strings. Test-only: may allocate.
  */
 import { makeCpu, type Mode, type TestCpu } from '../testing.js';
-import { withAvx, F7B_AVX2, F1C_FMA, F1C_F16C, type CpuProfile } from '../profile.js';
+import { withAvx, F7B_AVX2, F7B_BMI1, F7B_BMI2, F1C_FMA, F1C_F16C, type CpuProfile } from '../profile.js';
 import { CR4_OSFXSR, CR4_OSXMMEXCPT, CR4_OSXSAVE } from '../regs.js';
 
-export interface AvxOptions { avx2?: boolean; fma?: boolean; f16c?: boolean }
+export interface AvxOptions { avx2?: boolean; fma?: boolean; f16c?: boolean; bmi?: boolean }
 
 /** The profile with AVX (+ the asked extensions) on. */
 export function avxProfile(base: CpuProfile, o: AvxOptions = {}): CpuProfile {
@@ -15,7 +15,7 @@ export function avxProfile(base: CpuProfile, o: AvxOptions = {}): CpuProfile {
   return {
     ...p,
     leaf1Ecx: p.leaf1Ecx | (o.fma ? F1C_FMA : 0) | (o.f16c ? F1C_F16C : 0),
-    leaf7Ebx: p.leaf7Ebx | (o.avx2 ? F7B_AVX2 : 0),
+    leaf7Ebx: p.leaf7Ebx | (o.avx2 ? F7B_AVX2 : 0) | (o.bmi ? F7B_BMI1 | F7B_BMI2 : 0),
   };
 }
 
