@@ -7,8 +7,9 @@
  *   X0-X3 xmm0..xmm3 as 32 hex digits (byte 15 first); MM0/MM1 16 hex digits
  *   MXCSR, RAX, RCX, FLAGS hex; MEM 64 hex digits = the 32-byte buffer rdx points to (16-aligned)
  * Output lines: X0 X1 MM0 MM1 MXCSR RAX RCX FLAGS MEM     (FLAGS = RFLAGS & 0x8d5)
- *           or: SIG n    (the instruction raised signal n: SIGFPE = #XM, SIGSEGV = #GP, SIGILL = #UD);
- *               SIGFPE adds MXCSR and xmm0 at the fault: SIG 8 MXCSR X0
+ *           or: SIG n MXCSR X0 X1 MEM   (the instruction raised signal n: SIGFPE = #XM, SIGSEGV = #GP,
+ *               SIGILL = #UD; MXCSR, xmm0 and xmm1 as the signal frame holds them, the buffer as
+ *               the fault left it: the flags an unmasked exception set, and that nothing else changed)
  * Build: gcc -O1 -mno-red-zone (the code is entered with CALL from inline asm).
  */
 #define _GNU_SOURCE
@@ -35,15 +36,16 @@ static sigjmp_buf jb;
 static volatile int sig;
 
 static uint32_t fault_mxcsr;
-static uint8_t fault_x0[16];
-/* SIGFPE (#XM): MXCSR and xmm0 as the fault left them (flags set, destination unchanged), read from the signal frame */
+static uint8_t fault_x0[16], fault_x1[16];
+/* MXCSR, xmm0 and xmm1 as the fault left them, read from the signal frame */
 static void handler(int s, siginfo_t *si, void *ucv) {
   (void)si;
   ucontext_t *uc = ucv;
   sig = s;
-  if (s == SIGFPE && uc->uc_mcontext.fpregs) {
+  if (uc->uc_mcontext.fpregs) {
     fault_mxcsr = uc->uc_mcontext.fpregs->mxcsr;
     memcpy(fault_x0, &uc->uc_mcontext.fpregs->_xmm[0], 16);
+    memcpy(fault_x1, &uc->uc_mcontext.fpregs->_xmm[1], 16);
   }
   siglongjmp(jb, 1);
 }
@@ -86,8 +88,10 @@ int main(void) {
     st.mxcsr = mx; st.rax = rax; st.rcx = rcx; st.fl = (fl & 0x8d5) | 0x202;
     sig = 0;
     if (sigsetjmp(jb, 1) == 0) run();
-    if (sig == SIGFPE) { printf("SIG %d %x ", sig, fault_mxcsr); prhex(fault_x0, 16); putchar('\n'); __asm__ volatile("emms"); continue; }
-    if (sig) { printf("SIG %d\n", sig); __asm__ volatile("emms"); continue; }
+    if (sig) {
+      printf("SIG %d %x ", sig, fault_mxcsr); prhex(fault_x0, 16); putchar(' '); prhex(fault_x1, 16); putchar(' ');
+      prhex(mem + 16, 32); putchar('\n'); __asm__ volatile("emms"); continue;
+    }
     prhex(st.x[0], 16); putchar(' '); prhex(st.x[1], 16); putchar(' ');
     prhex((uint8_t *)&st.mm[0], 8); putchar(' '); prhex((uint8_t *)&st.mm[1], 8);
     printf(" %x %llx %llx %llx ", st.mxcsr, (unsigned long long)st.rax, (unsigned long long)st.rcx, (unsigned long long)(st.fl & 0x8d5));

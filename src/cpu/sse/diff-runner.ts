@@ -4,7 +4,8 @@
  * instruction bytes from a register image (xmm0-3, mm0-1, MXCSR, rax, rcx, flags, a 32-byte
  * buffer at [rdx]); the same bytes run in the emulator in 64-bit mode and the resulting
  * images must be identical (registers, MXCSR flags, arithmetic flags, memory, and the fault:
- * SIGSEGV ↔ #GP, SIGFPE ↔ #XM with MXCSR and xmm0 at the fault, SIGILL ↔ #UD). Test-only code: it may allocate freely.
+ * SIGSEGV ↔ #GP, SIGFPE ↔ #XM, SIGILL ↔ #UD, each with MXCSR, xmm0, xmm1 and the buffer as the
+ * fault left them). Test-only code: it may allocate freely.
  */
 import assert from 'node:assert/strict';
 import type { TestContext } from 'node:test';
@@ -61,15 +62,16 @@ function emulate(t: TestCpu, code: number[], im: Image): string {
   t.cpu.rip = CODE; t.cpu.halted = false;
   const before = t.exceptions.length;
   t.cpu.run(8);
-  if (t.exceptions.length !== before) {
-    const v = t.exceptions[t.exceptions.length - 1]![0];
-    // #XM: the flags the fault set and the unchanged destination, as the harness reads them from the signal frame
-    if (v === 19) return `SIG 8 ${f.mxcsr.toString(16)} ${lanesHex(f.xmm, 0)}`;
-    return v === 13 ? 'SIG 11' : v === 6 ? 'SIG 4' : `exception ${v}`;
-  }
-  if (t.cpu.rip !== CODE + code.length + 1) return `stopped at ${t.cpu.rip.toString(16)}`;
   let mem = '';
   for (let i = 31; i >= 0; i--) mem += hx(t.mem.ram[BUF + i]!, 2);
+  if (t.exceptions.length !== before) {
+    const v = t.exceptions[t.exceptions.length - 1]![0];
+    // as the harness reports a fault: MXCSR, xmm0, xmm1 and the buffer as the fault left them
+    const sig = v === 19 ? 8 : v === 13 ? 11 : v === 6 ? 4 : -1;
+    if (sig < 0) return `exception ${v}`;
+    return `SIG ${sig} ${f.mxcsr.toString(16)} ${lanesHex(f.xmm, 0)} ${lanesHex(f.xmm, 4)} ${mem}`;
+  }
+  if (t.cpu.rip !== CODE + code.length + 1) return `stopped at ${t.cpu.rip.toString(16)}`;
   const mmHex = (k: number): string => hx(f.mant[2 * k + 1]!, 8) + hx(f.mant[2 * k]!, 8);
   return `${lanesHex(f.xmm, 0)} ${lanesHex(f.xmm, 4)} ${mmHex(0)} ${mmHex(1)} ${f.mxcsr.toString(16)} ` +
     `${num64(t.cpu.r[0]!, t.cpu.r[1]!)} ${num64(t.cpu.r[2]!, t.cpu.r[3]!)} ${(t.cpu.getFlags() & 0x8d5).toString(16)} ${mem}`;
