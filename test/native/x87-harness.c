@@ -12,8 +12,8 @@
  *   FSW/FTW/ST(i) as FNSAVE stores them right after the instruction (FNSAVE does not wait,
  *   so an unmasked exception is seen as ES in FSW rather than as a signal); ST(i) as
  *   20 hex digits (sign/exponent first); FLAGS = RFLAGS & 0x8d5; MEM as the input
- *   or: SIG n  (the instruction raised signal n); SIGFPE (#MF) adds FSW and ST(0)-ST(7) at the
- *       fault, from the signal frame: SIG 8 FSW ST0..ST7
+ *   or: SIG n FSW ST0..ST7 MEM  (the instruction raised signal n; FSW and the registers as the
+ *       signal frame holds them, the buffer as the fault left it)
  * Build: gcc -O1 -mno-red-zone (the code is entered with CALL from inline asm).
  */
 #define _GNU_SOURCE
@@ -36,12 +36,12 @@ static volatile int sig;
 
 static unsigned fault_fsw;
 static uint8_t fault_st[8][10];
-/* SIGFPE (#MF): FSW and ST(0)-ST(7) as the fault left them, read from the signal frame */
+/* FSW and ST(0)-ST(7) as the fault left them, read from the signal frame */
 static void handler(int s, siginfo_t *si, void *ucv) {
   (void)si;
   ucontext_t *uc = ucv;
   sig = s;
-  if (s == SIGFPE && uc->uc_mcontext.fpregs) {
+  if (uc->uc_mcontext.fpregs) {
     fault_fsw = uc->uc_mcontext.fpregs->swd;
     for (int i = 0; i < 8; i++) memcpy(fault_st[i], &uc->uc_mcontext.fpregs->_st[i], 10);
   }
@@ -79,12 +79,12 @@ int main(void) {
     rax = a; fl = (f & 0x8d5) | 0x202;
     sig = 0;
     if (sigsetjmp(jb, 1) == 0) run();
-    if (sig == SIGFPE) {
+    if (sig) {
       printf("SIG %d %04x", sig, fault_fsw);
       for (int i = 0; i < 8; i++) { putchar(' '); for (int k = 9; k >= 0; k--) printf("%02x", fault_st[i][k]); }
+      putchar(' '); for (int i = 0; i < 128; i++) printf("%02x", mem[i]);
       putchar('\n'); __asm__ volatile("fninit"); continue;
     }
-    if (sig) { printf("SIG %d\n", sig); __asm__ volatile("fninit"); continue; }
     printf("%04x %04x %04x", out[0] | out[1] << 8, out[4] | out[5] << 8, out[8] | out[9] << 8);
     for (int i = 0; i < 8; i++) {
       putchar(' ');

@@ -63,12 +63,12 @@ function emulate(t: TestCpu, code: number[], im: X87Image): string {
   t.cpu.run(code.length + 1);
   if (t.exceptions.length !== before) {
     const v = t.exceptions[t.exceptions.length - 1]![0];
-    if (v === 16) { // #MF: FSW and the registers as the harness reads them from the signal frame
-      const st: string[] = [];
-      for (let i = 0; i < 8; i++) { const p = (f.top + i) & 7; st.push(hx(f.se[p]!, 4) + hx(f.mant[2 * p + 1]!, 8) + hx(f.mant[2 * p]!, 8)); }
-      return `SIG 8 ${hx(f.getFsw(), 4)} ${st.join(' ')}`;
-    }
-    return v === 19 ? 'SIG 8' : v === 13 ? 'SIG 11' : v === 6 ? 'SIG 4' : `exception ${v}`;
+    // as the harness reports a fault: FSW, the registers and the buffer as the fault left them
+    const sig = v === 16 || v === 19 ? 8 : v === 13 ? 11 : v === 6 ? 4 : -1;
+    if (sig < 0) return `exception ${v}`;
+    const st: string[] = [];
+    for (let i = 0; i < 8; i++) { const p = (f.top + i) & 7; st.push(hx(f.se[p]!, 4) + hx(f.mant[2 * p + 1]!, 8) + hx(f.mant[2 * p]!, 8)); }
+    return `SIG ${sig} ${hx(f.getFsw(), 4)} ${st.join(' ')} ${bytesHex(t.mem.ram.subarray(BUF, BUF + 128))}`;
   }
   if (!t.cpu.halted) return `stopped at ${t.cpu.rip.toString(16)}`;
   let ftw = 0;
