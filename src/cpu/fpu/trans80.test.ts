@@ -53,6 +53,8 @@ function round68(x: bigint): bigint {
   return neg ? -(q << sh) : q << sh;
 }
 
+/** Tiny F2XM1's scale K (66 bits) and result factor C ≈ ln2/K (pinned to 2^-78) (trans80.ts). */
+const F2XM1_K = 0x3AFB641FF2EE16E76n << (P - 65n), F2XM1_C = 0x604566D401E86817E2AAn << (P - 80n);
 /** 2·log2(e) to 68 significant bits (the host's constant). */
 const C2 = 0xB8AA3B295C17F0BBCn << (P - 66n);
 const SQRT2 = ((): bigint => { // ⌊√2·2^P⌋ by Newton's method on integers
@@ -132,6 +134,9 @@ const FORMS: Array<{ name: string; code: number[]; gen: () => V80[]; ref: (st: V
   { name: 'f2xm1', code: [0xd9, 0xf0], // f2xm1
     gen: () => [rnd((r32() & 1) << 15, 0x3fff - 60, 60)],
     ref: ([x]) => expm1(mul(toBig(x!), LN2)) },
+  { name: 'f2xm1', code: [0xd9, 0xf0], // f2xm1 below 2^-67: RN68(x·K)·C, the host's scaled argument (trans80.ts)
+    gen: () => [rnd((r32() & 1) << 15, 0x3fff - 300, 233)],
+    ref: ([x]) => mul(round68(mul(toBig(x!), F2XM1_K)), F2XM1_C), exact: ([x]) => expm1(mul(toBig(x!), LN2)) },
   { name: 'fyl2x', code: [0xd9, 0xf1], // fyl2x
     gen: () => [rnd(0, 0x3fff - 100, 200), rnd((r32() & 1) << 15, 0x3fff - 2, 4)],
     ref: ([x, y]) => mul(toBig(y!), log2X(toBig(x!))), exact: ([x, y]) => mul(toBig(y!), div(ln(toBig(x!)), LN2)) },
@@ -150,7 +155,7 @@ const FORMS: Array<{ name: string; code: number[]; gen: () => V80[]; ref: (st: V
     }, exact: exactAtan2 },
 ];
 
-test('FSIN/FCOS/FPTAN (|x| < π/4) and F2XM1 are the exact value correctly rounded in every RC; FYL2X/FYL2XP1 y times the host-model 68-bit log, FPATAN atan of the 68-bit ratio (68-bit π), rounded once; PE and C1 included', () => {
+test('FSIN/FCOS/FPTAN (|x| < π/4) and F2XM1 (2^-60 ≤ |x| < 1) are the exact value correctly rounded in every RC; tiny F2XM1 RN68(x·K)·C, FYL2X/FYL2XP1 y times the host-model 68-bit log, FPATAN atan of the 68-bit ratio (68-bit π), rounded once; PE and C1 included', () => {
   const t = makeCpu('long64');
   for (const form of FORMS) {
     for (let i = 0; i < 120; i++) {

@@ -7,7 +7,8 @@
  * The host (AMD Zen 4) is not correctly rounded for these, and the functions below model its
  * internal steps where they were pinned (docs/x87-transcendentals.md): FYL2X/FYL2XP1 multiply
  * y by a log2 built from 68-bit roundings (logModel), FPATAN takes atan of the ratio rounded
- * to 68 bits and adds a 68-bit π or π/2. F2XM1 is still correctly rounded.
+ * to 68 bits and adds a 68-bit π or π/2, F2XM1 below 2^-67 scales its argument (f2xm1Core);
+ * F2XM1 above that is still correctly rounded.
  *
  * Every result is an exact integer (operand significands) times fixed-point factors of
  * magnitude about 1 with FB = 144 fractional bits (trig80.ts's limb arithmetic), rounded once
@@ -170,8 +171,31 @@ function packInexact(a: Int32Array, n: number, exp2: number, neg: boolean, rc: n
 }
 
 // ---- F2XM1 ----------------------------------------------------------------------------------
+/**
+ * Tiny F2XM1 as the host computes it (docs/x87-transcendentals.md): below |x| = 2^-67 the
+ * argument is scaled by K = 0x3AFB641FF2EE16E76·2^-65 (≈ 1.8431874, 66 bits) and rounded to 68
+ * significant bits, y = RN68(x·K), and the result is y·C rounded once, C ≈ ln2/K (pinned to
+ * 2^-78: 0x604566D401E86817E2AA·2^-80 lies in the interval that 20,000 host answers leave;
+ * C·K is not ln2 to that precision). The quadratic term (x·ln2)²/2 < 2^-70 of the result is
+ * dropped, as the host does: 1500/1500 operands at each exponent −100, −90, −80, −69, −68 and
+ * for denormal x or results; at 2^-67 the host adds a correction this model lacks.
+ * K was found bit by bit from the sign of the 68-bit rounding error, which shows through the
+ * final rounding near its midpoints, for m = 2^63 + j·2^k (k = 0, 10, … 50).
+ */
+const KX = Int32Array.from([0x6e76, 0x2ee1, 0x41ff, 0xafb6, 0x3]);
+const CX = Int32Array.from([0xe2aa, 0x6817, 0x01e8, 0x66d4, 0x6045]);
+const F2XM1_TINY_E = -68;
+
 /** 2^x − 1 for x = ±m·2^(e−63), 0 < |x| ≤ 1 (m normalized, e unbiased). */
 export function f2xm1Core(neg: boolean, hi: number, lo: number, e: number, rc: number, fcw: number): void {
+  if (e <= F2XM1_TINY_E) {
+    limbs64(MA, hi, lo);
+    const n1 = bigMul(PR1, MA, 4, KX, 5);          // m·K·2^65
+    roundSig(PR1, n1);                              // y = RN68(x·K)
+    const n2 = bigMul(PR2, PR1, n1, CX, 5);         // y·C, exact
+    packProduct(PR2, n2, e - 63 - 65 - 80, neg, rc, fcw);
+    return;
+  }
   // t = |x|·ln2 (fixed, absolute precision is enough: it only feeds E)
   limbs64(MA, hi, lo);
   fxFromInt(T3, MA, 4, e - 63);

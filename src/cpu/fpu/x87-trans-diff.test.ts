@@ -221,7 +221,9 @@ test('the x87 transcendentals against the host FPU: identical or within 1 ulp', 
     // and π: 1 of 2500 off, 46 when correctly rounded. The bounds catch the loss of either.
     // FPTAN models the host's tiny-argument rounding (trig80.ts tanTinyPack): 71 of 2500
     // non-identical with it, 196 without; the bound catches its loss.
-    const BOUND: Record<string, number> = { fptan: 0.035, f2xm1: 0.05, fyl2x: 0.006, fyl2xp1: 0.006, fpatan: 0.006 };
+    // F2XM1 models only |x| < 2^-67 (trans80.ts f2xm1Core): 68 of 2500 non-identical, 75 without;
+    // too close to bound apart, so trans80.test.ts checks that model exactly.
+    const BOUND: Record<string, number> = { fptan: 0.035, f2xm1: 0.04, fyl2x: 0.006, fyl2xp1: 0.006, fpatan: 0.006 };
     for (const [name, s] of stats) assert.ok(s.ulp + s.c1 <= PER_FORM * (BOUND[name] ?? 0.03), `${name}: ${s.ulp} cases off by 1 ulp, ${s.c1} by C1`);
   } finally {
     rmSync(dir, { recursive: true, force: true });
