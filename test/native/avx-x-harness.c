@@ -10,9 +10,15 @@
  *   CODE  instruction bytes in hex (no spaces); a RET is appended
  *   Y0-Y3 ymm0..ymm3 as 64 hex digits (byte 31 first); MXCSR, RAX, RBX, RCX, FLAGS hex
  *         (FLAGS: only CF PF AF ZF SF OF = 0x8d5 are loaded)
- *   MEM   512 hex digits = the 256-byte buffer (byte 255 first); RDX = buffer + 128
+ *   MEM   512 hex digits = the 256-byte buffer (byte 255 first); RDX = buffer + 128.
+ *         The buffer ends where an inaccessible page begins: any access past its end
+ *         faults (SIGSEGV), which is how partially completed gathers and masked moves
+ *         that fault are compared.
  * Output lines: Y0 Y1 Y2 Y3 MXCSR RAX RBX RCX FLAGS MEM   (FLAGS & 0x8d5)
- *           or: SIG n    (SIGFPE = #XM, SIGSEGV = #GP/#PF, SIGILL = #UD)
+ *           or: SIG n Y0 Y1 Y2 Y3 MXCSR RAX RBX RCX FLAGS MEM   (SIGFPE = #XM, SIGSEGV =
+ *               #GP/#PF, SIGILL = #UD) with the registers as the signal frame holds them
+ *               at the faulting instruction (YMM upper halves from the XSAVE area) and the
+ *               buffer as the fault left it.
  * Build: gcc -O1 -mno-red-zone (the code is entered with CALL from inline asm).
  */
 #define _GNU_SOURCE
@@ -23,6 +29,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <ucontext.h>
 
 typedef struct {
   uint8_t y[4][32];        /* 0 */
@@ -32,12 +39,33 @@ typedef struct {
 } S;
 
 static S st;
-static uint8_t mem[512] __attribute__((aligned(64)));
+static uint8_t *mem; /* 256-byte buffer followed by a PROT_NONE page */
 static uint8_t *code;
 static sigjmp_buf jb;
 static volatile int sig;
 
-static void handler(int s) { sig = s; siglongjmp(jb, 1); }
+/* The state at the faulting instruction, from the signal frame: XMM and MXCSR from the
+   FXSAVE image, bits 255:128 from the XSAVE area's YMM_Hi128 component (standard format,
+   offset 576) when XSTATE_BV[2] says it was saved, else zero (its init state). */
+static void handler(int s, siginfo_t *si, void *ucv) {
+  (void)si;
+  ucontext_t *uc = ucv;
+  uint8_t *fp = (uint8_t *)uc->uc_mcontext.fpregs;
+  uint64_t xstate_bv; memcpy(&xstate_bv, fp + 512, 8);
+  uint32_t magic; memcpy(&magic, fp + 464, 4); /* FP_XSTATE_MAGIC1: the frame has an XSAVE header */
+  for (int k = 0; k < 4; k++) {
+    memcpy(st.y[k], fp + 160 + 16 * k, 16);
+    if (magic == 0x46505853U && (xstate_bv & 4)) memcpy(st.y[k] + 16, fp + 576 + 16 * k, 16);
+    else memset(st.y[k] + 16, 0, 16);
+  }
+  memcpy(&st.mxcsr, fp + 24, 4);
+  st.rax = (uint64_t)uc->uc_mcontext.gregs[REG_RAX];
+  st.rbx = (uint64_t)uc->uc_mcontext.gregs[REG_RBX];
+  st.rcx = (uint64_t)uc->uc_mcontext.gregs[REG_RCX];
+  st.flags = (uint64_t)uc->uc_mcontext.gregs[REG_EFL];
+  sig = s;
+  siglongjmp(jb, 1);
+}
 
 static void run(void) {
   __asm__ volatile(
@@ -62,7 +90,10 @@ static void prhex(const uint8_t *b, int n) { for (int i = n - 1; i >= 0; i--) pr
 int main(void) {
   code = mmap(NULL, 4096, PROT_READ | PROT_WRITE | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   if (code == MAP_FAILED) { perror("mmap"); return 1; }
-  struct sigaction sa; memset(&sa, 0, sizeof sa); sa.sa_handler = handler; sa.sa_flags = SA_NODEFER;
+  uint8_t *pages = mmap(NULL, 8192, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (pages == MAP_FAILED || mprotect(pages + 4096, 4096, PROT_NONE) != 0) { perror("mmap"); return 1; }
+  mem = pages + 4096 - 384; /* buffer = mem + 128 .. mem + 383, rdx = mem + 256 */
+  struct sigaction sa; memset(&sa, 0, sizeof sa); sa.sa_sigaction = handler; sa.sa_flags = SA_NODEFER | SA_SIGINFO;
   sigaction(SIGFPE, &sa, 0); sigaction(SIGSEGV, &sa, 0); sigaction(SIGILL, &sa, 0); sigaction(SIGBUS, &sa, 0);
   static char c[64], y[4][72], mem_s[520];
   unsigned mx; unsigned long long rax, rbx, rcx, fl;
@@ -76,7 +107,7 @@ int main(void) {
     st.mxcsr = mx; st.rax = rax; st.rbx = rbx; st.rcx = rcx; st.flags = fl;
     sig = 0;
     if (sigsetjmp(jb, 1) == 0) run();
-    if (sig) { printf("SIG %d\n", sig); continue; }
+    if (sig) printf("SIG %d ", sig);
     for (int k = 0; k < 4; k++) { prhex(st.y[k], 32); putchar(' '); }
     printf("%x %llx %llx %llx %llx ", st.mxcsr, (unsigned long long)st.rax, (unsigned long long)st.rbx,
            (unsigned long long)st.rcx, (unsigned long long)(st.flags & 0x8d5));
