@@ -8,7 +8,9 @@
  *   Y0-Y3 ymm0..ymm3 as 64 hex digits (byte 31 first); MXCSR, RAX hex
  *   MEM   128 hex digits = the 64-byte buffer rdx points to (32-byte aligned)
  * Output lines: Y0 Y1 Y2 Y3 MXCSR RAX MEM
- *           or: SIG n    (SIGFPE = #XM, SIGSEGV = #GP, SIGILL = #UD)
+ *           or: SIG n MXCSR Y0 Y1 Y2 Y3 MEM    (SIGFPE = #XM, SIGSEGV = #GP, SIGILL = #UD):
+ *               the state the fault left, MXCSR and ymm0-3 from the signal frame's XSAVE
+ *               image (bits 255:128 from its YMM_Hi128 component, zero when XSTATE_BV[2] = 0)
  * Build: gcc -O1 -mno-red-zone (the code is entered with CALL from inline asm).
  */
 #define _GNU_SOURCE
@@ -19,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <ucontext.h>
 
 typedef struct {
   uint8_t y[4][32];    /* 0 */
@@ -32,7 +35,28 @@ static uint8_t *code;
 static sigjmp_buf jb;
 static volatile int sig;
 
-static void handler(int s) { sig = s; siglongjmp(jb, 1); }
+static uint32_t fault_mxcsr;
+static uint8_t fault_y[4][32];
+/* The signal frame's FP state is an uncompacted XSAVE image (Linux x86-64): legacy area with
+   MXCSR at 24 and XMM0-15 at 160, XSTATE_BV at 512, YMM_Hi128 at 576 (SDM Vol. 1 §13.4-13.5). */
+static void handler(int s, siginfo_t *si, void *ucv) {
+  (void)si;
+  ucontext_t *uc = ucv;
+  sig = s;
+  memset(fault_y, 0, sizeof fault_y);
+  fault_mxcsr = 0;
+  const uint8_t *xs = (const uint8_t *)uc->uc_mcontext.fpregs;
+  if (xs) {
+    uint64_t bv;
+    memcpy(&fault_mxcsr, xs + 24, 4);
+    memcpy(&bv, xs + 512, 8);
+    for (int k = 0; k < 4; k++) {
+      memcpy(fault_y[k], xs + 160 + 16 * k, 16);
+      if (bv & 4) memcpy(fault_y[k] + 16, xs + 576 + 16 * k, 16);
+    }
+  }
+  siglongjmp(jb, 1);
+}
 
 static void run(void) {
   __asm__ volatile(
@@ -55,7 +79,7 @@ static void prhex(const uint8_t *b, int n) { for (int i = n - 1; i >= 0; i--) pr
 int main(void) {
   code = mmap(NULL, 4096, PROT_READ | PROT_WRITE | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   if (code == MAP_FAILED) { perror("mmap"); return 1; }
-  struct sigaction sa; memset(&sa, 0, sizeof sa); sa.sa_handler = handler; sa.sa_flags = SA_NODEFER;
+  struct sigaction sa; memset(&sa, 0, sizeof sa); sa.sa_sigaction = handler; sa.sa_flags = SA_NODEFER | SA_SIGINFO;
   sigaction(SIGFPE, &sa, 0); sigaction(SIGSEGV, &sa, 0); sigaction(SIGILL, &sa, 0); sigaction(SIGBUS, &sa, 0);
   static char c[256], y[4][72], mem_s[140];
   unsigned mx; unsigned long long rax;
@@ -69,7 +93,12 @@ int main(void) {
     st.mxcsr = mx; st.rax = rax;
     sig = 0;
     if (sigsetjmp(jb, 1) == 0) run();
-    if (sig) { printf("SIG %d\n", sig); continue; }
+    if (sig) {
+      printf("SIG %d %x ", sig, fault_mxcsr);
+      for (int k = 0; k < 4; k++) { prhex(fault_y[k], 32); putchar(' '); }
+      prhex(mem + 32, 64); putchar('\n');
+      continue;
+    }
     for (int k = 0; k < 4; k++) { prhex(st.y[k], 32); putchar(' '); }
     printf("%x %llx ", st.mxcsr, (unsigned long long)st.rax);
     prhex(mem + 32, 64); putchar('\n');

@@ -11,16 +11,18 @@
  * (sse/fp-lane.ts, fp-core.ts); an unmasked exception in any lane writes nothing.
  * Scalar forms take bits 127:32|64 from src1 (vvvv) and zero bits 255:128 (VEX.LIG).
  */
-import type { Handler } from '../cpu.js';
+import type { Cpu, Handler } from '../cpu.js';
 import { def } from '../ops/table.js';
 import { A, B, R, type Kernel } from '../sse/common.js';
-import { raise, curMxcsr, IE, DE } from '../sse/fp-core.js';
+import { raise, beginFp, curMxcsr, IE, DE } from '../sse/fp-core.js';
 import { clsF32, clsF64, val, C_QNAN, C_SNAN, C_DEN, OP_ADD, OP_SUB, OP_MUL } from '../sse/fp-lane.js';
-import { f2i, i2f, f2f } from '../sse/fp.js';
+import { f2i, i2f, f2f, finishFp } from '../sse/fp.js';
 import { SA, SB, SR, opF32, opF64, opHi } from '../sse/sse3.js';
 import { roundLane } from '../sse/sse41-fp.js';
 import { rcp32Host as rcp32, rsqrt32Host as rsqrt32 } from './approx.js';
-import { vexOp, byPrefix, FE_AVX, VX_FP, VX_UNARY, VX_128, VX_SCALAR4, VX_SCALAR8 } from './common.js';
+import {
+  vexOp, byPrefix, avxCheck, vsrc, getYmm, putYmm, loadRm, S1, S2, D, FE_AVX, L0_ONLY, VX_FP, VX_UNARY, VX_SCALAR4, VX_SCALAR8,
+} from './common.js';
 
 // ---- VCMPxx: 32 predicates ------------------------------------------------------------------
 /**
@@ -96,23 +98,54 @@ function roundK(single: boolean, count: number): Kernel {
     for (let i = 0; i < count; i++) roundLane(single, i, rc, (imm & 8) !== 0);
   };
 }
-/** DPPS on one lane: products of the imm8[7:4] lanes, (t0 + t1) + (t2 + t3), to the imm8[3:0] lanes. */
-const dpps: Kernel = (_n, imm) => {
-  SA.set(A); SB.set(B);
-  for (let i = 0; i < 4; i++) SR[i] = (imm >> (4 + i)) & 1 ? opF32(OP_MUL, SA[i]!, SB[i]!) : 0;
-  const t01 = opF32(OP_ADD, SR[0]!, SR[1]!), t23 = opF32(OP_ADD, SR[2]!, SR[3]!);
-  const s = opF32(OP_ADD, t01, t23);
-  for (let i = 0; i < 4; i++) R[i] = (imm >> i) & 1 ? s : 0;
-};
-const dppd: Kernel = (_n, imm) => {
-  SA.set(A); SB.set(B);
-  for (let i = 0; i < 2; i++) {
-    if ((imm >> (4 + i)) & 1) { SR[2 * i] = opF64(OP_MUL, SA[2 * i]!, SA[2 * i + 1]!, SB[2 * i]!, SB[2 * i + 1]!); SR[2 * i + 1] = opHi; }
-    else { SR[2 * i] = 0; SR[2 * i + 1] = 0; }
+/**
+ * VDPPS (per 128-bit lane) / VDPPD (128 only): products of the imm8[7:4] elements (others
+ * +0.0), then (t0 + t1) + (t2 + t3) (VDPPD: t0 + t1), to the imm8[3:0] elements, +0.0
+ * elsewhere. As the legacy DPPS/DPPD (sse41-fp.ts), MXCSR flags are committed — and an
+ * unmasked exception faults — at the end of each stage (multiply, first adds, last add),
+ * for both lanes together: a later stage's unmasked #D never hides an earlier stage's UE/PE
+ * (measured: avx-diff.test.ts compares MXCSR at #XM; SDM DPPS "Operation" has the stages).
+ */
+const P = new Int32Array(8), T = new Int32Array(4);
+function stageEnd(cpu: Cpu): void { finishFp(cpu); beginFp(cpu.fpu.mxcsr); }
+function vdpps(cpu: Cpu): void {
+  cpu.decodeModrm(1);
+  avxCheck(cpu, FE_AVX, 0);
+  const imm = cpu.fetch8(), l = cpu.vexL;
+  getYmm(cpu, vsrc(cpu), S1);
+  loadRm(cpu, l !== 0 ? 32 : 16, false, S2);
+  beginFp(cpu.fpu.mxcsr);
+  for (let i = 0; i < 4 << l; i++) P[i] = (imm >> (4 + (i & 3))) & 1 ? opF32(OP_MUL, S1[i]!, S2[i]!) : 0;
+  stageEnd(cpu);
+  for (let h = 0; h <= l; h++) {
+    const o = 4 * h;
+    T[2 * h] = opF32(OP_ADD, P[o]!, P[o + 1]!); T[2 * h + 1] = opF32(OP_ADD, P[o + 2]!, P[o + 3]!);
   }
-  const lo = opF64(OP_ADD, SR[0]!, SR[1]!, SR[2]!, SR[3]!), hi = opHi;
-  for (let i = 0; i < 2; i++) { const on = (imm >> i) & 1; R[2 * i] = on ? lo : 0; R[2 * i + 1] = on ? hi : 0; }
-};
+  stageEnd(cpu);
+  for (let h = 0; h <= l; h++) P[h] = opF32(OP_ADD, T[2 * h]!, T[2 * h + 1]!);
+  finishFp(cpu);
+  D.fill(0);
+  for (let i = 0; i < 4 << l; i++) D[i] = (imm >> (i & 3)) & 1 ? P[i >> 2]! : 0;
+  putYmm(cpu, cpu.reg, D, l);
+}
+function vdppd(cpu: Cpu): void {
+  cpu.decodeModrm(1);
+  avxCheck(cpu, FE_AVX, L0_ONLY);
+  const imm = cpu.fetch8();
+  getYmm(cpu, vsrc(cpu), S1);
+  loadRm(cpu, 16, false, S2);
+  beginFp(cpu.fpu.mxcsr);
+  for (let i = 0; i < 2; i++) {
+    if ((imm >> (4 + i)) & 1) { P[2 * i] = opF64(OP_MUL, S1[2 * i]!, S1[2 * i + 1]!, S2[2 * i]!, S2[2 * i + 1]!); P[2 * i + 1] = opHi; }
+    else { P[2 * i] = 0; P[2 * i + 1] = 0; }
+  }
+  stageEnd(cpu);
+  const lo = opF64(OP_ADD, P[0]!, P[1]!, P[2]!, P[3]!), hi = opHi;
+  finishFp(cpu);
+  D.fill(0);
+  for (let i = 0; i < 2; i++) { const on = (imm >> i) & 1; D[2 * i] = on ? lo : 0; D[2 * i + 1] = on ? hi : 0; }
+  putYmm(cpu, cpu.reg, D, 0);
+}
 
 // ---- shuffles and blends (imm8 per lane; VBLENDPS/PD, VSHUFPD, VPERMILPD see imm >> shift) ---
 const blendps: Kernel = (_n, imm) => { for (let i = 0; i < 4; i++) R[i] = (imm >> i) & 1 ? B[i]! : A[i]!; };
@@ -187,7 +220,7 @@ export function installAvxFp(t: Handler[]): void {
   def(t, M3 | 0x0b, only66(fp(roundK(false, 1), VX_SCALAR8, 1)));
   def(t, M3 | 0x0c, only66(mv(blendps, 0, 1, 4)));
   def(t, M3 | 0x0d, only66(mv(blendpd, 0, 1, 2)));
-  def(t, M3 | 0x40, only66(fp(dpps, 0, 1)));
-  def(t, M3 | 0x41, only66(fp(dppd, VX_128, 1)));
+  def(t, M3 | 0x40, only66(vdpps));
+  def(t, M3 | 0x41, only66(vdppd));
 }
 
