@@ -291,3 +291,19 @@ test('VRCPPS/VRSQRTSS: the host tables and specials; VMOVNTPS alignment; #XM bef
   assert.equal(lastVector(t), XM);
   assert.equal(ymmHex(t, 0), 'e'.repeat(64));
 });
+
+test('outside 64-bit mode: VEX.W1 of VCVTSI2SD/VCVTTSD2SI is ignored, VBLENDVPD ignores imm8[7]', () => {
+  const t = makeAvxCpu('prot32');
+  t.cpu.fpu.mxcsr = 0x1f80;
+  t.cpu.setReg32(0, -1);
+  setYmm(t, 1, f64Hex(0, 5));
+  run(t, 'c4 e1 f3 2a c0'); // vcvtsi2sd xmm0,xmm1,eax (W1 ignored: a 32-bit source)
+  assert.equal(ymmHex(t, 0), f64Hex(-1, 5));
+  setYmm(t, 1, f64Hex(-123456.7));
+  run(t, 'c4 e1 fb 2c c1'); // vcvttsd2si eax,xmm1 (W1 ignored)
+  assert.equal(t.cpu.getReg32(0), -123456);
+  setYmm(t, 1, f64Hex(1, 2, 3, 4)); setYmm(t, 2, f64Hex(10, 20, 30, 40));
+  setYmm(t, 3, f64Hex(-1, 1, -1, 1));
+  run(t, 'c4 e3 75 4b c2 b0'); // vblendvpd ymm0,ymm1,ymm2,ymm11 in 64-bit mode; ymm3 here
+  assert.equal(ymmHex(t, 0), f64Hex(10, 2, 30, 4));
+});
