@@ -102,7 +102,9 @@ test('x87 matches the host FPU (differential, fixed seed)', (t) => {
     const cc = spawnSync('gcc', ['-O1', '-mno-red-zone', '-o', exe, SOURCE], { encoding: 'utf8' });
     assert.equal(cc.status, 0, `gcc failed: ${cc.stderr}`);
     const cases: Array<{ spec: X87Spec; im: X87Image }> = [];
-    for (const spec of SPECS) for (let i = 0; i < spec.count; i++) cases.push({ spec, im: genImage(spec.mem, spec.opts) });
+    // NV_FUZZ_SCALE=n runs n times the cases (the generator goes on past the CI set), for longer hunts
+    const scale = Math.max(1, Number(process.env['NV_FUZZ_SCALE'] ?? 1) || 1);
+    for (const spec of SPECS) for (let i = 0; i < spec.count * scale; i++) cases.push({ spec, im: genImage(spec.mem, spec.opts) });
     const line = (c: { spec: X87Spec; im: X87Image }): string =>
       `${c.spec.code.map((b) => hx(b, 2)).join('')} ${bytesHex(imageBytes(c.im))} ${bytesHex(c.im.mem)} ${c.im.rax.toString(16)} ${c.im.fl.toString(16)}`;
     const run = spawnSync(exe, [], { input: cases.map(line).join('\n') + '\n', encoding: 'utf8', maxBuffer: 1 << 28 });

@@ -91,7 +91,9 @@ export function runDifferential(t: TestContext, specs: Spec[]): Map<string, numb
     const cc = spawnSync('gcc', ['-O1', '-mno-red-zone', '-o', exe, SOURCE], { encoding: 'utf8' });
     assert.equal(cc.status, 0, `gcc failed: ${cc.stderr}`);
     const cases: Array<{ spec: Spec; code: number[]; im: Image }> = [];
-    for (const spec of specs) for (let i = 0; i < spec.count; i++) { const code = spec.code(); cases.push({ spec, code, im: spec.gen() }); }
+    // NV_FUZZ_SCALE=n runs n times the cases (the generators go on past the CI set), for longer hunts
+    const scale = Math.max(1, Number(process.env['NV_FUZZ_SCALE'] ?? 1) || 1);
+    for (const spec of specs) for (let i = 0; i < spec.count * scale; i++) { const code = spec.code(); cases.push({ spec, code, im: spec.gen() }); }
     const line = (c: { code: number[]; im: Image }): string =>
       `${c.code.map((b) => hx(b, 2)).join('')} ${c.im.x.join(' ')} ${c.im.mm.join(' ')} ${c.im.mxcsr.toString(16)} ${c.im.rax} ${c.im.rcx} ${c.im.fl.toString(16)} ${c.im.mem}`;
     const run = spawnSync(exe, [], { input: cases.map(line).join('\n') + '\n', encoding: 'utf8', maxBuffer: 1 << 28 });
