@@ -8,6 +8,7 @@ import type { Handler } from '../cpu.js';
 import { installAvxMove } from './move.js';
 import { installAvxArith } from './arith.js';
 import { installAvxFma } from './fma.js';
+import { installAvxF16c } from './f16c.js';
 import { installAvxInt } from './int.js';
 import { installAvxInt2 } from './int2.js';
 import { installAvxFp } from './fp.js';
@@ -19,7 +20,7 @@ import { installBmi } from './bmi.js';
 export function installAvx(t: Handler[]): void {
   installAvxMove(t);
   installAvxArith(t);
-  installAvxFma(t);
+  installAvxFma(t); installAvxF16c(t);
   installAvxInt(t); installAvxInt2(t);
   installAvxFp(t); installAvxFp2(t);
   installAvxCross(t); installAvxGather(t); installBmi(t);
