@@ -13,6 +13,8 @@
 export interface IntForm {
   name: string; map: number; pp: number; op: number; ls: number[]; shape: 'rvm'; w?: boolean;
   enc: (r: () => number) => number[];
+  /** ModRM.reg of a shift-by-imm8 group form (0F 71/72/73), for the coverage audit. */
+  sub?: number;
 }
 
 /** Operand shapes of the integer forms. */
@@ -77,7 +79,7 @@ function make(name: string, map: number, pp: number, op: number, k: number, o: O
     else if (o.imm) out.push(k === SHIFTI && (r() & 1) ? r() % 20 : r() & 0xff);
     return out.concat(tail);
   };
-  return { name, map, pp, op, ls: [0, 1], shape: 'rvm', w: true, enc };
+  return { name, map, pp, op, ls: [0, 1], shape: 'rvm', w: true, enc, ...(o.sub !== undefined ? { sub: o.sub } : {}) };
 }
 
 export const INT_FORMS: IntForm[] = [];
