@@ -6,8 +6,10 @@
  * Accuracy of the transcendentals: all eight are evaluated exactly on limb arithmetic and
  * rounded once — FSIN/FCOS/FSINCOS/FPTAN with the x87's 66-bit π (trig80.ts), F2XM1/FYL2X/
  * FYL2XP1/FPATAN by series on 144-bit fixed point (trans80.ts). This machine's AMD FPU is
- * not correctly rounded (its internal error is about ±0.1 ulp), so x87-trans-diff.test.ts
- * measures 92-99% of random operands identical and the rest within 1 ulp. The special
+ * not correctly rounded: it rounds intermediate values to 68 bits. Where those steps were
+ * pinned (FYL2X/FYL2XP1's log, FPATAN's ratio, tiny F2XM1 and FPTAN) the evaluation models
+ * them; the rest is correctly rounded (docs/x87-transcendentals.md). x87-trans-diff.test.ts
+ * measures how many random operands are identical; the rest are within 1 ulp. The special
  * cases (zeros, infinities, NaNs, unsupported encodings, out-of-range arguments, stack
  * rules, IE/ZE/DE/PE/UE and C1) follow the SDM's tables and, where the SDM says
  * "undefined", what the host does (noted at each place).
