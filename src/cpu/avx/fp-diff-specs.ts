@@ -10,6 +10,8 @@
  */
 export interface FpForm {
   name: string; map: number; pp: number; op: number; ls: number[]; shape: 'rvm';
+  /** operand kinds drawn (besides the 1-in-16 invalid variants): memory only, register only, both */
+  memKind?: 'only' | 'never';
   enc: (r: () => number) => number[];
 }
 
@@ -46,7 +48,7 @@ function form(name: string, map: number, pp: number, op: number, o: Opt = {}): F
     if (o.flags) out.push(0x9c, 0x58, 0x25, 0xd5, 0x08, 0, 0);
     return out;
   };
-  return { name, map, pp, op, ls, shape: 'rvm', enc };
+  return o.mem !== undefined ? { name, map, pp, op, ls, shape: 'rvm', memKind: o.mem, enc } : { name, map, pp, op, ls, shape: 'rvm', enc };
 }
 
 const U: Opt = { noV: true };
