@@ -1,7 +1,8 @@
 /*
  * numeric as a guest kernel: turns on SSE for numeric.c (built with -msse4.2) and sends its
  * output to COM1. This file is built with the runtime's -mgeneral-regs-only flags, so no
- * SSE instruction runs before the enable below.
+ * SSE instruction runs before the enable below. Built with -DNUMERIC_AVX2 it is the main of
+ * numeric-avx2.elf (numeric.c with -mavx2 -mfma) and enables AVX state as well.
  */
 #include "rt.h"
 
@@ -29,6 +30,22 @@ int main(void) {
   __asm__ volatile("mov %%cr4, %0" : "=r"(cr4));
   cr4 |= (1 << 9) | (1 << 10);
   __asm__ volatile("mov %0, %%cr4" : : "r"(cr4));
+#ifdef NUMERIC_AVX2
+  /* numeric-avx2.elf: numeric.c built with -mavx2 -mfma needs AVX state enabled too.
+   * CPUID.1:ECX.FMA[12] XSAVE[26] AVX[28], CPUID.(7,0):EBX.AVX2[5]; then SDM Vol. 1 §13.3
+   * "Enabling the XSAVE Feature Set and XSAVE-Enabled Features": CR4.OSXSAVE[18] = 1 and
+   * XSETBV XCR0 = 7 (x87 | SSE | AVX), which is what makes VEX instructions legal. */
+  u32 b7, c7, d7, a7;
+  __asm__ volatile("cpuid" : "=a"(a7), "=b"(b7), "=c"(c7), "=d"(d7) : "a"(7), "c"(0));
+  if ((c & ((1u << 12) | (1u << 26) | (1u << 28))) != ((1u << 12) | (1u << 26) | (1u << 28)) || (b7 & (1u << 5)) == 0) {
+    printf("numeric: the CPU does not advertise AVX, AVX2 and FMA (CPUID.1 ECX %x, CPUID.7 EBX %x)\n", c, b7);
+    return 1;
+  }
+  __asm__ volatile("mov %%cr4, %0" : "=r"(cr4));
+  cr4 |= 1 << 18;
+  __asm__ volatile("mov %0, %%cr4" : : "r"(cr4));
+  __asm__ volatile("xsetbv" : : "c"(0), "a"(7), "d"(0));
+#endif
   u32 mxcsr = 0x1f80;
   __asm__ volatile("fninit; ldmxcsr %0" : : "m"(mxcsr));
   numeric_run(emit);

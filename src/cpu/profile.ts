@@ -84,6 +84,16 @@ export function withBmi(p: CpuProfile): CpuProfile {
   return { ...p, name: p.name + '+bmi', leaf7Ebx: p.leaf7Ebx | F7B_BMI1 | F7B_BMI2 };
 }
 
+/**
+ * The profile with the AVX2-generation vector set advertised: AVX, AVX2, FMA and F16C
+ * (CPUID.1:ECX bits 28, 12, 29; CPUID.(7,0):EBX bit 5). Off in every shipped profile until
+ * the lead flips the default; guest tests (numeric-avx2.elf) pass it as PcMachine's cpuProfile.
+ */
+export function withAvx2Fma(p: CpuProfile): CpuProfile {
+  const a = withAvx(p);
+  return { ...a, name: p.name + '+avx2+fma', leaf1Ecx: a.leaf1Ecx | F1C_FMA | F1C_F16C, leaf7Ebx: a.leaf7Ebx | F7B_AVX2 };
+}
+
 export interface CpuProfile {
   readonly name: string;
   readonly vendor: string;           // 12 characters, e.g. "GenuineIntel"

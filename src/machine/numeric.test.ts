@@ -14,6 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PcMachine } from './pc.js';
+import { defaultProfile, withAvx2Fma, type CpuProfile } from '../cpu/profile.js';
 
 const guests = fileURLToPath(new URL('../../../guests/', import.meta.url));
 
@@ -25,12 +26,12 @@ function skipReason(): string | null {
   return null;
 }
 
-/** Builds and runs numeric.c natively; returns its stdout. */
-function runNative(): Buffer {
+/** Builds and runs numeric.c natively with the given instruction-set flags; returns its stdout. */
+function runNative(isa: string[] = ['-msse4.2']): Buffer {
   const dir = mkdtempSync(join(tmpdir(), 'nestvisor-numeric-'));
   try {
     // the numeric.o flags of guests/Makefile that matter for the code (NUMERIC_CFLAGS)
-    const cc = spawnSync('gcc', ['-O2', '-msse4.2', '-ffreestanding', '-fno-math-errno', '-fno-tree-loop-distribute-patterns',
+    const cc = spawnSync('gcc', ['-O2', ...isa, '-ffreestanding', '-fno-math-errno', '-fno-tree-loop-distribute-patterns',
       '-c', join(guests, 'numeric/numeric.c'), '-o', join(dir, 'numeric.o')], { encoding: 'utf8' });
     assert.equal(cc.status, 0, cc.stderr);
     const ld = spawnSync('gcc', ['-O2', join(guests, 'numeric/native-main.c'), join(dir, 'numeric.o'), '-o', join(dir, 'numeric')], { encoding: 'utf8' });
@@ -43,10 +44,10 @@ function runNative(): Buffer {
   }
 }
 
-async function runGuest(): Promise<{ out: Buffer; exitCode: number | undefined; reason: string }> {
+async function runGuest(image = 'numeric.elf', cpuProfile?: CpuProfile): Promise<{ out: Buffer; exitCode: number | undefined; reason: string }> {
   const chunks: Uint8Array[] = [];
-  const m = new PcMachine({ memoryBytes: 64 << 20, serialOut: (b) => chunks.push(b), instructionLimit: 500_000_000 });
-  m.loadKernel(new Uint8Array(readFileSync(join(guests, 'images/numeric.elf'))), '', 'numeric.elf');
+  const m = new PcMachine({ memoryBytes: 64 << 20, serialOut: (b) => chunks.push(b), instructionLimit: 500_000_000, cpuProfile });
+  m.loadKernel(new Uint8Array(readFileSync(join(guests, 'images', image))), '', image);
   const r = await m.run();
   return { out: Buffer.concat(chunks), exitCode: r.exitCode, reason: r.reason };
 }
@@ -66,4 +67,29 @@ test('numeric.c prints the same bytes natively and as a guest kernel', { skip: w
     const i = la.findIndex((l, k) => l !== lb[k]);
     assert.fail(`first difference at line ${i + 1}:\nnative: ${la[i]}\nguest:  ${lb[i]}`);
   }
+});
+
+// The AVX2 build (issue 4's end-to-end check for AVX2): numeric.c with -mavx2 -mfma (AVX2
+// vectorization, FMA contraction) as guests/images/numeric-avx2.elf on a profile that
+// advertises AVX/AVX2/FMA/F16C, against a native build with the same flags.
+const cpuinfo = (() => { try { return readFileSync('/proc/cpuinfo', 'utf8'); } catch { return ''; } })();
+const whyAvx2 = why ?? (!/\bavx2\b/.test(cpuinfo) || !/\bfma\b/.test(cpuinfo) ? 'the host CPU has no AVX2/FMA' : null);
+
+test('numeric.c built with -mavx2 -mfma prints the same bytes natively and as a guest kernel', { skip: whyAvx2 ?? false }, async () => {
+  const native = runNative(['-mavx2', '-mfma']);
+  const guest = await runGuest('numeric-avx2.elf', withAvx2Fma(defaultProfile()));
+  assert.equal(guest.reason, 'debug-exit', guest.out.toString('latin1').slice(-1000));
+  assert.equal(guest.exitCode, 1);
+  const a = native.toString('latin1'), b = guest.out.toString('latin1');
+  assert.ok(a.startsWith('numeric: begin\n') && a.endsWith('numeric: end\n'), 'the native output is complete');
+  if (a !== b) {
+    const la = a.split('\n'), lb = b.split('\n');
+    const i = la.findIndex((l, k) => l !== lb[k]);
+    assert.fail(`first difference at line ${i + 1}:\nnative: ${la[i]}\nguest:  ${lb[i]}`);
+  }
+});
+
+test('numeric-avx2.elf on the shipped profile (no AVX) stops with its CPUID message, not a crash', { skip: why ?? false }, async () => {
+  const guest = await runGuest('numeric-avx2.elf');
+  assert.match(guest.out.toString('latin1'), /does not advertise AVX, AVX2 and FMA/);
 });
