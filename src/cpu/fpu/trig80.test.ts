@@ -1,5 +1,5 @@
 /**
- * Tiny-argument FPTAN as this machine's FPU computes it (trig80.ts tanTinyPack; the model and its
+ * Host-measured traits of FPTAN and FSIN (trig80.ts). Tiny-argument FPTAN as this machine's FPU computes it (trig80.ts tanTinyPack; the model and its
  * measurement: docs/x87-transcendentals.md): below |x| ≈ 1.2094·2^-34 the result is x, or its
  * neighbour under directed rounding, as the hardware's 68-bit rounding of x·K went down or up;
  * PE always, C1 when rounded up, UE with denormals. Every vector below is the host's answer
@@ -38,26 +38,57 @@ const HOST: Row[] = [
   ['bfd099882be57d411fab', ['bfd099882be57d411fab', 0x220], ['bfd099882be57d411fab', 0x220], ['bfd099882be57d411faa', 0x020]],
 ];
 
+const hx = (v: number, w: number): string => (v >>> 0).toString(16).padStart(w, '0');
+/** Runs `code` on ST(0) = x under RC; returns ST(0), ST(1) as 20 hex digits and FSW & 0x3ff. */
+function run(t: ReturnType<typeof makeCpu>, code: number[], x: string, rc: number): [string, string, number] {
+  const f = t.cpu.fpu;
+  t.mem.load(CODE, Uint8Array.from([...code, 0xf4]));
+  f.initX87(); f.fcw = 0x037f | (rc << 10);
+  f.top = (f.top - 1) & 7;
+  const p = f.top;
+  f.se[p] = parseInt(x.slice(0, 4), 16); f.mant[2 * p + 1] = parseInt(x.slice(4, 12), 16) | 0; f.mant[2 * p] = parseInt(x.slice(12), 16) | 0;
+  f.tag[p] = f.classify(p);
+  t.cpu.lfOp = LF_NONE; t.cpu.rip = CODE; t.cpu.halted = false;
+  t.cpu.run(code.length + 1);
+  const st = (i: number): string => { const q = (f.top + i) & 7; return hx(f.se[q]!, 4) + hx(f.mant[2 * q + 1]!, 8) + hx(f.mant[2 * q]!, 8); };
+  return [st(0), st(1), f.getFsw() & 0x3ff];
+}
+
 test('tiny-argument FPTAN: the host\'s answers under RN, RD and RU (value, PE, UE, C1)', () => {
   const t = makeCpu('long64');
-  const f = t.cpu.fpu;
-  const hx = (v: number, w: number): string => (v >>> 0).toString(16).padStart(w, '0');
   for (const [x, ...byRc] of HOST) {
     for (let k = 0; k < 3; k++) {
-      const rc = [0, 1, 2][k]!, [want, fsw] = byRc[k]!;
-      t.mem.load(CODE, Uint8Array.from([0xd9, 0xf2, 0xf4])); // fptan; hlt
-      f.initX87(); f.fcw = 0x037f | (rc << 10);
-      f.top = (f.top - 1) & 7;
-      const p = f.top;
-      f.se[p] = parseInt(x.slice(0, 4), 16); f.mant[2 * p + 1] = parseInt(x.slice(4, 12), 16) | 0; f.mant[2 * p] = parseInt(x.slice(12), 16) | 0;
-      f.tag[p] = f.classify(p);
-      t.cpu.lfOp = LF_NONE; t.cpu.rip = CODE; t.cpu.halted = false;
-      t.cpu.run(3);
-      const q = (f.top + 1) & 7, r = (f.top) & 7;
-      const label = `fptan ${x} rc ${rc}`;
-      assert.equal(hx(f.se[q]!, 4) + hx(f.mant[2 * q + 1]!, 8) + hx(f.mant[2 * q]!, 8), want, label);
-      assert.equal(hx(f.se[r]!, 4) + hx(f.mant[2 * r + 1]!, 8) + hx(f.mant[2 * r]!, 8), '3fff8000000000000000', `${label}: 1.0 pushed`);
-      assert.equal(f.getFsw() & 0x3ff, fsw, `${label}: FSW`);
+      const [want, fsw] = byRc[k]!;
+      const [st0, st1, sw] = run(t, [0xd9, 0xf2], x, k); // fptan
+      const label = `fptan ${x} rc ${k}`;
+      assert.equal(st1, want, label);
+      assert.equal(st0, '3fff8000000000000000', `${label}: 1.0 pushed`);
+      assert.equal(sw, fsw, `${label}: FSW`);
+    }
+  }
+});
+
+/**
+ * FSIN where the host's answer is not sin x correctly rounded but follows its polynomial's
+ * error curve (trig80.ts SIN_D): host answers under RN, RD, RU.
+ *   d9 fe    fsin
+ */
+const SIN_HOST: Row[] = [
+  ['3ffdf19c49141ed18800', ['3ffde8be1c4b3e845b37', 0x220], ['3ffde8be1c4b3e845b36', 0x020], ['3ffde8be1c4b3e845b37', 0x220]],
+  ['3ffe8dc5a133bdd7b800', ['3ffe86a2b75b26264ada', 0x020], ['3ffe86a2b75b26264ada', 0x020], ['3ffe86a2b75b26264adb', 0x220]],
+  ['3ffc90a490a9a4411000', ['3ffc90298dad65da5ce3', 0x020], ['3ffc90298dad65da5ce3', 0x020], ['3ffc90298dad65da5ce4', 0x220]],
+  ['3ffeaaffc08c387c6800', ['3ffe9e90511bc2e10401', 0x220], ['3ffe9e90511bc2e10400', 0x020], ['3ffe9e90511bc2e10401', 0x220]],
+  ['3ffe8749d46c1a330800', ['3ffe81141903fe25ca57', 0x020], ['3ffe81141903fe25ca57', 0x020], ['3ffe81141903fe25ca58', 0x220]],
+];
+
+test('FSIN follows the host polynomial\'s error where it decides the rounding', () => {
+  const t = makeCpu('long64');
+  for (const [x, ...byRc] of SIN_HOST) {
+    for (let k = 0; k < 3; k++) {
+      const [want, fsw] = byRc[k]!;
+      const [st0, , sw] = run(t, [0xd9, 0xfe], x, k); // fsin
+      assert.equal(st0, want, `fsin ${x} rc ${k}`);
+      assert.equal(sw, fsw, `fsin ${x} rc ${k}: FSW`);
     }
   }
 });
