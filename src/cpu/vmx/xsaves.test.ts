@@ -12,7 +12,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { CR4_OSXSAVE } from '../regs.js';
+import { CR0_TS, CR4_OSXSAVE } from '../regs.js';
 import { MSR_IA32_XSS } from '../profile.js';
 import { msrSet64, rdmsr } from '../msr.js';
 import { F } from './vmcs-fields.js';
@@ -91,4 +91,26 @@ test('no exit when the bitmap bit is not set in IA32_XSS or not requested in EDX
   guest(t, XSAVES);
   launch(t);
   assertExited(t, EXIT.CPUID, AT + 4);
+});
+
+test('#NM (CR0.TS) and a misaligned area: #NM comes before the exit, the exit before the alignment #GP', () => {
+  // CR0.TS = 1: #NM has priority over the VM exit (SDM Vol. 3C §25.1.1; fxsave.ts checks it first)
+  const t = setup(true);
+  msrSet64(t.cpu, MSR_IA32_XSS, 0x100, 0);
+  wr(t, F.XSS_EXITING_BITMAP, 0x100);
+  wr(t, F.EXCEPTION_BITMAP, 1 << 7);
+  or32(t, F.GUEST_CR0, CR0_TS);
+  guest(t, XSAVES);
+  launch(t);
+  assertExited(t, EXIT.EXCEPTION_NMI, AT);
+  assert.equal(rd32(t, F.VM_EXIT_INTR_INFO) & 0xff, 7);
+  // a misaligned area: the exit is conditioned on registers only, so it comes first
+  const u = setup(true);
+  msrSet64(u.cpu, MSR_IA32_XSS, 0x100, 0);
+  wr(u, F.XSS_EXITING_BITMAP, 0x100);
+  wr(u, F.EXCEPTION_BITMAP, 1 << 13);
+  guest(u, XSAVES.replace('0f c7 6b 40', '0f c7 6b 41'));
+  launch(u);
+  assertExited(u, EXIT.XSAVES, AT);
+  assert.equal(rd(u, F.EXIT_QUALIFICATION), 0x41);
 });
