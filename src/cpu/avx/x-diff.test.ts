@@ -51,6 +51,8 @@ V('vpermd', 2, 0x36, 'rvm', false, 0, true); V('vpermps', 2, 0x16, 'rvm', false,
 V('vpermq', 3, 0x00, 'rm', true); V('vpermpd', 3, 0x01, 'rm', true);
 V('vperm2i128', 3, 0x46, 'rvm', true); V('vinserti128', 3, 0x38, 'rvm', true); V('vextracti128', 3, 0x39, 'mr', true);
 V('vpmaskmovd/q load', 2, 0x8c, 'rvm'); V('vpmaskmovd/q store', 2, 0x8e, 'rvm');
+// AV-FP's VMASKMOVPS/PD (fp2.ts) ride along for the guard page: fault suppression and all-or-nothing stores
+V('vmaskmovps load', 2, 0x2c, 'rvm'); V('vmaskmovpd load', 2, 0x2d, 'rvm'); V('vmaskmovps store', 2, 0x2e, 'rvm'); V('vmaskmovpd store', 2, 0x2f, 'rvm');
 V('vpsllvd/q', 2, 0x47, 'rvm', false, 0, true); V('vpsrlvd/q', 2, 0x45, 'rvm', false, 0, true); V('vpsravd', 2, 0x46, 'rvm', false, 0, true);
 V('vpblendd', 3, 0x02, 'rvm', true);
 for (const [n, op] of [['vpgatherd', 0x90], ['vpgatherq', 0x91], ['vgatherdp', 0x92], ['vgatherqp', 0x93]] as const) V(n, 2, op, 'gather');
