@@ -17,6 +17,7 @@ import { LF_NONE } from '../cpu.js';
 import { makeAvxCpu, setYmm, ymmHex } from './avx-testing.js';
 import { INT_FORMS } from './int-diff-forms.js';
 import { FP_FORMS } from './fp-diff-specs.js';
+import { FMA_FORMS } from './fma-diff-forms.js';
 
 const ROOT = fileURLToPath(new URL('../../../../', import.meta.url));
 const SOURCE = join(ROOT, 'test/native/avx-harness.c');
@@ -67,6 +68,7 @@ FORMS.push({ name: 'vmovq xmm/m64,xmm', map: 1, pp: 1, op: 0xd6, ls: [0], shape:
 FORMS.push({ name: 'vzeroupper/vzeroall', map: 1, pp: 0, op: 0x77, ls: [0, 1], shape: 'none' });
 FORMS.push(...INT_FORMS); // AV-INT: avx/int-diff-forms.ts
 FORMS.push(...FP_FORMS); // AV-FP: avx/fp-diff-specs.ts
+FORMS.push(...FMA_FORMS); // AV-FMA: avx/fma-diff-forms.ts
 
 /** The bytes of one random instance of a form. */
 function encode(f: Form): number[] {
@@ -177,7 +179,7 @@ test('VEX forms match the host CPU bit for bit (registers, MXCSR, memory, faults
     assert.equal(run.status, 0, `harness failed (signal ${run.signal}): ${run.stderr}`);
     const lines = run.stdout.trim().split('\n');
     assert.equal(lines.length, cases.length);
-    const tc = makeAvxCpu('long64', { avx2: true });
+    const tc = makeAvxCpu('long64', { avx2: true, fma: true, f16c: true });
     const fails = new Map<string, number>();
     const shown: string[] = [];
     const faults = new Map<string, number>();
