@@ -3,10 +3,11 @@
  * 128-bit operation on each lane (SDM Vol. 2 entries of the same names; Vol. 1 §14.1),
  * built with the lane driver (common.ts vexOp):
  *   VCMPPS/PD/SS/SD with all 32 predicates (imm8[4:0], SDM CMPPS Table 3-1), VHADDPS/PD,
- *   VHSUBPS/PD, VADDSUBPS/PD, VROUNDPS/PD/SS/SD, VDPPS (128/256), VDPPD (128),
- *   VBLENDPS/PD, VSHUFPS/PD, VUNPCKL/HPS/PD, VMOVSLDUP/VMOVSHDUP, VRCPPS/SS, VRSQRTPS/SS,
- *   VCVTDQ2PS/PS2DQ/TPS2DQ, and the AVX-only VPERMILPS/PD (imm and
- *   variable).
+ *   VHSUBPS/PD, VADDSUBPS/PD, VROUNDPS/PD/SS/SD, VBLENDPS/PD, VSHUFPS/PD, VUNPCKL/HPS/PD,
+ *   VMOVSLDUP/VMOVSHDUP (installed by fp2.ts), VRCPPS/SS, VRSQRTPS/SS (avx/approx.ts),
+ *   VCVTDQ2PS/PS2DQ/TPS2DQ, VCVTSS2SD/SD2SS (installed by fp2.ts) and the AVX-only
+ *   VPERMILPS/PD (imm and variable); and, with their own handlers because MXCSR is
+ *   committed per stage, VDPPS (128/256) and VDPPD (128).
  * Lane arithmetic, MXCSR rounding, DAZ/FTZ and flags are the legacy SSE code's
  * (sse/fp-lane.ts, fp-core.ts); an unmasked exception in any lane writes nothing.
  * Scalar forms take bits 127:32|64 from src1 (vvvv) and zero bits 255:128 (VEX.LIG).
