@@ -152,3 +152,22 @@ test('gather #UD: same destination/index/mask registers, no VSIB byte, register 
   assert.deepEqual(p.exceptions, []);
   assert.equal(ymmHex(p, 0), Z32 + dw(0x1003, 0x1002, 0x1001, 0x1000));
 });
+
+test('a gather in a loop (decode-cache replay recomputes the VSIB base and index each time)', () => {
+  const t = makeAvxCpu();
+  fill(t);
+  setReg64(t.cpu, 0, BigInt(DATA));
+  setReg64(t.cpu, 1, 5n);
+  setReg64(t.cpu, 2, 0x123n); // rdx and the other GPRs play no part
+  setYmm(t, 2, dw(0, -8, 16, 3));
+  setYmm(t, 3, dw(1, 2, 3, -1));
+  setYmm(t, 5, '');
+  // top: c5 f1 76 c9  vpcmpeqd xmm1,xmm1,xmm1 ; c4 e2 71 90 04 90  vpgatherdd xmm0,[rax+xmm2*4],xmm1
+  //      c5 d1 fe e8  vpaddd xmm5,xmm5,xmm0   ; c5 e9 fe d3  vpaddd xmm2,xmm2,xmm3
+  //      ff c9  dec ecx ; 75 ea  jne top
+  run(t, 'c5 f1 76 c9  c4 e2 71 90 04 90  c5 d1 fe e8  c5 e9 fe d3  ff c9  75 ea');
+  assert.deepEqual(t.exceptions, []);
+  // element e sums 0x1000 + index over 5 iterations, index = start + k * step
+  const sum = (start: number, step: number): number => 5 * 0x1000 + 5 * start + step * 10;
+  assert.equal(ymmHex(t, 5), Z32 + dw(sum(0, 1), sum(-8, 2), sum(16, 3), sum(3, -1)));
+});
