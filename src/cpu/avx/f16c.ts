@@ -12,7 +12,8 @@
  *  - VCVTPS2PH rounds by imm8[1:0] (RN, RD, RU, RZ), or by MXCSR.RC when imm8[2] = 1 (bits
  *    7:3 ignored); DAZ applies to the single inputs (DE without it), FTZ does not apply to
  *    the half results; flags IE (SNaN), DE, OE, UE (tininess after rounding; with UE
- *    unmasked even an exact tiny result), PE; overflow gives ∞ or ±65504 by the direction;
+ *    unmasked even an exact tiny result), PE (with OE/UE unmasked only when the 11-bit result
+ *    with an unbounded exponent is inexact); overflow gives ∞ or ±65504 by the direction;
  *    NaNs keep the top 10 fraction bits, quieted.
  * Exceptions are committed (or #XM/#UD raised) before anything is written; a memory
  * destination is translated for writing first, so a #PF leaves MXCSR unchanged.
@@ -47,10 +48,13 @@ function roundInt(n: number, dir: number): number {
 }
 
 /**
- * binary32 bits → binary16 bits, rounding control rc (0 RN, 1 RD, 2 RU, 3 RZ); `ueMasked` is
- * MXCSR.UM (an unmasked underflow is signalled for exact tiny results too, IEEE 754 §7.5).
+ * binary32 bits → binary16 bits, rounding control rc (0 RN, 1 RD, 2 RU, 3 RZ), under the
+ * MXCSR masks `mx`. Unmasked overflow/underflow deliver no result (the caller faults) and set
+ * PE only when the result rounded to 11 bits with an unbounded exponent is inexact; an
+ * unmasked underflow is signalled for exact tiny results too (SDM Vol. 1 §4.9.1.4-§4.9.1.5,
+ * the same responses as sse/fp-core.ts roundTo; checked on this CPU at #XM).
  */
-export function singleToHalf(b: number, rc: number, ueMasked: boolean): number {
+export function singleToHalf(b: number, rc: number, mx: number): number {
   const cls = clsF32(b), neg = b < 0, s = neg ? 0x8000 : 0;
   if (cls >= C_QNAN) {
     if (cls === C_SNAN) raise(IE);
@@ -65,16 +69,19 @@ export function singleToHalf(b: number, rc: number, ueMasked: boolean): number {
   const e = splitE;
   // rounded with an unbounded exponent (11 significant bits): decides overflow and tininess
   const mu = roundInt(a / 2 ** (e - 10), dir);
+  const unboundedExact = mu * 2 ** (e - 10) === a;
   if (mu * 2 ** (e - 10) >= 65536) {
+    if ((mx & (1 << 10)) === 0) { raise(unboundedExact ? OE : OE | PE); return 0; }
     raise(OE | PE);
     return s | (dir === 2 ? 0x7bff : 0x7c00);
   }
   const tiny = mu * 2 ** (e - 10) < 6.103515625e-5; // 2^-14
+  if (tiny && (mx & (1 << 11)) === 0) { raise(unboundedExact ? UE : UE | PE); return 0; }
   let bits: number, exact: boolean;
   if (e < -14) { const m = roundInt(a / Q24, dir); bits = m; exact = m * Q24 === a; }
-  else { bits = ((e + 15) << 10) + mu - 1024; exact = mu * 2 ** (e - 10) === a; }
+  else { bits = ((e + 15) << 10) + mu - 1024; exact = unboundedExact; }
   if (!exact) raise(PE);
-  if (tiny && (!exact || !ueMasked)) raise(UE);
+  if (tiny && !exact) raise(UE);
   return s | bits;
 }
 
@@ -112,7 +119,7 @@ function vcvtps2ph(cpu: Cpu): void {
   beginFp(mx);
   D.fill(0);
   for (let i = 0; i < n; i++) {
-    const h = singleToHalf(S1[i]!, rc, (mx & (1 << 11)) !== 0);
+    const h = singleToHalf(S1[i]!, rc, mx);
     D[i >> 1] = (i & 1) !== 0 ? D[i >> 1]! | (h << 16) : h;
   }
   finishFp(cpu);

@@ -138,3 +138,16 @@ test('#XM with nothing written for an unmasked exception; #UD without FMA, for p
   run(t, 'f0 c4 e2 75 b8 c2');
   assert.deepEqual(t.exceptions, [[UD, 0]]);
 });
+
+test('outside 64-bit mode VEX.W still selects PD (it is not ignored as for VMOVD)', () => {
+  const t = makeAvxCpu('prot32', FMA);
+  setYmm(t, 0, f64Hex(1, 2)); setYmm(t, 1, f64Hex(3, 4)); setYmm(t, 2, f64Hex(5, 6));
+  // c4 e2 f1 b8 c2   vfmadd231pd xmm0,xmm1,xmm2
+  run(t, 'c4 e2 f1 b8 c2');
+  assert.deepEqual(t.exceptions, []);
+  assert.equal(ymmHex(t, 0), Z32 + f64Hex(16, 26).slice(32));
+  // c4 e2 71 b8 c2   vfmadd231ps xmm0,xmm1,xmm2 (W0): the same registers as singles
+  setYmm(t, 0, f32Hex(1, 2, 3, 4)); setYmm(t, 1, f32Hex(2, 2, 2, 2)); setYmm(t, 2, f32Hex(1, 1, 1, 0.5));
+  run(t, 'c4 e2 71 b8 c2');
+  assert.equal(ymmHex(t, 0), Z32 + f32Hex(3, 4, 5, 5).slice(32));
+});
