@@ -11,9 +11,10 @@
  *   Y0-Y3 ymm0..ymm3 as 64 hex digits (byte 31 first); MXCSR, RAX, RBX, RCX, FLAGS hex
  *         (FLAGS: only CF PF AF ZF SF OF = 0x8d5 are loaded)
  *   MEM   512 hex digits = the 256-byte buffer (byte 255 first); RDX = buffer + 128.
- *         The buffer ends where an inaccessible page begins: any access past its end
- *         faults (SIGSEGV), which is how partially completed gathers and masked moves
- *         that fault are compared.
+ *         The buffer lies below 2 GiB (67-prefixed forms address it with EDX) and ends
+ *         where an inaccessible page begins: any access past its end faults (SIGSEGV),
+ *         which is how partially completed gathers and masked moves that fault are
+ *         compared.
  * Output lines: Y0 Y1 Y2 Y3 MXCSR RAX RBX RCX FLAGS MEM   (FLAGS & 0x8d5)
  *           or: SIG n Y0 Y1 Y2 Y3 MXCSR RAX RBX RCX FLAGS MEM   (SIGFPE = #XM, SIGSEGV =
  *               #GP/#PF, SIGILL = #UD) with the registers as the signal frame holds them
@@ -90,7 +91,8 @@ static void prhex(const uint8_t *b, int n) { for (int i = n - 1; i >= 0; i--) pr
 int main(void) {
   code = mmap(NULL, 4096, PROT_READ | PROT_WRITE | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   if (code == MAP_FAILED) { perror("mmap"); return 1; }
-  uint8_t *pages = mmap(NULL, 8192, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  /* below 2 GiB (MAP_32BIT), so 32-bit address-size forms (67 prefix) reach the buffer too */
+  uint8_t *pages = mmap(NULL, 8192, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_32BIT, -1, 0);
   if (pages == MAP_FAILED || mprotect(pages + 4096, 4096, PROT_NONE) != 0) { perror("mmap"); return 1; }
   mem = pages + 4096 - 384; /* buffer = mem + 128 .. mem + 383, rdx = mem + 256 */
   struct sigaction sa; memset(&sa, 0, sizeof sa); sa.sa_sigaction = handler; sa.sa_flags = SA_NODEFER | SA_SIGINFO;

@@ -160,6 +160,8 @@ function makeCase(f: Form): Case {
     }
   }
   if (f.imm && f.shape !== 'gpr') code.push(r32() & 0xff);
+  // a 32-bit address size now and then ([edx+...], VSIB with 32-bit arithmetic)
+  if (f.shape !== 'mulx' && r32() % 8 === 0) code.unshift(0x67);
   return { form: f, code, y, mxcsr: mx, g, flags, mem };
 }
 
