@@ -101,7 +101,10 @@ export const mEnv: MemGen = (b) => {
   for (let i = 0; i < 8; i++) { const v = rnd80(); dv.setUint32(28 + 10 * i, v[2] >>> 0, true); dv.setUint32(32 + 10 * i, v[1] >>> 0, true); dv.setUint16(36 + 10 * i, v[0], true); }
 };
 
-export function genImage(memGen: MemGen | null, opts: { emptyPct?: number; unmasked?: boolean } = {}): X87Image {
+/** Generator options: `st1` draws ST(1) (edge operands for one instruction's second operand). */
+export interface GenOpts { emptyPct?: number; unmasked?: boolean; st1?: () => V80 }
+
+export function genImage(memGen: MemGen | null, opts: GenOpts = {}): X87Image {
   const masks = opts.unmasked || r32() % 6 === 0 ? r32() & 0x3f : 0x3f;
   const fcw = 0x40 | masks | (pick([0, 2, 3, 3]) << 8) | ((r32() & 3) << 10);
   const top = r32() & 7;
@@ -109,6 +112,7 @@ export function genImage(memGen: MemGen | null, opts: { emptyPct?: number; unmas
   let tags = 0;
   const st: V80[] = [];
   for (let i = 0; i < 8; i++) st.push(i === 1 && r32() % 3 === 0 ? near(st[0]!) : rnd80());
+  if (opts.st1) st[1] = opts.st1();
   for (let i = 0; i < 8; i++) {
     const empty = r32() % 100 < (opts.emptyPct ?? 8);
     const p = (top + i) & 7;
@@ -120,8 +124,11 @@ export function genImage(memGen: MemGen | null, opts: { emptyPct?: number; unmas
   return { fcw, fsw, tags, st, mem, rax: r32(), fl: r32() & 0x8d5 };
 }
 
-/** maskFsw: FSW bits left out of the comparison (documented vendor differences). */
-export interface X87Spec { name: string; count: number; code: number[]; mem: MemGen | null; opts?: { emptyPct?: number; unmasked?: boolean }; maskMem?: [number, number]; maskFsw?: number }
+/**
+ * maskFsw: FSW bits left out of the comparison (documented vendor differences); fixed: images
+ * run once before the generated ones (regression cases found by longer hunts).
+ */
+export interface X87Spec { name: string; count: number; code: number[]; mem: MemGen | null; opts?: GenOpts; maskMem?: [number, number]; maskFsw?: number; fixed?: X87Image[] }
 
 export const SPECS: X87Spec[] = [];
 const add = (name: string, code: number[], mem: MemGen | null, count = 120, opts?: X87Spec['opts'], maskMem?: [number, number]): void => {
@@ -242,3 +249,48 @@ const UD_REG: Array<[number, number[]]> = [
 ];
 for (const [esc, bs] of UD_REG) for (const m of bs) add(`ud ${esc.toString(16)} ${m.toString(16)}`, [esc, m], null, 1);
 for (const [esc, r] of [[0xd9, 1], [0xdb, 4], [0xdb, 6], [0xdd, 5]] as const) add(`ud ${esc.toString(16)} m/${r}`, [esc, MEMF(r)], null, 1);
+
+// ---- FRNDINT / FSCALE regressions (issue 4; NV_FUZZ_SCALE=10 found 21 + 26 mismatches) -----------
+/** A fixed image: FCW, FSW, ST(0), ST(1) as 20 hex digits (sign/exponent first); ST(2..7) = 1.0, all valid. */
+function fixedImage(fcw: number, fsw: number, st0: string, st1: string): X87Image {
+  const v = (h: string): V80 => [parseInt(h.slice(0, 4), 16), parseInt(h.slice(4, 12), 16), parseInt(h.slice(12, 20), 16)];
+  const st = [v(st0), v(st1)];
+  for (let i = 2; i < 8; i++) st.push([0x3fff, 0x80000000, 0]);
+  return { fcw, fsw, tags: 0, st, mem: new Uint8Array(128), rax: 0, fl: 0 };
+}
+// D9 FC frndint: an unmasked IE/DE stops it and clears C1 (the input FSW has C1 set)
+SPECS.push({ name: 'frndint regressions', count: 0, code: [0xd9, 0xfc], mem: null, fixed: [
+  fixedImage(0x0f71, 0x2f30, '80003951d5a115e188b9', '80003951d5a115e188b9'), // denormal, DE unmasked (found at scale 10)
+  fixedImage(0x0261, 0x6600, '0000000000064fd008d7', '7fff8000000000000000'), // denormal, all but IE/PE unmasked (found)
+  fixedImage(0x037d, 0x0200, '0000c000000000000000', '3fff8000000000000000'), // pseudo-denormal, DE unmasked
+  fixedImage(0x037e, 0x0200, '7fff8000000000000001', '3fff8000000000000000'), // SNaN, IE unmasked
+  fixedImage(0x037e, 0x0200, '40000000000000000001', '3fff8000000000000000'), // unnormal (unsupported), IE unmasked
+  fixedImage(0x0b7f, 0x0000, '00003951d5a115e188b9', '3fff8000000000000000'), // masked: denormal rounds up to 1, C1 = 1
+] });
+// D9 FD fscale: with OE/UE unmasked, a result beyond the 24576 wrap is ∞ (C1 = 1) or 0 (C1 = 0) in every RC
+SPECS.push({ name: 'fscale regressions', count: 0, code: [0xd9, 0xfd], mem: null, fixed: [
+  fixedImage(0x0e73, 0x3311, '3fe5a7105365c2a0a416', '7ff8dea793e37f12d0f4'), // huge ST(1), truncate → +∞ (found)
+  fixedImage(0x0c44, 0x7100, 'c01efcdf0cc60d84b730', '4026e5ca5168240285cc'), // → −∞ (found)
+  fixedImage(0x044e, 0x7c0a, 'c038c4f7f4fc1f76ec2f', 'c049ffb1c8455756a2e4'), // round down, negative → −0 (found)
+  fixedImage(0x0a6a, 0x6308, '3fbe89ee7819766bbdd5', 'c040aaff0c44ac9073c3'), // round up → +0 (found)
+  fixedImage(0x0f77, 0x0000, '3fff8000000000000000', '400e9fff000000000000'), // 2^40959: wrapped to 7FFE
+  fixedImage(0x0f77, 0x0000, '3fff8000000000000000', '400ea000000000000000'), // 2^40960: ∞ under truncation
+  fixedImage(0x036f, 0x0000, '3fff8000000000000000', 'c00e9ffe000000000000'), // 2^-40958: wrapped to exponent 1
+  fixedImage(0x036f, 0x0000, '3fff8000000000000000', 'c00e9fff000000000000'), // 2^-40959: zero, not a denormal
+  fixedImage(0x0b6f, 0x0200, '3ffeffffffffffffffff', 'c00e9ffe000000000000'), // wrapped exponent 0, RC up: still zero
+  fixedImage(0x0b77, 0x0200, 'bffeffffffffffffffff', '400ea001000000000000'), // RC up, negative: −∞
+] });
+// Edge generators so the default scale meets these classes: FRNDINT with unmasked exceptions
+// (denormal/SNaN/unsupported operands with C1 set in FSW), FSCALE with unmasked OE/UE and
+// ST(1) integers around the overflow/underflow and wrap limits (±16384, ±40960) or huge
+/** ST(1) for FSCALE: an integer near a limit (sometimes with a fraction), or a huge or tiny magnitude. */
+const scaleSt1 = (): V80 => {
+  const s = (r32() & 1) << 15;
+  if (r32() % 4 === 0) return [s | (0x3fff + 16 + (r32() % 100)), (0x80000000 | r32()) >>> 0, r32()];
+  const n = pick([16382, 16383, 16384, 16446, 16447, 24575, 24576, 40958, 40959, 40960, 40961, 41021, 41022, 65536]) + (r32() % 3) - 1;
+  const z = Math.clz32(n);
+  return [s | (0x3fff + 31 - z), (n << z) >>> 0, r32() % 3 === 0 ? r32() : 0];
+};
+add('frndint unmasked', [0xd9, 0xfc], null, 200, { unmasked: true });
+add('fscale unmasked limits', [0xd9, 0xfd], null, 300, { unmasked: true, st1: scaleSt1 });
+add('fscale limits', [0xd9, 0xfd], null, 150, { st1: scaleSt1 });

@@ -104,7 +104,10 @@ test('x87 matches the host FPU (differential, fixed seed)', (t) => {
     const cases: Array<{ spec: X87Spec; im: X87Image }> = [];
     // NV_FUZZ_SCALE=n runs n times the cases (the generator goes on past the CI set), for longer hunts
     const scale = Math.max(1, Number(process.env['NV_FUZZ_SCALE'] ?? 1) || 1);
-    for (const spec of SPECS) for (let i = 0; i < spec.count * scale; i++) cases.push({ spec, im: genImage(spec.mem, spec.opts) });
+    for (const spec of SPECS) {
+      for (const im of spec.fixed ?? []) cases.push({ spec, im });
+      for (let i = 0; i < spec.count * scale; i++) cases.push({ spec, im: genImage(spec.mem, spec.opts) });
+    }
     const line = (c: { spec: X87Spec; im: X87Image }): string =>
       `${c.spec.code.map((b) => hx(b, 2)).join('')} ${bytesHex(imageBytes(c.im))} ${bytesHex(c.im.mem)} ${c.im.rax.toString(16)} ${c.im.fl.toString(16)}`;
     const run = spawnSync(exe, [], { input: cases.map(line).join('\n') + '\n', encoding: 'utf8', maxBuffer: 1 << 28 });

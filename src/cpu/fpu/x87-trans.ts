@@ -82,7 +82,9 @@ export function frndint(cpu: Cpu): void {
       fromInt((aSe & 0x8000) !== 0, intHi, intLo);
     }
   }
-  if (unmaskedIn(cpu, IE | DE)) { abortFlags(); commitFlags(cpu, false); return; }
+  // an unmasked IE/DE stops FRNDINT and clears C1, as every arithmetic instruction's abort
+  // does (host-verified: SNaN, unsupported, denormal and pseudo-denormal operands)
+  if (unmaskedIn(cpu, IE | DE)) { abortFlags(); commitFlags(cpu, false); cpu.fpu.fsw &= ~C1; return; }
   setStResult(cpu, 0);
   commitFlags(cpu, false);
   cpu.fpu.fsw = (cpu.fpu.fsw & ~C1) | (intUp && intInexact && c !== C_ZERO && c < C_INF ? C1 : 0);

@@ -236,7 +236,15 @@ export function scale(p: number, rc: number, fcw: number): void {
   unpack80(aSe, aHi, aLo);
   wkLoad64(uHi, uLo);
   void p;
-  roundPack(uNeg, uE + n, 64, F80, rc, fcw);
+  // Unmasked OE/UE store the result with its exponent wrapped by 24576 (SDM Vol. 1 §8.5.4,
+  // §8.5.5); only FSCALE can land beyond that. This CPU then stores ∞ with OE, PE, C1 = 1, or
+  // a zero with UE, PE, C1 = 0, whatever RC says (host-verified: 2^40960 and 2^-40959 are the
+  // first; a wrapped exponent of 0 gives zero, not a denormal). Those are the masked responses
+  // of round-to-nearest and of round-toward-zero, so roundPack produces them.
+  const e = uE + n;
+  if ((fcw & OE) === 0 && e - 24576 >= 0x7fff) { roundPack(uNeg, e, 64, F80, 0, fcw | OE); return; }
+  if ((fcw & UE) === 0 && e + 24576 < 1) { roundPack(uNeg, e, 64, F80, 3, fcw | UE); return; }
+  roundPack(uNeg, e, 64, F80, rc, fcw);
 }
 
 /** FXTRACT of A: exponent in xtE (80-bit value in rSe/rHi/rLo after the call), significand in xtSe/xtHi/xtLo. */
