@@ -328,6 +328,31 @@ static void float_loops(void) {
   for (int i = 0; i < 6; i++) pr("dc[%d] = %.17g %a fc = %.9e\n", i * 200, dc[i * 200], dc[i * 200], (double)fc[i * 200]);
 }
 
+/* a*b + c patterns: with -mfma gcc contracts them into one fused instruction (VFMADD*,
+ * VFNMADD*, packed in the vectorized loops), so these lines print fused results — the
+ * product's rounding error, cancellations, tiny results — in the AVX2 build and separately
+ * rounded ones in the SSE build; each build is compared with its native twin. */
+static void fused_loops(void) {
+  for (int i = 0; i < N; i++) { da[i] = 1.0 + ia[i] * 0x1p-40; db[i] = 1.0 - ia[i] * 0x1p-41 + i * 0x1p-30; }
+  for (int i = 0; i < N; i++) dc[i] = da[i] * db[i];
+  for (int i = 0; i < N; i++) dc[i] = da[i] * db[i] - dc[i];               /* the product's error, when fused */
+  double es = 0, em = 0; int ez = 0;
+  for (int i = 0; i < N; i++) { es += dc[i]; em = dc[i] > em ? dc[i] : em; ez += dc[i] == 0; }
+  pr("fused err: sum %a max %a zeros %d\n", es, em, ez);
+  for (int i = 0; i < N; i++) { float x = fa[i] * 0.01f; fc[i] = ((((0.0083333f * x + 0.0416666f) * x + 0.1666666f) * x + 0.5f) * x + 1.0f) * x + 1.0f; }
+  float fs = 0; for (int i = 0; i < N; i++) fs += fc[i];
+  pr("fused horner f: %a %a %a\n", (double)fs, (double)fc[17], (double)fc[900]);
+  double dot = 0, dot2 = 0;
+  for (int i = 0; i < N; i++) { dot += da[i] * db[i]; dot2 = da[i] * -db[i] - dot2; }
+  pr("fused dot %a %a\n", dot, dot2);
+  /* results in and below the binary64 subnormal range, and near overflow */
+  for (int i = 0; i < 8; i++) {
+    double t = (1.0 + i * 0x1p-52) * 0x1p-537, u = (1.0 - i * 0x1p-53) * 0x1p-537;
+    double big = (1.0 + i * 0x1p-30) * 0x1p+1000;
+    pr("fused tiny %a %a big %a\n", t * u - 0x1p-1074 * i, -(t * u) + 0x1p-1073, big * 3.5 - 0x1p+1001 * i);
+  }
+}
+
 static void long_double_math(void) {
   long double pi = 16 * l_atan_inv(5) - 4 * l_atan_inv(239);
   pr("pi %.25Lf %La %.20Le\n", pi, pi, pi);
@@ -376,6 +401,7 @@ void numeric_run(emit_fn emit) {
   pr("numeric: begin\n");
   int_loops();
   float_loops();
+  fused_loops();
   long_double_math();
   strings();
   pr("numeric: end\n");
