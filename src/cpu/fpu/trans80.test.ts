@@ -131,7 +131,7 @@ const exactAtan2 = ([x, y]: V80[]): bigint => {
 };
 const FORMS: Array<{ name: string; code: number[]; gen: () => V80[]; ref: (st: V80[]) => bigint; exact?: (st: V80[]) => bigint; st1?: boolean }> = [
   { name: 'fsin', code: [0xd9, 0xfe], gen: trigArg, ref: ([x]) => sinHost(toBig(x!)), exact: ([x]) => sinCos(toBig(x!))[0] }, // fsin
-  { name: 'fcos', code: [0xd9, 0xff], gen: trigArg, ref: ([x]) => sinCos(toBig(x!))[1] },   // fcos
+  { name: 'fcos', code: [0xd9, 0xff], gen: trigArg, ref: ([x]) => ONE - round68(ONE - sinCos(toBig(x!))[1]), exact: ([x]) => sinCos(toBig(x!))[1] }, // fcos: 1 − RN68(1 − cos x) (trig80.ts cosTail68)
   { name: 'fptan', code: [0xd9, 0xf2], gen: trigArg, st1: true,                             // fptan: tan in ST(1), 1.0 pushed
     ref: ([x]) => {
       // below |x| = 0x9ACE08D63DCFDACB·2^-97 the host's tan is x·RN68(x·K)/(x·K), K = 0x2E7C9697BBDF1E68B·2^-65 (trig80.ts tanTinyPack)

@@ -1,5 +1,5 @@
 /**
- * Host-measured traits of FPTAN and FSIN (trig80.ts). Tiny-argument FPTAN as this machine's FPU computes it (trig80.ts tanTinyPack; the model and its
+ * Host-measured traits of FPTAN, FSIN and FCOS (trig80.ts). Tiny-argument FPTAN as this machine's FPU computes it (trig80.ts tanTinyPack; the model and its
  * measurement: docs/x87-transcendentals.md): below |x| ≈ 1.2094·2^-34 the result is x, or its
  * neighbour under directed rounding, as the hardware's 68-bit rounding of x·K went down or up;
  * PE always, C1 when rounded up, UE with denormals. Every vector below is the host's answer
@@ -89,6 +89,32 @@ test('FSIN follows the host polynomial\'s error where it decides the rounding', 
       const [st0, , sw] = run(t, [0xd9, 0xfe], x, k); // fsin
       assert.equal(st0, want, `fsin ${x} rc ${k}`);
       assert.equal(sw, fsw, `fsin ${x} rc ${k}: FSW`);
+    }
+  }
+});
+
+/**
+ * FCOS where the host's 1 − RN68(1 − cos x) (trig80.ts cosTail68) decides the rounding, two of
+ * them exact in 64 bits yet flagged PE: host answers under RN, RD, RU.
+ *   d9 ff    fcos
+ */
+const COS_HOST: Row[] = [
+  ['3ffea4c8a1f01c5d0000', ['3ffeccc583441214c9ba', 0x220], ['3ffeccc583441214c9b9', 0x020], ['3ffeccc583441214c9ba', 0x220]],
+  ['3ffea852fa9bca01c000', ['3ffecaa0932bc0cafdb2', 0x020], ['3ffecaa0932bc0cafdb2', 0x020], ['3ffecaa0932bc0cafdb3', 0x220]],
+  ['3ffebef78bb4553b4800', ['3ffebc03d5462b441c3a', 0x220], ['3ffebc03d5462b441c39', 0x020], ['3ffebc03d5462b441c3a', 0x220]],
+  ['3ffec4736fb1f516a000', ['3ffeb84011c62385967a', 0x220], ['3ffeb84011c623859679', 0x020], ['3ffeb84011c62385967a', 0x220]],
+  ['3ffebe60593d81ce9000', ['3ffebc6a51c9a606669a', 0x020], ['3ffebc6a51c9a606669a', 0x020], ['3ffebc6a51c9a606669a', 0x020]],
+  ['3ffeb560801b55dd8800', ['3ffec263dde63586931f', 0x020], ['3ffec263dde63586931f', 0x020], ['3ffec263dde63586931f', 0x020]],
+];
+
+test('FCOS rounds its tail 1 − cos x to 68 bits first, and reports PE even when the result is exact', () => {
+  const t = makeCpu('long64');
+  for (const [x, ...byRc] of COS_HOST) {
+    for (let k = 0; k < 3; k++) {
+      const [want, fsw] = byRc[k]!;
+      const [st0, , sw] = run(t, [0xd9, 0xff], x, k); // fcos
+      assert.equal(st0, want, `fcos ${x} rc ${k}`);
+      assert.equal(sw, fsw, `fcos ${x} rc ${k}: FSW`);
     }
   }
 });
