@@ -196,3 +196,29 @@ test('FMA3 core: 20000 scalar single/double triples per theme against the host',
   t.diagnostic(`compared ${cases.length} scalar cases`);
   assert.equal(fails.size, 0, `mismatches: ${[...fails].map(([k, v]) => `${k}:${v}`).join(' ')}\n${shown.join('\n')}`);
 });
+
+test('FMA3/F16C slots: every encoding (pp × L × W × register/memory, F16C also vvvv) behaves as on the host', (t) => {
+  const why = nativeUnavailable('fma') ?? nativeUnavailable('f16c');
+  if (why !== null) { t.skip(`${why}: differential FMA test skipped`); return; }
+  const slots: [number, number, boolean][] = [[2, 0x13, false], [3, 0x1d, true]];
+  for (const col of [0x90, 0xa0, 0xb0]) for (let k = 6; k <= 15; k++) slots.push([2, col + k, false]);
+  const cases: NativeCase[] = [], names: string[] = [];
+  for (const [map, op, imm] of slots) {
+    for (let pp = 0; pp < 4; pp++) for (let l = 0; l < 2; l++) for (let w = 0; w < 2; w++) for (const mem of [false, true]) {
+      for (const v of op === 0x13 || op === 0x1d ? [0, 5] : [1]) {
+        const code = [0xc4, 0xe0 | map, (w << 7) | ((~v & 15) << 3) | (l << 2) | pp, op, mem ? 0x42 | (2 << 3) : 0xc0 | (2 << 3) | 3, ...(mem ? [rnd(33)] : [])];
+        if (imm) code.push(r32() & 0xff);
+        const y = [0, 1, 2, 3].map(() => Array.from({ length: 8 }, () => bits32(randIn(true, -8, 8))));
+        cases.push({
+          code, y: y.map((d) => d.slice().reverse().map((x) => hx(x, 8)).join('')), mxcsr: 0x1f80 | (rnd(4) << 13),
+          rax: '0', mem: Array.from({ length: 16 }, () => hx(bits32(randIn(true, -8, 8)), 8)).join(''),
+        });
+        names.push(`map${map} ${op.toString(16)} pp${pp} L${l} W${w} ${mem ? 'mem' : 'reg'} vvvv=${v}`);
+      }
+    }
+  }
+  const idx = new Map(cases.map((c, i) => [c, i]));
+  const { fails, shown, faults } = compare(cases, (c) => names[idx.get(c)!]!);
+  t.diagnostic(`compared ${cases.length} encodings; native faults: ${[...faults].map(([k, v]) => `${k}×${v}`).join(', ')}`);
+  assert.equal(fails.size, 0, `mismatches: ${[...fails].map(([k, v]) => `${k}:${v}`).join(' ')}\n${shown.join('\n')}`);
+});
