@@ -147,6 +147,9 @@ test('BMI availability: #UD without the CPUID bit, with VEX.L = 1 or LOCK; no OS
   run(off, 'c4 e2 e0 f2 c1'); // andn rax,rbx,rcx
   assert.deepEqual(off.exceptions, [[6, 0]]);
   const t = bmiCpu();
+  // CPUID.(7,0):EBX bit 3 (BMI1) and bit 8 (BMI2): clear on the shipped profile, set by withBmi
+  assert.equal(off.cpu.cpuid(7, 0)[1]! & 0x108, 0);
+  assert.equal(t.cpu.cpuid(7, 0)[1]! & 0x108, 0x108);
   // VEX.L = 1: c4 e2 e4 f2 c1 ; RORX with vvvv ≠ 1111b: c4 e3 f3 f0 c3 0c ; F2 ANDN: c4 e2 e3 f2 c1
   for (const code of ['c4 e2 e4 f2 c1', 'c4 e3 f3 f0 c3 0c', 'c4 e2 e3 f2 c1', 'c4 e2 e0 f6 c1']) {
     t.exceptions.length = 0;
