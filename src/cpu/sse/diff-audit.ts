@@ -147,10 +147,12 @@ export function sseName(p: number, w: boolean, map: number, op: number, mem: num
 /** x87 rows whose eight register bytes are eight different instructions (SDM Vol. 2 Table A-10). */
 const X87_BYTE_ROWS = new Set(['d9/6', 'd9/7']);
 
-/** Probes D8-DF (every memory /reg and every register ModRM byte) and 9B. */
-export function installedX87Forms(tc: TestCpu): Set<string> {
-  const forms = new Set<string>(['9b']);
-  for (let esc = 0xd8; esc <= 0xdf; esc++) {
+/** Probes the x87 family's one-byte slots: D8-DF (every memory /reg, every register ModRM byte) and 9B. */
+export function installedX87Forms(tc: TestCpu, slots: number[]): Set<string> {
+  const forms = new Set<string>();
+  for (const esc of slots) {
+    if (esc === 0x9b) { forms.add('9b'); continue; }
+    if (esc < 0xd8 || esc > 0xdf) throw new Error(`x87 slot ${hex2(esc)} not known to the audit`);
     for (let reg = 0; reg < 8; reg++) {
       if (probe(tc, [esc, 0x02 | (reg << 3)], 0) !== 'UD') forms.add(`${hex2(esc)} m/${reg}`);
       const ok: number[] = [];
