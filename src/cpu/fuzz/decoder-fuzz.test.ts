@@ -170,8 +170,13 @@ function runCase(fz: FuzzCpu, code: Uint8Array, r: Int32Array, flags: number, ti
       for (let i = 0; i < 15; i++) if (fz.cpu.dc.blk[slot + i] != null) { translated++; break; }
     }
     // the same first instruction mid-page, where bytes come from the fetch fast path: when it
-    // was #GP(0) at the page end (its 16th byte fetched there), it must not retire here
-    if (times === 1 && e !== undefined && !e.soft && e.vector === 13 && e.err === 0 && e.rip === CODE_AT) {
+    // was #GP(0) at the page end (its 16th byte fetched there), it must not retire here.
+    // Only a #GP(0) raised before anything retired says that: after a REP slice (the
+    // instruction decoded, ran REP_CAP iterations and restarts at the same RIP: string.ts)
+    // or after other instructions jumped back to CODE_AT (c5 46 00 0c 85 77 f9: LDS loads a
+    // null DS, OR, JA back, and LDS's read through DS is #GP(0)) the fault is the
+    // instruction's own, and run(1) mid-page would stop before reaching it.
+    if (times === 1 && e !== undefined && !e.soft && e.vector === 13 && e.err === 0 && e.rip === CODE_AT && e.retired === 0) {
       fz.load(code, r, flags, CODE_MID);
       fz.cpu.run(1);
       checkState(fz.cpu);
@@ -270,4 +275,42 @@ test('15 prefixes with no opcode are #GP(0) at the first byte in every mode (SDM
       assert.deepEqual(fz.events.map((e) => [e.vector, e.err, e.rip]), [[13, 0, CODE_AT]], `${mode} ${p.toString(16)} x15`);
     }
   }
+});
+
+// Two cases NV_FUZZ_SCALE=5 reported as "an instruction longer than 15 bytes ran": each ends
+// in a #GP(0) at the page end that is not the length limit, so the mid-page rerun's run(1)
+// stopped before the fault. The emulator was right; the check now asks for a fault before
+// anything retired (FuzzEvent.retired), and a real length fault still has retired = 0.
+test('#GP(0) at the page end after a REP slice or a jump back is not taken for the 15-byte limit', () => {
+  const regs = (set: Record<number, number>): Int32Array => {
+    const r = new Int32Array(32).fill(0);
+    for (const [n, v] of Object.entries(set)) r[2 * Number(n)] = v;
+    return r;
+  };
+  // real mode, f2 a5 = repne movsw (F2 acts as REP on MOVS), DF=1: CX=0x34c9, SI=0, DI=0x22b7.
+  // The first slice copies REP_CAP (4096) words and restarts at the same IP; in the second,
+  // DI reaches 0xffff after 348 more and a word there crosses ES's 64K limit: #GP(0)
+  // (SDM Vol. 2 MOVS, real-address mode exceptions) with CX = 0x34c9 - 4444.
+  const real = new FuzzCpu('real');
+  const rep = Uint8Array.from([0xf2, 0xa5, ...new Array<number>(13).fill(0)]);
+  const rr = regs({ 0: DATA, 1: 0x34c9, 6: DATA, 7: 0x3c4a22b7 });
+  assert.equal(runCase(real, rep, rr, 0x400), '#13');
+  assert.deepEqual(real.events.map((e) => [e.vector, e.err, e.rip, e.retired]), [[13, 0, CODE_AT, 1]]);
+  const c = real.cpu;
+  assert.deepEqual([c.r[2]! & 0xffff, c.r[12]! & 0xffff, c.r[14]! & 0xffff], [0x34c9 - 4444, (0x10000 - 2 * 4444) & 0xffff, 0xffff]);
+  // prot32 CPL 3: c5 46 00 lds eax, [esi+0] (DS := the null selector at DATA); 0c 85 or al,
+  // 0x85; 77 f9 ja back to the LDS, whose read through the null DS is #GP(0) (SDM Vol. 3A
+  // §3.4.2): three instructions, not one 7-byte instruction that ran on
+  for (const avx of [false, true]) {
+    const p = new FuzzCpu('prot32-cpl3', false, avx);
+    const lds = Uint8Array.from([0xc5, 0x46, 0x00, 0x0c, 0x85, 0x77, 0xf9, ...new Array<number>(8).fill(0)]);
+    assert.equal(runCase(p, lds, regs({ 0: DATA, 6: DATA }), 0), '#13');
+    assert.deepEqual(p.events.map((e) => [e.vector, e.err, e.rip, e.retired]), [[13, 0, CODE_AT, 3]]);
+    assert.equal(p.cpu.r[0]! & 0xff, 0x85);
+  }
+  // 15 x 66 (the opcode would be a 16th byte): the length fault comes before anything
+  // retired, so the check reruns it mid-page (the events are that rerun's) and it faults there too
+  const long = new FuzzCpu('prot32');
+  assert.equal(runCase(long, new Uint8Array(15).fill(0x66), new Int32Array(32), 0), '#13');
+  assert.deepEqual(long.events.map((e) => [e.vector, e.err, e.rip, e.retired]), [[13, 0, CODE_MID, 0]]);
 });

@@ -37,7 +37,12 @@ const PD = 0x202000, PT = 0x203000, PDPT_PAE = 0x206000;
 /** idt machines: descriptor tables, the TSS, the handler (a HLT) and the CPL 0 stack. */
 const GDT = 0x5000, IDT = 0x6000, HANDLER = 0x7000, TSS = 0x8000, KSTACK = 0x90000;
 
-export interface FuzzEvent { vector: number; err: number; hasErr: boolean; soft: boolean; rip: number; cr2: number }
+/**
+ * `retired`: instructions the case had completed when the event came (cpu.instructionCount;
+ * a REP string instruction counts one per slice of iterations, string.ts REP_CAP, since it
+ * restarts at the same RIP after each slice).
+ */
+export interface FuzzEvent { vector: number; err: number; hasErr: boolean; soft: boolean; rip: number; cr2: number; retired: number }
 
 export class FuzzCpu {
   readonly cpu: Cpu;
@@ -61,7 +66,7 @@ export class FuzzCpu {
     const profile = avx ? { ...withAvx(base), leaf7Ebx: base.leaf7Ebx | F7B_AVX2 } : base;
     this.cpu = new Cpu(this.mem, new PortBus(), profile, buildTable(), {
       deliver(c, vector, err, hasErr, soft, nextRip) {
-        events.push({ vector, err, hasErr, soft, rip: c.rip, cr2: c.cr2 });
+        events.push({ vector, err, hasErr, soft, rip: c.rip, cr2: c.cr2, retired: c.instructionCount });
         if (idt) deliverIdt(c, vector, err, hasErr, soft, nextRip);
         else c.halted = true;
       },
