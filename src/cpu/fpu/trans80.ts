@@ -7,8 +7,8 @@
  * The host (AMD Zen 4) is not correctly rounded for these, and the functions below model its
  * internal steps where they were pinned (docs/x87-transcendentals.md): FYL2X/FYL2XP1 multiply
  * y by a log2 built from 68-bit roundings (logModel), FPATAN takes atan of the ratio rounded
- * to 68 bits and adds a 68-bit π or π/2, F2XM1 below 2^-67 scales its argument (f2xm1Core);
- * F2XM1 above that is still correctly rounded.
+ * to 68 bits and adds a 68-bit π or π/2, F2XM1 below 2^-26 evaluates the host's rational
+ * tanh-form approximation in 68-bit steps (f2xm1Core); F2XM1 above that is still correctly rounded.
  *
  * Every result is an exact integer (operand significands) times fixed-point factors of
  * magnitude about 1 with FB = 144 fractional bits (trig80.ts's limb arithmetic), rounded once
@@ -172,28 +172,65 @@ function packInexact(a: Int32Array, n: number, exp2: number, neg: boolean, rc: n
 
 // ---- F2XM1 ----------------------------------------------------------------------------------
 /**
- * Tiny F2XM1 as the host computes it (docs/x87-transcendentals.md): below |x| = 2^-67 the
- * argument is scaled by K = 0x3AFB641FF2EE16E76·2^-65 (≈ 1.8431874, 66 bits) and rounded to 68
- * significant bits, y = RN68(x·K), and the result is y·C rounded once, C ≈ ln2/K (pinned to
- * 2^-78: 0x604566D401E86817E2AA·2^-80 lies in the interval that 20,000 host answers leave;
- * C·K is not ln2 to that precision). The quadratic term (x·ln2)²/2 < 2^-70 of the result is
- * dropped, as the host does: 1500/1500 operands at each exponent −100, −90, −80, −69, −68 and
- * for denormal x or results; at 2^-67 the host adds a correction this model lacks.
- * K was found bit by bit from the sign of the 68-bit rounding error, which shows through the
- * final rounding near its midpoints, for m = 2^63 + j·2^k (k = 0, 10, … 50).
+ * F2XM1 as the host computes it for |x| < 2^-26 (docs/x87-transcendentals.md): a rational
+ * approximation in the tanh form 2^x − 1 = 2t/(1 − t), t = tanh(x·ln2/2) = x·P(x²)/Q(x²), with
+ * 68-bit steps:
+ *   z = x², P and Q by Horner with every product and sum rounded to 68 bits (RN68),
+ *   a = RN68(x·P), den = RN68(Q − a), result = 2a/den rounded once.
+ * P0 = 0x3AFB641FF2EE16E76·2^-65 and Q0 = 0xAA2FA223AD82D2D2D·2^-65 were pinned on tiny x (below
+ * 2^-67 the result is 2·RN68(x·P0)/Q0: the earlier "RN68(x·K)·C" with C = 2/Q0). P1..3 and Q1..3
+ * are the [7/6] Padé coefficients of tanh(c·x), c = ln2/2, scaled by Q0/135135 and rounded to 68
+ * bits: the host's own (minimax) coefficients differ from them by an amount that shows from
+ * |x| ≈ 2^-25 up, so above 2^-26 F2XM1 stays correctly rounded. Host agreement (all of RN/RD/RU,
+ * 1000 operands per exponent): 1000/1000 at −67, −66, −60, −50, −40, −30; 999 at −29, 998 at
+ * −28, 993 at −27 (correctly rounded: 932-958).
  */
-const KX = Int32Array.from([0x6e76, 0x2ee1, 0x41ff, 0xafb6, 0x3]);
-const CX = Int32Array.from([0xe2aa, 0x6817, 0x01e8, 0x66d4, 0x6045]);
-const F2XM1_TINY_E = -68;
+const F2XM1_E = -27;
+/** Coefficients as 68-bit (P0: 65-bit) integers and their power of two, lowest limb first. */
+const F2P: Int32Array[] = [], F2Q: Int32Array[] = [];
+{
+  const defs: [number[], number][] = [
+    [[0xb73b, 0x9770, 0x20ff, 0xd7db, 0x1], -64], [[0x5ba9, 0x69f1, 0xf03b, 0x8847, 0xe], -73],
+    [[0x63e9, 0x7f9b, 0x7b7e, 0xbfe3, 0x9], -81], [[0x702f, 0x08dd, 0xb11a, 0xb082, 0xc], -93],
+    [[0x2d2d, 0xd82d, 0x223a, 0xa2fa, 0xa], -65], [[0xa43d, 0x3d6b, 0x80e3, 0xb7a0, 0x4], -68],
+    [[0xbec7, 0x2858, 0xf677, 0xa6d6, 0xe], -77], [[0x45af, 0x5d46, 0x5235, 0x0264, 0x8], -86],
+  ];
+  for (let i = 0; i < 8; i++) {
+    const d = new Int32Array(L);
+    fxFromInt(d, Int32Array.from(defs[i]![0]), 5, defs[i]![1]);
+    (i < 4 ? F2P : F2Q).push(d);
+  }
+}
+const ZF = new Int32Array(L), PV = new Int32Array(L), QV = new Int32Array(L), HT = new Int32Array(L);
+
+/** d ← c0 + z·(c1 + z·(c2 + z·c3)) with every product and sum rounded to 68 bits (fixed point). */
+function horner68(d: Int32Array, c: Int32Array[], z: Int32Array): void {
+  d.set(c[3]!);
+  for (let i = 2; i >= 0; i--) {
+    fmul(HT, d, z); roundSig(HT, L);
+    fadd(d, HT, c[i]!); roundSig(d, L);
+  }
+}
 
 /** 2^x − 1 for x = ±m·2^(e−63), 0 < |x| ≤ 1 (m normalized, e unbiased). */
 export function f2xm1Core(neg: boolean, hi: number, lo: number, e: number, rc: number, fcw: number): void {
-  if (e <= F2XM1_TINY_E) {
+  if (e <= F2XM1_E) {
     limbs64(MA, hi, lo);
-    const n1 = bigMul(PR1, MA, 4, KX, 5);          // m·K·2^65
-    roundSig(PR1, n1);                              // y = RN68(x·K)
-    const n2 = bigMul(PR2, PR1, n1, CX, 5);         // y·C, exact
-    packProduct(PR2, n2, e - 63 - 65 - 80, neg, rc, fcw);
+    // z = x² in fixed point (truncated below 2^-144, where it no longer moves a 68-bit P or Q)
+    const nz = bigMul(PR1, MA, 4, MA, 4);
+    fxFromInt(ZF, PR1, nz, 2 * e - 126);
+    horner68(PV, F2P, ZF);
+    horner68(QV, F2Q, ZF);
+    const na = bigMul(PR2, MA, 4, PV, L);            // |x|·P = PR2·2^(e−63−FB)
+    roundSig(PR2, na);                                 // a = RN68(x·P)
+    fxFromInt(T3, PR2, na, e - 63 - FB);               // |a| < 2^-25 in fixed point (exact down to 2^-144)
+    if (neg) fadd(T4, QV, T3); else sub(T4, QV, T3, L);
+    roundSig(T4, L);                                   // den = RN68(Q − a) ∈ (4, 8)
+    const bl = bitLen(PR2, na);
+    fxFromInt(T3, PR2, na, -bl);                       // |a|·2^-(bl+e−63−FB) ∈ [1/2, 1)
+    fxDiv(SUMF, T3, T4);
+    // result = 2·|a|/den = 2·SUMF·2^-FB·2^(bl+e−63−FB); the quotient is never exact (den has 68 bits)
+    packInexact(SUMF, L, 1 - FB + bl + e - 63 - FB, neg, rc, fcw);
     return;
   }
   // t = |x|·ln2 (fixed, absolute precision is enough: it only feeds E)
