@@ -4,6 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { run, setReg64, PT_BASE } from '../testing.js';
 import { makeAvxCpu, ymmHex, setYmm } from './avx-testing.js';
+import { DS } from '../regs.js';
 
 const DATA = 0x20000;
 const Z32 = '0'.repeat(32);
@@ -188,4 +189,23 @@ test('VPSLLVD/Q, VPSRLVD/Q, VPSRAVD (per-element counts) and VPBLENDD', () => {
   run(t, 'c4 e3 71 02 c2 f5');
   assert.equal(ymmHex(t, 0), Z32 + 'aaaaaaaa' + '33222222' + 'aaaaaaaa' + '11000000');
   assert.deepEqual(t.exceptions, []);
+});
+
+test('VPMASKMOVD in 32-bit protected mode: the segment limit is checked per selected element only', () => {
+  const t = makeAvxCpu('prot32');
+  // DS: base 0, limit 0x2000f (byte granular, expand-up data, writable)
+  t.cpu.setSegCache(DS, 0x10, 0, 0x2000f, 0x4093);
+  t.cpu.r[0] = 0x20000;
+  loadHex(t, 0x20000, '44444444' + '33333333' + '22222222' + '11111111');
+  // c4 e2 75 8c 00  vpmaskmovd ymm0,ymm1,[eax]: elements 0-3 inside the limit, 4-7 beyond
+  setYmm(t, 1, '00000000'.repeat(4) + 'ffffffff'.repeat(4));
+  run(t, 'c4 e2 75 8c 00');
+  assert.deepEqual(t.exceptions, []);
+  assert.equal(ymmHex(t, 0), '00000000'.repeat(4) + '44444444' + '33333333' + '22222222' + '11111111');
+  // selecting element 4 (offset 0x20010, past the limit): #GP(0), nothing stored by the store form
+  setYmm(t, 1, '00000000'.repeat(3) + '80000000' + 'ffffffff'.repeat(4));
+  setYmm(t, 2, SEQ);
+  run(t, 'c4 e2 75 8e 10'); // vpmaskmovd [eax],ymm1,ymm2
+  assert.deepEqual(t.exceptions, [[13, 0]]);
+  assert.equal(memHex(t, 0x20000, 16), '44444444' + '33333333' + '22222222' + '11111111');
 });
