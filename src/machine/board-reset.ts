@@ -3,8 +3,9 @@
  *
  *  - port 0x92 bit 0 (fast reset), the 8042's command 0xFE or an output-port write with
  *    bit 0 clear, and 0xCF9 with RST_CPU and SYS_RST = 0 are *soft* resets: INIT# to every
- *    processor (82371AB datasheet: "Fast INIT", RCIN#, soft reset). Every vCPU returns to
- *    its RESET state (SDM Vol. 3A §9.1.1), the APs wait for a SIPI, the BSP starts at the
+ *    processor (82371AB datasheet: "Fast INIT", RCIN#, soft reset). Every vCPU takes its
+ *    INIT state (SDM Vol. 3A §9.1, Table 9-1: x87/SSE/AVX state, XCR0 and MSRs kept; a hard
+ *    reset clears them), the APs wait for a SIPI, the BSP starts at the
  *    reset vector; the local APICs take INIT; RAM and the other devices keep their state,
  *    and port 0x92 keeps bit 0 set, so software can tell this from a hard reset.
  *  - 0xCF9 with RST_CPU and SYS_RST = 1 is a *hard* reset: the same, plus every device back
@@ -70,7 +71,7 @@ export class BoardReset {
     this.pending = null;
     if (kind === null) return false;
     this.count++;
-    for (let i = 0; i < this.vcpus.cpus.length; i++) this.vcpus.resetCpu(i);
+    for (let i = 0; i < this.vcpus.cpus.length; i++) this.vcpus.resetCpu(i, kind === 'soft');
     if (kind === 'soft') {
       for (const l of this.irq.lapics) l.init();
       return false;

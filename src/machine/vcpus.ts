@@ -26,6 +26,7 @@ import { preemptionTimerFired } from '../cpu/vmx/events.js';
 import { PIN_EXT_INTR } from '../cpu/vmx/capabilities.js';
 import { vmxTakesInit, vmxTakesSipi, takeReleasedInit } from '../cpu/vmx/init-sipi.js';
 import { mwaitPoll, mwaitIntBreak, monitorReset } from '../cpu/monitor.js';
+import { initSignal } from '../cpu/init-signal.js';
 
 /** Smallest window, in instructions, so that a storm of past-due timers still lets the guest progress. */
 export const MIN_WINDOW_INSTRUCTIONS = 64;
@@ -111,19 +112,21 @@ export class Vcpus {
   private applyInit(i: number): void {
     // in VMX operation INIT is held (root) or a VM exit (non-root) (SDM Vol. 3C §23.8, §25.2)
     if (vmxTakesInit(this.cpus[i]!)) return;
-    this.resetCpu(i);
+    this.resetCpu(i, true);
     if (this.onInit) this.onInit(i);
   }
 
   /**
-   * INIT or RESET of vCPU `i` (SDM Vol. 3A §9.1): the register state of Table 9-1. An AP
-   * then waits for a SIPI; the BSP (vCPU 0) fetches from the reset vector, which the board
-   * aliases to the BIOS shadow at F000:FFF0 (physical 0xFFFF0) as chipsets alias the top of
-   * 4 GiB to the BIOS ROM.
+   * INIT (`init`) or RESET of vCPU `i` (SDM Vol. 3A §9.1): the register state of Table 9-1,
+   * whose INIT column keeps the x87/SSE/AVX state, XCR0, CR0.CD/NW and the MSRs
+   * (cpu/init-signal.ts). An AP then waits for a SIPI; the BSP (vCPU 0) fetches from the
+   * reset vector, which the board aliases to the BIOS shadow at F000:FFF0 (physical
+   * 0xFFFF0) as chipsets alias the top of 4 GiB to the BIOS ROM.
    */
-  resetCpu(i: number): void {
+  resetCpu(i: number, init = false): void {
     const c = this.cpus[i]!;
-    c.reset();
+    if (init) initSignal(c);
+    else c.reset();
     monitorReset(c);
     c.irqPending = false;
     c.nmiPending = false;
