@@ -101,8 +101,8 @@ export const mEnv: MemGen = (b) => {
   for (let i = 0; i < 8; i++) { const v = rnd80(); dv.setUint32(28 + 10 * i, v[2] >>> 0, true); dv.setUint32(32 + 10 * i, v[1] >>> 0, true); dv.setUint16(36 + 10 * i, v[0], true); }
 };
 
-/** Generator options: `st1` draws ST(1) (edge operands for one instruction's second operand). */
-export interface GenOpts { emptyPct?: number; unmasked?: boolean; st1?: () => V80 }
+/** Generator options: `st` rewrites the drawn ST(0)-ST(7) (edge operands for one instruction). */
+export interface GenOpts { emptyPct?: number; unmasked?: boolean; st?: (st: V80[]) => void }
 
 export function genImage(memGen: MemGen | null, opts: GenOpts = {}): X87Image {
   const masks = opts.unmasked || r32() % 6 === 0 ? r32() & 0x3f : 0x3f;
@@ -112,7 +112,7 @@ export function genImage(memGen: MemGen | null, opts: GenOpts = {}): X87Image {
   let tags = 0;
   const st: V80[] = [];
   for (let i = 0; i < 8; i++) st.push(i === 1 && r32() % 3 === 0 ? near(st[0]!) : rnd80());
-  if (opts.st1) st[1] = opts.st1();
+  if (opts.st) opts.st(st);
   for (let i = 0; i < 8; i++) {
     const empty = r32() % 100 < (opts.emptyPct ?? 8);
     const p = (top + i) & 7;
@@ -292,5 +292,55 @@ const scaleSt1 = (): V80 => {
   return [s | (0x3fff + 31 - z), (n << z) >>> 0, r32() % 3 === 0 ? r32() : 0];
 };
 add('frndint unmasked', [0xd9, 0xfc], null, 200, { unmasked: true });
-add('fscale unmasked limits', [0xd9, 0xfd], null, 300, { unmasked: true, st1: scaleSt1 });
-add('fscale limits', [0xd9, 0xfd], null, 150, { st1: scaleSt1 });
+const scaleOps = (st: V80[]): void => { st[1] = scaleSt1(); };
+add('fscale unmasked limits', [0xd9, 0xfd], null, 300, { unmasked: true, st: scaleOps });
+add('fscale limits', [0xd9, 0xfd], null, 150, { st: scaleOps });
+
+// ---- tininess after rounding (SDM Vol. 1 §4.9.1.5; xf80.ts TINY_BEFORE_ROUNDING) --------------------
+// A result just below the smallest normal whose rounding to p bits reaches it is no underflow
+// on this machine. Found with operands at the limits: 23 of 60,000 arithmetic and 385 of 30,000
+// FST cases differed while tininess was detected before rounding.
+SPECS.push({ name: 'tininess regressions fmul', count: 0, code: [0xd8, 0xc9], mem: null, fixed: [
+  fixedImage(0x0450, 0x4400, 'b9c1fffffffffffffffc', '063e8000000000000000'), // RC down, unmasked UE: −2^-16382, no UE
+  fixedImage(0x0259, 0x0209, '156f8000000000000001', 'aa90fffffffffffffffc'), // PC 53, UE masked: PE only
+] });
+SPECS.push({ name: 'tininess regressions fdivr', count: 0, code: [0xd8, 0xf9], mem: null, fixed: [
+  fixedImage(0x007f, 0x010f, 'f46f8000000000000002', 'b4718000000000000000'), // PC 24: rounds up to 2^-16382
+  fixedImage(0x0647, 0x4304, 'dca3fffffffffffffffd', '1ca5fffffffffffffffc'),
+] });
+SPECS.push({ name: 'tininess regressions fst m32fp', count: 0, code: [0xd9, MEMF(2)], mem: null, fixed: [
+  fixedImage(0x036b, 0x462b, '3f80ffffffac9b481517', '3fff8000000000000000'), // unmasked UE: stores 00800000, no #MF
+  fixedImage(0x007f, 0x072d, '3f80ffffffffffffffff', '3fff8000000000000000'),
+] });
+SPECS.push({ name: 'tininess regressions fst m64fp', count: 0, code: [0xdd, MEMF(2)], mem: null, fixed: [
+  fixedImage(0x0a65, 0x0705, '3c00fffffffffffffffc', '3fff8000000000000000'), // RC up, unmasked UE
+  fixedImage(0x0363, 0x4221, 'bc00fffffffffffffffe', '3fff8000000000000000'),
+] });
+/** A significand whose top 24, 53 or 64 bits are (nearly) all ones, so rounding may carry into J. */
+const nearOnes = (): [number, number] => {
+  const k = r32() % 3;
+  if (k === 0) return [(0xffffff00 | (r32() & 0xff)) >>> 0, r32()];
+  if (k === 1) return [0xffffffff, (0xfffff800 | (r32() & 0x7ff)) >>> 0];
+  return [0xffffffff, (0xffffffff - (r32() % 8)) >>> 0];
+};
+/**
+ * ST(0)·ST(1) or ST(1)/ST(0) just below a power of two at the bottom of the normal range: ST(1)
+ * a power of two, ST(0) near all ones (product) or just above 1.0 (quotient 2^k/(1 + δ)).
+ */
+const tinyProduct = (div: boolean) => (st: V80[]): void => {
+  const [h, l] = div ? [0x80000000, 1 + (r32() % (r32() % 2 ? 8 : 0x100000))] : nearOnes();
+  const e0 = div ? 0x4000 + (r32() % 0x3ff0) : 2 + (r32() % 0x3ff0), d = pick([0, 0, -1, 1]);
+  st[0] = [((r32() & 1) << 15) | e0, h, l];
+  // biased exponent of the product e0 + e1 − 3FFF, of the quotient e1 − e0 + 3FFF − 1: d, about 0
+  const e1 = div ? e0 - 0x3fff + 1 + d : 0x3fff - e0 + d;
+  st[1] = [((r32() & 1) << 15) | e1, 0x80000000, 0];
+};
+/** ST(0) just below the smallest normal of m32fp (bias 127) or m64fp (bias 1023). */
+const tinyStore = (bias: number) => (st: V80[]): void => {
+  const [h, l] = nearOnes();
+  st[0] = [((r32() & 1) << 15) | (0x3fff - bias + (r32() % 3)), h, l];
+};
+add('fmul tiny after rounding', [0xd8, 0xc9], null, 200, { st: tinyProduct(false) });
+add('fdivr tiny after rounding', [0xd8, 0xf9], null, 150, { st: tinyProduct(true) });
+add('fst m32fp tiny after rounding', [0xd9, MEMF(2)], null, 150, { st: tinyStore(127) });
+add('fst m64fp tiny after rounding', [0xdd, MEMF(2)], null, 150, { st: tinyStore(1023) });
