@@ -307,3 +307,26 @@ test('outside 64-bit mode: VEX.W1 of VCVTSI2SD/VCVTTSD2SI is ignored, VBLENDVPD 
   run(t, 'c4 e3 75 4b c2 b0'); // vblendvpd ymm0,ymm1,ymm2,ymm11 in 64-bit mode; ymm3 here
   assert.equal(ymmHex(t, 0), f64Hex(10, 2, 30, 4));
 });
+
+test('the imm8 is fetched before the #UD checks: a fetch fault on it ranks first (SDM Vol. 3A Table 6-2)', () => {
+  const t = makeAvxCpu();
+  // linear 0-2M through a 4K page table (identity), page 0x30000 not present
+  const pt = 0x3fe000;
+  for (let i = 0; i < 512; i++) { t.mem.write32(pt + 8 * i, i === 0x30 ? 0 : (i << 12) | 7); t.mem.write32(pt + 8 * i + 4, 0); }
+  t.mem.write32(PT_BASE + 0x2000, pt | 7);
+  t.cpu.flushTlb();
+  const at = (addr: number, code: number[]): number | undefined => {
+    t.mem.load(addr, Uint8Array.from([...code, 0xf4]));
+    t.cpu.rip = addr; t.cpu.halted = false;
+    const before = t.exceptions.length;
+    t.cpu.run(2);
+    return t.exceptions.length !== before ? lastVector(t) : undefined;
+  };
+  // c4 e3 75 41 c2 33  vdppd with VEX.L = 1 (#UD); c4 e3 f9 04 c1 1b  vpermilps xmm0,xmm1,0x1b with W1 (#UD);
+  // c4 e3 f5 4b c2 30  vblendvpd with W1 (#UD); c4 e3 79 19 c8 01  vextractf128 with L = 0 (#UD)
+  for (const code of [[0xc4, 0xe3, 0x75, 0x41, 0xc2, 0x33], [0xc4, 0xe3, 0xf9, 0x04, 0xc1, 0x1b],
+    [0xc4, 0xe3, 0xf5, 0x4b, 0xc2, 0x30], [0xc4, 0xe3, 0x79, 0x19, 0xc8, 0x01]]) {
+    assert.equal(at(0x20000, code), UD, code.join(' '));
+    assert.equal(at(0x30000 - 5, code), PF_, code.join(' ')); // the imm8 alone lies on the missing page
+  }
+});

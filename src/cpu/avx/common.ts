@@ -129,6 +129,7 @@ export const VX_128 = 4;       // no 256-bit form: L = 1 is #UD
 export const VX_SCALAR4 = 8;   // scalar single: memory operand is m32, L ignored (LIG), bits 127:32 from src1
 export const VX_SCALAR8 = 16;  // scalar double: m64, likewise
 export const VX_ALIGNED = 32;  // memory operand must be aligned to its size (#GP(0))
+export const VX_W0 = 64;       // VEX.W1 is #UD (the AVX-only "W0" forms: VPERMILPS/PD…)
 
 /**
  * Handler of a VEX instruction `op xmm1/ymm1, xmm2/ymm2 (vvvv), xmm3/ymm3/m (r/m)[, imm8]`
@@ -145,12 +146,15 @@ export function vexOp(k: Kernel, fe: number, fe256: number, flags = 0, immBytes 
   const scalar = (flags & (VX_SCALAR4 | VX_SCALAR8)) !== 0;
   const msize = (flags & VX_SCALAR4) !== 0 ? 4 : (flags & VX_SCALAR8) !== 0 ? 8 : 16;
   const rules = ((flags & VX_UNARY) !== 0 ? NO_VVVV : 0) | ((flags & VX_128) !== 0 ? L0_ONLY : 0);
-  const aligned = (flags & VX_ALIGNED) !== 0, fp = (flags & VX_FP) !== 0, unary = (flags & VX_UNARY) !== 0;
+  const aligned = (flags & VX_ALIGNED) !== 0, fp = (flags & VX_FP) !== 0, unary = (flags & VX_UNARY) !== 0, w0 = (flags & VX_W0) !== 0;
   return (cpu) => {
     cpu.decodeModrm(immBytes);
     const l = scalar ? 0 : cpu.vexL;
-    avxCheck(cpu, l !== 0 ? fe256 : fe, rules);
+    // the whole instruction, imm8 included, is fetched before its #UD/#NM: a fetch fault
+    // ranks above decode faults (SDM Vol. 3A Table 6-2, priorities 7 and 8)
     const imm = immBytes !== 0 ? cpu.fetch8() : 0;
+    if (w0 && cpu.rexW) cpu.ud();
+    avxCheck(cpu, l !== 0 ? fe256 : fe, rules);
     if (unary) S1.fill(0); else getYmm(cpu, vsrc(cpu), S1);
     loadRm(cpu, l !== 0 ? 32 : msize, aligned, S2);
     if (fp) beginFp(cpu.fpu.mxcsr);

@@ -22,7 +22,7 @@ import { SA, SB, SR, opF32, opF64, opHi } from '../sse/sse3.js';
 import { roundLane } from '../sse/sse41-fp.js';
 import { rcp32Host as rcp32, rsqrt32Host as rsqrt32 } from './approx.js';
 import {
-  vexOp, byPrefix, avxCheck, vsrc, getYmm, putYmm, loadRm, S1, S2, D, FE_AVX, L0_ONLY, VX_FP, VX_UNARY, VX_SCALAR4, VX_SCALAR8,
+  vexOp, byPrefix, avxCheck, VX_W0, vsrc, getYmm, putYmm, loadRm, S1, S2, D, FE_AVX, L0_ONLY, VX_FP, VX_UNARY, VX_SCALAR4, VX_SCALAR8,
 } from './common.js';
 
 // ---- VCMPxx: 32 predicates ------------------------------------------------------------------
@@ -111,8 +111,8 @@ const P = new Int32Array(8), T = new Int32Array(4);
 function stageEnd(cpu: Cpu): void { finishFp(cpu); beginFp(cpu.fpu.mxcsr); }
 function vdpps(cpu: Cpu): void {
   cpu.decodeModrm(1);
+  const imm = cpu.fetch8(), l = cpu.vexL; // fetched before the #UD/#NM checks (Vol. 3A Table 6-2)
   avxCheck(cpu, FE_AVX, 0);
-  const imm = cpu.fetch8(), l = cpu.vexL;
   getYmm(cpu, vsrc(cpu), S1);
   loadRm(cpu, l !== 0 ? 32 : 16, false, S2);
   beginFp(cpu.fpu.mxcsr);
@@ -131,8 +131,8 @@ function vdpps(cpu: Cpu): void {
 }
 function vdppd(cpu: Cpu): void {
   cpu.decodeModrm(1);
-  avxCheck(cpu, FE_AVX, L0_ONLY);
   const imm = cpu.fetch8();
+  avxCheck(cpu, FE_AVX, L0_ONLY);
   getYmm(cpu, vsrc(cpu), S1);
   loadRm(cpu, 16, false, S2);
   beginFp(cpu.fpu.mxcsr);
@@ -196,8 +196,6 @@ const fp = (k: Kernel, flags = 0, imm = 0, shift = 0): Handler => vexOp(k, FE_AV
 const mv = (k: Kernel, flags = 0, imm = 0, shift = 0): Handler => vexOp(k, FE_AVX, FE_AVX, flags, imm, shift);
 /** Map 3 instructions exist only with the 66 prefix. */
 const only66 = (h: Handler): Handler => byPrefix(null, h, null, null);
-/** The AVX-only VPERMILPS/PD are VEX.W0: W1 is #UD (SDM VPERMILPS "Other Exceptions"). */
-const w0 = (h: Handler): Handler => (cpu) => { if (cpu.rexW) cpu.ud(); h(cpu); };
 
 export function installAvxFp(t: Handler[]): void {
   def(t, M1 | 0xc2, byPrefix(fp(cmpK(true, 4), 0, 1), fp(cmpK(false, 2), 0, 1),
@@ -211,10 +209,11 @@ export function installAvxFp(t: Handler[]): void {
   def(t, M1 | 0x52, byPrefix(mv(approxPs(rsqrt32), VX_UNARY), null, mv(approxSs(rsqrt32), VX_SCALAR4), null));
   def(t, M1 | 0x53, byPrefix(mv(approxPs(rcp32), VX_UNARY), null, mv(approxSs(rcp32), VX_SCALAR4), null));
   def(t, M1 | 0x5b, byPrefix(fp(cvtdq2ps, VX_UNARY), fp(cvtps2dq(false), VX_UNARY), fp(cvtps2dq(true), VX_UNARY), null));
-  def(t, M3 | 0x04, only66(w0(mv(permilpsImm, VX_UNARY, 1))));
-  def(t, M3 | 0x05, only66(w0(mv(permilpdImm, VX_UNARY, 1, 2))));
-  def(t, M2 | 0x0c, only66(w0(mv(permilpsVar))));
-  def(t, M2 | 0x0d, only66(w0(mv(permilpdVar))));
+  // the AVX-only VPERMILPS/PD are VEX.W0: W1 is #UD (SDM VPERMILPS "Other Exceptions")
+  def(t, M3 | 0x04, only66(mv(permilpsImm, VX_UNARY | VX_W0, 1)));
+  def(t, M3 | 0x05, only66(mv(permilpdImm, VX_UNARY | VX_W0, 1, 2)));
+  def(t, M2 | 0x0c, only66(mv(permilpsVar, VX_W0)));
+  def(t, M2 | 0x0d, only66(mv(permilpdVar, VX_W0)));
   def(t, M3 | 0x08, only66(fp(roundK(true, 4), VX_UNARY, 1)));
   def(t, M3 | 0x09, only66(fp(roundK(false, 2), VX_UNARY, 1)));
   def(t, M3 | 0x0a, only66(fp(roundK(true, 1), VX_SCALAR4, 1)));

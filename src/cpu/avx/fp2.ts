@@ -7,9 +7,10 @@
  * VEXTRACTF128, VPERM2F128, VMASKMOVPS/PD, VTESTPS/PD. Also installs the slots they share
  * with fp.ts's lane-wise VCVTSS2SD/SD2SS and VMOVSLDUP/SHDUP.
  *
- * #UD order: every #UD (the VEX.W = 1 of the AVX-only "W0" forms, register operands of
- * memory-only forms, VEX.L = 0 of 256-bit-only forms, then avxCheck's) before #NM, then the
- * operand faults (SDM Vol. 2 §2.8 exception classes).
+ * Order: the whole instruction is fetched first (imm8 included: a fetch fault ranks above
+ * decode faults, SDM Vol. 3A Table 6-2), then every #UD (the VEX.W = 1 of the AVX-only "W0"
+ * forms, register operands of memory-only forms, VEX.L = 0 of 256-bit-only forms, then
+ * avxCheck's) before #NM, then the operand faults (SDM Vol. 2 §2.8 exception classes).
  */
 import type { Cpu, Handler } from '../cpu.js';
 import { def } from '../ops/table.js';
@@ -198,8 +199,8 @@ function movddup(cpu: Cpu): void {
 /** 66 0F3A 21 VINSERTPS xmm1, xmm2, xmm3/m32, imm8: element imm[7:6] (register) to imm[5:4], imm[3:0] zeroed. */
 function insertps(cpu: Cpu): void {
   cpu.decodeModrm(1);
-  pre(cpu, FE_AVX, L0_ONLY, 0);
   const imm = cpu.fetch8();
+  pre(cpu, FE_AVX, L0_ONLY, 0);
   getYmm(cpu, vsrc(cpu), D);
   let v: number;
   if (cpu.mod === 3) { getYmm(cpu, cpu.rm, S2); v = S2[(imm >> 6) & 3]!; }
@@ -211,8 +212,8 @@ function insertps(cpu: Cpu): void {
 /** 66 0F3A 17 VEXTRACTPS r/m32, xmm1, imm8 (a register destination is zero-extended). */
 function extractps(cpu: Cpu): void {
   cpu.decodeModrm(1);
-  pre(cpu, FE_AVX, NO_VVVV | L0_ONLY, 0);
   const imm = cpu.fetch8();
+  pre(cpu, FE_AVX, NO_VVVV | L0_ONLY, 0);
   const v = cpu.fpu.xmm[(cpu.reg << 2) + (imm & 3)]!;
   if (cpu.mod === 3) cpu.setRegSz(cpu.rm, 4, v, 0);
   else cpu.wr32(cpu.eaLin(4, true), v);
@@ -228,8 +229,8 @@ function movnt(cpu: Cpu): void {
 function blendv(pd: boolean): Handler {
   return (cpu) => {
     cpu.decodeModrm(1);
-    pre(cpu, FE_AVX, 0, W0);
     const imm = cpu.fetch8(), l = cpu.vexL;
+    pre(cpu, FE_AVX, 0, W0);
     getYmm(cpu, vsrc(cpu), S1);
     loadRm(cpu, l !== 0 ? 32 : 16, false, S2);
     getYmm(cpu, cpu.code64 ? imm >> 4 : (imm >> 4) & 7, X);
@@ -257,8 +258,8 @@ function broadcast(size: number): Handler {
 /** 66 0F3A 18 VINSERTF128 ymm1, ymm2, xmm3/m128, imm8[0] selects the half replaced. */
 function insertf128(cpu: Cpu): void {
   cpu.decodeModrm(1);
-  pre(cpu, FE_AVX, 0, W0 | L1);
   const imm = cpu.fetch8();
+  pre(cpu, FE_AVX, 0, W0 | L1);
   getYmm(cpu, vsrc(cpu), D);
   loadRm(cpu, 16, false, S2);
   const o = (imm & 1) << 2;
@@ -268,8 +269,8 @@ function insertf128(cpu: Cpu): void {
 /** 66 0F3A 19 VEXTRACTF128 xmm1/m128, ymm2, imm8[0] (a register destination's bits 255:128 zeroed). */
 function extractf128(cpu: Cpu): void {
   cpu.decodeModrm(1);
-  pre(cpu, FE_AVX, NO_VVVV, W0 | L1);
   const imm = cpu.fetch8();
+  pre(cpu, FE_AVX, NO_VVVV, W0 | L1);
   getYmm(cpu, cpu.reg, S1);
   const o = (imm & 1) << 2;
   D.fill(0);
@@ -280,8 +281,8 @@ function extractf128(cpu: Cpu): void {
 /** 66 0F3A 06 VPERM2F128 ymm1, ymm2, ymm3/m256, imm8: each half picks a half of either source or zero (imm[3], imm[7]). */
 function perm2f128(cpu: Cpu): void {
   cpu.decodeModrm(1);
-  pre(cpu, FE_AVX, 0, W0 | L1);
   const imm = cpu.fetch8();
+  pre(cpu, FE_AVX, 0, W0 | L1);
   getYmm(cpu, vsrc(cpu), S1);
   loadRm(cpu, 32, false, S2);
   for (let h = 0; h < 2; h++) {
