@@ -21,10 +21,12 @@
  * 53-bit grid or its midpoints, so RN53 plus the sign of the remainder decides every mode.
  * Module-level scratch only: nothing is allocated per instruction.
  */
-import { raise, roundTo, zeroSign, twoSumErr, frexp1, splitE, f32ToBits, f64ToBits, f64Hi, IE, DE } from '../sse/fp-core.js';
+import { raise, roundTo, zeroSign, twoSumErr, twoProdErr, frexp1, splitE, f32ToBits, f64ToBits, f64Hi, IE, DE } from '../sse/fp-core.js';
 import { clsF32, clsF64, val, C_ZERO, C_DEN, C_INF, C_QNAN, C_SNAN } from '../sse/fp-lane.js';
 
 const TWO24 = 16777216;
+/** A double and its two 32-bit halves (the fast path reads q's exponent). */
+const QB = new Float64Array(1), QI = new Int32Array(QB.buffer);
 /** 2^k for k = 0..24. */
 const POW = new Float64Array(25);
 for (let k = 0, v = 1; k <= 24; k++, v *= 2) POW[k] = v;
@@ -161,6 +163,38 @@ function fma64(a: number, b: number, c: number, negP: boolean, negC: boolean): n
   return roundTo(neg, q, sgn, lsb + sh, false);
 }
 
+/**
+ * The common binary64 case without limbs: Dekker's product ph + pl (exact: 2^-1000 ≤ |a|, |b|
+ * < 2^995, so Veltkamp's splitting neither overflows nor sees a subnormal, and |ph| > 2^-900
+ * keeps every partial product's last bit above 2^-1074), then three
+ * TwoSums give x = q + w + v exactly with q = fl(s + u). When fl(|w| + |v|) < h, half the
+ * spacing of the 53-bit grid from q toward x (ulp(q)/2, or ulp(q)/4 below a power of two),
+ * then |x − q| < h too (rounding is monotone and h is a double), so q = RN53(x), not a tie,
+ * and sign(x − q) = sign(fl(w + v)) (rounding keeps a sum's sign). Otherwise — at or near a
+ * midpoint, cancellation to zero or tiny values, extreme exponents — NaN: the caller takes
+ * the exact limb path.
+ */
+function fma64fast(a: number, b: number, c: number): number {
+  const aa = Math.abs(a), ab = Math.abs(b);
+  if (aa >= 2 ** 995 || ab >= 2 ** 995 || aa < 2 ** -1000 || ab < 2 ** -1000 || Math.abs(c) >= 2 ** 1000) return NaN;
+  const ph = a * b, aph = Math.abs(ph);
+  if (aph <= 2 ** -900 || aph >= 2 ** 1000) return NaN;
+  const pl = twoProdErr(a, b, ph);
+  const s = ph + c, t = twoSumErr(ph, c, s);
+  const u = t + pl, v = twoSumErr(t, pl, u);
+  const q = s + u, w = twoSumErr(s, u, q);
+  const aq = Math.abs(q);
+  if (aq <= 2 ** -900 || aq >= 2 ** 1000) return NaN;
+  const e = w + v, neg = q < 0;
+  QB[0] = aq;
+  const pow2 = QI[0] === 0 && (QI[1]! & 0xfffff) === 0;
+  QI[1] = (((QI[1]! >>> 20) - 53) << 20); QI[0] = 0; // ulp(q)/2: aq's exponent − 53
+  let h = QB[0]!;
+  if (pow2 && (e < 0) !== neg && e !== 0) h *= 0.5; // x below a power of two: the finer spacing
+  if (!(Math.abs(w) + Math.abs(v) < h)) return NaN;
+  return roundTo(neg, aq, neg ? -Math.sign(e) : Math.sign(e), 0, false);
+}
+
 /** ±a·b ± c for finite binary32 values (as doubles), a·b ≠ 0. */
 function fma32(a: number, b: number, c: number, negP: boolean, negC: boolean): number {
   const p = negP ? -(a * b) : a * b; // exact: 48 significant bits
@@ -205,7 +239,11 @@ export function fmaElem(single: boolean, i: number, negP: boolean, negC: boolean
   else if (pZero) {
     if (cc === C_ZERO) r = sp === sc ? (sp ? -0 : 0) : zeroSign();
     else r = roundTo(sc, Math.abs(vc), 0, 0, single); // exact, but FTZ may flush a denormal c
-  } else r = single ? fma32(va, vb, vc, negP, negC) : fma64(va, vb, vc, negP, negC);
+  } else if (single) r = fma32(va, vb, vc, negP, negC);
+  else {
+    r = fma64fast(negP ? -va : va, vb, negC ? -vc : vc);
+    if (r !== r) r = fma64(va, vb, vc, negP, negC); // NaN: undecided, take the exact limb path
+  }
   if (single) out[i] = f32ToBits(r);
   else { out[2 * i] = f64ToBits(r); out[2 * i + 1] = f64Hi; }
 }
