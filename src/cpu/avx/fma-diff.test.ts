@@ -54,7 +54,7 @@ function shortOdd(bits: number, e: number): number {
   return ((r32() % (2 ** Math.min(bits, 31))) | 1) * 2 ** e * (r32() & 1 ? -1 : 1);
 }
 
-const THEMES = ['rand', 'tie', 'cancel', 'over', 'under', 'special', 'zero'] as const;
+const THEMES = ['rand', 'tie', 'cancel', 'partial', 'over', 'under', 'special', 'zero'] as const;
 
 /** (a, b, c) for one element in a theme, as element bits (dword, or [lo, hi]). */
 function triple(single: boolean, theme: typeof THEMES[number]): number[][] {
@@ -85,6 +85,13 @@ function triple(single: boolean, theme: typeof THEMES[number]): number[][] {
       const ulp = 2 ** (Math.floor(Math.log2(Math.abs(q))) - (p - 1));
       c = -q + (rnd(3) - 1) * ulp * rnd(3);
       if (rnd(4) === 0) c = -fl(-c);
+      break;
+    }
+    case 'partial': {
+      // c cancels the top k bits of fl(a·b): the product's low part lands anywhere on q's grid
+      a = randIn(single, -20, 20); b = randIn(single, -20, 20);
+      const k = 1 + rnd(single ? 30 : 60);
+      c = fl(-fl(a * b) * (1 - 2 ** -k) + (rnd(2) ? 0 : fl(a * b) * 2 ** -(k + 1 + rnd(60))));
       break;
     }
     case 'over':
