@@ -27,7 +27,8 @@ function pushConverted(cpu: Cpu): void {
   // stack overflow takes precedence over the conversion's IE/DE; an unmasked DE still
   // loads the value (host-verified)
   if (!isEmpty(cpu, 7)) { clearFlags(); pushResult(cpu); commitFlags(cpu, false); return; }
-  if (unmaskedIn(cpu, IE)) { commitFlags(cpu, false); return; }
+  // an unmasked IE (SNaN source) stops the load and clears C1, as an arithmetic abort does (host-verified)
+  if (unmaskedIn(cpu, IE)) { cpu.fpu.fsw &= ~C1; commitFlags(cpu, false); return; }
   pushResult(cpu);
   commitFlags(cpu, false);
 }
