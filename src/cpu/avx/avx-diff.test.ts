@@ -18,6 +18,7 @@ import { makeAvxCpu, setYmm, ymmHex } from './avx-testing.js';
 import { INT_FORMS } from './int-diff-forms.js';
 import { FP_FORMS } from './fp-diff-specs.js';
 import { FMA_FORMS } from './fma-diff-forms.js';
+import { MXCSR_FORMS } from './mxcsr-diff-forms.js';
 
 const ROOT = fileURLToPath(new URL('../../../../', import.meta.url));
 const SOURCE = join(ROOT, 'test/native/avx-harness.c');
@@ -69,6 +70,7 @@ FORMS.push({ name: 'vzeroupper/vzeroall', map: 1, pp: 0, op: 0x77, ls: [0, 1], s
 FORMS.push(...INT_FORMS); // AV-INT: avx/int-diff-forms.ts
 FORMS.push(...FP_FORMS); // AV-FP: avx/fp-diff-specs.ts
 FORMS.push(...FMA_FORMS); // AV-FMA: avx/fma-diff-forms.ts
+FORMS.push(...MXCSR_FORMS); // VLDMXCSR/VSTMXCSR: avx/mxcsr-diff-forms.ts
 
 /** The bytes of one random instance of a form. */
 function encode(f: Form): number[] {

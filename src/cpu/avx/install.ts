@@ -16,6 +16,7 @@ import { installAvxFp2 } from './fp2.js';
 import { installAvxCross } from './cross.js';
 import { installAvxGather } from './gather.js';
 import { installBmi } from './bmi.js';
+import { installAvxMxcsr } from './mxcsr.js';
 
 export function installAvx(t: Handler[]): void {
   installAvxMove(t);
@@ -24,4 +25,5 @@ export function installAvx(t: Handler[]): void {
   installAvxInt(t); installAvxInt2(t);
   installAvxFp(t); installAvxFp2(t);
   installAvxCross(t); installAvxGather(t); installBmi(t);
+  installAvxMxcsr(t);
 }
