@@ -127,13 +127,15 @@ function exec(t: TestCpu, code: number[], fcw: number, st: V80[]): void {
 const stAt = (t: TestCpu, i: number): [number, number, number] => { const f = t.cpu.fpu, p = (f.top + i) & 7; return [f.se[p]!, f.mant[2 * p + 1]! | 0, f.mant[2 * p]! | 0]; };
 const rnd = (s: number, e0: number, span: number): V80 => [s | (e0 + (r32() % span)), (0x80000000 | r32()) | 0, r32() | 0];
 
-/** The host's sine: sin x plus its polynomial's measured error 2^-67·Σ d_k·x^(2k+1) (trig80.ts SIN_D; d_k to 2^-30 here). */
+/** The host's sine: x − RN68(x − P(x)), P = sin x plus its polynomial's measured error 2^-67·Σ d_k·x^(2k+1) (trig80.ts SIN_D; d_k to 2^-30 here). */
 const SIN_D = [38.299610743749405, -1572.1046886580793, 21834.94250607465, -143932.29970118057,
   507889.8809918751, -985664.2381882957, 991982.746493905, -404560.48666409595];
 const sinHost = (x: bigint): bigint => {
   const z = mul(x, x); let t = x, e = 0n;
   for (const d of SIN_D) { t = mul(t, z); e += BigInt(Math.round(d * 2 ** 30)) * t; }
-  return sinCos(x)[0] + (e >> 97n);
+  // the tail x − P(x) is rounded to 68 bits before the subtraction (trig80.ts sinTail68Pack)
+  const p = sinCos(x)[0] + (e >> 97n);
+  return x - round68(x - p);
 };
 /** |x| < π/4: no reduction, so the 66-bit π of the larger arguments plays no part. */
 const trigArg = (): V80[] => [rnd((r32() & 1) << 15, 0x3fff - 40, 40)];
