@@ -15,9 +15,11 @@
  *     unit so that directed rounding sees the true side of 1;
  *  3. tan r = r·S/C (or −C/(r·S) in odd quadrants) by bit-serial long division;
  *  4. the exact-enough product is rounded once by roundPack (RC, denormals, UE/PE, C1).
- * Two measured traits of the host's own evaluation are modelled on top (docs/x87-transcendentals.md):
- * its sine polynomial's error curve (sinPolyError, used by FSIN/FCOS/FSINCOS wherever the sine
- * of the reduced argument is taken) and tiny-argument FPTAN's 68-bit rounding (tanTinyPack).
+ * Measured traits of the host's own evaluation are modelled on top (docs/x87-transcendentals.md):
+ * its sine polynomial's error curve (sinPolyError), the sine's and cosine's tails r − sin r and
+ * 1 − cos r rounded to 68 bits (sinTail68Pack, cosTail68) — used by FSIN/FCOS/FSINCOS wherever
+ * the sine or cosine of the reduced argument is taken — and tiny-argument FPTAN's 68-bit
+ * rounding of x·K (tanTinyPack).
  * No BigInt or allocation: fixed scratch arrays (transcendentals are rare; cost is a few
  * thousand limb operations).
  */
