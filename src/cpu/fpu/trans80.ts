@@ -7,7 +7,7 @@
  * The host (AMD Zen 4) is not correctly rounded for these, and the functions below model its
  * internal steps where they were pinned (docs/x87-transcendentals.md): FYL2X/FYL2XP1 multiply
  * y by a log2 built from 68-bit roundings (logModel), FPATAN takes atan of the ratio rounded
- * to 68 bits and adds a 68-bit π or π/2, F2XM1 below 2^-11 evaluates the host's rational
+ * to 68 bits and adds a 68-bit π or π/2, F2XM1 below 2^-4 evaluates the host's rational
  * tanh-form approximation in 68-bit steps (f2xm1Core); F2XM1 above that is still correctly rounded.
  *
  * Every result is an exact integer (operand significands) times fixed-point factors of
@@ -172,30 +172,30 @@ function packInexact(a: Int32Array, n: number, exp2: number, neg: boolean, rc: n
 
 // ---- F2XM1 ----------------------------------------------------------------------------------
 /**
- * F2XM1 as the host computes it for |x| < 2^-11 (docs/x87-transcendentals.md): a rational
+ * F2XM1 as the host computes it for |x| < 2^-4 (docs/x87-transcendentals.md): a rational
  * approximation in the tanh form 2^x − 1 = 2t/(1 − t), t = tanh(x·ln2/2) = x·P(x²)/Q(x²), with
  * 68-bit steps:
  *   z = x², P and Q by Horner with every product and sum rounded to 68 bits (RN68),
  *   a = RN68(x·P), den = RN68(Q − a), result = 2a/den rounded once.
  * P0 = 0x3AFB641FF2EE16E76·2^-65 and Q0 = 0xAA2FA223AD82D2D2D·2^-65 were pinned on tiny x (below
  * 2^-67 the result is 2·RN68(x·P0)/Q0: the earlier "RN68(x·K)·C" with C = 2/Q0). P1..3, Q1..3:
- * the degree-(3,3) minimax (Remez) of t in z ∈ [0, 1] for the relative error of 2^x − 1, scaled
- * to Q0 and rounded to 68 bits, with P1 moved by +3.1068·10^-9 (relative; Q1 along with it so
- * that P1/P0 − Q1/Q0 keeps the minimax value), which host data at x ≈ 2^-19 … 2^-13 require.
- * P1/Q1 are known to about 10^-13, P2..3/Q2..3 not beyond the minimax: good enough below 2^-11,
- * not above, so from 2^-11 up F2XM1 stays correctly rounded. Host agreement (all of RN/RD/RU):
- * 1000/1000 per exponent at −67, −66, −60, −50, −40, −30; 300/300 at each of −26 … −14;
- * 500/500 at −13; 296/300 at −12 (correctly rounded: 275-289 of 300, 469 of 500).
+ * the degree-(3,3) minimax (Remez) of t in z = x² ∈ [0, 1] for the relative error of 2^x − 1,
+ * scaled to Q0, taken along its near-degenerate direction to where Q3 ≈ 2^-19 (the hardware's
+ * normalisation, it seems) and rounded to 68 bits; the point on that direction was pinned by
+ * host data at x ≈ 2^-13 … 2^-7. The coefficients are not exact enough near x = 1, so from
+ * 2^-4 up F2XM1 stays correctly rounded. Host agreement (all of RN/RD/RU): 1000/1000 per
+ * exponent at −67, −66, −60, −50, −40, −30; 300/300 at each of −26 … −7 (fresh operands);
+ * 299/300 at −6, 290/300 at −5 (correctly rounded: 275-290 of 300).
  */
-const F2XM1_E = -12;
+const F2XM1_E = -5;
 /** Coefficients as 68-bit (P0: 65-bit) integers and their power of two, lowest limb first. */
 const F2P: Int32Array[] = [], F2Q: Int32Array[] = [];
 {
   const defs: [number[], number][] = [
-    [[0xb73b, 0x9770, 0x20ff, 0xd7db, 0x1], -64], [[0xb131, 0x0e92, 0xaf69, 0xa1f5, 0x3], -71],
-    [[0xe8b7, 0x2399, 0x68f2, 0xdf30, 0x4], -80], [[0x044d, 0xc8e0, 0x94d7, 0xa971, 0xc], -93],
-    [[0x2d2d, 0xd82d, 0x223a, 0xa2fa, 0xa], -65], [[0x453f, 0xdff1, 0x97dd, 0x6f2c, 0x9], -69],
-    [[0x3e85, 0xdcd7, 0xffe6, 0xa5bf, 0xe], -77], [[0x68e9, 0x2783, 0xf7d0, 0xffff, 0xf], -87],
+    [[0xb73b, 0x9770, 0x20ff, 0xd7db, 0x1], -64], [[0xfc95, 0x437a, 0x6bda, 0xe87d, 0x0], -69],
+    [[0x1693, 0x5c91, 0xd47a, 0xbe60, 0x9], -81], [[0x3673, 0x0b6c, 0xa0ed, 0xa971, 0xc], -93],
+    [[0x2d2d, 0xd82d, 0x223a, 0xa2fa, 0xa], -65], [[0xfd2f, 0xdf78, 0x97dd, 0x6f2c, 0x9], -69],
+    [[0xfa7d, 0x1ef6, 0x002f, 0x52e0, 0x7], -76], [[0x9cc9, 0x2083, 0x0000, 0x0000, 0x8], -86],
   ];
   for (let i = 0; i < 8; i++) {
     const d = new Int32Array(L);
@@ -225,7 +225,7 @@ export function f2xm1Core(neg: boolean, hi: number, lo: number, e: number, rc: n
     horner68(QV, F2Q, ZF);
     const na = bigMul(PR2, MA, 4, PV, L);            // |x|·P = PR2·2^(e−63−FB)
     roundSig(PR2, na);                                 // a = RN68(x·P)
-    fxFromInt(T3, PR2, na, e - 63 - FB);               // |a| < 2^-10 in fixed point (exact down to 2^-144)
+    fxFromInt(T3, PR2, na, e - 63 - FB);               // |a| < 2^-3 in fixed point (exact down to 2^-144)
     if (neg) fadd(T4, QV, T3); else sub(T4, QV, T3, L);
     roundSig(T4, L);                                   // den = RN68(Q − a) ∈ (4, 8)
     const bl = bitLen(PR2, na);
