@@ -3,6 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { run, setReg64 } from '../testing.js';
+import { F1C_F16C, type CpuProfile } from '../profile.js';
 import { makeAvxCpu, ymmHex, setYmm, f32Hex } from './avx-testing.js';
 import { UD } from '../regs.js';
 
@@ -57,6 +58,8 @@ test('F16C: VEX.W1 and vvvv ≠ 1111b are #UD, and so is everything without F16C
     assert.deepEqual(t.exceptions, [[UD, 0]], code);
   }
   const n = makeAvxCpu('long64', { avx2: true });
+  // whatever the base profile advertises, this CPU lacks the feature
+  (n.cpu as unknown as { profile: CpuProfile }).profile = { ...n.cpu.profile, leaf1Ecx: n.cpu.profile.leaf1Ecx & ~F1C_F16C };
   run(n, 'c4 e2 7d 13 c1');
   assert.deepEqual(n.exceptions, [[UD, 0]]);
 });

@@ -4,6 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { run, setReg64 } from '../testing.js';
+import { F1C_FMA, type CpuProfile } from '../profile.js';
 import { makeAvxCpu, ymmHex, setYmm, f32Hex, f64Hex } from './avx-testing.js';
 import { XM, UD, CR4_OSXMMEXCPT } from '../regs.js';
 
@@ -127,6 +128,8 @@ test('#XM with nothing written for an unmasked exception; #UD without FMA, for p
   run(t, 'c4 e2 75 b8 c2');
   assert.deepEqual(t.exceptions, [[UD, 0]], '#UD when CR4.OSXMMEXCPT = 0');
   const n = makeAvxCpu('long64', { avx2: true });
+  // whatever the base profile advertises, this CPU lacks the feature
+  (n.cpu as unknown as { profile: CpuProfile }).profile = { ...n.cpu.profile, leaf1Ecx: n.cpu.profile.leaf1Ecx & ~F1C_FMA };
   run(n, 'c4 e2 75 b8 c2');
   assert.deepEqual(n.exceptions, [[UD, 0]], 'FMA not advertised');
   // c4 e2 74 b8 c2: the same with VEX.pp = 00 — no instruction
