@@ -63,3 +63,14 @@ test('F16C: VEX.W1 and vvvv ≠ 1111b are #UD, and so is everything without F16C
   run(n, 'c4 e2 7d 13 c1');
   assert.deepEqual(n.exceptions, [[UD, 0]]);
 });
+
+test('VCVTPS2PH to memory: the destination faults before any flag is committed', () => {
+  const t = makeAvxCpu('long64', F16C);
+  setYmm(t, 1, '7f800001'); // an SNaN: IE if the conversion ran
+  t.cpu.fpu.mxcsr = 0x1f80;
+  setReg64(t.cpu, 0, 0x8000000000000000n); // non-canonical
+  // c4 e3 79 1d 08 00   vcvtps2ph QWORD PTR [rax],xmm1,0x0
+  run(t, 'c4 e3 79 1d 08 00');
+  assert.deepEqual(t.exceptions, [[13, 0]]);
+  assert.equal(t.cpu.fpu.mxcsr, 0x1f80);
+});
