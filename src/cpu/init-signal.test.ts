@@ -43,13 +43,11 @@ function prepared(): TestCpu {
   return t;
 }
 
-/** The x87 and SSE/AVX state, as one comparable snapshot. */
-function fpState(t: TestCpu): unknown {
-  const f = t.cpu.fpu;
-  return {
-    mant: [...f.mant], se: [...f.se], tag: [...f.tag], fcw: f.fcw, fsw: f.getFsw(), fop: f.fop,
-    fip: [f.fipLo, f.fipHi, f.fcs], fdp: [f.fdpLo, f.fdpHi, f.fds], xmm: [...f.xmm], ymmh: [...f.ymmh], mxcsr: f.mxcsr,
-  };
+/** The x87 and SSE/AVX state (every field of FpuState, typed arrays as arrays), as one comparable snapshot. */
+function fpState(t: TestCpu): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(t.cpu.fpu)) out[k] = ArrayBuffer.isView(v) ? [...(v as Uint8Array)] : v;
+  return out;
 }
 
 const msr64 = (t: TestCpu, i: number): string => {
@@ -62,6 +60,8 @@ test('INIT keeps x87 (ST0-7, FCW/FSW/FTW, pointers), XMM/YMM, MXCSR, XCR0 and MS
   const c = t.cpu;
   c.cr0 |= CR0_CD; // caches disabled by software before the INIT
   const before = fpState(t);
+  for (const k of ['mant', 'se', 'tag', 'top', 'fcw', 'fsw', 'fop', 'fipLo', 'fdpLo', 'xmm', 'ymmh', 'mxcsr']) assert.ok(k in before, k);
+  assert.notEqual(c.fpu.fipLo, 0, 'the last x87 instruction\'s address is recorded');
   initSignal(c);
   assert.deepEqual(fpState(t), before, 'x87/SSE/AVX state unchanged');
   assert.equal(ymmHex(t, 0), ONES);

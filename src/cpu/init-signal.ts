@@ -31,22 +31,23 @@ import { MSR_LO_KEY, MSR_HI_KEY } from './msr.js';
 
 /** Applies INIT to `cpu`: Cpu.reset() for the state INIT sets, the rest kept (table above). */
 export function initSignal(cpu: Cpu): void {
-  const f = cpu.fpu;
-  // what INIT leaves unchanged, copied out before reset() sets its power-up values
-  const mant = f.mant.slice(), se = f.se.slice(), tag = f.tag.slice();
-  const xmm = f.xmm.slice(), ymmh = f.ymmh.slice();
-  const { fcw, fsw, top, fop, fipLo, fipHi, fcs, fdpLo, fdpHi, fds, mxcsr } = f;
+  // what INIT leaves unchanged, copied out before reset() sets its power-up values. The
+  // whole FpuState is x87 + SSE + AVX state, all of it unchanged by INIT: every field is
+  // kept, so state added to it later is kept too (init-signal.test.ts checks every field)
+  const f = cpu.fpu as unknown as Record<string, unknown>;
+  const fpu = new Map<string, unknown>();
+  for (const [k, v] of Object.entries(f)) fpu.set(k, ArrayBuffer.isView(v) ? (v as Uint8Array).slice() : v);
   const cacheBits = cpu.cr0 & (CR0_CD | CR0_NW);
   const xcr0 = cpu.xcr0;
   const msrs = new Map(cpu.msrs);
 
   cpu.reset();
 
-  f.mant.set(mant); f.se.set(se); f.tag.set(tag);
-  f.xmm.set(xmm); f.ymmh.set(ymmh);
-  f.fcw = fcw; f.fsw = fsw; f.top = top; f.fop = fop;
-  f.fipLo = fipLo; f.fipHi = fipHi; f.fcs = fcs; f.fdpLo = fdpLo; f.fdpHi = fdpHi; f.fds = fds;
-  f.mxcsr = mxcsr;
+  for (const [k, v] of fpu) {
+    const cur = f[k];
+    if (ArrayBuffer.isView(cur)) (cur as Uint8Array).set(v as Uint8Array);
+    else f[k] = v;
+  }
   // Table 9-1 note 2: CD and NW unchanged, ET set, all other bits cleared
   cpu.cr0 = (cpu.cr0 & ~(CR0_CD | CR0_NW)) | cacheBits;
   cpu.xcr0 = xcr0;
