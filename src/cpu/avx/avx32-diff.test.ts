@@ -1,0 +1,122 @@
+// Differential test of the AV-FP forms outside 64-bit mode: every form of fp-diff-specs.ts
+// (random VEX.W, imm8, operands, invalid variants) runs natively in compatibility mode through
+// test/native/avx32-harness.c (a far call to Linux's 32-bit code segment) and in the emulator
+// in 32-bit protected mode; the images (ymm0-3, MXCSR, EAX, the 64-byte buffer at EDX, or the
+// fault with the state it left) must be identical. Compared here and not in 64-bit mode:
+// VEX.vvvv[3] names no register (half the C4 cases set it) yet counts for "vvvv = 1111b";
+// VEX.W is ignored by VCVTSI2SS/SD and VCVT(T)SS/SD2SI; VBLENDVPS/PD ignore imm8[7]; GPR
+// operands are 32-bit. C5 encodings whose second byte is not 11xxxxxxb are LDS outside 64-bit
+// mode and are left out. Skipped where gcc is missing or the host has no AVX2.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { CODE } from '../testing.js';
+import { LF_NONE } from '../cpu.js';
+import { makeAvxCpu, setYmm, ymmHex } from './avx-testing.js';
+import { FP_FORMS, type FpForm } from './fp-diff-specs.js';
+
+const ROOT = fileURLToPath(new URL('../../../../', import.meta.url));
+const SOURCE = join(ROOT, 'test/native/avx32-harness.c');
+const BUF = 0x100020;
+const PER_FORM = 40 * Math.max(1, Number(process.env['NV_FUZZ_SCALE'] ?? 1) || 1);
+
+let s = 0x32b17a11;
+function r32(): number { s ^= s << 13; s ^= s >>> 17; s ^= s << 5; return s >>> 0; }
+const hx = (v: number, w: number): string => (v >>> 0).toString(16).padStart(w, '0');
+
+/** 8 dwords: random bits, float specials, small integers, sign patterns. */
+function dwords(): number[] {
+  const F32 = [0, 0x80000000, 0x3f800000, 0xbf800000, 0x7f800000, 0x7fc00000, 0x7fa00000, 0x00000001, 0x807fffff, 0x7f7fffff];
+  const d: number[] = [];
+  const kind = r32() % 4;
+  for (let i = 0; i < 8; i++) {
+    switch (kind) {
+      case 0: d.push(r32()); break;
+      case 1: d.push(r32() & 1 ? F32[r32() % F32.length]! : (r32() & 0x807fffff) | ((120 + (r32() % 16)) << 23)); break;
+      case 2: d.push((i & 1) ? (r32() & 0x800fffff) | ((1015 + (r32() % 16)) << 20) : r32()); break;
+      default: d.push(r32() % 3 === 0 ? 0xffffffff : r32() % 5); break;
+    }
+  }
+  return d.map((x) => x >>> 0);
+}
+const ymmStr = (d: number[]): string => d.slice().reverse().map((x) => hx(x, 8)).join('');
+function mxcsr(): number {
+  let m = 0x1f80 | ((r32() & 3) << 13);
+  if ((r32() & 7) === 0) m |= 0x40;
+  if ((r32() & 7) === 0) m |= 0x8000;
+  if ((r32() & 7) === 0) m &= ~(1 << (7 + (r32() % 6)));
+  return m;
+}
+
+interface Case { form: FpForm; code: number[]; y: string[]; mxcsr: number; eax: number; mem: string }
+
+function emulate(t: ReturnType<typeof makeAvxCpu>, c: Case): string {
+  t.mem.load(CODE, Uint8Array.from([...c.code, 0xf4]));
+  for (let k = 0; k < 4; k++) setYmm(t, k, c.y[k]!);
+  t.cpu.fpu.mxcsr = c.mxcsr;
+  t.cpu.setReg32(0, c.eax | 0); t.cpu.setReg32(2, BUF);
+  for (let i = 0; i < 64; i++) t.mem.ram[BUF + i] = parseInt(c.mem.slice(126 - 2 * i, 128 - 2 * i), 16);
+  t.cpu.lfOp = LF_NONE; t.cpu.flags = 0x202;
+  t.cpu.rip = CODE; t.cpu.halted = false;
+  const before = t.exceptions.length;
+  t.cpu.run(32);
+  let mem = '';
+  for (let i = 63; i >= 0; i--) mem += hx(t.mem.ram[BUF + i]!, 2);
+  const ys = [0, 1, 2, 3].map((k) => ymmHex(t, k)).join(' ');
+  if (t.exceptions.length !== before) {
+    const v = t.exceptions[t.exceptions.length - 1]![0];
+    const sig = v === 13 ? 'SIG 11' : v === 19 ? 'SIG 8' : v === 6 ? 'SIG 4' : `exception ${v}`;
+    return `${sig} ${t.cpu.fpu.mxcsr.toString(16)} ${ys} ${mem}`;
+  }
+  if (t.cpu.rip !== CODE + c.code.length + 1) return `stopped at ${t.cpu.rip.toString(16)}`;
+  return `${ys} ${t.cpu.fpu.mxcsr.toString(16)} ${(t.cpu.getReg32(0) >>> 0).toString(16)} ${mem}`;
+}
+
+test('AV-FP forms outside 64-bit mode match the host CPU in compatibility mode', (t) => {
+  if (spawnSync('gcc', ['--version']).status !== 0) { t.skip('gcc not found'); return; }
+  if (!/\bavx2\b/.test(readFileSync('/proc/cpuinfo', 'utf8'))) { t.skip('host CPU without AVX2'); return; }
+  const dir = mkdtempSync(join(tmpdir(), 'nestvisor-avx32-'));
+  try {
+    const exe = join(dir, 'avx32-harness');
+    const cc = spawnSync('gcc', ['-O1', '-o', exe, SOURCE], { encoding: 'utf8' });
+    assert.equal(cc.status, 0, `gcc failed: ${cc.stderr}`);
+    const cases: Case[] = [];
+    for (const form of FP_FORMS) {
+      for (let i = 0; i < PER_FORM; i++) {
+        const code = form.enc(r32);
+        if (code[0] === 0xc5 && (code[1]! & 0xc0) !== 0xc0) continue; // LDS here
+        // VEX.vvvv[3] (inverted in bit 6 of C4's third byte) names no register here: set it on half the C4 cases
+        if (code[0] === 0xc4 && (r32() & 1) !== 0) code[2] = code[2]! & ~0x40;
+        const m = dwords().concat(dwords());
+        cases.push({ form, code, y: [0, 1, 2, 3].map(() => ymmStr(dwords())), mxcsr: mxcsr(), eax: r32(), mem: m.slice().reverse().map((x) => hx(x, 8)).join('') });
+      }
+    }
+    const line = (c: Case): string => `${c.code.map((b) => hx(b, 2)).join('')} ${c.y.join(' ')} ${c.mxcsr.toString(16)} ${c.eax.toString(16)} ${c.mem}`;
+    const run = spawnSync(exe, [], { input: cases.map(line).join('\n') + '\n', encoding: 'utf8', maxBuffer: 1 << 28 });
+    assert.equal(run.status, 0, `harness failed (signal ${run.signal}): ${run.stderr}`);
+    const lines = run.stdout.trim().split('\n');
+    assert.equal(lines.length, cases.length);
+    const tc = makeAvxCpu('prot32', { avx2: true });
+    const fails = new Map<string, number>();
+    const faults = new Map<string, number>();
+    const shown: string[] = [];
+    for (let i = 0; i < cases.length; i++) {
+      const c = cases[i]!, want = lines[i]!, got = emulate(tc, c);
+      if (want.startsWith('SIG')) { const k = want.slice(0, 6).trim(); faults.set(k, (faults.get(k) ?? 0) + 1); }
+      if (want !== got) {
+        const n = (fails.get(c.form.name) ?? 0) + 1;
+        fails.set(c.form.name, n);
+        if (n <= 2 && shown.length < 16) shown.push(`${c.form.name} [${c.code.map((b) => hx(b, 2)).join(' ')}]\n   in     ${line(c)}\n   native ${want}\n   emul   ${got}`);
+      }
+    }
+    t.diagnostic(`compared ${cases.length} cases over ${FP_FORMS.length} forms; native faults: ${[...faults].map(([k, v]) => `${k}×${v}`).join(', ')}`);
+    assert.equal(fails.size, 0, `mismatches: ${[...fails].map(([k, v]) => `${k}:${v}`).join(' ')}\n${shown.join('\n')}`);
+    assert.ok(cases.length > FP_FORMS.length * PER_FORM * 0.8 && (faults.get('SIG 4') ?? 0) > 0);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
