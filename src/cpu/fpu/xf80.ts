@@ -178,8 +178,8 @@ export function roundPack(neg: boolean, E: number, p: number, fmt: number, rc: n
   }
   if (e >= emax) {
     xf |= OE;
-    // unmasked: the exponent wraps by 24576 unless it is still out of range, in which case
-    // the masked response is delivered (host-verified with FSCALE)
+    // unmasked: the exponent wraps by 24576. Only FSCALE can stay out of range after that, and
+    // scale() (xf80-conv.ts) stores the host's ∞ itself; the masked response here is a guard
     if (!omask && (fmt !== F80 || e - 24576 < emax)) {
       if (fmt === F80) { e -= 24576; rSe = sgn | e; rHi = WK[3]! | 0; rLo = WK[2]! | 0; return; }
       xf &= ~PE; // nothing is stored, so nothing is inexact (host-verified)
