@@ -7,6 +7,7 @@ import { run, setReg64, reg64, PT_BASE } from '../testing.js';
 import { makeAvxCpu, ymmHex, setYmm, f32Hex, f64Hex } from './avx-testing.js';
 import { UD, GP, PF_, XM } from '../regs.js';
 import { rcp32Host, rsqrt32Host } from './approx.js';
+import { F7B_AVX2, type CpuProfile } from '../profile.js';
 
 const DATA = 0x20000;
 const Z32 = '0'.repeat(32);
@@ -221,7 +222,10 @@ test('VBROADCASTSS/SD/F128 (register source needs AVX2), VINSERTF128, VEXTRACTF1
   assert.equal(ymmHex(t, 0), Z32 + '40e00000'.repeat(4));
   run(t, 'c4 e2 79 19 00'); // vbroadcastsd xmm0,[rax]: VEX.L = 0 is #UD
   assert.equal(lastVector(t), UD);
+  // a CPU with AVX and without AVX2, whatever the shipped profile advertises
   const avxOnly = makeAvxCpu('long64', {});
+  const prof = avxOnly.cpu.profile;
+  (avxOnly.cpu as unknown as { profile: CpuProfile }).profile = { ...prof, leaf7Ebx: prof.leaf7Ebx & ~F7B_AVX2 };
   run(avxOnly, 'c4 e2 79 18 c1');
   assert.equal(lastVector(avxOnly), UD);
   setYmm(t, 1, 'a'.repeat(64)); setYmm(t, 2, 'b'.repeat(64));
