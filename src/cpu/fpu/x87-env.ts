@@ -92,6 +92,9 @@ function applyEnv(cpu: Cpu): void {
   f.fipLo = eIp | 0; f.fipHi = 0; f.fcs = eCs; f.fop = eOp; f.fdpLo = eDp | 0; f.fdpHi = 0; f.fds = eDs;
   // only "empty" is taken from the image; other tags follow the register contents
   for (let i = 0; i < 8; i++) f.tag[i] = ((eFtw >> (2 * i)) & 3) === TAG_EMPTY ? TAG_EMPTY : f.classify(i);
+  // ES and B are not taken from the image: they follow the loaded flags and masks, so a pending
+  // unmasked exception raises #MF at the next waiting instruction (host-verified, FLDENV/FRSTOR)
+  updateEs(cpu);
 }
 
 /** D9 /6 FNSTENV: stores the environment, then masks all exceptions. */
