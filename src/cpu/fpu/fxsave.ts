@@ -22,6 +22,7 @@ import { F1D_FXSR, F1D_SSE, F1C_XSAVE, XSAVE_SUB1_EAX, XD1_XSAVEOPT, XD1_XSAVEC,
 import { msrGet64 } from '../msr.js';
 import { interceptXsaves } from '../vmx/intercepts.js';
 import { MXCSR_MASK } from './state.js';
+import { updateEs } from './x87.js';
 
 /** Size of the standard-format XSAVE area for components 0 and 1 (legacy region + header). */
 export const XSAVE_AREA_SIZE = 576;
@@ -69,6 +70,8 @@ function loadX87(cpu: Cpu, lin: number): void {
   const f = cpu.fpu;
   f.fcw = cpu.rd16(lin);
   f.setFsw(cpu.rd16(lin + 2));
+  // ES and B follow the loaded flags and masks, not the image (host-verified, as FLDENV/FRSTOR)
+  updateEs(cpu);
   const ftw = cpu.rd8(lin + 4);
   f.fop = cpu.rd16(lin + 6) & 0x7ff;
   if (form64(cpu)) {
