@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { run, setReg64, reg64, PT_BASE } from '../testing.js';
 import { makeAvxCpu, ymmHex, setYmm, f32Hex, f64Hex } from './avx-testing.js';
 import { UD, GP, PF_, XM } from '../regs.js';
-import { rcp32Host, rsqrt32Host } from './approx.js';
+import { rcp32Host, rsqrt32Host } from '../sse/approx-host.js';
 import { F7B_AVX2, type CpuProfile } from '../profile.js';
 
 const DATA = 0x20000;

@@ -20,7 +20,7 @@ import { clsF32, clsF64, val, C_QNAN, C_SNAN, C_DEN, OP_ADD, OP_SUB, OP_MUL } fr
 import { f2i, i2f, f2f, finishFp } from '../sse/fp.js';
 import { SA, SB, SR, opF32, opF64, opHi } from '../sse/sse3.js';
 import { roundLane } from '../sse/sse41-fp.js';
-import { rcp32Host as rcp32, rsqrt32Host as rsqrt32 } from './approx.js';
+import { rcp32Host as rcp32, rsqrt32Host as rsqrt32 } from '../sse/approx-host.js';
 import {
   vexOp, byPrefix, avxCheck, VX_W0, vsrc, getYmm, putYmm, loadRm, S1, S2, D, FE_AVX, L0_ONLY, VX_FP, VX_UNARY, VX_SCALAR4, VX_SCALAR8,
 } from './common.js';

@@ -1,5 +1,5 @@
 /**
- * VRCPPS/VRCPSS and VRSQRTPS/VRSQRTSS results as this machine's CPU (AMD Zen 4, the host
+ * RCPPS/RCPSS/RSQRTPS/RSQRTSS and their VEX forms (sse/approx.ts, avx/fp.ts): results as this machine's CPU (AMD Zen 4, the host
  * the differential tests run on) computes them, bit for bit.
  *
  * The SDM documents only the accuracy (|relative error| ≤ 1.5·2^-12, SDM Vol. 2B RCPPS,
@@ -17,8 +17,8 @@
  * +0; NaNs come back quieted; results below 2^-126 are flushed to ±0 (FTZ or not). No
  * MXCSR flag is ever set and MXCSR.RC does not matter.
  *
- * The legacy SSE RCPPS/RSQRTPS (sse/approx.ts) keep their own midpoint tables (checked
- * against the documented bound only).
+ * Legacy SSE (sse/approx.ts) and VEX (avx/fp.ts) forms share these tables, so RCPPS and
+ * VRCPPS give the same bits, as on the host.
  */
 const RCP_R =
   'QVVpqCVVlqapqq/rQVVpqaqq6/bpqqvqlqVpqWqqmqqqqqqqqqqpqWqWlaluqaqa6vqqqp/qqqm+qaqVqqWZVQVllmaVWaqq' +
