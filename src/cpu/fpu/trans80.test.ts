@@ -57,8 +57,8 @@ function round68(x: bigint): bigint {
  * F2XM1 below 2^-4 as the host computes it (trans80.ts f2xm1Core): t = x·P(x²)/Q(x²) ≈ tanh(x·ln2/2),
  * Horner with every step rounded to 68 bits, a = RN68(x·P), den = RN68(Q − a), result 2a/den.
  */
-const F2P = [[0x1d7db20ff9770b73bn, 64n], [0xe87d6bda437afc95n, 69n], [0x9be60d47a5c911693n, 81n], [0xca971a0ed0b6c3673n, 93n]].map(([m, k]) => m! << (P - k!));
-const F2Q = [[0xaa2fa223ad82d2d2dn, 65n], [0x96f2c97dddf78fd2fn, 69n], [0x752e0002f1ef6fa7dn, 76n], [0x80000000020839cc9n, 86n]].map(([m, k]) => m! << (P - k!));
+const F2P = [[0x1d7db20ff9770b73bn, 64n], [0x743eb5ed21bd7f4ebn, 72n], [0x26f98351e97246169n, 79n], [0x654b8d07685b71eadn, 92n]].map(([m, k]) => m! << (P - k!));
+const F2Q = [[0xaa2fa223ad82d2d2dn, 65n], [0x96f2c97dddf79030dn, 69n], [0xea5c0005e3dee451fn, 77n], [0x80000000020844c99n, 86n]].map(([m, k]) => m! << (P - k!));
 function horner68(c: bigint[], z: bigint): bigint {
   let v = c[3]!;
   for (let i = 2; i >= 0; i--) v = round68(round68(mul(v, z)) + c[i]!);

@@ -184,18 +184,18 @@ function packInexact(a: Int32Array, n: number, exp2: number, neg: boolean, rc: n
  * normalisation, it seems) and rounded to 68 bits; the point on that direction was pinned by
  * host data at x ≈ 2^-13 … 2^-7. The coefficients are not exact enough near x = 1, so from
  * 2^-4 up F2XM1 stays correctly rounded. Host agreement (all of RN/RD/RU): 1000/1000 per
- * exponent at −67, −66, −60, −50, −40, −30; 300/300 at each of −26 … −7 (fresh operands);
- * 299/300 at −6, 290/300 at −5 (correctly rounded: 275-290 of 300).
+ * exponent at −67, −66, −60, −50, −40, −30; 300/300 at each of −26 … −6 (fresh operands),
+ * 885/900 at −5 (correctly rounded: 275-290 of 300, 841 of 900).
  */
 const F2XM1_E = -5;
 /** Coefficients as 68-bit (P0: 65-bit) integers and their power of two, lowest limb first. */
 const F2P: Int32Array[] = [], F2Q: Int32Array[] = [];
 {
   const defs: [number[], number][] = [
-    [[0xb73b, 0x9770, 0x20ff, 0xd7db, 0x1], -64], [[0xfc95, 0x437a, 0x6bda, 0xe87d, 0x0], -69],
-    [[0x1693, 0x5c91, 0xd47a, 0xbe60, 0x9], -81], [[0x3673, 0x0b6c, 0xa0ed, 0xa971, 0xc], -93],
-    [[0x2d2d, 0xd82d, 0x223a, 0xa2fa, 0xa], -65], [[0xfd2f, 0xdf78, 0x97dd, 0x6f2c, 0x9], -69],
-    [[0xfa7d, 0x1ef6, 0x002f, 0x52e0, 0x7], -76], [[0x9cc9, 0x2083, 0x0000, 0x0000, 0x8], -86],
+    [[0xb73b, 0x9770, 0x20ff, 0xd7db, 0x1], -64], [[0xf4eb, 0x1bd7, 0x5ed2, 0x43eb, 0x7], -72],
+    [[0x6169, 0x9724, 0x351e, 0x6f98, 0x2], -79], [[0x1ead, 0x85b7, 0xd076, 0x54b8, 0x6], -92],
+    [[0x2d2d, 0xd82d, 0x223a, 0xa2fa, 0xa], -65], [[0x030d, 0xdf79, 0x97dd, 0x6f2c, 0x9], -69],
+    [[0x451f, 0x3dee, 0x005e, 0xa5c0, 0xe], -77], [[0x4c99, 0x2084, 0x0000, 0x0000, 0x8], -86],
   ];
   for (let i = 0; i < 8; i++) {
     const d = new Int32Array(L);

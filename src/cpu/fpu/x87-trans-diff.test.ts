@@ -221,7 +221,7 @@ test('the x87 transcendentals against the host FPU: identical or within 1 ulp', 
     // and π: 1 of 2500 off, 46 when correctly rounded. The bounds catch the loss of either.
     // FPTAN models the host's tiny-argument rounding (trig80.ts tanTinyPack): 71 of 2500
     // non-identical with it, 196 without; the bound catches its loss.
-    // F2XM1 models the host's 68-bit rational for |x| < 2^-4 (trans80.ts f2xm1Core): 12 of 2500
+    // F2XM1 models the host's 68-bit rational for |x| < 2^-4 (trans80.ts f2xm1Core): 10 of 2500
     // non-identical with it, 19 with it below 2^-11 only, 38 below 2^-26 only, 75 correctly
     // rounded; the bound (15) catches a loss of coefficient accuracy or range.
     // FSIN/FCOS/FSINCOS model the host's sine polynomial error (trig80.ts SIN_D) and its cosine
