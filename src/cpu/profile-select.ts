@@ -7,7 +7,7 @@
  */
 import {
   CpuProfile, defaultProfile, amdProfile, F1C_X2APIC, F1C_TSCDL, F1C_PCID, F1C_MOVBE, F1C_POPCNT, F1C_XSAVE, F1C_CX16,
-  F1C_SSE3, F1C_SSSE3, F1C_SSE41, F1C_SSE42, F1C_AES, F1C_PCLMUL,
+  F1C_SSE3, F1C_SSSE3, F1C_SSE41, F1C_SSE42, F1C_AES, F1C_PCLMUL, F1C_AVX, F1C_FMA, F1C_F16C, F7B_AVX2, F7B_BMI1, F7B_BMI2,
   F7B_FSGSBASE, F7B_TSC_ADJUST, F7B_SMEP, F7B_SMAP, F7B_INVPCID, F7B_ERMS, F7B_CLFLUSHOPT, F7B_CLWB, F7C_UMIP, F7C_RDPID,
   FXD_RDTSCP, FXD_PAGE1G, FXD_NX,
 } from './profile.js';
@@ -30,6 +30,12 @@ const FEATURES: Record<string, [Field, number]> = {
   'sse4.2': ['leaf1Ecx', F1C_SSE42],
   'aes': ['leaf1Ecx', F1C_AES],
   'pclmulqdq': ['leaf1Ecx', F1C_PCLMUL],
+  'avx': ['leaf1Ecx', F1C_AVX],
+  'fma': ['leaf1Ecx', F1C_FMA],
+  'f16c': ['leaf1Ecx', F1C_F16C],
+  'avx2': ['leaf7Ebx', F7B_AVX2],
+  'bmi1': ['leaf7Ebx', F7B_BMI1],
+  'bmi2': ['leaf7Ebx', F7B_BMI2],
   'fsgsbase': ['leaf7Ebx', F7B_FSGSBASE],
   'tsc-adjust': ['leaf7Ebx', F7B_TSC_ADJUST],
   'smep': ['leaf7Ebx', F7B_SMEP],
@@ -84,6 +90,11 @@ export function profileFromSpec(spec: string): CpuProfile {
     else if ((base[field] & bit) !== 0) p[field] = p[field] | bit;
     else throw new CpuSpecError(`CPU feature '${feat}' is not implemented by profile '${name}'`);
   }
+  // Features that need another (SDM Vol. 1 §14.3: AVX state lives in XSAVE component 2; AVX2,
+  // FMA and F16C are VEX instructions the AVX check gates): removing XSAVE removes AVX, and
+  // removing AVX removes what builds on it, so `-avx` is a whole pre-AVX CPU.
+  if ((p.leaf1Ecx & F1C_XSAVE) === 0) p.leaf1Ecx = p.leaf1Ecx & ~F1C_AVX;
+  if ((p.leaf1Ecx & F1C_AVX) === 0) { p.leaf1Ecx = p.leaf1Ecx & ~(F1C_FMA | F1C_F16C); p.leaf7Ebx = p.leaf7Ebx & ~F7B_AVX2; }
   if (mods.length > 0) p.name = spec;
   return p;
 }

@@ -16,13 +16,13 @@ export const F1C_SSSE3 = 1 << 9, F1C_CX16 = 1 << 13, F1C_PCID = 1 << 17, F1C_SSE
 export const F1C_SSE42 = 1 << 20, F1C_X2APIC = 1 << 21, F1C_MOVBE = 1 << 22, F1C_POPCNT = 1 << 23;
 export const F1C_TSCDL = 1 << 24, F1C_AES = 1 << 25, F1C_XSAVE = 1 << 26, F1C_OSXSAVE = 1 << 27;
 export const F1C_RDRAND = 1 << 30, F1C_HYPERVISOR = 1 << 31;
-/** AVX-era CPUID.1:ECX bits: not in any profile until their instructions exist (src/cpu/avx/, issue 4). */
+/** AVX-era CPUID.1:ECX bits (src/cpu/avx/, issue 4): in the shipped profiles since the AVX families were audited complete. */
 export const F1C_FMA = 1 << 12, F1C_AVX = 1 << 28, F1C_F16C = 1 << 29;
 /** CPUID.(7,0):EBX / ECX / EDX bits. */
 export const F7B_FSGSBASE = 1 << 0, F7B_TSC_ADJUST = 1 << 1, F7B_BMI1 = 1 << 3, F7B_SMEP = 1 << 7;
 export const F7B_BMI2 = 1 << 8, F7B_ERMS = 1 << 9, F7B_INVPCID = 1 << 10, F7B_SMAP = 1 << 20;
 export const F7B_CLFLUSHOPT = 1 << 23, F7B_CLWB = 1 << 24;
-/** CPUID.(7,0):EBX.AVX2 (not advertised yet, see F1C_AVX). */
+/** CPUID.(7,0):EBX.AVX2 (src/cpu/avx/). */
 export const F7B_AVX2 = 1 << 5;
 export const F7C_UMIP = 1 << 2, F7C_RDPID = 1 << 22;
 export const F7D_SPEC_CTRL = 1 << 26, F7D_STIBP = 1 << 27, F7D_ARCH_CAP = 1 << 29, F7D_SSBD = 1 << 31;
@@ -67,9 +67,8 @@ export function xsaveSize(mask: number): number {
 
 /**
  * The profile with AVX advertised (CPUID.1:ECX.AVX, XCR0 bit 2, CPUID leaf 0DH sub-leaf 2).
- * No shipped profile has it until the AVX families exist (issue 4: advertise only what is
- * implemented); the AVX family tests build their CPU with it. AVX2/FMA/F16C are added the
- * same way by their families (F7B_AVX2, F1C_FMA, F1C_F16C) once implemented.
+ * The shipped profiles have it (and AVX2/FMA/F16C/BMI1/BMI2) since the VEX completeness
+ * audit (avx/isa-audit.test.ts); tests that need a CPU without it use withoutAvx().
  */
 export function withAvx(p: CpuProfile): CpuProfile {
   return { ...p, name: p.name + '+avx', leaf1Ecx: p.leaf1Ecx | F1C_AVX };
@@ -77,8 +76,7 @@ export function withAvx(p: CpuProfile): CpuProfile {
 
 /**
  * The profile with BMI1 and BMI2 advertised (CPUID.(7,0):EBX bits 3 and 8: the VEX-encoded
- * GPR instructions of avx/bmi.ts, and TZCNT with BMI1). Off in every shipped profile until
- * the lead decides to advertise them; tests build their CPU with it.
+ * GPR instructions of avx/bmi.ts, and TZCNT with BMI1). On in the shipped profiles.
  */
 export function withBmi(p: CpuProfile): CpuProfile {
   return { ...p, name: p.name + '+bmi', leaf7Ebx: p.leaf7Ebx | F7B_BMI1 | F7B_BMI2 };
@@ -86,12 +84,26 @@ export function withBmi(p: CpuProfile): CpuProfile {
 
 /**
  * The profile with the AVX2-generation vector set advertised: AVX, AVX2, FMA and F16C
- * (CPUID.1:ECX bits 28, 12, 29; CPUID.(7,0):EBX bit 5). Off in every shipped profile until
- * the lead flips the default; guest tests (numeric-avx2.elf) pass it as PcMachine's cpuProfile.
+ * (CPUID.1:ECX bits 28, 12, 29; CPUID.(7,0):EBX bit 5). On in the shipped profiles.
  */
 export function withAvx2Fma(p: CpuProfile): CpuProfile {
   const a = withAvx(p);
   return { ...a, name: p.name + '+avx2+fma', leaf1Ecx: a.leaf1Ecx | F1C_FMA | F1C_F16C, leaf7Ebx: a.leaf7Ebx | F7B_AVX2 };
+}
+
+/**
+ * The profile without the VEX vector set: AVX, AVX2, FMA and F16C off (CPUID.1:ECX bits 28,
+ * 12, 29; CPUID.(7,0):EBX bit 5), so XCR0 bit 2 cannot be set and every VEX vector
+ * instruction is #UD — a pre-Sandy Bridge CPU's view, for tests of the "#UD without AVX"
+ * paths and old-CPU guests (`--cpu nestvisor-intel,-avx`). BMI1/BMI2 stay (withoutBmi).
+ */
+export function withoutAvx(p: CpuProfile): CpuProfile {
+  return { ...p, name: p.name + '-avx', leaf1Ecx: p.leaf1Ecx & ~(F1C_AVX | F1C_FMA | F1C_F16C), leaf7Ebx: p.leaf7Ebx & ~F7B_AVX2 };
+}
+
+/** The profile without BMI1 and BMI2 (CPUID.(7,0):EBX bits 3 and 8): the BMI instructions #UD. */
+export function withoutBmi(p: CpuProfile): CpuProfile {
+  return { ...p, name: p.name + '-bmi', leaf7Ebx: p.leaf7Ebx & ~(F7B_BMI1 | F7B_BMI2) };
 }
 
 export interface CpuProfile {
@@ -137,14 +149,16 @@ export function defaultProfile(): CpuProfile {
     // cpuidLeaf() clears them for a bare CPU, and APIC follows IA32_APIC_BASE.EN.
     // SSE3 (with the x87's FISTTP), SSSE3, SSE4.1, SSE4.2, AES and PCLMULQDQ: src/cpu/sse/ (issue 4);
     // MONITOR/MWAIT: src/cpu/monitor.ts (AMD defines the same bit, APM Vol. 3 E.3.2).
+    // AVX, FMA, F16C (and AVX2, BMI1, BMI2 in leaf 7): src/cpu/avx/, every VEX encoding
+    // objdump knows for them runs (avx/isa-audit.test.ts); XCR0 bit 2 follows F1C_AVX.
     leaf1Ecx: F1C_MONITOR | F1C_CX16 | F1C_PCID | F1C_X2APIC | F1C_POPCNT | F1C_MOVBE | F1C_TSCDL | F1C_HYPERVISOR | F1C_XSAVE |
-      F1C_SSE3 | F1C_SSSE3 | F1C_SSE41 | F1C_SSE42 | F1C_AES | F1C_PCLMUL,
+      F1C_SSE3 | F1C_SSSE3 | F1C_SSE41 | F1C_SSE42 | F1C_AES | F1C_PCLMUL | F1C_AVX | F1C_FMA | F1C_F16C,
     // FPU (src/cpu/fpu/x87*.ts), SSE and SSE2 (src/cpu/sse/) are complete (issue 4); VME with
     // CR4.VME/PVI: src/cpu/ops/vme.ts (SDM Vol. 3A §20.3-§20.4).
     leaf1Edx: F1D_FPU | F1D_VME | F1D_DE | F1D_PSE | F1D_TSC | F1D_MSR | F1D_PAE | F1D_CX8 | F1D_APIC | F1D_SEP | F1D_MTRR | F1D_PGE |
       F1D_CMOV | F1D_PAT | F1D_PSE36 | F1D_CLFSH | F1D_FXSR | F1D_MMX | F1D_SSE | F1D_SSE2,
-    // BMI1/BMI2 are VEX-encoded: not advertised until a VEX decoder exists.
-    leaf7Ebx: F7B_FSGSBASE | F7B_TSC_ADJUST | F7B_SMEP | F7B_ERMS | F7B_INVPCID | F7B_SMAP | F7B_CLFLUSHOPT | F7B_CLWB,
+    leaf7Ebx: F7B_FSGSBASE | F7B_TSC_ADJUST | F7B_SMEP | F7B_ERMS | F7B_INVPCID | F7B_SMAP | F7B_CLFLUSHOPT | F7B_CLWB |
+      F7B_AVX2 | F7B_BMI1 | F7B_BMI2,
     leaf7Ecx: F7C_UMIP | F7C_RDPID,
     // IA32_SPEC_CTRL (IBRS/IBPB, STIBP, SSBD) and IA32_ARCH_CAPABILITIES, as a modern core reports
     leaf7Edx: F7D_SPEC_CTRL | F7D_STIBP | F7D_ARCH_CAP | F7D_SSBD,
@@ -181,7 +195,8 @@ export const AMD_EXT1_MIRROR = 0x3ff | (0x3f << 12) | F1D_MMX | F1D_FXSR;
  * and VMX is never exposed. What the CPU does differently for it is keyed on isAmd():
  * SYSCALL/SYSRET outside 64-bit mode and SYSENTER/SYSEXIT in long mode (ops/syscall.ts),
  * the CPUID vendor conventions below and the Intel-only MSRs (msr.ts).
- * Derived from defaultProfile() so x87/SSE bits land in both profiles together.
+ * Derived from defaultProfile() so x87/SSE bits land in both profiles together (AVX, AVX2,
+ * FMA, F16C, BMI1 and BMI2 included: Zen 3 has them all, AMD APM Vol. 3 E.3.2, E.3.6).
  */
 export function amdProfile(): CpuProfile {
   const intel = defaultProfile();

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { run, setReg64, makeCpu, CODE } from '../testing.js';
 import { makeAvxCpu, ymmHex, setYmm } from './avx-testing.js';
 import { CR0_TS, CR0_PE, CR4_OSXSAVE, UD, NM, GP, CS, DS, ES, SS, FS, GS } from '../regs.js';
-import { defaultProfile, type CpuProfile } from '../profile.js';
+import { defaultProfile, withoutAvx, type CpuProfile } from '../profile.js';
 
 const DATA = 0x20000;
 const ONES = '0123456789abcdef'.repeat(4);
@@ -113,7 +113,7 @@ test('avxCheck order: #UD without CR4.OSXSAVE, without XCR0[2:1] = 11b, without 
     ['no OSXSAVE, TS', (t) => { t.cpu.cr4 &= ~CR4_OSXSAVE; t.cpu.cr0 |= CR0_TS; }, UD],
     ['XCR0 = 3', (t) => { t.cpu.xcr0 = 3; }, UD],
     ['XCR0 = 3, TS', (t) => { t.cpu.xcr0 = 3; t.cpu.cr0 |= CR0_TS; }, UD],
-    ['no AVX in CPUID', (t) => { (t.cpu as unknown as { profile: CpuProfile }).profile = { ...defaultProfile() }; }, UD],
+    ['no AVX in CPUID', (t) => { (t.cpu as unknown as { profile: CpuProfile }).profile = withoutAvx(defaultProfile()); }, UD],
     ['TS', (t) => { t.cpu.cr0 |= CR0_TS; }, NM],
   ];
   for (const [name, setup, v] of cases) {
@@ -133,8 +133,9 @@ test('avxCheck order: #UD without CR4.OSXSAVE, without XCR0[2:1] = 11b, without 
   assert.deepEqual(u.exceptions, [[UD, 0]]);
 });
 
-test('the default profile has no AVX: every VEX instruction is #UD even with XCR0 and OSXSAVE set', () => {
+test('a profile without AVX (withoutAvx): every VEX instruction is #UD even with XCR0 and OSXSAVE set', () => {
   const t = makeCpu('long64');
+  (t.cpu as unknown as { profile: CpuProfile }).profile = withoutAvx(t.cpu.profile);
   t.cpu.cr4 |= CR4_OSXSAVE;
   t.cpu.xcr0 = 3; // XSETBV cannot set bit 2 on this profile
   run(t, 'c5 f8 77');

@@ -4,14 +4,18 @@
  * OS that enables AVX leaves it; YMM registers as hex strings. Test-only: may allocate.
  */
 import { makeCpu, type Mode, type TestCpu } from '../testing.js';
-import { withAvx, F7B_AVX2, F7B_BMI1, F7B_BMI2, F1C_FMA, F1C_F16C, type CpuProfile } from '../profile.js';
+import { withAvx, withoutAvx, withoutBmi, F7B_AVX2, F7B_BMI1, F7B_BMI2, F1C_FMA, F1C_F16C, type CpuProfile } from '../profile.js';
 import { CR4_OSFXSR, CR4_OSXMMEXCPT, CR4_OSXSAVE } from '../regs.js';
 
 export interface AvxOptions { avx2?: boolean; fma?: boolean; f16c?: boolean; bmi?: boolean }
 
-/** The profile with AVX (+ the asked extensions) on. */
+/**
+ * The profile with AVX and exactly the asked extensions on: the shipped profiles advertise
+ * all of them, so the base's AVX2/FMA/F16C/BMI bits are cleared first (withoutAvx,
+ * withoutBmi) and the "#UD without AVX2" cases keep a CPU that lacks them.
+ */
 export function avxProfile(base: CpuProfile, o: AvxOptions = {}): CpuProfile {
-  const p = withAvx(base);
+  const p = withAvx(withoutBmi(withoutAvx(base)));
   return {
     ...p,
     leaf1Ecx: p.leaf1Ecx | (o.fma ? F1C_FMA : 0) | (o.f16c ? F1C_F16C : 0),

@@ -6,6 +6,14 @@ import assert from 'node:assert/strict';
 import { run, setReg64, makeCpu } from '../testing.js';
 import { makeAvxCpu, ymmHex, setYmm } from './avx-testing.js';
 import { CR4_OSXSAVE, GP } from '../regs.js';
+import { withoutAvx, type CpuProfile } from '../profile.js';
+
+/** A 64-bit test CPU whose profile lacks AVX (the shipped ones have it). */
+function noAvxCpu(): ReturnType<typeof makeCpu> {
+  const t = makeCpu('long64');
+  (t.cpu as unknown as { profile: CpuProfile }).profile = withoutAvx(t.cpu.profile);
+  return t;
+}
 
 const AREA = 0x30000; // 64-byte aligned
 const ONES = '0123456789abcdef'.repeat(4);
@@ -103,7 +111,7 @@ test('XSETBV (0f 01 d1): XCR0 = 7 needs AVX in the profile; bit 2 without bit 1 
     assert.equal(t.exceptions.length - before, ok ? 0 : 1, `xcr0 ${v}`);
     if (!ok) assert.deepEqual(t.exceptions.at(-1), [GP, 0]);
   }
-  const d = makeCpu('long64');
+  const d = noAvxCpu();
   d.cpu.cr4 |= CR4_OSXSAVE;
   setReg64(d.cpu, 0, 7n); setReg64(d.cpu, 1, 0n); setReg64(d.cpu, 2, 0n);
   run(d, '0f 01 d1');
@@ -130,7 +138,7 @@ test('CPUID 0DH: sizes follow XCR0 (576 / 832), sub-leaf 2 = 256 bytes at 576; n
   o = t.cpu.cpuid(0xd, 2);
   assert.deepEqual([o[0], o[1], o[2], o[3]], [256, 576, 0, 0]);
   assert.notEqual(t.cpu.cpuid(1, 0)[2]! & (1 << 28), 0);
-  const d = makeCpu('long64');
+  const d = noAvxCpu();
   o = d.cpu.cpuid(0xd, 0);
   assert.deepEqual([o[0], o[1], o[2]], [3, 576, 576]);
   o = d.cpu.cpuid(0xd, 2);

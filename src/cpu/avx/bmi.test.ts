@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { makeCpu, run, setReg64, reg64, type Mode, type TestCpu } from '../testing.js';
-import { withBmi, type CpuProfile } from '../profile.js';
+import { withBmi, withoutBmi, type CpuProfile } from '../profile.js';
 import { CF, PF, AF, ZF, SF, OF, CR0_TS } from '../regs.js';
 
 const RAX = 0, RCX = 1, RBX = 3, RSI = 6, R8 = 8;
@@ -12,7 +12,7 @@ const ARITH = CF | PF | AF | ZF | SF | OF;
 
 function bmiCpu(mode: Mode = 'long64', on = true): TestCpu {
   const t = makeCpu(mode);
-  if (on) (t.cpu as unknown as { profile: CpuProfile }).profile = withBmi(t.cpu.profile);
+  (t.cpu as unknown as { profile: CpuProfile }).profile = on ? withBmi(t.cpu.profile) : withoutBmi(t.cpu.profile);
   return t;
 }
 /** Runs code with the given registers and all arithmetic flags set first; returns the flags after. */
@@ -147,7 +147,7 @@ test('BMI availability: #UD without the CPUID bit, with VEX.L = 1 or LOCK; no OS
   run(off, 'c4 e2 e0 f2 c1'); // andn rax,rbx,rcx
   assert.deepEqual(off.exceptions, [[6, 0]]);
   const t = bmiCpu();
-  // CPUID.(7,0):EBX bit 3 (BMI1) and bit 8 (BMI2): clear on the shipped profile, set by withBmi
+  // CPUID.(7,0):EBX bit 3 (BMI1) and bit 8 (BMI2): clear with withoutBmi, set by withBmi (and on the shipped profiles)
   assert.equal(off.cpu.cpuid(7, 0)[1]! & 0x108, 0);
   assert.equal(t.cpu.cpuid(7, 0)[1]! & 0x108, 0x108);
   // VEX.L = 1: c4 e2 e4 f2 c1 ; RORX with vvvv ≠ 1111b: c4 e3 f3 f0 c3 0c ; F2 ANDN: c4 e2 e3 f2 c1

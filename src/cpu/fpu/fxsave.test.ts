@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { makeCpu, run, setReg64, reg64 } from '../testing.js';
 import { RAX, RBX, RCX, RDX, CR0_TS, CR0_EM, CR4_OSFXSR, CR4_OSXSAVE } from '../regs.js';
-import { F1D_SSE, F1D_SSE2, type CpuProfile } from '../profile.js';
+import { F1D_SSE, F1D_SSE2, withoutAvx, type CpuProfile } from '../profile.js';
 
 const UD = 6, NM = 7, GP = 13;
 const MEM = 0x3000;
@@ -117,6 +117,8 @@ test('LDMXCSR/STMXCSR: #UD without CR4.OSFXSR, #NM with CR0.TS, #GP(0) on reserv
 
 test('XSETBV/XGETBV: x87+SSE components; reserved bits and XCR0[0]=0 → #GP; ECX=1 gives XINUSE', () => {
   const t = makeCpu('long64');
+  // a profile without AVX, where XCR0 bit 2 is reserved too (the shipped ones have AVX)
+  (t.cpu as unknown as { profile: CpuProfile }).profile = withoutAvx(t.cpu.profile);
   run(t, '0f 01 d0'); // xgetbv
   assert.deepEqual(t.exceptions.pop(), [UD, 0]);
   t.cpu.cr4 |= CR4_OSXSAVE | CR4_OSFXSR;
@@ -197,7 +199,8 @@ test('CPUID leaf 0DH: sub-leaf 0 supported XCR0 and sizes, sub-leaf 1 XSAVEOPT/X
   const t = makeCpu('long64');
   setReg64(t.cpu, RAX, 0xdn); setReg64(t.cpu, RCX, 0n);
   run(t, '0f a2'); // cpuid
-  assert.deepEqual([reg64(t.cpu, RAX), reg64(t.cpu, RBX), reg64(t.cpu, RCX), reg64(t.cpu, RDX)], [3n, 576n, 576n, 0n]);
+  // the shipped profile has AVX: supported XCR0 = 7, 576 bytes for XCR0 = 1 now, 832 for all
+  assert.deepEqual([reg64(t.cpu, RAX), reg64(t.cpu, RBX), reg64(t.cpu, RCX), reg64(t.cpu, RDX)], [7n, 576n, 832n, 0n]);
   setReg64(t.cpu, RAX, 0xdn); setReg64(t.cpu, RCX, 1n);
   run(t, '0f a2');
   assert.deepEqual([reg64(t.cpu, RAX), reg64(t.cpu, RBX)], [0xfn, 576n]); // XSAVEOPT, XSAVEC, XGETBV1, XSAVES
