@@ -12,9 +12,8 @@ import { mkdtempSync, rmSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { CODE } from '../testing.js';
-import { LF_NONE } from '../cpu.js';
-import { makeAvxCpu, setYmm, ymmHex } from './avx-testing.js';
+import { makeAvxCpu } from './avx-testing.js';
+import { emulate } from './native-diff.js';
 import { INT_FORMS } from './int-diff-forms.js';
 import { FP_FORMS } from './fp-diff-specs.js';
 import { FMA_FORMS } from './fma-diff-forms.js';
@@ -22,7 +21,6 @@ import { MXCSR_FORMS } from './mxcsr-diff-forms.js';
 
 const ROOT = fileURLToPath(new URL('../../../../', import.meta.url));
 const SOURCE = join(ROOT, 'test/native/avx-harness.c');
-const BUF = 0x100020; // rdx: 32-byte aligned; the image's buffer is 64 bytes
 const PER_FORM = 40 * Math.max(1, Number(process.env['NV_FUZZ_SCALE'] ?? 1) || 1);
 
 /** xorshift32 with a fixed seed: the cases are the same on every run. */
@@ -125,33 +123,6 @@ function mxcsr(): number {
   return m;
 }
 
-function emulate(t: ReturnType<typeof makeAvxCpu>, c: Case): string {
-  t.mem.load(CODE, Uint8Array.from([...c.code, 0xf4]));
-  for (let k = 0; k < 4; k++) setYmm(t, k, c.y[k]!);
-  t.cpu.fpu.mxcsr = c.mxcsr;
-  const rax = c.rax.padStart(16, '0');
-  t.cpu.r[0] = parseInt(rax.slice(8), 16) | 0; t.cpu.r[1] = parseInt(rax.slice(0, 8), 16) | 0;
-  t.cpu.r[4] = BUF; t.cpu.r[5] = 0;
-  for (let i = 0; i < 64; i++) t.mem.ram[BUF + i] = parseInt(c.mem.slice(126 - 2 * i, 128 - 2 * i), 16);
-  t.cpu.lfOp = LF_NONE; t.cpu.flags = 0x202;
-  t.cpu.rip = CODE; t.cpu.halted = false;
-  const before = t.exceptions.length;
-  t.cpu.run(32); // up to the HLT: spec files may add a few instructions around the VEX one
-  if (t.exceptions.length !== before) {
-    const v = t.exceptions[t.exceptions.length - 1]![0];
-    const sig = v === 13 ? 'SIG 11' : v === 19 ? 'SIG 8' : v === 6 ? 'SIG 4' : `exception ${v}`;
-    // the state the fault left (nothing written, or MXCSR flags set at #XM), as the harness reads it from the signal frame
-    let fm = '';
-    for (let i = 63; i >= 0; i--) fm += hx(t.mem.ram[BUF + i]!, 2);
-    return `${sig} ${t.cpu.fpu.mxcsr.toString(16)} ${[0, 1, 2, 3].map((k) => ymmHex(t, k)).join(' ')} ${fm}`;
-  }
-  if (t.cpu.rip !== CODE + c.code.length + 1) return `stopped at ${t.cpu.rip.toString(16)}`;
-  let mem = '';
-  for (let i = 63; i >= 0; i--) mem += hx(t.mem.ram[BUF + i]!, 2);
-  const raxOut = t.cpu.r[1] === 0 ? hx(t.cpu.r[0]!, 1) : (t.cpu.r[1]! >>> 0).toString(16) + hx(t.cpu.r[0]!, 8);
-  return `${[0, 1, 2, 3].map((k) => ymmHex(t, k)).join(' ')} ${t.cpu.fpu.mxcsr.toString(16)} ${raxOut} ${mem}`;
-}
-
 function hostHasAvx2(): boolean {
   try { return /\bavx2\b/.test(readFileSync('/proc/cpuinfo', 'utf8')); } catch { return false; }
 }
@@ -188,7 +159,7 @@ test('VEX forms match the host CPU bit for bit (registers, MXCSR, memory, faults
     for (let i = 0; i < cases.length; i++) {
       const c = cases[i]!;
       const want = lines[i]!.startsWith('SIG') ? lines[i]! : lines[i]!.replace(/^(\S+ \S+ \S+ \S+ \S+) (\S+)/, (_m, a: string, r: string) => `${a} ${BigInt('0x' + r).toString(16)}`);
-      const got = emulate(tc, c);
+      const got = emulate(tc, c, 32); // up to the HLT: spec files may add a few instructions around the VEX one
       if (want.startsWith('SIG')) { const k = want.slice(0, 6).trim(); faults.set(k, (faults.get(k) ?? 0) + 1); }
       if (want !== got) {
         const n = (fails.get(c.form.name) ?? 0) + 1;

@@ -14,14 +14,13 @@ import { mkdtempSync, rmSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { CODE } from '../testing.js';
-import { LF_NONE } from '../cpu.js';
-import { makeAvxCpu, setYmm, ymmHex } from './avx-testing.js';
+import type { TestCpu } from '../testing.js';
+import { makeAvxCpu } from './avx-testing.js';
+import { BUF, emulateYmm } from './native-diff.js';
 import { FP_FORMS, type FpForm } from './fp-diff-specs.js';
 
 const ROOT = fileURLToPath(new URL('../../../../', import.meta.url));
 const SOURCE = join(ROOT, 'test/native/avx32-harness.c');
-const BUF = 0x100020;
 const PER_FORM = 40 * Math.max(1, Number(process.env['NV_FUZZ_SCALE'] ?? 1) || 1);
 
 let s = 0x32b17a11;
@@ -54,26 +53,9 @@ function mxcsr(): number {
 
 interface Case { form: FpForm; code: number[]; y: string[]; mxcsr: number; eax: number; mem: string }
 
-function emulate(t: ReturnType<typeof makeAvxCpu>, c: Case): string {
-  t.mem.load(CODE, Uint8Array.from([...c.code, 0xf4]));
-  for (let k = 0; k < 4; k++) setYmm(t, k, c.y[k]!);
-  t.cpu.fpu.mxcsr = c.mxcsr;
-  t.cpu.setReg32(0, c.eax | 0); t.cpu.setReg32(2, BUF);
-  for (let i = 0; i < 64; i++) t.mem.ram[BUF + i] = parseInt(c.mem.slice(126 - 2 * i, 128 - 2 * i), 16);
-  t.cpu.lfOp = LF_NONE; t.cpu.flags = 0x202;
-  t.cpu.rip = CODE; t.cpu.halted = false;
-  const before = t.exceptions.length;
-  t.cpu.run(32);
-  let mem = '';
-  for (let i = 63; i >= 0; i--) mem += hx(t.mem.ram[BUF + i]!, 2);
-  const ys = [0, 1, 2, 3].map((k) => ymmHex(t, k)).join(' ');
-  if (t.exceptions.length !== before) {
-    const v = t.exceptions[t.exceptions.length - 1]![0];
-    const sig = v === 13 ? 'SIG 11' : v === 19 ? 'SIG 8' : v === 6 ? 'SIG 4' : `exception ${v}`;
-    return `${sig} ${t.cpu.fpu.mxcsr.toString(16)} ${ys} ${mem}`;
-  }
-  if (t.cpu.rip !== CODE + c.code.length + 1) return `stopped at ${t.cpu.rip.toString(16)}`;
-  return `${ys} ${t.cpu.fpu.mxcsr.toString(16)} ${(t.cpu.getReg32(0) >>> 0).toString(16)} ${mem}`;
+/** One case in 32-bit protected mode: EAX from the case, EDX = BUF; EAX printed without leading zeros. */
+function emulate(t: TestCpu, c: Case): string {
+  return emulateYmm(t, c, 32, (u) => { u.cpu.setReg32(0, c.eax | 0); u.cpu.setReg32(2, BUF); }, (u) => (u.cpu.getReg32(0) >>> 0).toString(16));
 }
 
 test('AV-FP forms outside 64-bit mode match the host CPU in compatibility mode', (t) => {

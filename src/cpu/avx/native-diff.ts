@@ -11,7 +11,7 @@ import { mkdtempSync, rmSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { CODE } from '../testing.js';
+import { CODE, type TestCpu } from '../testing.js';
 import { LF_NONE } from '../cpu.js';
 import { makeAvxCpu, setYmm, ymmHex } from './avx-testing.js';
 
@@ -56,30 +56,50 @@ export function runNative(cases: NativeCase[]): string[] {
   }
 }
 
-/** Runs one case in the emulator (64-bit mode) and prints the image like the harness. */
-export function emulate(t: ReturnType<typeof makeAvxCpu>, c: NativeCase): string {
+/** What a YMM case loads besides its GPRs: the bytes, ymm0-3, MXCSR and the 64-byte buffer (hex, byte 63 first). */
+export interface YmmCase { code: number[]; y: string[]; mxcsr: number; mem: string }
+
+/**
+ * Runs one case in the emulator from the state the harnesses set up — the bytes then HLT at
+ * CODE, ymm0-3, MXCSR, the buffer at BUF, RFLAGS = 0x202 — after `setGprs` has put the test's
+ * GPRs (the accumulator and the buffer pointer, whose width depends on the mode), for up to
+ * `steps` instructions, and prints the image like the harness: `SIG n MXCSR Y0-Y3 MEM` for a
+ * fault (the state it left, as the harness reads it from the signal frame), `stopped at` when
+ * the HLT is not reached, else `Y0-Y3 MXCSR ACC MEM` with ACC from `acc`.
+ */
+export function emulateYmm(t: TestCpu, c: YmmCase, steps: number, setGprs: (t: TestCpu) => void, acc: (t: TestCpu) => string): string {
   t.mem.load(CODE, Uint8Array.from([...c.code, 0xf4]));
   for (let k = 0; k < 4; k++) setYmm(t, k, c.y[k]!);
   t.cpu.fpu.mxcsr = c.mxcsr;
-  const rax = c.rax.padStart(16, '0');
-  t.cpu.r[0] = parseInt(rax.slice(8), 16) | 0; t.cpu.r[1] = parseInt(rax.slice(0, 8), 16) | 0;
-  t.cpu.r[4] = BUF; t.cpu.r[5] = 0;
+  setGprs(t);
   for (let i = 0; i < 64; i++) t.mem.ram[BUF + i] = parseInt(c.mem.slice(126 - 2 * i, 128 - 2 * i), 16);
   t.cpu.lfOp = LF_NONE; t.cpu.flags = 0x202;
   t.cpu.rip = CODE; t.cpu.halted = false;
   const before = t.exceptions.length;
-  t.cpu.run(4);
+  t.cpu.run(steps);
   let mem = '';
   for (let i = 63; i >= 0; i--) mem += hx(t.mem.ram[BUF + i]!, 2);
+  const ys = [0, 1, 2, 3].map((k) => ymmHex(t, k)).join(' ');
   if (t.exceptions.length !== before) {
-    // the harness's fault line: SIG n MXCSR Y0 Y1 Y2 Y3 MEM (the state the fault left)
     const v = t.exceptions[t.exceptions.length - 1]![0];
     const sig = v === 13 ? 'SIG 11' : v === 19 ? 'SIG 8' : v === 6 ? 'SIG 4' : `exception ${v}`;
-    return `${sig} ${t.cpu.fpu.mxcsr.toString(16)} ${[0, 1, 2, 3].map((k) => ymmHex(t, k)).join(' ')} ${mem}`;
+    return `${sig} ${t.cpu.fpu.mxcsr.toString(16)} ${ys} ${mem}`;
   }
   if (t.cpu.rip !== CODE + c.code.length + 1) return `stopped at ${t.cpu.rip.toString(16)}`;
-  const raxOut = t.cpu.r[1] === 0 ? hx(t.cpu.r[0]!, 1) : (t.cpu.r[1]! >>> 0).toString(16) + hx(t.cpu.r[0]!, 8);
-  return `${[0, 1, 2, 3].map((k) => ymmHex(t, k)).join(' ')} ${t.cpu.fpu.mxcsr.toString(16)} ${raxOut} ${mem}`;
+  return `${ys} ${t.cpu.fpu.mxcsr.toString(16)} ${acc(t)} ${mem}`;
+}
+
+/**
+ * Runs one case in the emulator (64-bit mode: RAX from the case, RDX = BUF) and prints the
+ * image like avx-harness.c, RAX without leading zeros. `steps` bounds the run: a case may
+ * put a few instructions around the VEX one before the HLT.
+ */
+export function emulate(t: TestCpu, c: NativeCase, steps = 4): string {
+  return emulateYmm(t, c, steps, (u) => {
+    const rax = c.rax.padStart(16, '0');
+    u.cpu.r[0] = parseInt(rax.slice(8), 16) | 0; u.cpu.r[1] = parseInt(rax.slice(0, 8), 16) | 0;
+    u.cpu.r[4] = BUF; u.cpu.r[5] = 0;
+  }, (u) => u.cpu.r[1] === 0 ? hx(u.cpu.r[0]!, 1) : (u.cpu.r[1]! >>> 0).toString(16) + hx(u.cpu.r[0]!, 8));
 }
 
 /** Runs every case both ways; returns the mismatches (at most `show` described in full) and fault counts. */
