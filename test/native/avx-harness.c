@@ -22,6 +22,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <ucontext.h>
+#include "fault-state.h"
 
 typedef struct {
   uint8_t y[4][32];    /* 0 */
@@ -32,32 +33,6 @@ typedef struct {
 static S st;
 static uint8_t mem[128] __attribute__((aligned(64)));
 static uint8_t *code;
-static sigjmp_buf jb;
-static volatile int sig;
-
-static uint32_t fault_mxcsr;
-static uint8_t fault_y[4][32];
-/* The signal frame's FP state is an uncompacted XSAVE image (Linux x86-64): legacy area with
-   MXCSR at 24 and XMM0-15 at 160, XSTATE_BV at 512, YMM_Hi128 at 576 (SDM Vol. 1 §13.4-13.5). */
-static void handler(int s, siginfo_t *si, void *ucv) {
-  (void)si;
-  ucontext_t *uc = ucv;
-  sig = s;
-  memset(fault_y, 0, sizeof fault_y);
-  fault_mxcsr = 0;
-  const uint8_t *xs = (const uint8_t *)uc->uc_mcontext.fpregs;
-  if (xs) {
-    uint64_t bv;
-    memcpy(&fault_mxcsr, xs + 24, 4);
-    memcpy(&bv, xs + 512, 8);
-    for (int k = 0; k < 4; k++) {
-      memcpy(fault_y[k], xs + 160 + 16 * k, 16);
-      if (bv & 4) memcpy(fault_y[k] + 16, xs + 576 + 16 * k, 16);
-    }
-  }
-  siglongjmp(jb, 1);
-}
-
 static void run(void) {
   __asm__ volatile(
       "vmovdqu 0(%0),%%ymm0\n\tvmovdqu 32(%0),%%ymm1\n\tvmovdqu 64(%0),%%ymm2\n\tvmovdqu 96(%0),%%ymm3\n\t"
@@ -69,18 +44,10 @@ static void run(void) {
       : "rax", "rcx", "rdx", "rdi", "xmm0", "xmm1", "xmm2", "xmm3", "memory", "cc");
 }
 
-static int hexv(int c) { return c <= '9' ? c - '0' : (c | 32) - 'a' + 10; }
-/* big-endian hex text (most significant first) into n little-endian bytes */
-static void rdhex(const char *s, uint8_t *out, int n) {
-  for (int i = 0; i < n; i++) out[n - 1 - i] = (uint8_t)(hexv(s[2 * i]) << 4 | hexv(s[2 * i + 1]));
-}
-static void prhex(const uint8_t *b, int n) { for (int i = n - 1; i >= 0; i--) printf("%02x", b[i]); }
-
 int main(void) {
   code = mmap(NULL, 4096, PROT_READ | PROT_WRITE | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   if (code == MAP_FAILED) { perror("mmap"); return 1; }
-  struct sigaction sa; memset(&sa, 0, sizeof sa); sa.sa_sigaction = handler; sa.sa_flags = SA_NODEFER | SA_SIGINFO;
-  sigaction(SIGFPE, &sa, 0); sigaction(SIGSEGV, &sa, 0); sigaction(SIGILL, &sa, 0); sigaction(SIGBUS, &sa, 0);
+  catch_faults();
   static char c[256], y[4][72], mem_s[140];
   unsigned mx; unsigned long long rax;
   while (scanf("%255s %71s %71s %71s %71s %x %llx %139s", c, y[0], y[1], y[2], y[3], &mx, &rax, mem_s) == 8) {
@@ -94,8 +61,7 @@ int main(void) {
     sig = 0;
     if (sigsetjmp(jb, 1) == 0) run();
     if (sig) {
-      printf("SIG %d %x ", sig, fault_mxcsr);
-      for (int k = 0; k < 4; k++) { prhex(fault_y[k], 32); putchar(' '); }
+      print_fault_ymm();
       prhex(mem + 32, 64); putchar('\n');
       continue;
     }

@@ -31,6 +31,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <ucontext.h>
+#include "fault-state.h"
 
 typedef struct {
   uint8_t y[4][32];        /* 0 */
@@ -42,30 +43,16 @@ typedef struct {
 static S st;
 static uint8_t *mem; /* 256-byte buffer followed by a PROT_NONE page */
 static uint8_t *code;
-static sigjmp_buf jb;
-static volatile int sig;
-
-/* The state at the faulting instruction, from the signal frame: XMM and MXCSR from the
-   FXSAVE image, bits 255:128 from the XSAVE area's YMM_Hi128 component (standard format,
-   offset 576) when XSTATE_BV[2] says it was saved, else zero (its init state). */
-static void handler(int s, siginfo_t *si, void *ucv) {
-  (void)si;
-  ucontext_t *uc = ucv;
-  uint8_t *fp = (uint8_t *)uc->uc_mcontext.fpregs;
-  uint64_t xstate_bv; memcpy(&xstate_bv, fp + 512, 8);
-  uint32_t magic; memcpy(&magic, fp + 464, 4); /* FP_XSTATE_MAGIC1: the frame has an XSAVE header */
-  for (int k = 0; k < 4; k++) {
-    memcpy(st.y[k], fp + 160 + 16 * k, 16);
-    if (magic == 0x46505853U && (xstate_bv & 4)) memcpy(st.y[k] + 16, fp + 576 + 16 * k, 16);
-    else memset(st.y[k] + 16, 0, 16);
-  }
-  memcpy(&st.mxcsr, fp + 24, 4);
-  st.rax = (uint64_t)uc->uc_mcontext.gregs[REG_RAX];
-  st.rbx = (uint64_t)uc->uc_mcontext.gregs[REG_RBX];
-  st.rcx = (uint64_t)uc->uc_mcontext.gregs[REG_RCX];
-  st.flags = (uint64_t)uc->uc_mcontext.gregs[REG_EFL];
-  sig = s;
-  siglongjmp(jb, 1);
+/* The state at the faulting instruction, from the signal frame (fault-state.h): XMM and MXCSR
+   from the FXSAVE image, bits 255:128 from the XSAVE area's YMM_Hi128 component when
+   XSTATE_BV[2] says it was saved, else zero (its init state); the GPRs and RFLAGS. */
+static void fault_to_st(void) {
+  for (int k = 0; k < 4; k++) fault_ymm(k, st.y[k]);
+  st.mxcsr = fault_mxcsr();
+  st.rax = (uint64_t)fault_gregs[REG_RAX];
+  st.rbx = (uint64_t)fault_gregs[REG_RBX];
+  st.rcx = (uint64_t)fault_gregs[REG_RCX];
+  st.flags = (uint64_t)fault_gregs[REG_EFL];
 }
 
 static void run(void) {
@@ -81,13 +68,6 @@ static void run(void) {
       : "rax", "rbx", "rcx", "rdx", "r8", "xmm0", "xmm1", "xmm2", "xmm3", "memory", "cc");
 }
 
-static int hexv(int c) { return c <= '9' ? c - '0' : (c | 32) - 'a' + 10; }
-/* big-endian hex text (most significant first) into n little-endian bytes */
-static void rdhex(const char *s, uint8_t *out, int n) {
-  for (int i = 0; i < n; i++) out[n - 1 - i] = (uint8_t)(hexv(s[2 * i]) << 4 | hexv(s[2 * i + 1]));
-}
-static void prhex(const uint8_t *b, int n) { for (int i = n - 1; i >= 0; i--) printf("%02x", b[i]); }
-
 int main(void) {
   code = mmap(NULL, 4096, PROT_READ | PROT_WRITE | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   if (code == MAP_FAILED) { perror("mmap"); return 1; }
@@ -95,8 +75,7 @@ int main(void) {
   uint8_t *pages = mmap(NULL, 8192, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_32BIT, -1, 0);
   if (pages == MAP_FAILED || mprotect(pages + 4096, 4096, PROT_NONE) != 0) { perror("mmap"); return 1; }
   mem = pages + 4096 - 384; /* buffer = mem + 128 .. mem + 383, rdx = mem + 256 */
-  struct sigaction sa; memset(&sa, 0, sizeof sa); sa.sa_sigaction = handler; sa.sa_flags = SA_NODEFER | SA_SIGINFO;
-  sigaction(SIGFPE, &sa, 0); sigaction(SIGSEGV, &sa, 0); sigaction(SIGILL, &sa, 0); sigaction(SIGBUS, &sa, 0);
+  catch_faults();
   static char c[64], y[4][72], mem_s[520];
   unsigned mx; unsigned long long rax, rbx, rcx, fl;
   while (scanf("%63s %71s %71s %71s %71s %x %llx %llx %llx %llx %519s", c, y[0], y[1], y[2], y[3], &mx, &rax, &rbx, &rcx, &fl, mem_s) == 11) {
@@ -109,7 +88,7 @@ int main(void) {
     st.mxcsr = mx; st.rax = rax; st.rbx = rbx; st.rcx = rcx; st.flags = fl;
     sig = 0;
     if (sigsetjmp(jb, 1) == 0) run();
-    if (sig) printf("SIG %d ", sig);
+    if (sig) { fault_to_st(); printf("SIG %d ", sig); }
     for (int k = 0; k < 4; k++) { prhex(st.y[k], 32); putchar(' '); }
     printf("%x %llx %llx %llx %llx ", st.mxcsr, (unsigned long long)st.rax, (unsigned long long)st.rbx,
            (unsigned long long)st.rcx, (unsigned long long)(st.flags & 0x8d5));

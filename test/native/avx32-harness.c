@@ -17,42 +17,15 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <ucontext.h>
+#include "fault-state.h"
 
 /* low area layout: 0x000 64-bit trampoline, 0x100 32-bit code, 0x800 saved RSP, 0x810 far
    pointer, 0x1000 ymm0-3 image, 0x1080 EAX, 0x10a0 MXCSR, 0x2000 the buffer (EDX), stack top 0x8000 */
 static uint8_t *lo;
 static uint32_t L;
-static sigjmp_buf jb;
-static volatile int sig;
-static uint32_t fault_mxcsr;
-static uint8_t fault_y[4][32];
-
-static void handler(int s, siginfo_t *si, void *ucv) {
-  (void)si;
-  ucontext_t *uc = ucv;
-  sig = s;
-  memset(fault_y, 0, sizeof fault_y);
-  fault_mxcsr = 0;
-  const uint8_t *xs = (const uint8_t *)uc->uc_mcontext.fpregs;
-  if (xs) {
-    uint64_t bv;
-    memcpy(&fault_mxcsr, xs + 24, 4);
-    memcpy(&bv, xs + 512, 8);
-    for (int k = 0; k < 4; k++) {
-      memcpy(fault_y[k], xs + 160 + 16 * k, 16);
-      if (bv & 4) memcpy(fault_y[k] + 16, xs + 576 + 16 * k, 16);
-    }
-  }
-  siglongjmp(jb, 1);
-}
 
 static void put(uint8_t **p, const uint8_t *b, int n) { memcpy(*p, b, n); *p += n; }
 static void put32(uint8_t **p, uint32_t v) { memcpy(*p, &v, 4); *p += 4; }
-static int hexv(int c) { return c <= '9' ? c - '0' : (c | 32) - 'a' + 10; }
-static void rdhex(const char *s, uint8_t *out, int n) {
-  for (int i = 0; i < n; i++) out[n - 1 - i] = (uint8_t)(hexv(s[2 * i]) << 4 | hexv(s[2 * i + 1]));
-}
-static void prhex(const uint8_t *b, int n) { for (int i = n - 1; i >= 0; i--) printf("%02x", b[i]); }
 
 int main(void) {
   lo = mmap(NULL, 0x10000, PROT_READ | PROT_WRITE | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS | MAP_32BIT, -1, 0);
@@ -66,8 +39,7 @@ int main(void) {
   uint8_t a4[] = {0x48, 0x8b, 0x24, 0x25}; put(&p, a4, 4); put32(&p, L + 0x800);
   *p++ = 0xc3;
   uint32_t off = L + 0x100; memcpy(lo + 0x810, &off, 4); uint16_t cs32 = 0x23; memcpy(lo + 0x814, &cs32, 2);
-  struct sigaction sa; memset(&sa, 0, sizeof sa); sa.sa_sigaction = handler; sa.sa_flags = SA_NODEFER | SA_SIGINFO;
-  sigaction(SIGFPE, &sa, 0); sigaction(SIGSEGV, &sa, 0); sigaction(SIGILL, &sa, 0); sigaction(SIGBUS, &sa, 0);
+  catch_faults();
   static char c[64], y[4][72], mem_s[140];
   unsigned mx, eax;
   while (scanf("%63s %71s %71s %71s %71s %x %x %139s", c, y[0], y[1], y[2], y[3], &mx, &eax, mem_s) == 8) {
@@ -91,8 +63,7 @@ int main(void) {
     sig = 0;
     if (sigsetjmp(jb, 1) == 0) ((void (*)(void))lo)();
     if (sig) {
-      printf("SIG %d %x ", sig, fault_mxcsr);
-      for (int k = 0; k < 4; k++) { prhex(fault_y[k], 32); putchar(' '); }
+      print_fault_ymm();
       prhex(lo + 0x2000, 64); putchar('\n');
       continue;
     }

@@ -21,6 +21,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <ucontext.h>
+#include "fault-state.h"
 
 typedef struct {
   uint8_t x[4][16];   /* 0 */
@@ -32,24 +33,6 @@ typedef struct {
 static S st;
 static uint8_t mem[64] __attribute__((aligned(64)));
 static uint8_t *code;
-static sigjmp_buf jb;
-static volatile int sig;
-
-static uint32_t fault_mxcsr;
-static uint8_t fault_x0[16], fault_x1[16];
-/* MXCSR, xmm0 and xmm1 as the fault left them, read from the signal frame */
-static void handler(int s, siginfo_t *si, void *ucv) {
-  (void)si;
-  ucontext_t *uc = ucv;
-  sig = s;
-  if (uc->uc_mcontext.fpregs) {
-    fault_mxcsr = uc->uc_mcontext.fpregs->mxcsr;
-    memcpy(fault_x0, &uc->uc_mcontext.fpregs->_xmm[0], 16);
-    memcpy(fault_x1, &uc->uc_mcontext.fpregs->_xmm[1], 16);
-  }
-  siglongjmp(jb, 1);
-}
-
 static void run(void) {
   __asm__ volatile(
       "movdqu 0(%0),%%xmm0\n\tmovdqu 16(%0),%%xmm1\n\tmovdqu 32(%0),%%xmm2\n\tmovdqu 48(%0),%%xmm3\n\t"
@@ -63,18 +46,10 @@ static void run(void) {
       : "rax", "rcx", "rdx", "xmm0", "xmm1", "xmm2", "xmm3", "mm0", "mm1", "memory", "cc");
 }
 
-static int hexv(int c) { return c <= '9' ? c - '0' : (c | 32) - 'a' + 10; }
-/* big-endian hex text (most significant first) into n little-endian bytes */
-static void rdhex(const char *s, uint8_t *out, int n) {
-  for (int i = 0; i < n; i++) out[n - 1 - i] = (uint8_t)(hexv(s[2 * i]) << 4 | hexv(s[2 * i + 1]));
-}
-static void prhex(const uint8_t *b, int n) { for (int i = n - 1; i >= 0; i--) printf("%02x", b[i]); }
-
 int main(void) {
   code = mmap(NULL, 4096, PROT_READ | PROT_WRITE | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   if (code == MAP_FAILED) { perror("mmap"); return 1; }
-  struct sigaction sa; memset(&sa, 0, sizeof sa); sa.sa_sigaction = handler; sa.sa_flags = SA_NODEFER | SA_SIGINFO;
-  sigaction(SIGFPE, &sa, 0); sigaction(SIGSEGV, &sa, 0); sigaction(SIGILL, &sa, 0); sigaction(SIGBUS, &sa, 0);
+  catch_faults();
   static char c[64], x[4][40], m0[24], m1[24], mem_s[80];
   unsigned mx; unsigned long long rax, rcx, fl;
   while (scanf("%63s %39s %39s %39s %39s %23s %23s %x %llx %llx %llx %79s", c, x[0], x[1], x[2], x[3], m0, m1, &mx, &rax, &rcx, &fl, mem_s) == 12) {
@@ -89,7 +64,8 @@ int main(void) {
     sig = 0;
     if (sigsetjmp(jb, 1) == 0) run();
     if (sig) {
-      printf("SIG %d %x ", sig, fault_mxcsr); prhex(fault_x0, 16); putchar(' '); prhex(fault_x1, 16); putchar(' ');
+      /* MXCSR, xmm0 and xmm1 as the fault left them, read from the signal frame (fault-state.h) */
+      printf("SIG %d %x ", sig, fault_mxcsr()); prhex(fault_xmm(0), 16); putchar(' '); prhex(fault_xmm(1), 16); putchar(' ');
       prhex(mem + 16, 32); putchar('\n'); __asm__ volatile("emms"); continue;
     }
     prhex(st.x[0], 16); putchar(' '); prhex(st.x[1], 16); putchar(' ');

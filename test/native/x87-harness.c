@@ -25,29 +25,13 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <ucontext.h>
+#include "fault-state.h"
 
 static uint8_t img[112] __attribute__((aligned(16)));
 static uint8_t out[112] __attribute__((aligned(16)));
 static uint8_t mem[128] __attribute__((aligned(64)));
 static uint64_t rax, fl;
 static uint8_t *code;
-static sigjmp_buf jb;
-static volatile int sig;
-
-static unsigned fault_fsw;
-static uint8_t fault_st[8][10];
-/* FSW and ST(0)-ST(7) as the fault left them, read from the signal frame */
-static void handler(int s, siginfo_t *si, void *ucv) {
-  (void)si;
-  ucontext_t *uc = ucv;
-  sig = s;
-  if (uc->uc_mcontext.fpregs) {
-    fault_fsw = uc->uc_mcontext.fpregs->swd;
-    for (int i = 0; i < 8; i++) memcpy(fault_st[i], &uc->uc_mcontext.fpregs->_st[i], 10);
-  }
-  siglongjmp(jb, 1);
-}
-
 static void run(void) {
   __asm__ volatile(
       "frstor (%0)\n\t"
@@ -59,14 +43,12 @@ static void run(void) {
       : "rax", "rdx", "memory", "cc");
 }
 
-static int hexv(int c) { return c <= '9' ? c - '0' : (c | 32) - 'a' + 10; }
 static void rdbytes(const char *s, uint8_t *o, int n) { for (int i = 0; i < n; i++) o[i] = (uint8_t)(hexv(s[2 * i]) << 4 | hexv(s[2 * i + 1])); }
 
 int main(void) {
   code = mmap(NULL, 4096, PROT_READ | PROT_WRITE | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   if (code == MAP_FAILED) { perror("mmap"); return 1; }
-  struct sigaction sa; memset(&sa, 0, sizeof sa); sa.sa_sigaction = handler; sa.sa_flags = SA_NODEFER | SA_SIGINFO;
-  sigaction(SIGFPE, &sa, 0); sigaction(SIGSEGV, &sa, 0); sigaction(SIGILL, &sa, 0); sigaction(SIGBUS, &sa, 0);
+  catch_faults();
   static char c[64], im[240], ms[280];
   unsigned long long a, f;
   while (scanf("%63s %239s %279s %llx %llx", c, im, ms, &a, &f) == 5) {
@@ -80,8 +62,9 @@ int main(void) {
     sig = 0;
     if (sigsetjmp(jb, 1) == 0) run();
     if (sig) {
-      printf("SIG %d %04x", sig, fault_fsw);
-      for (int i = 0; i < 8; i++) { putchar(' '); for (int k = 9; k >= 0; k--) printf("%02x", fault_st[i][k]); }
+      /* FSW and ST(0)-ST(7) as the fault left them, read from the signal frame (fault-state.h) */
+      printf("SIG %d %04x", sig, fault_fsw());
+      for (int i = 0; i < 8; i++) { putchar(' '); prhex(fault_st(i), 10); }
       putchar(' '); for (int i = 0; i < 128; i++) printf("%02x", mem[i]);
       putchar('\n'); __asm__ volatile("fninit"); continue;
     }
