@@ -12,8 +12,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CODE, type TestCpu } from '../testing.js';
-import { LF_NONE } from '../cpu.js';
 import { makeAvxCpu, setYmm, ymmHex } from './avx-testing.js';
+import { runFromCode, signalOf } from '../sse/diff-runner.js';
 
 const ROOT = fileURLToPath(new URL('../../../../', import.meta.url));
 const SOURCE = join(ROOT, 'test/native/avx-harness.c');
@@ -73,16 +73,12 @@ export function emulateYmm(t: TestCpu, c: YmmCase, steps: number, setGprs: (t: T
   t.cpu.fpu.mxcsr = c.mxcsr;
   setGprs(t);
   for (let i = 0; i < 64; i++) t.mem.ram[BUF + i] = parseInt(c.mem.slice(126 - 2 * i, 128 - 2 * i), 16);
-  t.cpu.lfOp = LF_NONE; t.cpu.flags = 0x202;
-  t.cpu.rip = CODE; t.cpu.halted = false;
-  const before = t.exceptions.length;
-  t.cpu.run(steps);
+  const v = runFromCode(t, steps);
   let mem = '';
   for (let i = 63; i >= 0; i--) mem += hx(t.mem.ram[BUF + i]!, 2);
   const ys = [0, 1, 2, 3].map((k) => ymmHex(t, k)).join(' ');
-  if (t.exceptions.length !== before) {
-    const v = t.exceptions[t.exceptions.length - 1]![0];
-    const sig = v === 13 ? 'SIG 11' : v === 19 ? 'SIG 8' : v === 6 ? 'SIG 4' : `exception ${v}`;
+  if (v >= 0) {
+    const sig = signalOf(v) >= 0 ? `SIG ${signalOf(v)}` : `exception ${v}`;
     return `${sig} ${t.cpu.fpu.mxcsr.toString(16)} ${ys} ${mem}`;
   }
   if (t.cpu.rip !== CODE + c.code.length + 1) return `stopped at ${t.cpu.rip.toString(16)}`;

@@ -46,6 +46,23 @@ function setR(t: TestCpu, n: number, s: string): void {
   t.cpu.r[2 * n] = parseInt(p.slice(8), 16) | 0; t.cpu.r[2 * n + 1] = parseInt(p.slice(0, 8), 16) | 0;
 }
 
+/** The signal the harnesses report for a vector (#XM → SIGFPE, #GP → SIGSEGV, #UD → SIGILL), or -1. */
+export function signalOf(v: number): number { return v === 19 ? 8 : v === 13 ? 11 : v === 6 ? 4 : -1; }
+
+/**
+ * Runs the bytes loaded at CODE (ending in HLT) for up to `steps` instructions from RIP = CODE
+ * with RFLAGS = `flags`, as the harnesses CALL them; returns the vector of the exception they
+ * raised, or -1. Shared with avx/native-diff.ts.
+ */
+export function runFromCode(t: TestCpu, steps: number, flags = 0x202): number {
+  t.cpu.lfOp = LF_NONE;
+  t.cpu.flags = flags;
+  t.cpu.rip = CODE; t.cpu.halted = false;
+  const before = t.exceptions.length;
+  t.cpu.run(steps);
+  return t.exceptions.length !== before ? t.exceptions[t.exceptions.length - 1]![0] : -1;
+}
+
 let loaded = '';
 function emulate(t: TestCpu, code: number[], im: Image): string {
   const key = code.join(',');
@@ -57,17 +74,12 @@ function emulate(t: TestCpu, code: number[], im: Image): string {
   f.mxcsr = im.mxcsr;
   setR(t, 0, im.rax); setR(t, 1, im.rcx); t.cpu.r[4] = BUF; t.cpu.r[5] = 0;
   for (let i = 0; i < 32; i++) t.mem.ram[BUF + i] = parseInt(im.mem.slice(62 - 2 * i, 64 - 2 * i), 16);
-  t.cpu.lfOp = LF_NONE;
-  t.cpu.flags = 0x202 | im.fl;
-  t.cpu.rip = CODE; t.cpu.halted = false;
-  const before = t.exceptions.length;
-  t.cpu.run(8);
+  const v = runFromCode(t, 8, 0x202 | im.fl);
   let mem = '';
   for (let i = 31; i >= 0; i--) mem += hx(t.mem.ram[BUF + i]!, 2);
-  if (t.exceptions.length !== before) {
-    const v = t.exceptions[t.exceptions.length - 1]![0];
+  if (v >= 0) {
     // as the harness reports a fault: MXCSR, xmm0, xmm1 and the buffer as the fault left them
-    const sig = v === 19 ? 8 : v === 13 ? 11 : v === 6 ? 4 : -1;
+    const sig = signalOf(v);
     if (sig < 0) return `exception ${v}`;
     return `SIG ${sig} ${f.mxcsr.toString(16)} ${lanesHex(f.xmm, 0)} ${lanesHex(f.xmm, 4)} ${mem}`;
   }
