@@ -69,6 +69,39 @@ test('tiny-argument FPTAN: the host\'s answers under RN, RD and RU (value, PE, U
 });
 
 /**
+ * FPTAN for 1.2094·2^-34 ≤ |x| < 2^-17: the host's rational x·P(z)/Q(z) in 68-bit steps
+ * (trig80.ts tanRationalPack). One operand of each sign at exponents −29, −27, −24, −21 and
+ * −19 where the host's answer is not tan x correctly rounded (fresh probe operands, not the
+ * ones the coefficient was fitted on); host answers under RN, RD, RU.
+ */
+const TAN_RAT_HOST: Row[] = [
+  ['3fe2c1b16e1d7049951f', ['3fe2c1b16e1d70499544', 0x020], ['3fe2c1b16e1d70499544', 0x020], ['3fe2c1b16e1d70499545', 0x220]],
+  ['bfe2e7447d8c977d8d15', ['bfe2e7447d8c977d8d54', 0x020], ['bfe2e7447d8c977d8d55', 0x220], ['bfe2e7447d8c977d8d54', 0x020]],
+  ['3fe4e41da38535f27833', ['3fe4e41da38535f27bf9', 0x220], ['3fe4e41da38535f27bf8', 0x020], ['3fe4e41da38535f27bf9', 0x220]],
+  ['bfe4f8f95b65b5fc1e79', ['bfe4f8f95b65b5fc2361', 0x020], ['bfe4f8f95b65b5fc2362', 0x220], ['bfe4f8f95b65b5fc2361', 0x020]],
+  ['3fe7c141af86338d779b', ['3fe7c141af86338e0a73', 0x020], ['3fe7c141af86338e0a73', 0x020], ['3fe7c141af86338e0a74', 0x220]],
+  ['bfe7e1db80950185027e', ['bfe7e1db80950185ece5', 0x220], ['bfe7e1db80950185ece5', 0x220], ['bfe7e1db80950185ece4', 0x020]],
+  ['3feaff7d7d39a9075bfd', ['3feaff7d7d39a95c2f12', 0x220], ['3feaff7d7d39a95c2f11', 0x020], ['3feaff7d7d39a95c2f12', 0x220]],
+  ['bfeaeb7d47308136748a', ['bfeaeb7d47308178e09a', 0x020], ['bfeaeb7d47308178e09b', 0x220], ['bfeaeb7d47308178e09a', 0x020]],
+  ['3fecbee86f438515dbdd', ['3fecbee86f43874c160f', 0x220], ['3fecbee86f43874c160e', 0x020], ['3fecbee86f43874c160f', 0x220]],
+  ['bfecd91b173ac9fb271e', ['bfecd91b173acd3bf03c', 0x020], ['bfecd91b173acd3bf03d', 0x220], ['bfecd91b173acd3bf03c', 0x020]],
+];
+
+test('FPTAN below 2^-17 follows the host\'s 68-bit rational where it decides the rounding', () => {
+  const t = makeCpu('long64');
+  for (const [x, ...byRc] of TAN_RAT_HOST) {
+    for (let k = 0; k < 3; k++) {
+      const [want, fsw] = byRc[k]!;
+      const [st0, st1, sw] = run(t, [0xd9, 0xf2], x, k); // fptan
+      const label = `fptan ${x} rc ${k}`;
+      assert.equal(st1, want, label);
+      assert.equal(st0, '3fff8000000000000000', `${label}: 1.0 pushed`);
+      assert.equal(sw, fsw, `${label}: FSW`);
+    }
+  }
+});
+
+/**
  * FSIN where the host's answer is not sin x correctly rounded but follows its polynomial's
  * error curve (trig80.ts SIN_D): host answers under RN, RD, RU.
  *   d9 fe    fsin

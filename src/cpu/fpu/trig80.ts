@@ -348,9 +348,86 @@ function tanTinyPack(neg: boolean, hi: number, lo: number, e: number, rc: number
   }
 }
 
+/**
+ * FPTAN for XT ≤ |x| < 2^-17 as this machine's FPU computes it (measured,
+ * docs/x87-transcendentals.md): a rational tan x = x·P(z)/Q(z), z = x², in 68-bit steps —
+ * P = RN68(P0 + RN68(P1·z)), Q = RN68(Q0 + RN68(Q1·z)), a = RN68(|x|·P), result a/Q rounded
+ * once. P0 = Q0 = K (the tiny regime's constant, so below XT this is RN68(x·K)/K again) and
+ * P1 − Q1 = K/3 (the cubic term). Q1/K ≈ −0.4706222794 was found by scanning host data at
+ * exponents −32 … −19; the tiny regime's end XT then pins it: XT is where |Q1|·x² reaches half
+ * a 68-bit step of K (2^-68), so Q1 = −RN68(2^-68/XT²) (within 5·10^-12 of the scan). Host
+ * operands not used for fitting, RN/RD/RU all equal: 1000/1000 at each of −34, −29, −27, −24,
+ * −21, −20, −19; 600/600 at −33 … −19 (8 exponents, two sets); 599/600 at −18; correctly
+ * rounded 557-966 of those. The z² terms are left out: they are not pinned, and from 2^-17
+ * on they matter (588/600 at −17 without them, 574 correctly rounded), so larger arguments
+ * stay correctly rounded.
+ * RN68: nearest, ties to even, at 68 significant bits. The constants are 68-bit values in
+ * 144-bit fixed point: K = 0xB9F25A5EEF7C79A2C·2^-67, |P1| = 0xCC3A370AA4A789358·2^-70,
+ * |Q1| = 0xAF0574AC9E2788B9E·2^-68 (P1, Q1 negative).
+ */
+const TAN_RAT_E = -18;
+function fixConst(hex: string, e2: number): Int32Array {
+  const a = new Int32Array(L);
+  const sh = FB + e2; // bit k of the integer lands at bit k + sh
+  const nbits = hex.length * 4;
+  for (let k = 0; k < nbits; k++) {
+    const d = parseInt(hex[hex.length - 1 - (k >>> 2)]!, 16);
+    if ((d >>> (k & 3)) & 1) { const t = k + sh; a[t >>> 4] = a[t >>> 4]! | (1 << (t & 15)); }
+  }
+  return a;
+}
+const TK = fixConst('B9F25A5EEF7C79A2C', -67);
+const TP1 = fixConst('CC3A370AA4A789358', -70);
+const TQ1 = fixConst('AF0574AC9E2788B9E', -68);
+const TPV = new Int32Array(L), TQV = new Int32Array(L), TXF = new Int32Array(L);
+
+/** a (n limbs, an integer or fixed-point value) ← RN68(a), ties to even. */
+function round68(a: Int32Array, n: number): void {
+  const nb = bitLen(a, n);
+  if (nb <= 68) return;
+  const cut = nb - 68;
+  const half = bit(a, cut - 1);
+  let below = false;
+  for (let k = 0; k < cut - 1 && !below; k++) if (bit(a, k)) below = true;
+  const up = half === 1 && (below || bit(a, cut) === 1);
+  const ck = cut >>> 4;
+  for (let i = 0; i < ck; i++) a[i] = 0;
+  a[ck] = a[ck]! & ~((1 << (cut & 15)) - 1) & 0xffff;
+  if (up) {
+    let c = 1 << (cut & 15);
+    for (let i = ck; i < n && c !== 0; i++) { const v = a[i]! + c; c = v >= BASE ? 1 : 0; a[i] = v - c * BASE; }
+  }
+}
+
+/** d ← RN68(c0 − RN68(c1·z)) (fixed point; c1 is the magnitude of a negative coefficient). */
+function tanStep(d: Int32Array, c0: Int32Array, c1: Int32Array, z: Int32Array): void {
+  fxMul(T1, c1, z);
+  round68(T1, L);
+  sub(d, c0, T1, L);
+  round68(d, L);
+}
+
+function tanRationalPack(neg: boolean, hi: number, lo: number, e: number, rc: number, fcw: number): void {
+  MN[0] = lo & 0xffff; MN[1] = lo >>> 16; MN[2] = hi & 0xffff; MN[3] = hi >>> 16;
+  // |x| in fixed point: exact (its last bit is 2^(e−63) ≥ 2^-98 for e ≥ −35); z = x² truncated
+  // below 2^-144, which moves neither 68-bit product rounding (both products exceed 2^-72)
+  zero(TXF);
+  const sh = e - 63 + FB;
+  for (let k = 0; k < 64; k++) if (bit(MN, k)) { const t = k + sh; TXF[t >>> 4] = TXF[t >>> 4]! | (1 << (t & 15)); }
+  fxMul(ZZ, TXF, TXF);
+  tanStep(TPV, TK, TP1, ZZ);
+  tanStep(TQV, TK, TQ1, ZZ);
+  // a = RN68(|x|·P) = BIG·2^(e−63−FB); the result a/Q = (BIG/TQV)·2^(e−63), never exact (Q has 68 bits, K odd)
+  const n = bigMul(BIG, MN, 4, TPV, L);
+  BIG[n] = 0;
+  round68(BIG, n + 1);
+  divPack(BIG, n + 1, TQV, L, e - 63, neg, rc, fcw);
+}
+
 /** tan of ±m·2^(e−63) into rSe/rHi/rLo. */
 export function tan80(neg: boolean, hi: number, lo: number, e: number, rc: number, fcw: number): void {
   if (tanTiny(hi, lo, e)) { tanTinyPack(neg, hi, lo, e, rc, fcw); return; }
+  if (e <= TAN_RAT_E) { tanRationalPack(neg, hi, lo, e, rc, fcw); return; }
   reduce(hi, lo, e);
   series();
   const n = bigMul(BIG, RI, riN, SS, L); // |r|·S·2^(FB − rExp)... as an integer

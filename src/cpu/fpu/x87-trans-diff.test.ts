@@ -219,15 +219,16 @@ test('the x87 transcendentals against the host FPU: identical or within 1 ulp', 
     // FYL2X/FYL2XP1 model the host's 68-bit log steps (trans80.ts logModel): 4 and 3 of 2500
     // non-identical with it, 63 and 81 when correctly rounded. FPATAN models the 68-bit ratio
     // and π: 1 of 2500 off, 46 when correctly rounded. The bounds catch the loss of either.
-    // FPTAN models the host's tiny-argument rounding (trig80.ts tanTinyPack): 71 of 2500
-    // non-identical with it, 196 without; the bound catches its loss.
+    // FPTAN models the host's tiny-argument rounding (trig80.ts tanTinyPack) and its 68-bit
+    // rational below 2^-17 (tanRationalPack): 67 of 2500 non-identical with both, 71 with the
+    // tiny model alone, 196 with neither; the bound (70) catches the loss of either.
     // F2XM1 models the host's 68-bit rational for |x| < 2^-4 (trans80.ts f2xm1Core): 10 of 2500
     // non-identical with it, 19 with it below 2^-11 only, 38 below 2^-26 only, 75 correctly
     // rounded; the bound (15) catches a loss of coefficient accuracy or range.
     // FSIN/FCOS/FSINCOS model the host's sine polynomial error (trig80.ts SIN_D) and its cosine
     // and sine tails rounded to 68 bits (cosTail68, sinTail68Pack): 5/4/8 of 2500 non-identical, 11/7/15 with the sine
     // model alone, 32/16/49 with neither.
-    const BOUND: Record<string, number> = { fsin: 0.004, fcos: 0.0024, fsincos: 0.0048, fptan: 0.035, f2xm1: 0.006, fyl2x: 0.006, fyl2xp1: 0.006, fpatan: 0.006 };
+    const BOUND: Record<string, number> = { fsin: 0.004, fcos: 0.0024, fsincos: 0.0048, fptan: 0.028, f2xm1: 0.006, fyl2x: 0.006, fyl2xp1: 0.006, fpatan: 0.006 };
     for (const [name, s] of stats) assert.ok(s.ulp + s.c1 <= PER_FORM * (BOUND[name] ?? 0.03), `${name}: ${s.ulp} cases off by 1 ulp, ${s.c1} by C1`);
   } finally {
     rmSync(dir, { recursive: true, force: true });
