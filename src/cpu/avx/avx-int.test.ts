@@ -6,23 +6,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { run, setReg64, reg64, makeCpu } from '../testing.js';
-import { makeAvxCpu, ymmHex, setYmm } from './avx-testing.js';
+import { makeAvxCpu, ymmHex, setYmm, hexBytes, memHex } from './avx-testing.js';
 import { UD, GP, NM, CR0_TS, CR4_OSFXSR } from '../regs.js';
 
 const DATA = 0x20000;
 const Z32 = '0'.repeat(32);
 const ONES = '0123456789abcdef'.repeat(4);
 
-function hexBytes(s: string): Uint8Array {
-  const out = new Uint8Array(s.length / 2);
-  for (let i = 0; i < out.length; i++) out[i] = parseInt(s.slice(s.length - 2 * i - 2, s.length - 2 * i), 16);
-  return out;
-}
-function memHex(t: ReturnType<typeof makeAvxCpu>, addr: number, n: number): string {
-  let s = '';
-  for (let i = n - 1; i >= 0; i--) s += t.mem.ram[addr + i]!.toString(16).padStart(2, '0');
-  return s;
-}
 /** 128 bits repeated in both lanes, given as 32 hex digits. */
 const both = (x: string): string => x + x;
 

@@ -3,24 +3,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { run, setReg64, reg64 } from '../testing.js';
-import { makeAvxCpu, ymmHex, setYmm, f32Hex, f64Hex } from './avx-testing.js';
+import { makeAvxCpu, ymmHex, setYmm, f32Hex, f64Hex, hexBytes, memHex } from './avx-testing.js';
 import { XM, UD, CR4_OSXMMEXCPT } from '../regs.js';
 
 const DATA = 0x20000;
 const ONES = '0123456789abcdef'.repeat(4);
 const Z32 = '0'.repeat(32);
-
-function hexBytes(s: string): Uint8Array {
-  // 64 hex digits, most significant first → 32 little-endian bytes
-  const out = new Uint8Array(s.length / 2);
-  for (let i = 0; i < out.length; i++) out[i] = parseInt(s.slice(s.length - 2 * i - 2, s.length - 2 * i), 16);
-  return out;
-}
-function memHex(t: ReturnType<typeof makeAvxCpu>, addr: number, n: number): string {
-  let s = '';
-  for (let i = n - 1; i >= 0; i--) s += t.mem.ram[addr + i]!.toString(16).padStart(2, '0');
-  return s;
-}
 
 test('VMOVUPS/VMOVUPD/VMOVAPS/VMOVAPD/VMOVDQU/VMOVDQA loads, stores and register moves, 128 and 256', () => {
   const t = makeAvxCpu();

@@ -50,6 +50,20 @@ export function setYmm(t: TestCpu, n: number, s: string): void {
   }
 }
 
+/** Hex text, most significant byte first, as little-endian bytes (to load at an address). */
+export function hexBytes(s: string): Uint8Array {
+  const out = new Uint8Array(s.length / 2);
+  for (let i = 0; i < out.length; i++) out[i] = parseInt(s.slice(s.length - 2 * i - 2, s.length - 2 * i), 16);
+  return out;
+}
+
+/** The n bytes at a guest-physical address as hex text, most significant (addr + n - 1) first. */
+export function memHex(t: TestCpu, addr: number, n: number): string {
+  let s = '';
+  for (let i = n - 1; i >= 0; i--) s += t.mem.ram[addr + i]!.toString(16).padStart(2, '0');
+  return s;
+}
+
 /** Float32 lanes as a 64-digit hex string (lane 0 last, i.e. least significant). */
 export function f32Hex(...v: number[]): string {
   const f = new Float32Array(8), u = new Uint32Array(f.buffer);

@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { run, setReg64, PT_BASE } from '../testing.js';
-import { makeAvxCpu, ymmHex, setYmm } from './avx-testing.js';
+import { makeAvxCpu, ymmHex, setYmm, memHex } from './avx-testing.js';
 import { DS } from '../regs.js';
 
 const DATA = 0x20000;
@@ -14,11 +14,6 @@ const SEQ = '88777777' + '77666666' + '66555555' + '55444444' + '44333333' + '33
 function loadHex(t: ReturnType<typeof makeAvxCpu>, addr: number, s: string): void {
   const n = s.length / 2;
   for (let i = 0; i < n; i++) t.mem.ram[addr + i] = parseInt(s.slice(s.length - 2 * i - 2, s.length - 2 * i), 16);
-}
-function memHex(t: ReturnType<typeof makeAvxCpu>, addr: number, n: number): string {
-  let s = '';
-  for (let i = n - 1; i >= 0; i--) s += t.mem.ram[addr + i]!.toString(16).padStart(2, '0');
-  return s;
 }
 /** Unmaps linear 2M..4M (PD entry 1 not present): accesses there are #PF. */
 function unmap2M(t: ReturnType<typeof makeAvxCpu>): void {
