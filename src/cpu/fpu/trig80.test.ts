@@ -69,7 +69,7 @@ test('tiny-argument FPTAN: the host\'s answers under RN, RD and RU (value, PE, U
 });
 
 /**
- * FPTAN for 1.2094·2^-34 ≤ |x| < 2^-17: the host's rational x·P(z)/Q(z) in 68-bit steps
+ * FPTAN for 1.2094·2^-34 ≤ |x| < 2^-11: the host's rational x·P(z)/Q(z) in 68-bit steps
  * (trig80.ts tanRationalPack). One operand of each sign at exponents −29, −27, −24, −21 and
  * −19 where the host's answer is not tan x correctly rounded (fresh probe operands, not the
  * ones the coefficient was fitted on); host answers under RN, RD, RU.
@@ -87,7 +87,7 @@ const TAN_RAT_HOST: Row[] = [
   ['bfecd91b173ac9fb271e', ['bfecd91b173acd3bf03c', 0x020], ['bfecd91b173acd3bf03d', 0x220], ['bfecd91b173acd3bf03c', 0x020]],
 ];
 
-test('FPTAN below 2^-17 follows the host\'s 68-bit rational where it decides the rounding', () => {
+test('FPTAN below 2^-11 follows the host\'s 68-bit rational where it decides the rounding', () => {
   const t = makeCpu('long64');
   for (const [x, ...byRc] of TAN_RAT_HOST) {
     for (let k = 0; k < 3; k++) {

@@ -220,7 +220,7 @@ test('the x87 transcendentals against the host FPU: identical or within 1 ulp', 
     // non-identical with it, 63 and 81 when correctly rounded. FPATAN models the 68-bit ratio
     // and π: 1 of 2500 off, 46 when correctly rounded. The bounds catch the loss of either.
     // FPTAN models the host's tiny-argument rounding (trig80.ts tanTinyPack) and its 68-bit
-    // rational below 2^-17 (tanRationalPack): 67 of 2500 non-identical with both, 71 with the
+    // rational below 2^-11 (tanRationalPack): 67 of 2500 non-identical with both, 71 with the
     // tiny model alone, 196 with neither; the bound (70) catches the loss of either.
     // F2XM1 models the host's 68-bit rational for |x| < 2^-4 (trans80.ts f2xm1Core): 10 of 2500
     // non-identical with it, 19 with it below 2^-11 only, 38 below 2^-26 only, 75 correctly
