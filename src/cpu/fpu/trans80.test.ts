@@ -76,16 +76,21 @@ const SQRT2 = ((): bigint => { // ⌊√2·2^P⌋ by Newton's method on integers
   const n = 2n << (2n * P); let r = 3n << (P - 1n);
   for (;;) { const q = (r + n / r) >> 1n; if (q >= r) return r; r = q; }
 })();
+/** The host's g(z) ≈ Σ z^j/(2j+1), j = 1 … 10 (trans80.ts LOGC, fitted to host-pinned logs). */
+const LOGC = [[0xaaaaaaaaaaaaaa761n, 69n], [0xcccccccccccd9f119n, 70n], [0x9249249248859dff7n, 70n],
+  [0xe38e38e41e37481ddn, 71n], [0xba2e8b73020580da5n, 71n], [0x9d89e469d859c5738n, 71n], [0x88868a46fbef22677n, 71n],
+  [0xf15f133924c71e75en, 72n], [0xd0870c0b1c84ec915n, 72n], [0xff00a97355c782dd0n, 72n]].map(([m, k]) => m! << (P - k!));
 /**
  * The host's 68-bit log2 (trans80.ts logModel): x = 2^k·(1+u), 1+u ∈ [√½, √2) (k = 0 and u = x
- * for FYL2XP1), d = RN68(2+u), s = RN68(u/d), P = RN68(s·C2), L = RN68(RN68(k+P) + s·C2·g(s²)).
+ * for FYL2XP1), d = RN68(2+u), s = RN68(u/d), P = RN68(s·C2), L = RN68(RN68(k+P) + s·C2·g(s²)),
+ * g the host's degree-10 polynomial LOGC.
  */
 function log2Model(u: bigint, k: bigint): bigint {
   const s = round68(div(u, round68(2n * ONE + u)));
   const w = mul(s, C2), z = mul(s, s);
-  let g = 0n, t = z, j = 1n;
-  while (t !== 0n) { g += t / (2n * j + 1n); t = mul(t, z); j++; }
-  const corr = mul(w, g);
+  let g = LOGC[9]!;
+  for (let j = 8; j >= 0; j--) g = mul(g, z) + LOGC[j]!;
+  const corr = mul(w, mul(g, z));
   return k === 0n ? round68(round68(w) + corr) : round68(round68(k * ONE + round68(w)) + corr);
 }
 function log2X(x: bigint): bigint {
