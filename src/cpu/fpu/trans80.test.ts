@@ -159,12 +159,14 @@ const FORMS: Array<{ name: string; code: number[]; gen: () => V80[]; ref: (st: V
       // below |x| = 0x9ACE08D63DCFDACB·2^-97 the host's tan is x·RN68(x·K)/(x·K), K = 0x2E7C9697BBDF1E68B·2^-65 (trig80.ts tanTinyPack)
       const X = toBig(x!), ax = X < 0n ? -X : X;
       if (ax < 0x9ACE08D63DCFDACBn << (P - 97n)) { const y = mul(X, 0x2E7C9697BBDF1E68Bn << (P - 65n)); return div(mul(X, round68(y)), y); }
-      // below 2^-11: x·P(z)/Q(z), z = x², P = RN68(K + RN68(RN68(P1 + RN68(P2·z))·z)), Q likewise, a = RN68(|x|·P), a/Q (trig80.ts tanRationalPack)
-      if (ax < ONE >> 11n) {
+      // below 2^-10: x·P(z)/Q(z), z = x², P = RN68(K + RN68(RN68(P1 + RN68(RN68(P2 + RN68(P3·z))·z))·z)), Q likewise with
+      // Q3 = 0, a = RN68(|x|·P), a/Q (trig80.ts tanRationalPack)
+      if (ax < ONE >> 10n) {
         const z = mul(X, X), K = 0xB9F25A5EEF7C79A2Cn << (P - 67n);
-        const hor = (c1: bigint, c2: bigint): bigint => round68(K + round68(mul(round68(c1 + round68(mul(c2, z))), z)));
-        const Pv = hor(-(0xCC3A370AA4A789358n << (P - 70n)), 0xBAE24D3DBE9101B3En << (P - 75n));
-        const Qv = hor(-(0xAF0574AC9E2788B9En << (P - 68n)), 0xA36F58781691E15F7n << (P - 72n));
+        const hor = (c1: bigint, c2: bigint, c3: bigint): bigint =>
+          round68(K + round68(mul(round68(c1 + round68(mul(round68(c2 + round68(mul(c3, z))), z))), z)));
+        const Pv = hor(-(0xCC3A370AA4A789358n << (P - 70n)), 0xBAE23A85EF4522ABBn << (P - 75n), 0x8E7ECCD70FCEAB3A6n << (P - 78n));
+        const Qv = hor(-(0xAF0574AC9E2788B9En << (P - 68n)), 0xA36F56211CA8657E6n << (P - 72n), 0n);
         const t = div(round68(mul(ax, Pv)), Qv);
         return X < 0n ? -t : t;
       }
