@@ -277,3 +277,38 @@ test('F2XM1 (d9 f0) reproduces 14 host results × 3 RC where the host differs fr
     }
   }
 });
+
+/**
+ * Host (AMD Zen 4) FYL2XP1 (op 2, x ≈ 2^-6) and FYL2X (op 1, x ∈ [1, √2)) results, [ST0 = x,
+ * ST1 = y, [RN, RD, RU], FSW under RN], where the host's degree-10 correction polynomial (trans80.ts
+ * LOGC) gives a different 68-bit log than the series Σ z^j/(2j+1): y times the series log rounds
+ * differently in at least one RC. Collected by a scratch ctypes probe, not by this test.
+ */
+const LOG_HOST: [number, V80, V80, V80[], number][] = [
+  [2, [0x3ff9, 0xe0ed25ab, 0x21f181f6], [0x3fff, 0xeed0a4a6, 0x73cf256d], [[0x3ffb, 0x9551590d, 0x886ec6cc], [0x3ffb, 0x9551590d, 0x886ec6cb], [0x3ffb, 0x9551590d, 0x886ec6cc]], 0x3a20],
+  [2, [0x3ff9, 0xce878030, 0xbf71d87c], [0x3fff, 0x984eb5bc, 0x965eda32], [[0x3ffa, 0xaf12ba3c, 0x62a8a7d6], [0x3ffa, 0xaf12ba3c, 0x62a8a7d5], [0x3ffa, 0xaf12ba3c, 0x62a8a7d6]], 0x3a20],
+  [2, [0x3ff9, 0xf27e0d20, 0x64950e18], [0x3fff, 0xb929f6e3, 0x18187993], [[0x3ffa, 0xf95dfa4e, 0xf67242ea], [0x3ffa, 0xf95dfa4e, 0xf67242ea], [0x3ffa, 0xf95dfa4e, 0xf67242eb]], 0x3820],
+  [2, [0x3ff9, 0xe2c1a6fa, 0x3289c23c], [0x3fff, 0xb2b55eb9, 0xfb710734], [[0x3ffa, 0xe14442e2, 0x3b58a3d7], [0x3ffa, 0xe14442e2, 0x3b58a3d7], [0x3ffa, 0xe14442e2, 0x3b58a3d8]], 0x3820],
+  [2, [0x3ff9, 0xf2750b46, 0xd1a19dce], [0x3fff, 0x84904532, 0x0f3ebdd3], [[0x3ffa, 0xb280b1b6, 0x086fc5e9], [0x3ffa, 0xb280b1b6, 0x086fc5e8], [0x3ffa, 0xb280b1b6, 0x086fc5e9]], 0x3a20],
+  [2, [0x3ff9, 0xf27ebf55, 0xec8e6f16], [0x3fff, 0xf09595c7, 0x30b17d0b], [[0x3ffb, 0xa200f19f, 0xa5ef43de], [0x3ffb, 0xa200f19f, 0xa5ef43dd], [0x3ffb, 0xa200f19f, 0xa5ef43de]], 0x3a20],
+  [1, [0x3fff, 0x9878904f, 0x8babefb1], [0x3fff, 0x99004a75, 0xd7a94ded], [[0x3ffd, 0x9a76d594, 0xcea49f0d], [0x3ffd, 0x9a76d594, 0xcea49f0d], [0x3ffd, 0x9a76d594, 0xcea49f0e]], 0x3820],
+  [1, [0x3fff, 0x9b98ab7f, 0x093abb45], [0x3fff, 0xd3d08a48, 0x75139237], [[0x3ffd, 0xeea48698, 0x6f5088df], [0x3ffd, 0xeea48698, 0x6f5088de], [0x3ffd, 0xeea48698, 0x6f5088df]], 0x3a20],
+  [1, [0x3fff, 0xb1500268, 0xbb403e47], [0x3fff, 0x888dc555, 0x62f28d1a], [[0x3ffe, 0x8066d7df, 0xd72341cf], [0x3ffe, 0x8066d7df, 0xd72341ce], [0x3ffe, 0x8066d7df, 0xd72341cf]], 0x3a20],
+  [1, [0x3fff, 0xad731842, 0xbd5ef7a7], [0x3fff, 0xdabd350e, 0xfaf8cda9], [[0x3ffe, 0xbfc748b0, 0xd1a9a621], [0x3ffe, 0xbfc748b0, 0xd1a9a620], [0x3ffe, 0xbfc748b0, 0xd1a9a621]], 0x3a20],
+];
+test('FYL2XP1 (d9 f9) and FYL2X (d9 f1) reproduce 10 host results × 3 RC where the host\'s correction polynomial and the series Σ z^j/(2j+1) give different logs, FSW exception bits and C1 under RC = nearest', () => {
+  const t = makeCpu('long64');
+  for (const [op, x, y, want, fsw] of LOG_HOST) {
+    const code = op === 2 ? [0xd9, 0xf9] : [0xd9, 0xf1];   // fyl2xp1 / fyl2x
+    for (let rc = 0; rc < 3; rc++) {
+      exec(t, code, 0x037f | (rc << 10), [x, y]);          // RC 0 nearest, 1 down, 2 up
+      const label = `${op === 2 ? 'fyl2xp1' : 'fyl2x'} ${x.map((w) => (w >>> 0).toString(16)).join(':')} rc ${rc}`;
+      assert.deepEqual(stAt(t, 0), want[rc]!.map((w, i) => (i === 0 ? w : w | 0)), label);
+      if (rc === 0) {
+        const got = t.cpu.fpu.getFsw();
+        assert.equal(got & 0x3f, fsw & 0x3f, `${label}: exception bits`);
+        assert.equal(got & 0x200, fsw & 0x200, `${label}: C1`);
+      }
+    }
+  }
+});
