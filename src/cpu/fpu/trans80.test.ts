@@ -77,9 +77,9 @@ const SQRT2 = ((): bigint => { // ⌊√2·2^P⌋ by Newton's method on integers
   for (;;) { const q = (r + n / r) >> 1n; if (q >= r) return r; r = q; }
 })();
 /** The host's g(z) ≈ Σ z^j/(2j+1), j = 1 … 10 (trans80.ts LOGC, fitted to host-pinned logs). */
-const LOGC = [[0xaaaaaaaaaaaaaa761n, 69n], [0xcccccccccccd9f119n, 70n], [0x9249249248859dff7n, 70n],
-  [0xe38e38e41e37481ddn, 71n], [0xba2e8b73020580da5n, 71n], [0x9d89e469d859c5738n, 71n], [0x88868a46fbef22677n, 71n],
-  [0xf15f133924c71e75en, 72n], [0xd0870c0b1c84ec915n, 72n], [0xff00a97355c782dd0n, 72n]].map(([m, k]) => m! << (P - k!));
+const LOGC = [[0xaaaaaaaaaaaaaa74bn, 69n], [0xcccccccccccd9d97an, 70n], [0x9249249248967e018n, 70n],
+  [0xe38e38e3f72ff5387n, 71n], [0xba2e8b86d6818f8a6n, 71n], [0x9d89deed86bc15d4fn, 71n], [0x88876cf88819fe530n, 71n],
+  [0xf1346053b6f9d978cn, 72n], [0xd2b410f157208f55dn, 72n], [0xf3213ccfdfe5e6d27n, 72n]].map(([m, k]) => m! << (P - k!));
 /**
  * The host's 68-bit log2 (trans80.ts logModel): x = 2^k·(1+u), 1+u ∈ [√½, √2) (k = 0 and u = x
  * for FYL2XP1), d = RN68(2+u), s = RN68(u/d), P = RN68(s·C2), L = RN68(RN68(k+P) + s·C2·g(s²)),

@@ -273,18 +273,19 @@ let lE = 0;
  * The host's g(z), z = s², as c_1·z + … + c_10·z^10 (68-bit coefficients, lowest first, value =
  * M·2^k). The series Σ z^j/(2j+1) missed the host's L on 107 of 1,199 fresh FYL2XP1 operands at
  * x ≈ 2^-7 … 2^-2 (the misses' mean offset oscillates ±0.2 ulp68 along s: a fitted polynomial's
- * error curve). These are a least-squares fit of degree 10 to 1,798 host-pinned L
+ * error curve). These are a least-squares fit of degree 10 to 3,517 host-pinned L
  * (docs/x87-transcendentals.md); degree 9 leaves an rms of 0.31 ulp68 against 0.288 (the
- * L-rounding noise) for 10 and 11. Fresh operands: 1,190/1,199 (series: 1,092).
+ * L-rounding noise) for 10 and 11. Fresh operands: FYL2XP1 at 2^-7 … 2^-2 1,189/1,199,
+ * FYL2X on [√½, √2) 493/498 (the first fit, to 1,798: 1,185 and 491).
  */
 const LOGC: Int32Array[] = [];
 {
   const defs: [number[], number][] = [
-    [[0xa761, 0xaaaa, 0xaaaa, 0xaaaa, 0x000a], -69], [[0xf119, 0xccd9, 0xcccc, 0xcccc, 0x000c], -70],
-    [[0xdff7, 0x8859, 0x4924, 0x2492, 0x0009], -70], [[0x81dd, 0xe374, 0x8e41, 0x38e3, 0x000e], -71],
-    [[0x0da5, 0x2058, 0xb730, 0xa2e8, 0x000b], -71], [[0x5738, 0x859c, 0x469d, 0xd89e, 0x0009], -71],
-    [[0x2677, 0xbef2, 0xa46f, 0x8868, 0x0008], -71], [[0xe75e, 0x4c71, 0x3392, 0x15f1, 0x000f], -72],
-    [[0xc915, 0xc84e, 0xc0b1, 0x0870, 0x000d], -72], [[0x2dd0, 0x5c78, 0x9735, 0xf00a, 0x000f], -72],
+    [[0xa74b, 0xaaaa, 0xaaaa, 0xaaaa, 0x000a], -69], [[0xd97a, 0xccd9, 0xcccc, 0xcccc, 0x000c], -70],
+    [[0xe018, 0x8967, 0x4924, 0x2492, 0x0009], -70], [[0x5387, 0x72ff, 0x8e3f, 0x38e3, 0x000e], -71],
+    [[0xf8a6, 0x6818, 0xb86d, 0xa2e8, 0x000b], -71], [[0x5d4f, 0x6bc1, 0xeed8, 0xd89d, 0x0009], -71],
+    [[0xe530, 0x819f, 0xcf88, 0x8876, 0x0008], -71], [[0x978c, 0x6f9d, 0x053b, 0x1346, 0x000f], -72],
+    [[0xf55d, 0x7208, 0x0f15, 0x2b41, 0x000d], -72], [[0x6d27, 0xfe5e, 0xccfd, 0x3213, 0x000f], -72],
   ];
   for (const [m, k] of defs) {
     const d = new Int32Array(L);
