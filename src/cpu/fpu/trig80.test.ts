@@ -159,3 +159,34 @@ test('FCOS rounds its tail 1 − cos x to 68 bits first, and reports PE even whe
     }
   }
 });
+
+/**
+ * The quadrant switch at |r| = P66/4 (trig80.ts reduce: nearest quotient of x by P66/2). At
+ * these operands, 1-12 ulps of x either side of π/4 and −5π/4 (P66 multiples), taking the
+ * other neighbouring quotient — sine of the complement instead of cosine, or the reverse —
+ * changes at least one of the three results, and the host's answers are those of the nearest
+ * quotient (docs/x87-transcendentals.md, "The quadrant switch at π/4"). Host answers under RN,
+ * RD, RU. A reduction that switched at another point (a truncated or 68-bit π/4, octants) would
+ * fail some of them.
+ *   d9 fe    fsin       d9 ff    fcos
+ */
+const SWITCH_HOST: [number, ...Row][] = [
+  [0xfe, '3ffec90fdaa22168c235', ['3ffeb504f333f9de6485', 0x220], ['3ffeb504f333f9de6484', 0x020], ['3ffeb504f333f9de6485', 0x220]],
+  [0xfe, 'c000fb53d14aa9c2f2bf', ['3ffeb504f333f9de647c', 0x020], ['3ffeb504f333f9de647c', 0x020], ['3ffeb504f333f9de647c', 0x020]],
+  [0xff, 'c000fb53d14aa9c2f2c1', ['bffeb504f333f9de6487', 0x020], ['bffeb504f333f9de6487', 0x020], ['bffeb504f333f9de6487', 0x020]],
+  [0xfe, 'c000fb53d14aa9c2f2c2', ['3ffeb504f333f9de6485', 0x220], ['3ffeb504f333f9de6484', 0x020], ['3ffeb504f333f9de6485', 0x220]],
+  [0xff, 'c000fb53d14aa9c2f2c4', ['bffeb504f333f9de647e', 0x020], ['bffeb504f333f9de647f', 0x220], ['bffeb504f333f9de647e', 0x020]],
+  [0xfe, 'c000fb53d14aa9c2f2c5', ['3ffeb504f333f9de648d', 0x020], ['3ffeb504f333f9de648d', 0x020], ['3ffeb504f333f9de648e', 0x220]],
+];
+
+test('FSIN/FCOS switch between sine and cosine of the reduced argument exactly at |r| = P66/4, as the host does', () => {
+  const t = makeCpu('long64');
+  for (const [op, x, ...byRc] of SWITCH_HOST) {
+    for (let k = 0; k < 3; k++) {
+      const [want, fsw] = byRc[k]!;
+      const [st0, , sw] = run(t, [0xd9, op], x, k);
+      assert.equal(st0, want, `d9 ${op.toString(16)} ${x} rc ${k}`);
+      assert.equal(sw, fsw, `d9 ${op.toString(16)} ${x} rc ${k}: FSW`);
+    }
+  }
+});
