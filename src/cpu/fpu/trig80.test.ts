@@ -54,18 +54,30 @@ function run(t: ReturnType<typeof makeCpu>, code: number[], x: string, rc: numbe
   return [st(0), st(1), f.getFsw() & 0x3ff];
 }
 
-test('tiny-argument FPTAN: the host\'s answers under RN, RD and RU (value, PE, UE, C1)', () => {
-  const t = makeCpu('long64');
-  for (const [x, ...byRc] of HOST) {
+/**
+ * Checks host rows under RN, RD, RU: the result register (ST(1) for FPTAN, with 1.0 pushed
+ * above it; ST(0) otherwise) and FSW bits 9:0.
+ */
+function checkHost(t: ReturnType<typeof makeCpu>, op: number, rows: readonly Row[]): void {
+  const name = `d9 ${op.toString(16)}`;
+  for (const [x, ...byRc] of rows) {
     for (let k = 0; k < 3; k++) {
       const [want, fsw] = byRc[k]!;
-      const [st0, st1, sw] = run(t, [0xd9, 0xf2], x, k); // fptan
-      const label = `fptan ${x} rc ${k}`;
-      assert.equal(st1, want, label);
-      assert.equal(st0, '3fff8000000000000000', `${label}: 1.0 pushed`);
+      const [st0, st1, sw] = run(t, [0xd9, op], x, k);
+      const label = `${name} ${x} rc ${k}`;
+      if (op === 0xf2) {
+        assert.equal(st1, want, label);
+        assert.equal(st0, '3fff8000000000000000', `${label}: 1.0 pushed`);
+      } else {
+        assert.equal(st0, want, label);
+      }
       assert.equal(sw, fsw, `${label}: FSW`);
     }
   }
+}
+
+test('tiny-argument FPTAN: the host\'s answers under RN, RD and RU (value, PE, UE, C1)', () => {
+  checkHost(makeCpu('long64'), 0xf2, HOST); // fptan
 });
 
 /**
@@ -96,17 +108,7 @@ const TAN_RAT_HOST: Row[] = [
 ];
 
 test('FPTAN below 2^-10 follows the host\'s 68-bit rational where it decides the rounding', () => {
-  const t = makeCpu('long64');
-  for (const [x, ...byRc] of TAN_RAT_HOST) {
-    for (let k = 0; k < 3; k++) {
-      const [want, fsw] = byRc[k]!;
-      const [st0, st1, sw] = run(t, [0xd9, 0xf2], x, k); // fptan
-      const label = `fptan ${x} rc ${k}`;
-      assert.equal(st1, want, label);
-      assert.equal(st0, '3fff8000000000000000', `${label}: 1.0 pushed`);
-      assert.equal(sw, fsw, `${label}: FSW`);
-    }
-  }
+  checkHost(makeCpu('long64'), 0xf2, TAN_RAT_HOST); // fptan
 });
 
 /**
@@ -123,15 +125,7 @@ const SIN_HOST: Row[] = [
 ];
 
 test('FSIN follows the host polynomial\'s error where it decides the rounding', () => {
-  const t = makeCpu('long64');
-  for (const [x, ...byRc] of SIN_HOST) {
-    for (let k = 0; k < 3; k++) {
-      const [want, fsw] = byRc[k]!;
-      const [st0, , sw] = run(t, [0xd9, 0xfe], x, k); // fsin
-      assert.equal(st0, want, `fsin ${x} rc ${k}`);
-      assert.equal(sw, fsw, `fsin ${x} rc ${k}: FSW`);
-    }
-  }
+  checkHost(makeCpu('long64'), 0xfe, SIN_HOST); // fsin
 });
 
 /**
@@ -149,15 +143,7 @@ const COS_HOST: Row[] = [
 ];
 
 test('FCOS rounds its tail 1 − cos x to 68 bits first, and reports PE even when the result is exact', () => {
-  const t = makeCpu('long64');
-  for (const [x, ...byRc] of COS_HOST) {
-    for (let k = 0; k < 3; k++) {
-      const [want, fsw] = byRc[k]!;
-      const [st0, , sw] = run(t, [0xd9, 0xff], x, k); // fcos
-      assert.equal(st0, want, `fcos ${x} rc ${k}`);
-      assert.equal(sw, fsw, `fcos ${x} rc ${k}: FSW`);
-    }
-  }
+  checkHost(makeCpu('long64'), 0xff, COS_HOST); // fcos
 });
 
 /**
@@ -181,12 +167,5 @@ const SWITCH_HOST: [number, ...Row][] = [
 
 test('FSIN/FCOS switch between sine and cosine of the reduced argument exactly at |r| = P66/4, as the host does', () => {
   const t = makeCpu('long64');
-  for (const [op, x, ...byRc] of SWITCH_HOST) {
-    for (let k = 0; k < 3; k++) {
-      const [want, fsw] = byRc[k]!;
-      const [st0, , sw] = run(t, [0xd9, op], x, k);
-      assert.equal(st0, want, `d9 ${op.toString(16)} ${x} rc ${k}`);
-      assert.equal(sw, fsw, `d9 ${op.toString(16)} ${x} rc ${k}: FSW`);
-    }
-  }
+  for (const [op, ...row] of SWITCH_HOST) checkHost(t, op, [row as Row]);
 });
