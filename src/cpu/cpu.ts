@@ -2,7 +2,7 @@
  * The x86-64 CPU: architectural state, the memory access path through the software TLB,
  * segmentation, the stack and event delivery. Around it: run-loop.ts (run(), the
  * per-instruction loop, prefixes), front-end.ts (fetch window, ModRM), flags.ts (lazy
- * flags), jit/ (the block translator). Instruction semantics live in src/cpu/ops/ (one file
+ * flags), tlb-fill.ts (the TLB-miss path), jit/ (the block translator). Instruction semantics live in src/cpu/ops/ (one file
  * per family) and reach the state only through this class.
  *
  * Representation (see docs/cpu-design.md for the reasons and the measurements):
@@ -22,8 +22,9 @@ import {
   CR0_PE, CR0_PG, CR0_WP, CR0_ET, CR0_CD, CR0_NW, CR4_PAE, CR4_SMEP, CR4_SMAP, EFER_LMA, AR_P, AR_S, AR_DB, AR_L, AR_G,
   AR_DPL_SHIFT, AR_UNUSABLE, GP, SS_, PF_, UD, DF_, NMI, AC_, CR0_AM,
 } from './regs.js';
-import { walk, type WalkResult } from './mmu.js';
-import { debugRegsChanged, checkDataBreakpoints } from './debug.js';
+import type { WalkResult } from './mmu.js';
+import { debugRegsChanged } from './debug.js';
+import { tlbFill } from './tlb-fill.js';
 import * as flagsImpl from './flags.js';
 import * as frontEnd from './front-end.js';
 import * as runLoop from './run-loop.js';
@@ -54,7 +55,7 @@ export const T_SR = 1, T_SW = 2, T_UR = 4, T_UW = 8, T_SX = 16, T_UX = 32;
 
 const TLB_BITS = 11;
 const TLB_SIZE = 1 << TLB_BITS;
-const TLB_MASK = TLB_SIZE - 1;
+export const TLB_MASK = TLB_SIZE - 1;
 const TWO32 = 4294967296;
 
 /** The hooks the VMX layer and the machine install (kept as plain fields: no closures per instruction). */
@@ -644,53 +645,9 @@ export class Cpu {
   /**
    * Linear → physical for an access type (0 read, 1 write, 2 execute) and privilege
    * (user = CPL 3 data/code access; implicit supervisor accesses pass false).
-   * Fills the TLB for RAM pages; raises #PF on failure.
+   * Fills the TLB for RAM pages; raises #PF on failure (tlb-fill.ts).
    */
-  translate(lin: number, access: number, user: boolean): number {
-    if ((this.cr0 & CR0_PG) === 0) {
-      let phys = lin % TWO32;
-      let perm = 63;
-      // paging off under EPT: the linear address is the guest-physical one (SDM 3C §29.3.1)
-      if (this.gpaTranslate !== null) { phys = this.gpaTranslate(phys, access, false); perm = this.gpaPerm; }
-      const pn = Math.floor(lin / 4096);
-      if (this.dataBreakpoints && this.watched(lin, access)) return phys;
-      const idx = this.mem.ramIndex(phys - (phys % 4096), 4096);
-      if (idx >= 0) {
-        const i = pn & TLB_MASK;
-        this.tlbTag[i] = pn; this.tlbPhys[i] = idx; this.tlbPerm[i] = perm;
-      }
-      return phys;
-    }
-    const w = this.walkOut;
-    walk(this, lin, access, user, w);
-    if (w.fault !== 0) {
-      this.cr2Before = this.cr2; // a #PF that VM-exits leaves CR2 alone (vmx/events.ts restores it)
-      this.cr2 = lin; // the faulting linear address (canonical, as a signed number)
-      this.fault(PF_, w.errorCode, true);
-    }
-    const phys = w.phys;
-    const pageBase = phys - (phys % 4096);
-    if (this.dataBreakpoints && this.watched(lin, access)) return phys;
-    const idx = this.mem.ramIndex(pageBase, 4096);
-    if (idx >= 0) {
-      // the TLB holds the RAM index of the page (equal to the address below 3 GiB)
-      const i = Math.floor(lin / 4096) & TLB_MASK;
-      this.tlbTag[i] = Math.floor(lin / 4096);
-      this.tlbPhys[i] = idx;
-      this.tlbPerm[i] = w.perm;
-      if (w.pageSize > 4096) this.tlbHasLarge = true;
-    }
-    return phys;
-  }
-
-  /** A data access to a page with a data breakpoint: records hits; such pages stay out of the TLB. */
-  private watched(lin: number, access: number): boolean {
-    const pn = Math.floor(lin / 4096);
-    const b = this.dataBpPage;
-    if (b[0] !== pn && b[1] !== pn && b[2] !== pn && b[3] !== pn) return false;
-    if (access !== 2) checkDataBreakpoints(this, lin, access);
-    return true;
-  }
+  translate(lin: number, access: number, user: boolean): number { return tlbFill(this, lin, access, user); }
 
   // =====================================================================================
   // Memory access by linear address (fast path: one TLB probe)
