@@ -3,7 +3,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { run, setReg64, PT_BASE } from '../testing.js';
-import { makeAvxCpu, ymmHex, setYmm, memHex } from './avx-testing.js';
+import { makeAvxCpu, avxProfile, ymmHex, setYmm, memHex } from './avx-testing.js';
+import { amdProfile, type CpuProfile } from '../profile.js';
 import { DS } from '../regs.js';
 
 const DATA = 0x20000;
@@ -95,11 +96,33 @@ test('VPERMD/VPERMPS, VPERMQ/VPERMPD, VPERM2I128, VINSERTI128, VEXTRACTI128', ()
   assert.equal(memHex(t, DATA, 32), Z32 + SEQ.slice(32));
   assert.deepEqual(t.exceptions, []);
   // #UD: VEX.128 vpermd (c4 e2 71 36 c2), VEX.W0 vpermq (c4 e3 7d 00 c1 1b: Intel lists W1
-  // only; Zen 4 runs it), VEX.W1 vinserti128 (c4 e3 f5 38 c2 01), vvvv ≠ 1111b vpermq (c4 e3 f5 00 c1 1b)
+  // only; Zen 4 runs it, see the next test), VEX.W1 vinserti128 (c4 e3 f5 38 c2 01), vvvv ≠ 1111b vpermq (c4 e3 f5 00 c1 1b)
   for (const code of ['c4 e2 71 36 c2', 'c4 e3 7d 00 c1 1b', 'c4 e3 f5 38 c2 01', 'c4 e3 f5 00 c1 1b']) {
     t.exceptions.length = 0;
     run(t, code);
     assert.deepEqual(t.exceptions, [[6, 0]], code);
+  }
+});
+
+test('VEX.W0 VPERMQ/VPERMPD: #UD on nestvisor-intel (SDM: W1 only), run like W1 on nestvisor-amd (Zen 4)', () => {
+  for (const amd of [false, true]) {
+    const t = makeAvxCpu();
+    if (amd) (t.cpu as unknown as { profile: CpuProfile }).profile = avxProfile(amdProfile(), { avx2: true });
+    setYmm(t, 1, SEQ);
+    // c4 e3 7d 00 c1 1b  vpermq ymm0,ymm1,0x1b with VEX.W0 (objdump: (bad)); c4 e3 7d 01 c1 1b vpermpd
+    for (const code of ['c4 e3 7d 00 c1 1b', 'c4 e3 7d 01 c1 1b']) {
+      t.exceptions.length = 0;
+      setYmm(t, 0, Z32 + Z32);
+      run(t, code);
+      if (amd) {
+        assert.deepEqual(t.exceptions, [], code);
+        assert.equal(ymmHex(t, 0), '2211111111000000' + '4433333333222222' + '6655555555444444' + '8877777777666666', code);
+      } else assert.deepEqual(t.exceptions, [[6, 0]], code);
+    }
+    // VEX.L0 stays #UD on both: c4 e3 79 00 c1 1b
+    t.exceptions.length = 0;
+    run(t, 'c4 e3 79 00 c1 1b');
+    assert.deepEqual(t.exceptions, [[6, 0]]);
   }
 });
 

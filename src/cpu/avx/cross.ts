@@ -14,8 +14,10 @@
  * | 0F38 47/45/46     | VPSLLVD/Q, VPSRLVD/Q, VPSRAVD | W0 = D, W1 = Q (46: W0 only), L0/L1  |
  * | 0F3A 02           | VPBLENDD                    | W0, L0/L1, imm8 (one bit per dword)    |
  *
- * VEX.W values the SDM does not list are #UD (objdump: "(bad)"); this host (Zen 4) also runs
- * VPERMQ/VPERMPD with W0, Intel's encoding tables and binutils do not, and neither do we.
+ * VEX.W values the SDM does not list are #UD (objdump: "(bad)"). One vendor difference:
+ * VPERMQ/VPERMPD exist only as VEX.W1 in the SDM and binutils, and Intel raises #UD for W0;
+ * AMD Zen 4 (this project's host) runs W0 exactly like W1 (measured by avx/x-diff.test.ts's
+ * slot test), so the nestvisor-amd profile ignores W there and nestvisor-intel does not.
  * VPMASKMOV touches only the elements whose mask bit (the element's MSB) is set: masked-off
  * elements never fault; a load reads every selected element before writing the register, a
  * store checks every selected element (its translation, for writing) before writing any
@@ -24,6 +26,7 @@
  */
 import type { Cpu, Handler } from '../cpu.js';
 import { def } from '../ops/table.js';
+import { isAmd } from '../profile.js';
 import { A, B, R, type Kernel } from '../sse/common.js';
 import {
   avxCheck, vsrc, getYmm, putYmm, readMem, writeMem, loadRm, vexOp, byPrefix, D, S1, S2, FE_AVX2, NO_VVVV,
@@ -86,7 +89,7 @@ function vpermd(cpu: Cpu): void {
 /** VPERMQ/VPERMPD ymm1, ymm2/m256, imm8: qword i = src qword imm8[2i+1:2i]. */
 function vpermq(cpu: Cpu): void {
   cpu.decodeModrm(1);
-  needW(cpu, true);
+  if (!isAmd(cpu.profile)) needW(cpu, true); // Zen 4 ignores VEX.W here (header)
   needL1(cpu);
   avxCheck(cpu, FE_AVX2, NO_VVVV);
   const imm = cpu.fetch8();

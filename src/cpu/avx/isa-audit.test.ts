@@ -21,7 +21,7 @@ import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { makeCpu, run, setReg64, type TestCpu } from '../testing.js';
-import { amdProfile, defaultProfile, F1C_AVX, F1C_FMA, F1C_F16C, F7B_AVX2, F7B_BMI1, F7B_BMI2, type CpuProfile } from '../profile.js';
+import { amdProfile, defaultProfile, isAmd, F1C_AVX, F1C_FMA, F1C_F16C, F7B_AVX2, F7B_BMI1, F7B_BMI2, type CpuProfile } from '../profile.js';
 import { CR4_OSFXSR, CR4_OSXMMEXCPT, CR4_OSXSAVE, UD } from '../regs.js';
 
 const SLOT = 16; // at most 7 candidate bytes, then NOPs: objdump is back in step by the next slot
@@ -67,6 +67,13 @@ const OBJDUMP_DECODES_UD: ReadonlyArray<{ key: RegExp; why: string }> = [
   // VLDMXCSR/VSTMXCSR are VEX.LZ.0F.WIG AE /2 /3; objdump ignores VEX.pp there
   { key: /^map1 ae pp[123] L0 W[01] mem \/[23]$/, why: 'VLDMXCSR/VSTMXCSR with VEX.pp != 00' },
 ];
+
+/**
+ * Encodings objdump calls (bad) that the nestvisor-amd profile runs because this machine's
+ * CPU (Zen 4) does: VEX.W0 VPERMQ/VPERMPD (VEX.256.66.0F3A 00/01; the SDM and binutils list W1
+ * only, Intel #UD, avx/cross.ts), checked by avx/x-diff.test.ts's slot test on the host.
+ */
+const AMD_RUNS_BAD: ReadonlyArray<RegExp> = [/^map3 0[01] pp1 L1 W0 (reg|mem) \/[0-7]$/];
 
 function haveObjdump(): boolean {
   return spawnSync('objdump', ['--version'], { encoding: 'utf8' }).status === 0;
@@ -159,7 +166,7 @@ function audit(p: CpuProfile, cands: Cand[], dis: string[]): { runs: number; ud:
     if (u) ud++; else runs++;
     if (s === '' || s.includes('(bad)')) {
       bad++;
-      if (!u) wrong.push(`${c.key}: objdump ${s === '' ? 'lost step' : s}, runs here`);
+      if (!u && !(isAmd(p) && AMD_RUNS_BAD.some((re) => re.test(c.key)))) wrong.push(`${c.key}: objdump ${s === '' ? 'lost step' : s}, runs here`);
       return;
     }
     const undefinedForm = OBJDUMP_DECODES_UD.find((e) => e.key.test(c.key));
