@@ -159,14 +159,18 @@ const FORMS: Array<{ name: string; code: number[]; gen: () => V80[]; ref: (st: V
       // below |x| = 0x9ACE08D63DCFDACB·2^-97 the host's tan is x·RN68(x·K)/(x·K), K = 0x2E7C9697BBDF1E68B·2^-65 (trig80.ts tanTinyPack)
       const X = toBig(x!), ax = X < 0n ? -X : X;
       if (ax < 0x9ACE08D63DCFDACBn << (P - 97n)) { const y = mul(X, 0x2E7C9697BBDF1E68Bn << (P - 65n)); return div(mul(X, round68(y)), y); }
-      // below 2^-10: x·P(z)/Q(z), z = x², P = RN68(K + RN68(RN68(P1 + RN68(RN68(P2 + RN68(P3·z))·z))·z)), Q likewise with
-      // Q3 = 0, a = RN68(|x|·P), a/Q (trig80.ts tanRationalPack)
-      if (ax < ONE >> 10n) {
-        const z = mul(X, X), K = 0xB9F25A5EEF7C79A2Cn << (P - 67n);
-        const hor = (c1: bigint, c2: bigint, c3: bigint): bigint =>
-          round68(K + round68(mul(round68(c1 + round68(mul(round68(c2 + round68(mul(c3, z))), z))), z)));
-        const Pv = hor(-(0xCC3A370AA4A789358n << (P - 70n)), 0xBAE23A85EF4522ABBn << (P - 75n), 0x8E7ECCD70FCEAB3A6n << (P - 78n));
-        const Qv = hor(-(0xAF0574AC9E2788B9En << (P - 68n)), 0xA36F56211CA8657E6n << (P - 72n), 0n);
+      // below 2^-4: x·P(z)/Q(z), z = x², P and Q of degree 4 in z by Horner, every product and sum
+      // rounded to 68 bits (RN68), a = RN68(|x|·P), a/Q (trig80.ts tanRationalPack)
+      if (ax < ONE >> 4n) {
+        const z = mul(X, X), c = (m: bigint, e: bigint): bigint => m << (P - e);
+        const hor = (cs: bigint[]): bigint => {
+          let v = cs[cs.length - 1]!;
+          for (let k = cs.length - 2; k >= 0; k--) v = round68(cs[k]! + round68(mul(v, z)));
+          return v;
+        };
+        const K = c(0xB9F25A5EEF7C79A2Cn, 67n);
+        const Pv = hor([K, -c(0xCC3A370AA4A78935An, 70n), c(0xBAE23C0C0DFD4412Bn, 75n), -c(0xAFA1F16E6FF1358ACn, 82n), c(0xB6A503B05940A7077n, 92n)]);
+        const Qv = hor([K, -c(0xAF0574AC9E2788B9En, 68n), c(0xA36F5651E07F69930n, 72n), -c(0x9978EFFE48B85FC68n, 78n), c(0x80000000008A5464En, 86n)]);
         const t = div(round68(mul(ax, Pv)), Qv);
         return X < 0n ? -t : t;
       }

@@ -81,9 +81,9 @@ test('tiny-argument FPTAN: the host\'s answers under RN, RD and RU (value, PE, U
 });
 
 /**
- * FPTAN for 1.2094·2^-34 ≤ |x| < 2^-10: the host's rational x·P(z)/Q(z) in 68-bit steps
- * (trig80.ts tanRationalPack). One operand of each sign at exponents −29, −27, −24, −21 and
- * −19, and six at −12 and −11, where the host's answer is not tan x correctly rounded (fresh probe operands, not the
+ * FPTAN for 1.2094·2^-34 ≤ |x| < 2^-4: the host's rational x·P(z)/Q(z) in 68-bit steps
+ * (trig80.ts tanRationalPack). One operand of each sign at exponents −29, −27, −24, −21,
+ * −19 and −10 … −5, and six at −12 and −11, where the host's answer is not tan x correctly rounded (fresh probe operands, not the
  * ones the coefficient was fitted on); host answers under RN, RD, RU.
  */
 const TAN_RAT_HOST: Row[] = [
@@ -105,9 +105,23 @@ const TAN_RAT_HOST: Row[] = [
   ['3ff4ec907282a6798ff9', ['3ff4ec9076b806137183', 0x020], ['3ff4ec9076b806137183', 0x020], ['3ff4ec9076b806137184', 0x220]],
   ['bff4cd64bffe18deb619', ['bff4cd64c2bf3e5dd62f', 0x020], ['bff4cd64c2bf3e5dd630', 0x220], ['bff4cd64c2bf3e5dd62f', 0x020]],
   ['bff4a7410c1f484b6856', ['bff4a7410d9c0a5c5606', 0x020], ['bff4a7410d9c0a5c5607', 0x220], ['bff4a7410d9c0a5c5606', 0x020]],
+  // −10 … −5 (2^-10 ≤ |x| < 2^-4): the degree-4 minimax coefficients; correctly rounded (the
+  // previous model's answer from 2^-10 up) misses these
+  ['3ff5d9e11d1fd4e00f60', ['3ff5d9e12a46b5da5355', 0x220], ['3ff5d9e12a46b5da5354', 0x020], ['3ff5d9e12a46b5da5355', 0x220]],
+  ['bff5f86a48a603587f14', ['bff5f86a5c242a35d4e8', 0x220], ['bff5f86a5c242a35d4e8', 0x220], ['bff5f86a5c242a35d4e7', 0x020]],
+  ['3ff69ef486d3656d66c0', ['3ff69ef49b40f0dc3418', 0x220], ['3ff69ef49b40f0dc3417', 0x020], ['3ff69ef49b40f0dc3418', 0x220]],
+  ['bff6dccfa3ec1cf17cad', ['bff6dccfdaaeac7b42bc', 0x020], ['bff6dccfdaaeac7b42bd', 0x220], ['bff6dccfdaaeac7b42bc', 0x020]],
+  ['3ff7e5708622922e7543', ['3ff7e5717bdf79825a46', 0x220], ['3ff7e5717bdf79825a45', 0x020], ['3ff7e5717bdf79825a46', 0x220]],
+  ['bff7a2995c1f615b18a0', ['bff7a299b39589c5c2e8', 0x220], ['bff7a299b39589c5c2e8', 0x220], ['bff7a299b39589c5c2e7', 0x020]],
+  ['3ff8d2bce7b45f0d9b6d', ['3ff8d2bfe163cbd3f257', 0x020], ['3ff8d2bfe163cbd3f257', 0x020], ['3ff8d2bfe163cbd3f258', 0x220]],
+  ['bff8a3eb4017557cadb9', ['bff8a3eca6897dc9ee6b', 0x020], ['bff8a3eca6897dc9ee6c', 0x220], ['bff8a3eca6897dc9ee6b', 0x020]],
+  ['3ff9dffbcffee2b258b3', ['3ff9e00a1af47a5edfd9', 0x220], ['3ff9e00a1af47a5edfd8', 0x020], ['3ff9e00a1af47a5edfd9', 0x220]],
+  ['bff9a9ddad3c572283d1', ['bff9a9e3e90355f71314', 0x020], ['bff9a9e3e90355f71315', 0x220], ['bff9a9e3e90355f71314', 0x020]],
+  ['3ffaf1777648e7c3b019', ['3ffaf1bf2bd238c530d1', 0x020], ['3ffaf1bf2bd238c530d1', 0x020], ['3ffaf1bf2bd238c530d2', 0x220]],
+  ['bffa98d7a4a8b428d686', ['bffa98e9d05c7ad4c69c', 0x220], ['bffa98e9d05c7ad4c69c', 0x220], ['bffa98e9d05c7ad4c69b', 0x020]],
 ];
 
-test('FPTAN below 2^-10 follows the host\'s 68-bit rational where it decides the rounding', () => {
+test('FPTAN below 2^-4 follows the host\'s 68-bit rational where it decides the rounding', () => {
   checkHost(makeCpu('long64'), 0xf2, TAN_RAT_HOST); // fptan
 });
 

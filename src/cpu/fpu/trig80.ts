@@ -18,8 +18,9 @@
  * Measured traits of the host's own evaluation are modelled on top (docs/x87-transcendentals.md):
  * its sine polynomial's error curve (sinPolyError), the sine's and cosine's tails r − sin r and
  * 1 − cos r rounded to 68 bits (sinTail68Pack, cosTail68) — used by FSIN/FCOS/FSINCOS wherever
- * the sine or cosine of the reduced argument is taken — and tiny-argument FPTAN's 68-bit
- * rounding of x·K (tanTinyPack).
+ * the sine or cosine of the reduced argument is taken — tiny-argument FPTAN's 68-bit
+ * rounding of x·K (tanTinyPack) and, below |x| = 2^-4, FPTAN's degree-4 minimax rational in
+ * 68-bit steps (tanRationalPack).
  * No BigInt or allocation: fixed scratch arrays (transcendentals are rare; cost is a few
  * thousand limb operations).
  */
@@ -349,27 +350,26 @@ function tanTinyPack(neg: boolean, hi: number, lo: number, e: number, rc: number
 }
 
 /**
- * FPTAN for XT ≤ |x| < 2^-10 as this machine's FPU computes it (measured,
- * docs/x87-transcendentals.md): a rational tan x = x·P(z)/Q(z), z = x², in 68-bit steps —
- * P = RN68(P0 + RN68(RN68(P1 + RN68(RN68(P2 + RN68(P3·z))·z))·z)), Q likewise (Q3 = 0), a = RN68(|x|·P),
- * result a/Q rounded once. P0 = Q0 = K (the tiny regime's constant, so below XT this is RN68(x·K)/K again) and
- * P1 − Q1 = K/3 (the cubic term). Q1/K ≈ −0.4706222794 was found by scanning host data at
- * exponents −32 … −19; the tiny regime's end XT then pins it: XT is where |Q1|·x² reaches half
- * a 68-bit step of K (2^-68), so Q1 = −RN68(2^-68/XT²) (within 5·10^-12 of the scan). Host
- * operands not used for fitting, RN/RD/RU all equal: 1000/1000 at each of −34, −29, −27, −24,
- * −21, −20, −19; 600/600 at −33 … −19 (8 exponents, two sets); 599/600 at −18; correctly
- * rounded 557-966 of those. The z² coefficients, scanned the same way at −16 … −13 with
- * P2 − Q2 = K·(2/15 + q1/3) (the x⁵ term), then q2 jointly with the z³ term at −11 and −10
- * (P3 − Q3 = K·(17/315 + 2q1/15 + q2/3), the x⁷ term; a free P2 − Q2 peaks at that tie):
- * q2 = Q2/K = 0.027466694; fresh operands 600/600 at −12, 598/600 at −11 (correctly rounded
- * 570, 566). At −10 this scores 572/600 against 575 correctly rounded, so from 2^-10 up the
- * result stays correctly rounded (higher terms not pinned).
- * RN68: nearest, ties to even, at 68 significant bits. The constants are 68-bit values in
- * 144-bit fixed point: K = 0xB9F25A5EEF7C79A2C·2^-67, |P1| = 0xCC3A370AA4A789358·2^-70,
- * |Q1| = 0xAF0574AC9E2788B9E·2^-68 (P1, Q1 negative), P2 = 0xBAE23A85EF4522ABB·2^-75,
- * Q2 = 0xA36F56211CA8657E6·2^-72, P3 = 0x8E7ECCD70FCEAB3A6·2^-78 (all three positive).
+ * FPTAN for XT ≤ |x| < 2^-4 as this machine's FPU computes it (measured,
+ * docs/x87-transcendentals.md): a rational tan x = x·P(z)/Q(z), z = x², of degree 4 in z, in 68-bit
+ * steps — P = RN68(P0 + RN68(RN68(P1 + RN68(RN68(P2 + RN68(RN68(P3 + RN68(P4·z))·z))·z))·z)), Q
+ * likewise, a = RN68(|x|·P), result a/Q rounded once. The coefficients are the (4,4) minimax of
+ * tan x/x in relative error on z ∈ [0, Z], Z = 0.6168500093 ≈ (π/4)² (the whole first octant),
+ * scaled so that Q4 ≈ 2^-19 (so P0 = Q0 = K, the tiny regime's constant: below XT this is
+ * RN68(x·K)/K again) and rounded to 68 bits. Z is pinned by q1 = Q1/K: the tiny regime's end XT
+ * is where |Q1|·x² reaches half a 68-bit step of K (2^-68), so Q1 = −RN68(2^-68/XT²); the minimax
+ * on [0, Z] has that q1 for one Z, and that Z gives K·Q4/K = 2^-19·(1 + 10^-12) and q2 =
+ * 0.0274666945 (scanned from host data: 0.027466694). Host operands not used for fitting, RN/RD/RU
+ * all equal: 600/600 at each of −33 … −8 (16 exponents, two sets), 1000/1000 at −12 … −10, 599 at
+ * −7, 600/599 at −6, 598/593 at −5 (correctly rounded 557-577 of 600); at −4 the model scores
+ * 549/554 against 568/562 correctly rounded, so from 2^-4 up the result stays correctly rounded.
+ * RN68: nearest, ties to even, at 68 significant bits. The constants are 68-bit magnitudes in
+ * 144-bit fixed point, signs alternating (P1, P3, Q1, Q3 negative):
+ * K = 0xB9F25A5EEF7C79A2C·2^-67, P1 0xCC3A370AA4A78935A·2^-70, P2 0xBAE23C0C0DFD4412B·2^-75,
+ * P3 0xAFA1F16E6FF1358AC·2^-82, P4 0xB6A503B05940A7077·2^-92, Q1 0xAF0574AC9E2788B9E·2^-68,
+ * Q2 0xA36F5651E07F69930·2^-72, Q3 0x9978EFFE48B85FC68·2^-78, Q4 0x80000000008A5464E·2^-86.
  */
-const TAN_RAT_E = -11;
+const TAN_RAT_E = -5;
 function fixConst(hex: string, e2: number): Int32Array {
   const a = new Int32Array(L);
   const sh = FB + e2; // bit k of the integer lands at bit k + sh
@@ -381,12 +381,10 @@ function fixConst(hex: string, e2: number): Int32Array {
   return a;
 }
 const TK = fixConst('B9F25A5EEF7C79A2C', -67);
-const TP1 = fixConst('CC3A370AA4A789358', -70);
-const TQ1 = fixConst('AF0574AC9E2788B9E', -68);
-const TP2 = fixConst('BAE23A85EF4522ABB', -75);
-const TQ2 = fixConst('A36F56211CA8657E6', -72);
-const TP3 = fixConst('8E7ECCD70FCEAB3A6', -78);
-const TC2 = new Int32Array(L);
+const TAN_P = [fixConst('CC3A370AA4A78935A', -70), fixConst('BAE23C0C0DFD4412B', -75),
+  fixConst('AFA1F16E6FF1358AC', -82), fixConst('B6A503B05940A7077', -92)];
+const TAN_Q = [fixConst('AF0574AC9E2788B9E', -68), fixConst('A36F5651E07F69930', -72),
+  fixConst('9978EFFE48B85FC68', -78), fixConst('80000000008A5464E', -86)];
 const TPV = new Int32Array(L), TQV = new Int32Array(L), TXF = new Int32Array(L);
 
 /** a (n limbs, an integer or fixed-point value) ← RN68(a), ties to even. */
@@ -408,26 +406,18 @@ function round68(a: Int32Array, n: number): void {
 }
 
 /**
- * d ← RN68(K + RN68(RN68(c1 + RN68(c2·z))·z)) by Horner in 68-bit steps (fixed point; c1 < 0 <
- * c2 and |c1| > c2·z, so it runs on magnitudes: K − RN68(RN68(|c1| − RN68(c2·z))·z)).
+ * d ← RN68(K + RN68(RN68(c1 + …)·z)) by Horner in 68-bit steps (fixed point). The signs alternate
+ * (c1 < 0 < c2, …) and every partial sum keeps the sign of its constant (|c_k| > |v|·z for z ≤ (π/4)²),
+ * so it runs on magnitudes: v ← c4; v ← RN68(c_k − RN68(v·z)) for k = 3, 2, 1; d ← RN68(K − RN68(v·z)).
  */
-function tanHorner(d: Int32Array, c1: Int32Array, c2: Int32Array, c3: Int32Array | null, z: Int32Array): void {
-  let c = c2;
-  if (c3 !== null) { // c2, c3 > 0: RN68(c2 + RN68(c3·z))
-    fxMul(T1, c3, z);
+function tanHorner(d: Int32Array, c: Int32Array[], z: Int32Array): void {
+  for (let i = 0; i < L; i++) T2[i] = c[3]![i]!;
+  for (let k = 2; k >= -1; k--) {
+    fxMul(T1, T2, z);
     round68(T1, L);
-    fxAdd(TC2, c2, T1, L);
-    round68(TC2, L);
-    c = TC2;
+    sub(k >= 0 ? T2 : d, k >= 0 ? c[k]! : TK, T1, L);
+    round68(k >= 0 ? T2 : d, L);
   }
-  fxMul(T1, c, z);
-  round68(T1, L);
-  sub(T2, c1, T1, L);
-  round68(T2, L);
-  fxMul(T1, T2, z);
-  round68(T1, L);
-  sub(d, TK, T1, L);
-  round68(d, L);
 }
 
 function tanRationalPack(neg: boolean, hi: number, lo: number, e: number, rc: number, fcw: number): void {
@@ -439,8 +429,8 @@ function tanRationalPack(neg: boolean, hi: number, lo: number, e: number, rc: nu
   const sh = e - 63 + FB;
   for (let k = 0; k < 64; k++) if (bit(MN, k)) { const t = k + sh; TXF[t >>> 4] = TXF[t >>> 4]! | (1 << (t & 15)); }
   fxMul(ZZ, TXF, TXF);
-  tanHorner(TPV, TP1, TP2, TP3, ZZ);
-  tanHorner(TQV, TQ1, TQ2, null, ZZ);
+  tanHorner(TPV, TAN_P, ZZ);
+  tanHorner(TQV, TAN_Q, ZZ);
   // a = RN68(|x|·P) = BIG·2^(e−63−FB); the result a/Q = (BIG/TQV)·2^(e−63), never exact (Q has 68 bits, K odd)
   const n = bigMul(BIG, MN, 4, TPV, L);
   BIG[n] = 0;
