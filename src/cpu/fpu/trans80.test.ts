@@ -132,16 +132,27 @@ function exec(t: TestCpu, code: number[], fcw: number, st: V80[]): void {
 const stAt = (t: TestCpu, i: number): [number, number, number] => { const f = t.cpu.fpu, p = (f.top + i) & 7; return [f.se[p]!, f.mant[2 * p + 1]! | 0, f.mant[2 * p]! | 0]; };
 const rnd = (s: number, e0: number, span: number): V80 => [s | (e0 + (r32() % span)), (0x80000000 | r32()) | 0, r32() | 0];
 
-/** The host's sine: x − RN68(x − P(x)), P = sin x plus its polynomial's measured error 2^-67·Σ d_k·x^(2k+1) (trig80.ts SIN_D; d_k to 2^-30 here). */
-const SIN_D = [38.299610743749405, -1572.1046886580793, 21834.94250607465, -143932.29970118057,
-  507889.8809918751, -985664.2381882957, 991982.746493905, -404560.48666409595];
-const sinHost = (x: bigint): bigint => {
-  const z = mul(x, x); let t = x, e = 0n;
-  for (const d of SIN_D) { t = mul(t, z); e += BigInt(Math.round(d * 2 ** 30)) * t; }
-  // the tail x − P(x) is rounded to 68 bits before the subtraction (trig80.ts sinTail68Pack)
-  const p = sinCos(x)[0] + (e >> 97n);
-  return x - round68(x - p);
+/**
+ * The host's sine and cosine of the reduced argument (trig80.ts sinHornerPack/cosHornerPack): z = RN68(r²),
+ * q by Horner over the 68-bit minimax coefficients with every product and sum rounded to 68 bits,
+ * sin r = r + RN68(RN68(r·z)·q), cos r = 1 + RN68(z·q). Above P66/4 the emulator takes the other
+ * function of P66/2 − |x| (P66 the 66-bit π), and so does this reference.
+ */
+const fx68 = (m: bigint, k: bigint, neg: boolean): bigint => (neg ? -m : m) << (P - k);
+const SIN_C = [[0xAAAAAAAAAAAAAA973n, 70n], [0x8888888888885699Bn, 74n], [0xD00D00D00C53650BFn, 80n], [0xB8EF1D299845BFBC9n, 86n],
+  [0xD7322946BF29B2BE0n, 93n], [0xB0904623E145ECC15n, 100n], [0xD551238750BBDC2DAn, 108n]].map(([m, k], i) => fx68(m!, k!, (i & 1) === 0));
+const COS_C = [[0xFFFFFFFFFFFFFFFFEn, 69n], [0xAAAAAAAAAAAAAA7BAn, 72n], [0xB60B60B60B604ED3Bn, 77n], [0xD00D00D00C24E56B9n, 83n],
+  [0x93F27DBAC1016B035n, 89n], [0x8F76C618BF42661A4n, 96n], [0xC9C964DC4700BA0D0n, 104n], [0xD54D01C7C75B63FC1n, 112n]].map(([m, k], i) => fx68(m!, k!, (i & 1) === 0));
+const hornerTrig = (cs: bigint[], z: bigint): bigint => {
+  let v = cs[cs.length - 1]!;
+  for (let k = cs.length - 2; k >= 0; k--) v = round68(cs[k]! + round68(mul(v, z)));
+  return v;
 };
+const sinPoly = (r: bigint): bigint => { const z = round68(mul(r, r)); return r + round68(mul(round68(mul(r, z)), hornerTrig(SIN_C, z))); };
+const cosPoly = (r: bigint): bigint => { const z = round68(mul(r, r)); return ONE + round68(mul(z, hornerTrig(COS_C, z))); };
+const P66H = 0xC90FDAA22168C234Cn << (P - 67n);   // P66/2
+const sinHost = (x: bigint): bigint => { const a = x < 0n ? -x : x, v = 2n * a > P66H ? cosPoly(P66H - a) : sinPoly(a); return x < 0n ? -v : v; };
+const cosHost = (x: bigint): bigint => { const a = x < 0n ? -x : x; return 2n * a > P66H ? sinPoly(P66H - a) : cosPoly(a); };
 /** |x| < π/4: no reduction, so the 66-bit π of the larger arguments plays no part. */
 const trigArg = (): V80[] => [rnd((r32() & 1) << 15, 0x3fff - 40, 40)];
 /** The true values the host models must stay within 2^-66 (relative) of: log2 and atan2. */
@@ -153,7 +164,7 @@ const exactAtan2 = ([x, y]: V80[]): bigint => {
 };
 const FORMS: Array<{ name: string; code: number[]; gen: () => V80[]; ref: (st: V80[]) => bigint; exact?: (st: V80[]) => bigint; st1?: boolean }> = [
   { name: 'fsin', code: [0xd9, 0xfe], gen: trigArg, ref: ([x]) => sinHost(toBig(x!)), exact: ([x]) => sinCos(toBig(x!))[0] }, // fsin
-  { name: 'fcos', code: [0xd9, 0xff], gen: trigArg, ref: ([x]) => ONE - round68(ONE - sinCos(toBig(x!))[1]), exact: ([x]) => sinCos(toBig(x!))[1] }, // fcos: 1 − RN68(1 − cos x) (trig80.ts cosTail68)
+  { name: 'fcos', code: [0xd9, 0xff], gen: trigArg, ref: ([x]) => cosHost(toBig(x!)), exact: ([x]) => sinCos(toBig(x!))[1] }, // fcos
   { name: 'fptan', code: [0xd9, 0xf2], gen: trigArg, st1: true,                             // fptan: tan in ST(1), 1.0 pushed
     ref: ([x]) => {
       // below |x| = 0x9ACE08D63DCFDACB·2^-97 the host's tan is x·RN68(x·K)/(x·K), K = 0x2E7C9697BBDF1E68B·2^-65 (trig80.ts tanTinyPack)

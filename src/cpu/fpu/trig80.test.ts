@@ -127,7 +127,10 @@ test('FPTAN below 2^-4 follows the host\'s 68-bit rational where it decides the 
 
 /**
  * FSIN where the host's answer is not sin x correctly rounded but follows its polynomial's
- * error curve (trig80.ts SIN_D): host answers under RN, RD, RU.
+ * error curve (trig80.ts sinHornerPack: the degree-7 minimax in 68-bit Horner steps): host answers
+ * under RN, RD, RU. The first five the earlier model (sin plus a fitted error curve) also gave;
+ * the last seven (three of them |x| in [1, 50), reduced by P66/2; two of those take the cosine)
+ * only the Horner model gives.
  *   d9 fe    fsin
  */
 const SIN_HOST: Row[] = [
@@ -135,7 +138,13 @@ const SIN_HOST: Row[] = [
   ['3ffe8dc5a133bdd7b800', ['3ffe86a2b75b26264ada', 0x020], ['3ffe86a2b75b26264ada', 0x020], ['3ffe86a2b75b26264adb', 0x220]],
   ['3ffc90a490a9a4411000', ['3ffc90298dad65da5ce3', 0x020], ['3ffc90298dad65da5ce3', 0x020], ['3ffc90298dad65da5ce4', 0x220]],
   ['3ffeaaffc08c387c6800', ['3ffe9e90511bc2e10401', 0x220], ['3ffe9e90511bc2e10400', 0x020], ['3ffe9e90511bc2e10401', 0x220]],
-  ['3ffe8749d46c1a330800', ['3ffe81141903fe25ca57', 0x020], ['3ffe81141903fe25ca57', 0x020], ['3ffe81141903fe25ca58', 0x220]],
+  ['3ffe8749d46c1a330800', ['3ffe81141903fe25ca57', 0x020], ['3ffe81141903fe25ca57', 0x020], ['3ffe81141903fe25ca58', 0x220]],  ['bffea8bb8392231b5449', ['bffe9cc7323b6d30cb65', 0x020], ['bffe9cc7323b6d30cb66', 0x220], ['bffe9cc7323b6d30cb65', 0x020]],
+  ['3ffe82a5ad383667fc20', ['3ffdfa19515e07f45b97', 0x220], ['3ffdfa19515e07f45b96', 0x020], ['3ffdfa19515e07f45b97', 0x220]],
+  ['3ffeb838a21a27240a24', ['3ffea8ba6b7e262a5a9f', 0x220], ['3ffea8ba6b7e262a5a9e', 0x020], ['3ffea8ba6b7e262a5a9f', 0x220]],
+  ['3ffdbf4faddadcfe3537', ['3ffdbae3f62cd6b8b859', 0x220], ['3ffdbae3f62cd6b8b858', 0x020], ['3ffdbae3f62cd6b8b859', 0x220]],
+  ['c004ba0bfb199049a957', ['bffe931cfa27cc02852f', 0x020], ['bffe931cfa27cc028530', 0x220], ['bffe931cfa27cc02852f', 0x020]],
+  ['c003b7657f827f0fc931', ['3ffecdbc4d412efe8512', 0x220], ['3ffecdbc4d412efe8511', 0x020], ['3ffecdbc4d412efe8512', 0x220]],
+  ['c002bb7961e347e9c322', ['3ffec032dd2696982b35', 0x020], ['3ffec032dd2696982b35', 0x020], ['3ffec032dd2696982b35', 0x020]],
 ];
 
 test('FSIN follows the host polynomial\'s error where it decides the rounding', () => {
@@ -143,8 +152,11 @@ test('FSIN follows the host polynomial\'s error where it decides the rounding', 
 });
 
 /**
- * FCOS where the host's 1 − RN68(1 − cos x) (trig80.ts cosTail68) decides the rounding, two of
- * them exact in 64 bits yet flagged PE: host answers under RN, RD, RU.
+ * FCOS where the host's 1 + RN68(z·q) (trig80.ts cosHornerPack: the degree-8 minimax in 68-bit
+ * Horner steps) decides the rounding, several of them exact in 64 bits yet flagged PE: host
+ * answers under RN, RD, RU. The first six the earlier model (1 − RN68(1 − cos x)) also gave; the
+ * last seven (three of them |x| in [1, 50), reduced by P66/2; one of those takes the sine) only the
+ * Horner model.
  *   d9 ff    fcos
  */
 const COS_HOST: Row[] = [
@@ -153,10 +165,16 @@ const COS_HOST: Row[] = [
   ['3ffebef78bb4553b4800', ['3ffebc03d5462b441c3a', 0x220], ['3ffebc03d5462b441c39', 0x020], ['3ffebc03d5462b441c3a', 0x220]],
   ['3ffec4736fb1f516a000', ['3ffeb84011c62385967a', 0x220], ['3ffeb84011c623859679', 0x020], ['3ffeb84011c62385967a', 0x220]],
   ['3ffebe60593d81ce9000', ['3ffebc6a51c9a606669a', 0x020], ['3ffebc6a51c9a606669a', 0x020], ['3ffebc6a51c9a606669a', 0x020]],
-  ['3ffeb560801b55dd8800', ['3ffec263dde63586931f', 0x020], ['3ffec263dde63586931f', 0x020], ['3ffec263dde63586931f', 0x020]],
+  ['3ffeb560801b55dd8800', ['3ffec263dde63586931f', 0x020], ['3ffec263dde63586931f', 0x020], ['3ffec263dde63586931f', 0x020]],  ['bffe846a13b1e02866fa', ['3ffede82f085f658aabf', 0x020], ['3ffede82f085f658aabf', 0x020], ['3ffede82f085f658aabf', 0x020]],
+  ['bffeb15f31c89bfd695d', ['3ffec4f8ea1460b33143', 0x220], ['3ffec4f8ea1460b33142', 0x020], ['3ffec4f8ea1460b33143', 0x220]],
+  ['3ffebb1b21a0317f81cd', ['3ffebe9d26bba679400a', 0x020], ['3ffebe9d26bba679400a', 0x020], ['3ffebe9d26bba679400a', 0x020]],
+  ['3ffec7be197b44dcd18a', ['3ffeb5f3297a7164d5bd', 0x020], ['3ffeb5f3297a7164d5bd', 0x020], ['3ffeb5f3297a7164d5be', 0x220]],
+  ['c004add61181d5cebf18', ['3ffeddbf65bb10301e11', 0x220], ['3ffeddbf65bb10301e10', 0x020], ['3ffeddbf65bb10301e11', 0x220]],
+  ['c004ba5adc0b7071654e', ['bffedc3539c1f86919d4', 0x020], ['bffedc3539c1f86919d4', 0x020], ['bffedc3539c1f86919d4', 0x020]],
+  ['4001e0d998b0e768c53d', ['3ffebc76c7c7431a1eac', 0x020], ['3ffebc76c7c7431a1eac', 0x020], ['3ffebc76c7c7431a1eac', 0x020]],
 ];
 
-test('FCOS rounds its tail 1 − cos x to 68 bits first, and reports PE even when the result is exact', () => {
+test('FCOS follows the host\'s 68-bit Horner polynomial where it decides the rounding, and reports PE even when the result is exact', () => {
   checkHost(makeCpu('long64'), 0xff, COS_HOST); // fcos
 });
 

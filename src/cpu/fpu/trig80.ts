@@ -16,8 +16,8 @@
  *  3. tan r = r·S/C (or −C/(r·S) in odd quadrants) by bit-serial long division;
  *  4. the exact-enough product is rounded once by roundPack (RC, denormals, UE/PE, C1).
  * Measured traits of the host's own evaluation are modelled on top (docs/x87-transcendentals.md):
- * its sine polynomial's error curve (sinPolyError), the sine's and cosine's tails r − sin r and
- * 1 − cos r rounded to 68 bits (sinTail68Pack, cosTail68) — used by FSIN/FCOS/FSINCOS wherever
+ * its sine and cosine of the reduced argument, minimax polynomials evaluated in 68-bit Horner
+ * steps (sinHornerPack, cosHornerPack; FSIN/FCOS/FSINCOS no longer use steps 2-3) — wherever
  * the sine or cosine of the reduced argument is taken — tiny-argument FPTAN's 68-bit
  * rounding of x·K (tanTinyPack) and, below |x| = 2^-4, FPTAN's degree-4 minimax rational in
  * 68-bit steps (tanRationalPack).
@@ -198,108 +198,109 @@ function series(): void {
 }
 
 /**
- * The host's sine polynomial differs from sin r by E(r) = 2^-67·Σ_{k=1..8} SIN_D[k−1]·r^(2k+1)
- * on |r| ≤ π/4: an odd degree-17 curve that crosses zero six times, as a minimax polynomial's
- * error does, of up to ±0.03 ulp (measured: mean host − exact over 80 bins of 3,000 operands
- * each on [0.01, π/4], fitted by least squares with a residual of 0.001 ulp rms;
- * docs/x87-transcendentals.md). FCOS (FCOS/FSINCOS's cos) shows no such curve (mean error
- * within ±0.003 ulp), so only the sine is corrected. Evaluated in doubles: E/r ≤ 2^-62 and
- * the sum's rounding error (≈ 2^-100) is far below the 2^-144 fixed point's concern.
+ * The host's sine and cosine of the reduced argument r (|r| ≤ P66/4) are polynomials in z = r²
+ * evaluated by Horner in 68-bit steps (measured, docs/x87-transcendentals.md), RN68 = nearest-even
+ * at 68 significant bits:
+ *   z = RN68(r²);  q = c_n;  q = RN68(c_k + RN68(q·z)) for k = n−1 … 1;
+ *   sin r = r + RN68(RN68(r·z)·q)  (n = 7),   cos r = 1 + RN68(z·q)  (n = 8),
+ * the last sum rounded once to the destination (PE always: the host reports it even when the sum
+ * fits). The coefficients are the minimax polynomials of sin r/r − 1 and cos r − 1 with the
+ * constant 1 fixed, in relative error on z ∈ [0, (π/4)²], rounded to 68 bits: the sine's
+ * equioscillating error (±1.93·10^-21 relative) is the host's measured mean error curve to 0.001
+ * ulp, and the cosine's (1.9·10^-23) is below the measurable. Scores against the host (RN/RD/RU
+ * all equal, 20,000 operands on [π/8, π/4)): sine 19,999 (the previous model, sin plus a fitted
+ * error curve with a 68-bit tail, 19,917; correctly rounded 19,304), cosine 19,873 (1 − RN68(1 − cos r):
+ * 19,723; correctly rounded 19,545). Magnitudes in 144-bit fixed point; signs alternate, c1 < 0.
  */
-const SIN_D = [38.299610743749405, -1572.1046886580793, 21834.94250607465, -143932.29970118057,
-  507889.8809918751, -985664.2381882957, 991982.746493905, -404560.48666409595];
-const DEL = new Int32Array(L);
+const SIN_C = [fixConst('AAAAAAAAAAAAAA973', -70), fixConst('8888888888885699B', -74),
+  fixConst('D00D00D00C53650BF', -80), fixConst('B8EF1D299845BFBC9', -86), fixConst('D7322946BF29B2BE0', -93),
+  fixConst('B0904623E145ECC15', -100), fixConst('D551238750BBDC2DA', -108)];
+const COS_C = [fixConst('FFFFFFFFFFFFFFFFE', -69), fixConst('AAAAAAAAAAAAAA7BA', -72),
+  fixConst('B60B60B60B604ED3B', -77), fixConst('D00D00D00C24E56B9', -83), fixConst('93F27DBAC1016B035', -89),
+  fixConst('8F76C618BF42661A4', -96), fixConst('C9C964DC4700BA0D0', -104), fixConst('D54D01C7C75B63FC1', -112)];
+const ZF = new Int32Array(L), QH = new Int32Array(L), BIG3 = new Int32Array(40);
 
-/** SS ← SS + E(r)/r in fixed point (z = r² from ZZ). */
-function sinPolyError(): void {
-  let z = 0;
-  for (let i = L - 1; i >= L - 6; i--) z += ZZ[i]! * 2 ** (16 * i - FB);
-  let p = 0;
-  for (let k = SIN_D.length - 1; k >= 0; k--) p = p * z + SIN_D[k]!;
-  let d = Math.round(p * z * 2 ** (FB - 67));
-  if (d === 0) return;
-  const negD = d < 0;
-  if (negD) d = -d;
-  for (let i = 0; i < L; i++) { const q = Math.floor(d / BASE); DEL[i] = d - q * BASE; d = q; }
-  if (negD) sub(SS, SS, DEL, L); else fxAdd(SS, SS, DEL, L);
+/** T1 ← RN68(a·b) for fixed-point a, b (the exact product rounded, then truncated below 2^-FB). */
+function mulR68(a: Int32Array, b: Int32Array): void {
+  bigMul(BIG3, a, L, b, L);
+  round68(BIG3, 2 * L);
+  for (let i = 0; i < L; i++) T1[i] = BIG3[i + FB / 16]!;
 }
 
 /**
- * The host's cosine is 1 − RN68(1 − cos r): its tail T = 1 − cos r is rounded to 68 significant
- * bits, nearest, before the subtraction (measured: 2,000 operands per band, r ∈ [0.45, 0.55),
- * [0.57, 0.67), [0.74, π/4]: 1970 → 1972, 1946 → 1972, 1915 → 1943 with RN, RD and RU all
- * equal; a fixed-point grid of 2^-67 … 2^-71 instead scores lower where T changes binade;
- * docs/x87-transcendentals.md). CC ← 1 − RN68(1 − CC).
+ * BIG ← Z = RN68(RI²) (an integer: z = Z·2^(2·rExp)), ZF ← z in fixed point; returns Z's limbs.
+ * Below 2^-76, z loses bits in ZF: the Horner sums then equal their constants (|q·z| is under
+ * 2^-8 of a 68-bit step of c_k, which is itself on the grid) and only T's sign reaches the result.
  */
-function cosTail68(): void {
-  zero(T1); T1[L - 1] = 1;
-  sub(T1, T1, CC, L);
-  const nb = bitLen(T1, L);
-  if (nb <= 68) return;
-  const cut = nb - 68;
-  const half = bit(T1, cut - 1);
-  let below = false;
-  for (let k = 0; k < cut - 1 && !below; k++) if (bit(T1, k)) below = true;
-  const up = half === 1 && (below || bit(T1, cut) === 1);
-  // clear the bits below the cut, then add one unit at the cut when rounding up
-  for (let k = 0; k < cut; k++) T1[k >>> 4] = T1[k >>> 4]! & ~(1 << (k & 15));
-  if (up) { zero(DEL); DEL[cut >>> 4] = 1 << (cut & 15); fxAdd(T1, T1, DEL, L); }
+function zSquare(): number {
+  const nz = bigMul(BIG, RI, riN, RI, riN);
+  round68(BIG, nz);
+  zero(ZF);
+  const sh = 2 * rExp + FB, nb = bitLen(BIG, nz);
+  for (let k = Math.max(0, -sh); k < nb; k++) {
+    if (bit(BIG, k)) { const t = k + sh; if (t < 16 * L) ZF[t >>> 4] = ZF[t >>> 4]! | (1 << (t & 15)); }
+  }
+  return nz;
+}
+
+/** QH ← |q|, Horner over the magnitudes c (|c_k| > |q|·z for z ≤ (π/4)², so each sum keeps c_k's sign). */
+function hornerAlt(c: Int32Array[]): void {
+  for (let i = 0; i < L; i++) QH[i] = c[c.length - 1]![i]!;
+  for (let k = c.length - 2; k >= 0; k--) {
+    mulR68(QH, ZF);
+    sub(QH, c[k]!, T1, L);
+    round68(QH, L);
+  }
+}
+
+/** Packs ±sin r = ±(|r| − RN68(RN68(|r|·z)·|q|)). */
+function sinHornerPack(neg: boolean, rc: number, fcw: number): void {
+  const rb = bitLen(RI, riN);
+  if (rb + rExp < -40) {
+    // |r| < 2^-40: T < 2^-82·|r|, so only its sign shows — |r| minus a sticky below its last bit
+    BIG2.fill(0, 0, riN + 2);
+    for (let j = 0; j < riN; j++) BIG2[j + 1] = RI[j]!;
+    let k = 0; while (BIG2[k] === 0) { BIG2[k] = 0xffff; k++; } BIG2[k] = BIG2[k]! - 1;
+    packBig(BIG2, riN + 2, rExp - 16, neg, true, rc, fcw);
+    raiseX(PE);
+    return;
+  }
+  const nz = zSquare();
+  hornerAlt(SIN_C);
+  // R3 = RN68(|r|·z) = BIG2·2^(3·rExp); T = RN68(R3·|q|) = BIG3·2^(3·rExp − FB)
+  const n3 = bigMul(BIG2, RI, riN, BIG, nz);
+  round68(BIG2, n3);
+  const nt = bigMul(BIG3, BIG2, n3, QH, L);
+  round68(BIG3, nt);
+  // |r| at the same scale: RI·2^(FB − 2·rExp), then minus T (T < |r|/6)
+  const sh = FB - 2 * rExp, n2 = ((rb + sh) >>> 4) + 1;
+  BIG2.fill(0, 0, n2);
+  for (let k = 0; k < rb; k++) if (bit(RI, k)) { const t = k + sh; BIG2[t >>> 4] = BIG2[t >>> 4]! | (1 << (t & 15)); }
+  subPad(BIG2, n2, BIG3, Math.min(nt, n2));
+  packBig(BIG2, n2, 3 * rExp - FB, neg, false, rc, fcw);
+  raiseX(PE);
+}
+
+/** Packs ±cos r = ±(1 − RN68(z·|q|)). */
+function cosHornerPack(neg: boolean, rc: number, fcw: number): void {
+  zSquare();
+  hornerAlt(COS_C);
+  mulR68(ZF, QH);
+  if (isZero(T1, L)) T1[0] = 1; // r < 2^-72: T under 2^-144, its sign still decides directed rounding
   zero(T2); T2[L - 1] = 1;
   sub(CC, T2, T1, L);
-}
-
-/**
- * The sine's tail likewise: sin r = r − RN68(r − P(r)), P the host polynomial (sin + E). Measured
- * against sin + E alone, RN/RD/RU all equal: 3983 → 3989 and 3977 → 3980 of 4,000 on [0.3, 0.5)
- * and [0.6, π/4), never lower in five runs (docs/x87-transcendentals.md). Packs ±sin r; PE always.
- */
-function sinTail68Pack(neg: boolean, rc: number, fcw: number): void {
-  // T·2^(FB − rExp) = RI·(1 − S) as an integer in BIG (n limbs, one spare for the carry)
-  zero(T1); T1[L - 1] = 1;
-  sub(T1, T1, SS, L);
-  const n = bigMul(BIG, RI, riN, T1, L);
-  BIG[n] = 0;
-  const nb = bitLen(BIG, n);
-  if (nb > 68) {
-    const cut = nb - 68;
-    const half = bit(BIG, cut - 1);
-    let below = false;
-    for (let k = 0; k < cut - 1 && !below; k++) if (bit(BIG, k)) below = true;
-    const up = half === 1 && (below || bit(BIG, cut) === 1);
-    const ck = cut >>> 4;
-    for (let i = 0; i < ck; i++) BIG[i] = 0;
-    BIG[ck] = BIG[ck]! & ~((1 << (cut & 15)) - 1) & 0xffff;
-    if (up) {
-      let c = 1 << (cut & 15);
-      for (let i = ck; i <= n && c !== 0; i++) { const v = BIG[i]! + c; c = v >= BASE ? 1 : 0; BIG[i] = v - c * BASE; }
-    }
-  }
-  // r·2^(FB − rExp) = RI shifted up by FB bits (9 whole limbs), minus the rounded tail
-  const n2 = riN + L;
-  BIG2.fill(0, 0, n2);
-  for (let j = 0; j < riN; j++) BIG2[j + FB / 16] = RI[j]!;
-  subPad(BIG2, n2, BIG, n + 1);
-  packBig(BIG2, n2, rExp - FB, neg, false, rc, fcw);
+  packBig(CC, L, -FB, neg, false, rc, fcw);
   raiseX(PE);
 }
 
 /** sin (kind 0) or cos (kind 1) of ±m·2^(e−63) into rSe/rHi/rLo (flags by roundPack). */
 export function sinCos80(kind: number, neg: boolean, hi: number, lo: number, e: number, rc: number, fcw: number): void {
   reduce(hi, lo, e);
-  series();
   // q: 0 sin r, 1 cos r, 2 −sin r, 3 −cos r (sin); cos x = sin(x + π/2): q + 1
   const qq = (quad + kind) & 3;
-  let rneg = (qq >= 2) !== (kind === 0 && neg);
-  if ((qq & 1) === 0) {
-    rneg = rneg !== rNeg;
-    sinPolyError();
-    sinTail68Pack(rneg, rc, fcw);
-  } else {
-    cosTail68();
-    packBig(CC, L, -FB, rneg, false, rc, fcw);
-    // 1 − RN68(T) can fit in 64 bits; the host reports PE all the same (host-verified, C1 clear)
-    raiseX(PE);
-  }
+  const rneg = (qq >= 2) !== (kind === 0 && neg);
+  if ((qq & 1) === 0) sinHornerPack(rneg !== rNeg, rc, fcw);
+  else cosHornerPack(rneg, rc, fcw);
 }
 
 /**
