@@ -143,13 +143,24 @@ const SIN_C = [[0xAAAAAAAAAAAAAA973n, 70n], [0x8888888888885699Bn, 74n], [0xD00D
   [0xD7322946BF29B2BE0n, 93n], [0xB0904623E145ECC15n, 100n], [0xD551238750BBDC2DAn, 108n]].map(([m, k], i) => fx68(m!, k!, (i & 1) === 0));
 const COS_C = [[0xFFFFFFFFFFFFFFFFEn, 69n], [0xAAAAAAAAAAAAAA7BAn, 72n], [0xB60B60B60B604ED3Bn, 77n], [0xD00D00D00C24E56B9n, 83n],
   [0x93F27DBAC1016B035n, 89n], [0x8F76C618BF42661A4n, 96n], [0xC9C964DC4700BA0D0n, 104n], [0xD54D01C7C75B63FC1n, 112n]].map(([m, k], i) => fx68(m!, k!, (i & 1) === 0));
-const hornerTrig = (cs: bigint[], z: bigint): bigint => {
+/** x rounded to 68 significant bits, nearest, ties away from zero. */
+const round68Away = (x: bigint): bigint => {
+  const neg = x < 0n, a = neg ? -x : x, sh = BigInt(a.toString(2).length - 68);
+  if (sh <= 0n) return x;
+  const q = (a + (1n << (sh - 1n))) >> sh;
+  return neg ? -(q << sh) : q << sh;
+};
+/** `cosC1`: the cosine's last step keeps p = RN68(q2·z) only to 2^-71 (truncated) and rounds ties away. */
+const hornerTrig = (cs: bigint[], z: bigint, cosC1: boolean): bigint => {
   let v = cs[cs.length - 1]!;
-  for (let k = cs.length - 2; k >= 0; k--) v = round68(cs[k]! + round68(mul(v, z)));
+  for (let k = cs.length - 2; k >= 0; k--) {
+    const p = round68(mul(v, z));
+    v = cosC1 && k === 0 ? round68Away(cs[k]! + ((p >> (P - 71n)) << (P - 71n))) : round68(cs[k]! + p);
+  }
   return v;
 };
-const sinPoly = (r: bigint): bigint => { const z = round68(mul(r, r)); return r + round68(mul(round68(mul(r, z)), hornerTrig(SIN_C, z))); };
-const cosPoly = (r: bigint): bigint => { const z = round68(mul(r, r)); return ONE + round68(mul(z, hornerTrig(COS_C, z))); };
+const sinPoly = (r: bigint): bigint => { const z = round68(mul(r, r)); return r + round68(mul(round68(mul(r, z)), hornerTrig(SIN_C, z, false))); };
+const cosPoly = (r: bigint): bigint => { const z = round68(mul(r, r)); return ONE + round68(mul(z, hornerTrig(COS_C, z, true))); };
 const P66H = 0xC90FDAA22168C234Cn << (P - 67n);   // P66/2
 const sinHost = (x: bigint): bigint => { const a = x < 0n ? -x : x, v = 2n * a > P66H ? cosPoly(P66H - a) : sinPoly(a); return x < 0n ? -v : v; };
 const cosHost = (x: bigint): bigint => { const a = x < 0n ? -x : x; return 2n * a > P66H ? sinPoly(P66H - a) : cosPoly(a); };

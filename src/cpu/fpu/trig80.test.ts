@@ -129,8 +129,9 @@ test('FPTAN below 2^-4 follows the host\'s 68-bit rational where it decides the 
  * FSIN where the host's answer is not sin x correctly rounded but follows its polynomial's
  * error curve (trig80.ts sinHornerPack: the degree-7 minimax in 68-bit Horner steps): host answers
  * under RN, RD, RU. The first five the earlier model (sin plus a fitted error curve) also gave;
- * the last seven (three of them |x| in [1, 50), reduced by P66/2; two of those take the cosine)
- * only the Horner model gives.
+ * the next seven (three of them |x| in [1, 50), reduced by P66/2; two of those take the cosine)
+ * only the Horner model gives; the last two (the cosine of P66/2 − x) only with the cosine's
+ * truncated last step.
  *   d9 fe    fsin
  */
 const SIN_HOST: Row[] = [
@@ -144,7 +145,9 @@ const SIN_HOST: Row[] = [
   ['3ffdbf4faddadcfe3537', ['3ffdbae3f62cd6b8b859', 0x220], ['3ffdbae3f62cd6b8b858', 0x020], ['3ffdbae3f62cd6b8b859', 0x220]],
   ['c004ba0bfb199049a957', ['bffe931cfa27cc02852f', 0x020], ['bffe931cfa27cc028530', 0x220], ['bffe931cfa27cc02852f', 0x020]],
   ['c003b7657f827f0fc931', ['3ffecdbc4d412efe8512', 0x220], ['3ffecdbc4d412efe8511', 0x020], ['3ffecdbc4d412efe8512', 0x220]],
-  ['c002bb7961e347e9c322', ['3ffec032dd2696982b35', 0x020], ['3ffec032dd2696982b35', 0x020], ['3ffec032dd2696982b35', 0x020]],
+  ['c002bb7961e347e9c322', ['3ffec032dd2696982b35', 0x020], ['3ffec032dd2696982b35', 0x020], ['3ffec032dd2696982b35', 0x020]],  // above π/4 (the cosine of P66/2 − x), where the cosine's truncated last Horner step decides
+  ['3ffee19b7b49142b6ad4', ['3ffec5847f028bc3e34f', 0x020], ['3ffec5847f028bc3e34f', 0x020], ['3ffec5847f028bc3e34f', 0x020]],
+  ['40008e1621a8addcd6bc', ['3ffecbe7b88cd8221554', 0x020], ['3ffecbe7b88cd8221554', 0x020], ['3ffecbe7b88cd8221555', 0x220]],
 ];
 
 test('FSIN follows the host polynomial\'s error where it decides the rounding', () => {
@@ -155,8 +158,8 @@ test('FSIN follows the host polynomial\'s error where it decides the rounding', 
  * FCOS where the host's 1 + RN68(z·q) (trig80.ts cosHornerPack: the degree-8 minimax in 68-bit
  * Horner steps) decides the rounding, several of them exact in 64 bits yet flagged PE: host
  * answers under RN, RD, RU. The first six the earlier model (1 − RN68(1 − cos x)) also gave; the
- * last seven (three of them |x| in [1, 50), reduced by P66/2; one of those takes the sine) only the
- * Horner model.
+ * next seven (three of them |x| in [1, 50), reduced by P66/2; one of those takes the sine) only the
+ * Horner model; the last six only with its last step's truncation to 2^-71 and ties away.
  *   d9 ff    fcos
  */
 const COS_HOST: Row[] = [
@@ -171,7 +174,13 @@ const COS_HOST: Row[] = [
   ['3ffec7be197b44dcd18a', ['3ffeb5f3297a7164d5bd', 0x020], ['3ffeb5f3297a7164d5bd', 0x020], ['3ffeb5f3297a7164d5be', 0x220]],
   ['c004add61181d5cebf18', ['3ffeddbf65bb10301e11', 0x220], ['3ffeddbf65bb10301e10', 0x020], ['3ffeddbf65bb10301e11', 0x220]],
   ['c004ba5adc0b7071654e', ['bffedc3539c1f86919d4', 0x020], ['bffedc3539c1f86919d4', 0x020], ['bffedc3539c1f86919d4', 0x020]],
-  ['4001e0d998b0e768c53d', ['3ffebc76c7c7431a1eac', 0x020], ['3ffebc76c7c7431a1eac', 0x020], ['3ffebc76c7c7431a1eac', 0x020]],
+  ['4001e0d998b0e768c53d', ['3ffebc76c7c7431a1eac', 0x020], ['3ffebc76c7c7431a1eac', 0x020], ['3ffebc76c7c7431a1eac', 0x020]],  // the last Horner step keeps RN68(q2·z) to 2^-71 only and rounds ties away (trig80.ts hornerAlt)
+  ['bffe8ca64f24094ad585', ['3ffeda5327f76e7ab8a8', 0x220], ['3ffeda5327f76e7ab8a7', 0x020], ['3ffeda5327f76e7ab8a8', 0x220]],
+  ['bffdd2eaf034b7231a98', ['3ffeea9568fc2350b00e', 0x220], ['3ffeea9568fc2350b00d', 0x020], ['3ffeea9568fc2350b00e', 0x220]],
+  ['bffeb59fbca75407431b', ['3ffec23ab21c23720eda', 0x020], ['3ffec23ab21c23720eda', 0x020], ['3ffec23ab21c23720edb', 0x220]],
+  ['bffea15b320f054fe779', ['3ffececf6415d1c054d0', 0x020], ['3ffececf6415d1c054d0', 0x020], ['3ffececf6415d1c054d0', 0x020]],
+  ['bffe9d80e650d8abdf80', ['3ffed10eae8b4a67174b', 0x220], ['3ffed10eae8b4a67174a', 0x020], ['3ffed10eae8b4a67174b', 0x220]],
+  ['bffea718a5ee84c6c617', ['3ffecb6014e47468091a', 0x020], ['3ffecb6014e47468091a', 0x020], ['3ffecb6014e47468091a', 0x020]],
 ];
 
 test('FCOS follows the host\'s 68-bit Horner polynomial where it decides the rounding, and reports PE even when the result is exact', () => {

@@ -227,10 +227,11 @@ test('the x87 transcendentals against the host FPU: identical or within 1 ulp', 
     // non-identical with it, 19 with it below 2^-11 only, 38 below 2^-26 only, 75 correctly
     // rounded; the bound (15) catches a loss of coefficient accuracy or range.
     // FSIN/FCOS/FSINCOS model the host's sine and cosine polynomials, minimax coefficients in
-    // 68-bit Horner steps (trig80.ts sinHornerPack, cosHornerPack): 2/3/3 of 2500 non-identical;
-    // 5/4/8 with the earlier fitted sine error curve and 68-bit tails, 32/16/49 correctly rounded.
-    // The bounds (4/4/5 cases) catch the loss of either polynomial.
-    const BOUND: Record<string, number> = { fsin: 0.0016, fcos: 0.0016, fsincos: 0.002, fptan: 0.028, f2xm1: 0.006, fyl2x: 0.0008, fyl2xp1: 0.0008, fpatan: 0.006 };
+    // 68-bit Horner steps (trig80.ts sinHornerPack, cosHornerPack, with the cosine's last step
+    // truncated to 2^-71): 0/2/0 of 2500 non-identical; 2/3/3 without that truncation, 5/4/8 with
+    // the earlier fitted sine error curve and 68-bit tails, 32/16/49 correctly rounded.
+    // The bounds (2/3/2 cases) catch the loss of any of these.
+    const BOUND: Record<string, number> = { fsin: 0.0008, fcos: 0.0012, fsincos: 0.0008, fptan: 0.028, f2xm1: 0.006, fyl2x: 0.0008, fyl2xp1: 0.0008, fpatan: 0.006 };
     for (const [name, s] of stats) assert.ok(s.ulp + s.c1 <= PER_FORM * (BOUND[name] ?? 0.03), `${name}: ${s.ulp} cases off by 1 ulp, ${s.c1} by C1`);
   } finally {
     rmSync(dir, { recursive: true, force: true });
