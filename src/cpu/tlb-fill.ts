@@ -15,13 +15,14 @@ const TWO32 = 4294967296;
 
 export function tlbFill(cpu: Cpu, lin: number, access: number, user: boolean): number {
   if ((cpu.cr0 & CR0_PG) === 0) {
-    let phys = lin % TWO32;
+    // the 32-bit wrap without `%` (an fmod call in V8) for the non-negative addresses it meets
+    let phys = lin >= 0 ? lin >>> 0 : lin % TWO32;
     let perm = 63;
     // paging off under EPT: the linear address is the guest-physical one (SDM 3C §29.3.1)
     if (cpu.gpaTranslate !== null) { phys = cpu.gpaTranslate(phys, access, false); perm = cpu.gpaPerm; }
     const pn = Math.floor(lin / 4096);
     if (cpu.dataBreakpoints && watched(cpu, lin, access)) return phys;
-    const idx = cpu.mem.ramIndex(phys - (phys % 4096), 4096);
+    const idx = cpu.mem.ramIndex(Math.floor(phys / 4096) * 4096, 4096);
     if (idx >= 0) {
       const i = pn & TLB_MASK;
       cpu.tlbTag[i] = pn; cpu.tlbPhys[i] = idx; cpu.tlbPerm[i] = perm;
@@ -36,7 +37,7 @@ export function tlbFill(cpu: Cpu, lin: number, access: number, user: boolean): n
     cpu.fault(PF_, w.errorCode, true);
   }
   const phys = w.phys;
-  const pageBase = phys - (phys % 4096);
+  const pageBase = Math.floor(phys / 4096) * 4096; // not `%`: an fmod call in V8 (phys >= 0)
   if (cpu.dataBreakpoints && watched(cpu, lin, access)) return phys;
   const idx = cpu.mem.ramIndex(pageBase, 4096);
   if (idx >= 0) {

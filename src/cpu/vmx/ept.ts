@@ -152,9 +152,12 @@ export function eptTranslate(
   let n = 0;
   let pageSize = 4096;
   let base = 0;
+  // integer operations only (`%` on doubles calls fmod in V8, `2 ** k` calls pow; see the
+  // page walk in mmu.ts): gpa's halves, the indexes bits 47:39, 38:30, 29:21, 20:12
+  const gLo = gpa | 0, gHi = Math.floor(gpa / TWO32) | 0;
   for (let level = 4; level >= 1; level--) {
-    const shift = 12 + 9 * (level - 1);
-    const idx = Math.floor(gpa / 2 ** shift) % 512;
+    const idx = level === 4 ? (gHi >>> 7) & 511 : level === 3 ? ((gLo >>> 30) | (gHi << 2)) & 511 :
+      level === 2 ? (gLo >>> 21) & 511 : (gLo >>> 12) & 511;
     const pa = table + idx * 8;
     const lo = mem.read32(pa);
     const hi = mem.read32(pa + 4);
@@ -171,8 +174,8 @@ export function eptTranslate(
       if (level === 3 && (!ept.pages1G || (lo & 0x3ffff000) !== 0)) return misconfig(level, out); // bits 29:12
       if (level === 2 && (!ept.pages2M || (lo & 0x001ff000) !== 0)) return misconfig(level, out); // bits 20:12
       if (((BAD_MEMTYPE >> ((lo >>> 3) & 7)) & 1) !== 0) return misconfig(level, out);
-      pageSize = 2 ** shift;
-      base = (hi & ept.hiAddrMask) * TWO32 + ((lo & 0xfffff000) >>> 0) - (((lo & 0xfffff000) >>> 0) % pageSize);
+      pageSize = level === 3 ? 0x40000000 : level === 2 ? 0x200000 : 4096;
+      base = (hi & ept.hiAddrMask) * TWO32 + ((lo & 0xfffff000 & ~(pageSize - 1)) >>> 0);
       break;
     } else if ((lo & 0x78) !== 0) return misconfig(level, out); // bits 6:3 reserved in a non-leaf entry
     table = (hi & ept.hiAddrMask) * TWO32 + ((lo & 0xfffff000) >>> 0);
@@ -196,7 +199,7 @@ export function eptTranslate(
   out.memType = (leafLo >>> 3) & 7;
   out.ipat = (leafLo & 0x40) !== 0;
   out.pageSize = pageSize;
-  out.hpa = base + (gpa % pageSize);
+  out.hpa = base + (gLo & (pageSize - 1)); // the offset lies in the low dword (pages up to 1 GiB)
 }
 
 function misconfig(level: number, out: EptResult): void {
