@@ -14,6 +14,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <wchar.h>
 #include <sys/platform/x86.h>
 #include <unistd.h>
 
@@ -253,6 +255,140 @@ static void section_libm(void) {
   printf("%a %a %a %a\n", sin(1e22), cos(1e300), exp(709.78), log(0x1p-1074));
 }
 
+/* More of glibc's IFUNC'd string routines (memchr/memrchr/rawmemchr/strnlen, strcmp and
+ * strncmp, strcasecmp (SSE4.2/AVX2), strspn/strcspn/strpbrk (SSE4.2 PCMPISTRI), stpcpy/
+ * strncpy/strcat, memccpy, strchrnul, memmem, and the wide-character ones), hashed. */
+static unsigned char D[4096];
+static wchar_t WA[600], WB[600];
+static int sign(int v) { return (v > 0) - (v < 0); }
+static uint64_t off(const void *p, const void *base) { return p ? (uint64_t)((const char *)p - (const char *)base) : 999999; }
+
+static void section_more_strings(void) {
+  printf("== more string functions\n");
+  uint64_t h = 0xcbf29ce484222325ull, hw = h;
+  for (size_t n = 0; n < 260; n += (n < 80 ? 1 : 3)) {
+    for (size_t al = 0; al < 64; al += 13) {
+      for (size_t i = 0; i < 400; i++) A[i] = (unsigned char)("abcdABCD.,- xyz"[next() % 15]);
+      char *s = (char *)A + 64 + al;
+      s[n] = 0;
+      h = fnv_u64(h, off(memchr(s, 'x', n), s));
+      h = fnv_u64(h, off(memrchr(s, 'a', n), s));
+      h = fnv_u64(h, off(rawmemchr(s, 0), s));
+      h = fnv_u64(h, strnlen(s, n / 2) * 1000 + strnlen(s, n + 5));
+      char *t = (char *)D + 200 + (al * 3 % 64);
+      memcpy(t, s, n + 1);
+      h = fnv_u64(h, (uint64_t)sign(strcmp(s, t)) + 7);
+      if (n) t[(n * 7) % n] ^= 1;
+      h = fnv_u64(h, (uint64_t)(sign(strcmp(s, t)) * 27 + sign(strncmp(s, t, n / 2 + 1)) * 9 + sign(strcasecmp(s, t)) * 3 +
+                                sign(strncasecmp(s, t, n / 3)) + 100));
+      h = fnv_u64(h, strspn(s, "abcd") * 1000 + strcspn(s, ".,- "));
+      h = fnv_u64(h, off(strpbrk(s, "xyz"), s));
+      h = fnv_u64(h, off(strcasestr(s, "AbC"), s));
+      h = fnv_u64(h, off(memmem(s, n, "cd", 2), s));
+      h = fnv_u64(h, off(strchrnul(s, 'z'), s));
+      memset(D, 0x55, 1024);
+      h = fnv_u64(h, off(stpcpy((char *)D + 3 + al, s), D));
+      strncpy((char *)D + 5 + al, s, n / 2 + 3);
+      h = fnv(h, D, 400);
+      strcpy((char *)D + 700, "pre");
+      strcat((char *)D + 700, s);
+      h = fnv_u64(h, strlen((char *)D + 700));
+      h = fnv_u64(h, off(memccpy(D + 1000, s, 'd', n), D));
+      /* wide characters: wcslen/wcsnlen/wcschr/wcsrchr/wmemchr/wmemset/wcscmp/wmemcmp */
+      wchar_t *w = WA + (al & 3);
+      for (size_t i = 0; i < n; i++) w[i] = (wchar_t)(A[64 + al + i] * 3);
+      w[n] = 0;
+      hw = fnv_u64(hw, wcslen(w) * 1000 + wcsnlen(w, n / 2));
+      hw = fnv_u64(hw, off(wcschr(w, 'a' * 3), w));
+      hw = fnv_u64(hw, off(wcsrchr(w, 'b' * 3), w));
+      hw = fnv_u64(hw, off(wmemchr(w, 'c' * 3, n), w));
+      wmemset(WB, (wchar_t)n, n);
+      hw = fnv(hw, WB, n * sizeof(wchar_t));
+      wmemcpy(WB, w, n + 1);
+      if (n) WB[n / 2] += 1;
+      hw = fnv_u64(hw, (uint64_t)(sign(wcscmp(WB, w)) * 3 + sign(wmemcmp(WB, w, n)) + 10));
+    }
+  }
+  printf("bytes %016llx\nwide %016llx\n", (unsigned long long)h, (unsigned long long)hw);
+}
+
+/* More libm: float routines (sinf/cosf/expf/logf/powf have FMA builds), rounding (SSE4.1
+ * ROUNDSD builds), and a few more doubles, hashed per function. */
+typedef float (*ffn1)(float);
+static double f_exp2(double x) { return exp2(x / 64); }
+static double f_log2(double x) { return log2(fabs(x)); }
+static double f_floor(double x) { return floor(x * 3.7); }
+static double f_ceil(double x) { return ceil(x * 3.7); }
+static double f_rint(double x) { return rint(x * 3.7); }
+static double f_trunc(double x) { return trunc(x * 3.7); }
+static double f_atan(double x) { return atan(x); }
+static double f_tanh(double x) { return tanh(x / 8); }
+static float f_powf(float x) { return powf(fabsf(x) + 0.25f, x / 7); }
+static float f_sinf(float x) { return sinf(x); }
+static float f_cosf(float x) { return cosf(x); }
+static float f_expf(float x) { return expf(x / 2); }
+static float f_logf(float x) { return logf(fabsf(x)); }
+static float f_floorf(float x) { return floorf(x * 2.3f); }
+
+static void section_more_libm(void) {
+  printf("== more libm\n");
+  static const struct { const char *name; fn1 f; } dfn[] = {
+    {"exp2", f_exp2}, {"log2", f_log2}, {"floor", f_floor}, {"ceil", f_ceil}, {"rint", f_rint}, {"trunc", f_trunc}, {"atan", f_atan}, {"tanh", f_tanh},
+  };
+  for (size_t k = 0; k < sizeof dfn / sizeof dfn[0]; k++) {
+    uint64_t h = 0xcbf29ce484222325ull;
+    rng = 0x61c8864680b583ebull + k;
+    for (int i = 0; i < 200; i++) {
+      double x = (i & 1) ? (double)(int64_t)next() / 9.2e18 * 600 : ldexp((double)(next() >> 11), (int)(next() % 64) - 90);
+      double y = dfn[k].f(x);
+      h = fnv(h, &y, sizeof y);
+    }
+    printf("%s: %016llx\n", dfn[k].name, (unsigned long long)h);
+  }
+  static const struct { const char *name; ffn1 f; } ffn[] = {
+    {"sinf", f_sinf}, {"cosf", f_cosf}, {"expf", f_expf}, {"logf", f_logf}, {"powf", f_powf}, {"floorf", f_floorf},
+  };
+  for (size_t k = 0; k < sizeof ffn / sizeof ffn[0]; k++) {
+    uint64_t h = 0xcbf29ce484222325ull;
+    rng = 0x7f4a7c159e3779b9ull + k;
+    for (int i = 0; i < 200; i++) {
+      float x = (float)((double)(int64_t)next() / 9.2e18 * ((i & 3) == 0 ? 1e4 : 40));
+      float y = ffn[k].f(x);
+      if (i < 2) printf("%s(%a) = %a\n", ffn[k].name, (double)x, (double)y);
+      h = fnv(h, &y, sizeof y);
+    }
+    printf("%s: %016llx\n", ffn[k].name, (unsigned long long)h);
+  }
+}
+
+/* Integer formatting and parsing: printf/strtoll/strtoull/sscanf/strtof. */
+static void section_ints(void) {
+  printf("== integers\n");
+  uint64_t h = 0xcbf29ce484222325ull;
+  char buf[256];
+  for (int i = 0; i < 200; i++) {
+    long long v = (long long)next();
+    int n = snprintf(buf, sizeof buf, "%lld %llx %llo %+.5lld %20lld|%-8hd|%hhu", v, v, v, v, v, (short)v, (unsigned char)v);
+    h = fnv(h, buf, (size_t)n);
+    h = fnv_u64(h, (uint64_t)strtoll(buf, NULL, 10));
+    h = fnv_u64(h, strtoull(buf + 3, NULL, 16));
+    long long a;
+    unsigned long long b;
+    double d;
+    char w[16];
+    snprintf(buf, sizeof buf, "%lld %llx %.9e word%d", v / 3, (unsigned long long)v, (double)v / 7, i);
+    if (sscanf(buf, "%lld %llx %lf %15s", &a, &b, &d, w) == 4) {
+      h = fnv_u64(h, (uint64_t)a);
+      h = fnv_u64(h, b);
+      h = fnv(h, &d, sizeof d);
+      h = fnv(h, w, strlen(w));
+    }
+    float f = strtof(buf + 5, NULL);
+    h = fnv(h, &f, sizeof f);
+  }
+  printf("integers %016llx\n", (unsigned long long)h);
+}
+
 int main(int argc, char **argv) {
   (void)argv;
   printf("libc-check: begin (argc %d)\n", argc);
@@ -261,6 +397,9 @@ int main(int argc, char **argv) {
   section_strings();
   section_qsort();
   section_libm();
+  section_more_strings();
+  section_more_libm();
+  section_ints();
   printf("libc-check: end\n");
   /* With LIBC_CHECK_FEATURES set, one line on stderr (fd 2, after stdout is flushed) says
    * which features glibc treats as active when it resolves its IFUNCs: the test checks

@@ -198,8 +198,10 @@ static void copy_to_frames(u64 va, const u8 *src, u64 n) {
     u64 *pte = walk(va, 0);
     u64 chunk = PAGE - (va & (PAGE - 1));
     if (chunk > n) chunk = n;
-    u8 *d = (u8 *)phys((*pte & PTE_ADDR) + (va & (PAGE - 1)));
-    for (u64 i = 0; i < chunk; i++) d[i] = src[i];
+    void *d = phys((*pte & PTE_ADDR) + (va & (PAGE - 1)));
+    const u8 *from = src;
+    u64 k = chunk;
+    __asm__ volatile("rep movsb" : "+D"(d), "+S"(from), "+c"(k) : : "memory"); /* lib's memcpy is a byte loop */
     va += chunk;
     src += chunk;
     n -= chunk;

@@ -41,7 +41,7 @@ function skipReason(): string | null {
 const why = skipReason();
 
 /** The kernel and the static program, built once into a temporary directory. */
-let built: { dir: string; kernel: Uint8Array; program: Uint8Array; exe: string } | null = null;
+let built: { dir: string; kernel: Uint8Array; program: Uint8Array; probe: Uint8Array; exe: string } | null = null;
 function build(): NonNullable<typeof built> {
   if (built) return built;
   const dir = mkdtempSync(join(tmpdir(), 'nestvisor-linux-abi-'));
@@ -50,7 +50,13 @@ function build(): NonNullable<typeof built> {
   const exe = join(dir, 'libc-check');
   const cc = spawnSync('gcc', ['-O2', '-static', '-no-pie', '-o', exe, join(guests, 'linux-abi/libc-check.c'), '-lm'], { encoding: 'utf8' });
   assert.equal(cc.status, 0, `gcc -static libc-check.c failed:\n${cc.stderr}`);
-  built = { dir, kernel: new Uint8Array(readFileSync(join(dir, 'linux-abi.elf'))), program: new Uint8Array(readFileSync(exe)), exe };
+  const probe = join(dir, 'abi-probe');
+  const cp = spawnSync('gcc', ['-O2', '-static', '-no-pie', '-o', probe, join(guests, 'linux-abi/abi-probe.c')], { encoding: 'utf8' });
+  assert.equal(cp.status, 0, `gcc -static abi-probe.c failed:\n${cp.stderr}`);
+  built = {
+    dir, kernel: new Uint8Array(readFileSync(join(dir, 'linux-abi.elf'))), program: new Uint8Array(readFileSync(exe)),
+    probe: new Uint8Array(readFileSync(probe)), exe,
+  };
   return built;
 }
 
@@ -108,6 +114,33 @@ test('static glibc program: same stdout natively (glibc hwcaps without AVX) and 
   assertSame(native, g);
   assert.match(g.features, /\bsse2=1 ssse3=1 sse4_2=1 avx=0 avx2=0 fma=0\b/, 'glibc saw no AVX: SSE2-family variants');
 });
+
+// abi-probe.c checks the process state from inside (argv/envp, the auxiliary vector,
+// XCR0, vector registers across system calls, -ENOSYS for an unknown call, anonymous
+// mmap/mprotect/munmap/MAP_FIXED, brk, a 10 MiB malloc), then writes to a page it made
+// read-only: the kernel must report that #PF from ring 3 and fail.
+for (const [label, profile, xcr0] of [['default', defaultProfile(), '0x7'], ['-avx', withoutAvx(defaultProfile()), '0x3']] as const) {
+  test(`abi-probe under linux-abi (${label} profile): every probe passes, then its write to a read-only page is a #PF reported with CR2`, { skip: why ?? false }, async () => {
+    const chunks: Uint8Array[] = [];
+    const m = new PcMachine({ memoryBytes: 64 << 20, serialOut: (x) => chunks.push(x), instructionLimit: 500_000_000, cpuProfile: profile });
+    m.loadKernel(build().kernel, 'FOO=bar', 'linux-abi.elf', [{ bytes: build().probe, string: 'abi-probe one two' }]);
+    const r = await m.run();
+    const out = Buffer.concat(chunks).toString('latin1');
+    assert.equal(r.reason, 'debug-exit', out);
+    assert.equal(r.exitCode, 3, 'the fault ends the machine with failure');
+    const probes = out.split('\n').filter((l) => l.startsWith('probe: ') && !l.includes('failures'));
+    assert.equal(probes.length, 13, out);
+    for (const l of probes) assert.match(l, /^probe: \S+ ok/, out);
+    assert.match(out, new RegExp(`probe: xcr0 ok xcr0=${xcr0} `));
+    assert.match(out, /\[linux-abi\] system call 999 not implemented: -ENOSYS\n/);
+    const page = /now writing to the read-only page (0x[0-9a-f]+)/.exec(out);
+    assert.ok(page, out);
+    assert.match(out, /unexpected exception #PF \(vector 14\), error code 0x7, at rip 0x4[0-9a-f]+, rsp 0x7ffffff[0-9a-f]+\n/,
+      'a user-mode write to a present read-only page: P | W | U');
+    assert.match(out, new RegExp(`cr2 ${page[1]}\n`));
+    assert.doesNotMatch(out, /the write did not fault/);
+  });
+}
 
 test('linux-abi without a boot module says what it needs and fails', { skip: why ?? false }, async () => {
   const chunks: Uint8Array[] = [];
