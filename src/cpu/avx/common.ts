@@ -53,6 +53,11 @@ export function avxCheck(cpu: Cpu, fe: number, rules: number): void {
   if ((rules & NO_VVVV) !== 0 && cpu.vexV !== 0) cpu.ud();
   if ((rules & L0_ONLY) !== 0 && cpu.vexL !== 0) cpu.ud();
   if ((cpu.cr0 & CR0_TS) !== 0) cpu.fault(NM, 0, false);
+  // XINUSE[1] tracking (fpu/state.ts sseTouched): VPXOR/VXORPS/VXORPD x, x, x is a zeroing idiom
+  const op = cpu.opcode;
+  if (cpu.mod === 3 && cpu.reg === cpu.rm && cpu.vexV === cpu.reg && (op === 0x4ef || op === 0x457)) cpu.fpu.sseTouched &= ~(1 << cpu.reg);
+  else cpu.fpu.sseTouched |= 1 << cpu.reg;
+  cpu.fpu.xmod |= 6; // XMODIFIED[1], [2]: VEX.128 forms zero bits 255:128
 }
 
 /** The register VEX.vvvv names: all 4 bits in 64-bit mode, the low 3 elsewhere (SDM Vol. 2 §2.3.6). */

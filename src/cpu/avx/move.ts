@@ -122,9 +122,12 @@ function vmovqStore(cpu: Cpu): void {
  * registers). Outside 64-bit mode only YMM0-7 are touched (SDM Vol. 2 VZEROUPPER/VZEROALL).
  */
 function vzero(cpu: Cpu): void {
+  const touched = cpu.fpu.sseTouched;
   avxCheck(cpu, FE_AVX, NO_VVVV);
   const n = cpu.code64 ? 64 : 32;
   cpu.fpu.ymmh.fill(0, 0, n);
+  // XINUSE[1] tracking (fpu/state.ts): VZEROUPPER writes no XMM bits, VZEROALL zeroes them
+  cpu.fpu.sseTouched = cpu.vexL !== 0 ? touched & ~(cpu.code64 ? 0xffff : 0xff) : touched;
   if (cpu.vexL !== 0) cpu.fpu.xmm.fill(0, 0, n);
 }
 

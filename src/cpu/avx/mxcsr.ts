@@ -4,7 +4,7 @@
  * completeness audit, avx/isa-audit.test.ts).
  *
  * Same effect as the legacy forms (fpu/fxsave.ts ldmxcsr/stmxcsr): a 32-bit load of MXCSR
- * with #GP(0) when a bit outside MXCSR_MASK is set, a 32-bit store of it. The availability
+ * with #GP(0) when a bit outside the profile's MXCSR_MASK (fpu/fxsave.ts mxcsrMask) is set, a 32-bit store of it. The availability
  * check is the VEX one instead (SDM Vol. 2 §2.8, Table 2-22 exception type 5, plus the
  * instruction's own "#UD if VEX.L = 1, if VEX.vvvv ≠ 1111B"): #UD without CR4.OSXSAVE,
  * XCR0[2:1] = 11b or CPUID.AVX, with LOCK, vvvv ≠ 1111b, L = 1, a register operand or any
@@ -15,7 +15,7 @@
 import type { Cpu, Handler } from '../cpu.js';
 import { def } from '../ops/table.js';
 import { byPrefix } from '../sse/common.js';
-import { MXCSR_MASK } from '../fpu/state.js';
+import { mxcsrMask } from '../fpu/fxsave.js';
 import { avxCheck, FE_AVX, NO_VVVV, L0_ONLY } from './common.js';
 
 function vexGroup15(cpu: Cpu): void {
@@ -25,7 +25,7 @@ function vexGroup15(cpu: Cpu): void {
   if (cpu.reg === 2) {
     // VLDMXCSR m32: read and check before anything changes
     const v = cpu.rd32(cpu.eaLin(4, false));
-    if ((v & ~MXCSR_MASK) !== 0) cpu.gp(0);
+    if ((v & ~mxcsrMask(cpu)) !== 0) cpu.gp(0);
     cpu.fpu.mxcsr = v;
   } else {
     cpu.wr32(cpu.eaLin(4, true), cpu.fpu.mxcsr);

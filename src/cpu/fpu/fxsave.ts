@@ -18,11 +18,14 @@
  */
 import type { Cpu } from '../cpu.js';
 import { CR0_EM, CR0_TS, CR4_OSFXSR, CR4_OSXSAVE, NM } from '../regs.js';
-import { F1D_FXSR, F1D_SSE, F1C_XSAVE, XSAVE_SUB1_EAX, XD1_XSAVEOPT, XD1_XSAVEC, XD1_XSAVES, MSR_IA32_XSS, XSAVE_AVX_OFFSET, xsaveSize } from '../profile.js';
+import { isAmd, F1D_FXSR, F1D_SSE, F1C_XSAVE, XSAVE_SUB1_EAX, XD1_XSAVEOPT, XD1_XSAVEC, XD1_XSAVES, MSR_IA32_XSS, XSAVE_AVX_OFFSET, xsaveSize } from '../profile.js';
 import { msrGet64 } from '../msr.js';
 import { interceptXsaves } from '../vmx/intercepts.js';
-import { MXCSR_MASK } from './state.js';
+import { MXCSR_MASK, MXCSR_MASK_AMD } from './state.js';
 import { updateEs } from './x87.js';
+
+/** The MXCSR bits that may be set (and FXSAVE's MXCSR_MASK field): the profile's vendor decides. */
+export function mxcsrMask(cpu: Cpu): number { return isAmd(cpu.profile) ? MXCSR_MASK_AMD : MXCSR_MASK; }
 
 /** Size of the standard-format XSAVE area for components 0 and 1 (legacy region + header). */
 export const XSAVE_AREA_SIZE = 576;
@@ -43,15 +46,24 @@ function form64(cpu: Cpu): boolean { return cpu.code64 && cpu.rexW; }
 
 function xmmCount(cpu: Cpu): number { return cpu.code64 ? 16 : 8; }
 
-/** x87 part of the legacy region (bytes 0..23 and 32..159). */
+/**
+ * x87 part of the legacy region (bytes 0..23 and 32..159). FOP, FIP, FCS, FDP and FDS: AMD
+ * processors store them only while an unmasked exception is pending (FSW.ES = 1) and zeros
+ * otherwise (AMD APM Vol. 4 FXSAVE; measured on this Zen 4 for FXSAVE, XSAVE, XSAVEOPT and
+ * XSAVEC by fpu/xsave-diff.test.ts), so the nestvisor-amd profile does; Intel stores them.
+ */
 function saveX87(cpu: Cpu, lin: number): void {
   const f = cpu.fpu;
   cpu.wr16(lin, f.fcw);
   cpu.wr16(lin + 2, f.getFsw());
   cpu.wr8(lin + 4, f.getAbridgedFtw());
   cpu.wr8(lin + 5, 0);
-  cpu.wr16(lin + 6, f.fop & 0x7ff);
-  if (form64(cpu)) {
+  const ptrs = (f.fsw & 0x80) !== 0 || !isAmd(cpu.profile);
+  cpu.wr16(lin + 6, ptrs ? f.fop & 0x7ff : 0);
+  if (!ptrs) {
+    cpu.wr64(lin + 8, 0, 0);
+    cpu.wr64(lin + 16, 0, 0);
+  } else if (form64(cpu)) {
     cpu.wr64(lin + 8, f.fipLo, f.fipHi);
     cpu.wr64(lin + 16, f.fdpLo, f.fdpHi);
   } else {
@@ -68,15 +80,19 @@ function saveX87(cpu: Cpu, lin: number): void {
 
 function loadX87(cpu: Cpu, lin: number): void {
   const f = cpu.fpu;
-  f.fcw = cpu.rd16(lin);
+  // FCW bits 6 and 13-15 are reserved, bit 6 reads as 1 (SDM Vol. 1 Figure 8-6), as FLDCW loads it
+  f.fcw = (cpu.rd16(lin) & 0x1f3f) | 0x40;
   f.setFsw(cpu.rd16(lin + 2));
   // ES and B follow the loaded flags and masks, not the image (host-verified, as FLDENV/FRSTOR)
   updateEs(cpu);
   const ftw = cpu.rd8(lin + 4);
   f.fop = cpu.rd16(lin + 6) & 0x7ff;
   if (form64(cpu)) {
-    f.fipLo = cpu.rd64(lin + 8); f.fipHi = cpu.hi; f.fcs = 0;
-    f.fdpLo = cpu.rd64(lin + 16); f.fdpHi = cpu.hi; f.fds = 0;
+    // AMD keeps 57-bit pointers: bits 63:57 become copies of bit 56 (measured on this Zen 4 by
+    // fpu/xsave-diff.test.ts, XRSTOR64/FXRSTOR64 then a save with FSW.ES = 1); Intel: as loaded
+    const amd = isAmd(cpu.profile);
+    f.fipLo = cpu.rd64(lin + 8); f.fipHi = amd ? (cpu.hi << 7) >> 7 : cpu.hi; f.fcs = 0;
+    f.fdpLo = cpu.rd64(lin + 16); f.fdpHi = amd ? (cpu.hi << 7) >> 7 : cpu.hi; f.fds = 0;
   } else {
     f.fipLo = cpu.rd32(lin + 8); f.fipHi = 0; f.fcs = cpu.rd16(lin + 12);
     f.fdpLo = cpu.rd32(lin + 16); f.fdpHi = 0; f.fds = cpu.rd16(lin + 20);
@@ -131,7 +147,7 @@ export function fxsave(cpu: Cpu): void {
   probe(cpu, lin, 512, true);
   saveX87(cpu, lin);
   cpu.wr32(lin + 24, cpu.fpu.mxcsr);
-  cpu.wr32(lin + 28, MXCSR_MASK);
+  cpu.wr32(lin + 28, mxcsrMask(cpu));
   saveXmm(cpu, lin);
 }
 
@@ -142,12 +158,14 @@ export function fxrstor(cpu: Cpu): void {
   if (lin % 16 !== 0) cpu.gp(0);
   probe(cpu, lin, 512, false);
   const mx = cpu.rd32(lin + 24);
-  if ((mx & ~MXCSR_MASK) !== 0) cpu.gp(0);
+  if ((mx & ~mxcsrMask(cpu)) !== 0) cpu.gp(0);
   loadX87(cpu, lin);
   // SDM FXRSTOR: with CR4.OSFXSR = 0 the XMM registers and MXCSR may not be restored; this
   // CPU restores them, as current Intel cores do
   cpu.fpu.mxcsr = mx;
   loadXmm(cpu, lin);
+  cpu.fpu.sseTouched = 0;
+  cpu.fpu.xmod |= 3;
 }
 
 function mxcsrCheck(cpu: Cpu): void {
@@ -160,8 +178,9 @@ function mxcsrCheck(cpu: Cpu): void {
 export function ldmxcsr(cpu: Cpu): void {
   mxcsrCheck(cpu);
   const v = cpu.rd32(cpu.eaLin(4, false));
-  if ((v & ~MXCSR_MASK) !== 0) cpu.gp(0);
+  if ((v & ~mxcsrMask(cpu)) !== 0) cpu.gp(0);
   cpu.fpu.mxcsr = v;
+  cpu.fpu.xmod |= 2;
 }
 
 /** 0F AE /3 STMXCSR m32. */
@@ -193,12 +212,12 @@ function xCheck(cpu: Cpu, write: boolean, need: number): number {
 }
 let xLin = 0, xSize = XSAVE_AREA_SIZE;
 
-function xsaveCommon(cpu: Cpu, compacted: boolean): void {
-  xsaveBody(cpu, xCheck(cpu, true, compacted ? XSAVE_SUB1_EAX & XD1_XSAVEC : 1), compacted);
+function xsaveCommon(cpu: Cpu, compacted: boolean, initOpt = false): void {
+  xsaveBody(cpu, xCheck(cpu, true, compacted ? XSAVE_SUB1_EAX & XD1_XSAVEC : 1), compacted, initOpt);
 }
 
 /** Writes the area at xLin for RFBM (all checks done). */
-function xsaveBody(cpu: Cpu, rfbm: number, compacted: boolean): void {
+function xsaveBody(cpu: Cpu, rfbm: number, compacted: boolean, initOpt = false): void {
   const lin = xLin;
   const inuse = xinuse(cpu);
   probe(cpu, lin, xSize, true);
@@ -207,20 +226,29 @@ function xsaveBody(cpu: Cpu, rfbm: number, compacted: boolean): void {
   if (compacted) {
     // init optimization (§13.10, §13.11): a component in its initial configuration is not
     // written and its XSTATE_BV bit is 0; XCOMP_BV = RFBM with bit 63 (compacted format)
-    const bv = rfbm & inuse;
+    // SSE state is saved (MXCSR with it) when XINUSE[1] = 1 or MXCSR ≠ 1F80H (§13.10: MXCSR is
+    // not part of XINUSE[1]); measured on this Zen 4 by fpu/xsave-diff.test.ts
+    const bv = rfbm & (inuse | (cpu.fpu.mxcsr !== 0x1f80 ? 2 : 0));
     if ((bv & 1) !== 0) saveX87(cpu, lin);
-    if ((bv & 2) !== 0) { cpu.wr32(lin + 24, cpu.fpu.mxcsr); cpu.wr32(lin + 28, MXCSR_MASK); saveXmm(cpu, lin); }
+    if ((bv & 2) !== 0) { cpu.wr32(lin + 24, cpu.fpu.mxcsr); cpu.wr32(lin + 28, mxcsrMask(cpu)); saveXmm(cpu, lin); }
     // component 2 is the first after the header in the compacted layout: offset 576
     if ((bv & 4) !== 0) saveYmmh(cpu, lin);
     cpu.wr64(lin + 512, bv, 0);
     cpu.wr64(lin + 520, rfbm, 0x80000000 | 0);
     return;
   }
-  if ((rfbm & 1) !== 0) saveX87(cpu, lin);
-  // MXCSR belongs to component 1 but is saved when RFBM[1] or RFBM[2] is set (§13.7)
-  if ((rfbm & 6) !== 0) { cpu.wr32(lin + 24, cpu.fpu.mxcsr); cpu.wr32(lin + 28, MXCSR_MASK); }
-  if ((rfbm & 2) !== 0) saveXmm(cpu, lin);
-  if ((rfbm & 4) !== 0) saveYmmh(cpu, lin);
+  // XSAVEOPT's init optimization (§13.9): a component not in use is not written; its modified
+  // optimization: nor is one unmodified since the last standard-form XRSTOR from this linear
+  // address at this CPL (XRSTOR_INFO, fpu/state.ts xmod/xrLin), which left it in memory
+  const f = cpu.fpu;
+  const skip = initOpt && f.xrLin === lin && f.xrCpl === cpu.cpl ? rfbm & inuse & ~f.xmod & 7 : 0;
+  const save = (initOpt ? rfbm & inuse : rfbm) & ~skip;
+  if ((save & 1) !== 0) saveX87(cpu, lin);
+  // MXCSR belongs to component 1 but is saved when RFBM[1] or RFBM[2] is set (§13.7); the host
+  // writes it (and MXCSR_MASK) even when the modified optimization skips the XMM registers
+  if ((rfbm & 6) !== 0) { cpu.wr32(lin + 24, cpu.fpu.mxcsr); cpu.wr32(lin + 28, mxcsrMask(cpu)); }
+  if ((save & 2) !== 0) saveXmm(cpu, lin);
+  if ((save & 4) !== 0) saveYmmh(cpu, lin);
   cpu.wr32(lin + 512, (oldBv & ~rfbm) | (inuse & rfbm));
 }
 
@@ -234,7 +262,7 @@ export function xsave(cpu: Cpu): void { xsaveCommon(cpu, false); }
  */
 export function xsaveopt(cpu: Cpu): void {
   if ((XSAVE_SUB1_EAX & XD1_XSAVEOPT) === 0) cpu.ud();
-  xsaveCommon(cpu, false);
+  xsaveCommon(cpu, false, true);
 }
 
 /** 0F C7 /4 XSAVEC: compacted format; components in their initial configuration are not written. */
@@ -260,7 +288,7 @@ function xrstorBody(cpu: Cpu, rfbm: number, supervisor: boolean): void {
     // standard form: XSTATE_BV within XCR0, header bytes 8..23 zero
     if ((bv & ~cpu.xcr0) !== 0 || bvHi !== 0 || cb !== 0 || cbHi !== 0) cpu.gp(0);
     if (cpu.rd32(lin + 528) !== 0 || cpu.rd32(lin + 532) !== 0) cpu.gp(0);
-    if ((rfbm & 6) !== 0) { mx = cpu.rd32(lin + 24); if ((mx & ~MXCSR_MASK) !== 0) cpu.gp(0); }
+    if ((rfbm & 6) !== 0) { mx = cpu.rd32(lin + 24); if ((mx & ~mxcsrMask(cpu)) !== 0) cpu.gp(0); }
   } else {
     // compacted form: needs XSAVEC (XRSTOR) or XSAVES (XRSTORS); XCOMP_BV within XCR0 (or
     // XCR0 | IA32_XSS), XSTATE_BV within XCOMP_BV, bytes 16..63 zero
@@ -269,7 +297,7 @@ function xrstorBody(cpu: Cpu, rfbm: number, supervisor: boolean): void {
     if ((cb & ~allowed) !== 0 || (cbHi & 0x7fffffff) !== 0 || (bv & ~cb) !== 0 || bvHi !== 0) cpu.gp(0);
     for (let o = 528; o < 576; o += 4) if (cpu.rd32(lin + o) !== 0) cpu.gp(0);
     if ((rfbm & 2) !== 0) {
-      if ((bv & 2) !== 0) { mx = cpu.rd32(lin + 24); if ((mx & ~MXCSR_MASK) !== 0) cpu.gp(0); }
+      if ((bv & 2) !== 0) { mx = cpu.rd32(lin + 24); if ((mx & ~mxcsrMask(cpu)) !== 0) cpu.gp(0); }
       else mx = 0x1f80;
     }
   }
@@ -279,11 +307,18 @@ function xrstorBody(cpu: Cpu, rfbm: number, supervisor: boolean): void {
   }
   if ((rfbm & 2) !== 0) {
     if ((bv & 2) !== 0) loadXmm(cpu, lin); else initXmm(cpu);
+    cpu.fpu.sseTouched = 0; // XINUSE[1] from the values loaded (fpu/state.ts)
   }
   if ((rfbm & 4) !== 0) {
     if ((bv & 4) !== 0) loadYmmh(cpu, lin); else initYmmh(cpu);
   }
   cpu.fpu.mxcsr = mx;
+  // XRSTOR_INFO for XSAVEOPT's modified optimization (§13.9): every component unmodified;
+  // XSAVEOPT uses it only after the standard form, XRSTORS never sets it here
+  const f = cpu.fpu;
+  f.xmod = 0;
+  f.xrLin = compacted || supervisor ? -1 : lin;
+  f.xrCpl = cpu.cpl;
 }
 
 // ---- XSAVES / XRSTORS (SDM Vol. 1 §13.11-13.12, Vol. 2 XSAVES/XRSTORS) ------------------------

@@ -23,6 +23,14 @@ export const MX_IM = 1 << 7, MX_DM = 1 << 8, MX_ZM = 1 << 9, MX_OM = 1 << 10, MX
 export const MX_RC_SHIFT = 13, MX_FTZ = 1 << 15;
 /** MXCSR_MASK as FXSAVE reports it: every defined bit, DAZ included (SDM Vol. 1 §11.6.6). */
 export const MXCSR_MASK = 0xffff;
+/**
+ * MXCSR_MASK of the nestvisor-amd profile: also bit 17, MM (AMD's misaligned-exception mask,
+ * AMD APM Vol. 1 "MXCSR Register"), as this host (Zen 4) reports it in FXSAVE and accepts in
+ * LDMXCSR/FXRSTOR/XRSTOR (measured: fpu/xsave-diff.test.ts, sse/sse-diff-specs.ts LDMXCSR).
+ * What MM = 1 relaxes (some misaligned 16-byte SSE operands stop raising #GP on the host) is
+ * not modelled: the bit is kept and saved, alignment checks stay as with MM = 0.
+ */
+export const MXCSR_MASK_AMD = 0x2ffff;
 export const MXCSR_DEFAULT = 0x1f80;
 
 /** FCW after FINIT/FNINIT (SDM Vol. 1 §8.1.5); FCW at power-up is 0040H (Vol. 3A Table 9-1). */
@@ -55,6 +63,26 @@ export class FpuState {
    * Zero at power-up and RESET (Vol. 3A Table 9-1), follows XMM otherwise.
    */
   readonly ymmh = new Int32Array(64);
+  /**
+   * Bit n: XMMn was written by an SSE/AVX instruction since XRSTOR/FXRSTOR last loaded or
+   * initialized the XMM registers. This host (Zen 4) then reports XINUSE[1] = 1 even if every
+   * XMM register is zero (MOVAPS of a zero register, ADDSS giving +0), but not after a zeroing
+   * idiom (PXOR/XORPS/XORPD xmm, same xmm; VPXOR/VXORPS/VXORPD with all three the same) or
+   * VZEROALL, and XRSTOR of zeros leaves it 0: it tracks registers, not values
+   * (fpu/xsave-diff.test.ts). Set by the SSE/AVX availability checks (sse/common.ts,
+   * avx/common.ts) for ModRM.reg, the destination of most forms: an approximation where
+   * the destination is ModRM.rm.
+   */
+  sseTouched = 0;
+  /**
+   * XSAVEOPT's modified optimization (SDM Vol. 1 §13.9): bit i = XMODIFIED[i], component i
+   * was (possibly) modified since the last XRSTOR, set by the x87, MMX, SSE and AVX entry
+   * checks; `xrLin`/`xrCpl` = XRSTOR_INFO of the last standard-form XRSTOR (linear address,
+   * CPL), xrLin = -1 when there is none.
+   */
+  xmod = 7;
+  xrLin = -1;
+  xrCpl = 0;
 
   constructor() { this.reset(); }
 
@@ -67,6 +95,8 @@ export class FpuState {
     this.xmm.fill(0);
     this.ymmh.fill(0);
     this.mxcsr = MXCSR_DEFAULT;
+    this.sseTouched = 0;
+    this.xmod = 7; this.xrLin = -1;
   }
 
   /** The x87 initial configuration of FNINIT and of XRSTOR's init (SDM Vol. 1 §13.6). */
@@ -130,9 +160,12 @@ export class FpuState {
     for (let i = 0; i < 64; i++) if (this.ymmh[i] !== 0) return true;
     return false;
   }
-  /** XINUSE bit 1: XMM registers not all zero or MXCSR not 1F80H. */
+  /**
+   * XINUSE bit 1: XMM registers not all zero. MXCSR is not part of it (SDM Vol. 1 §13.6: XINUSE[1]
+   * pertains only to the XMM registers; the host agrees, fpu/xsave-diff.test.ts).
+   */
   sseInUse(): boolean {
-    if (this.mxcsr !== MXCSR_DEFAULT) return true;
+    if (this.sseTouched !== 0) return true;
     for (let i = 0; i < 64; i++) if (this.xmm[i] !== 0) return true;
     return false;
   }

@@ -6,6 +6,7 @@
  */
 import type { Cpu } from '../cpu.js';
 import { CF, PF, ZF } from '../regs.js';
+import { isAmd } from '../profile.js';
 import { TAG_EMPTY } from './state.js';
 import {
   IE, DE, PE, SF, clearFlags, IND_SE, IND_HI, IND_LO, rSe, rHi, rLo, xf, setResult, raiseX, classify80,
@@ -286,7 +287,12 @@ export function fldConst(cpu: Cpu, k: number): void {
 }
 
 // ---- FCOMI / FUCOMI / FUCOM -----------------------------------------------------------------
-/** FCOMI/FCOMIP/FUCOMI/FUCOMIP ST(0), ST(i): ZF/PF/CF, OF/SF/AF cleared (SDM Vol. 2 FCOMI). */
+/**
+ * FCOMI/FCOMIP/FUCOMI/FUCOMIP ST(0), ST(i): ZF/PF/CF, OF/SF/AF cleared (SDM Vol. 2 FCOMI).
+ * C1: the SDM says "set to 0" (cleared, nestvisor-intel); AMD Zen 4 leaves C1 as it was
+ * when both operands are valid (measured: fpu/x87-diff.test.ts runs the nestvisor-amd profile
+ * against this host with C1 compared). A stack underflow clears C1 on both (underflow()).
+ */
 export function fcomi(cpu: Cpu, i: number, unordered: boolean, popAfter: boolean): void {
   let bits: number;
   if (isEmpty(cpu, 0) || isEmpty(cpu, i)) {
@@ -298,7 +304,7 @@ export function fcomi(cpu: Cpu, i: number, unordered: boolean, popAfter: boolean
     bits = c === CMP_GT ? 0 : c === CMP_LT ? CF : c === CMP_EQ ? ZF : ZF | PF | CF;
     // an unmasked IE reports "unordered" in EFLAGS; an unmasked DE the real order (host-verified)
     if (unmaskedIn(cpu, IE)) bits = ZF | PF | CF;
-    cpu.fpu.fsw &= ~C1;
+    if (!isAmd(cpu.profile)) cpu.fpu.fsw &= ~C1;
   }
   cpu.materializeFlags();
   cpu.flags = (cpu.flags & ~0x8d5) | bits;

@@ -22,6 +22,7 @@ export const CC_MASK = C0 | C1 | C2 | C3;
 export function x87Begin(cpu: Cpu, waiting: boolean): void {
   if ((cpu.cr0 & (CR0_EM | CR0_TS)) !== 0) cpu.fault(NM, 0, false);
   if (waiting) checkPending(cpu);
+  cpu.fpu.xmod |= 1; // XMODIFIED[0] (fpu/state.ts)
   clearFlags();
 }
 

@@ -9,7 +9,9 @@
  * they differ between vendors (this machine may be AMD; the emulator models Intel) — MUL/
  * IMUL: SF ZF AF PF; DIV/IDIV: all; logic ops and shifts: AF; shifts/rotates/SHLD/SHRD: OF
  * for counts other than 1; SHL/SHR: CF for counts >= the operand size (8/16-bit);
- * BSF/BSR: all but ZF; TZCNT/LZCNT: OF SF AF PF; BT*: OF SF AF PF. Undefined results are
+ * BSF/BSR: all but ZF; BT*: OF SF AF PF. TZCNT/LZCNT's undefined OF SF AF PF are compared:
+ * the emulator runs the nestvisor-amd profile, which models this AMD host's choice (ops/bits.ts;
+ * nestvisor-intel keeps its own, Intel's being unknown here). Undefined results are
  * masked too: SHLD/SHRD r16 with a count above 16 (result and flags), and the upper half
  * of a 32-bit BSF/BSR destination when the source is 0 (Intel clears it, AMD keeps it).
  * Everything else — results, all 64 register bits, defined flags, #DE — must match exactly.
@@ -23,7 +25,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { makeCpu, CODE, type TestCpu } from '../testing.js';
 import { LF_NONE } from '../cpu.js';
-import { F7B_BMI1, FXC_ABM, type CpuProfile } from '../profile.js';
+import { amdProfile, F7B_BMI1, FXC_ABM, type CpuProfile } from '../profile.js';
 
 const ROOT = fileURLToPath(new URL('../../../../', import.meta.url));
 const SOURCE = join(ROOT, 'test/native/alu-harness.c');
@@ -130,7 +132,7 @@ for (const [name, reg] of [['mul', 4], ['imul', 5], ['div', 6], ['idiv', 7]] as 
   });
 }
 specs.push({ name: 'imul2', sizes: [2, 4, 8], gen: genBinary, code: (s) => [[...pfx(s), 0x0f, 0xaf, 0xc1]], mask: () => CF | OF });
-for (const [name, rep, op, m] of [['bsf', false, 0xbc, ZF], ['bsr', false, 0xbd, ZF], ['tzcnt', true, 0xbc, CF | ZF], ['lzcnt', true, 0xbd, CF | ZF], ['popcnt', true, 0xb8, ALL]] as const) {
+for (const [name, rep, op, m] of [['bsf', false, 0xbc, ZF], ['bsr', false, 0xbd, ZF], ['tzcnt', true, 0xbc, ALL], ['lzcnt', true, 0xbd, ALL], ['popcnt', true, 0xb8, ALL]] as const) {
   specs.push({
     name, sizes: [2, 4, 8], gen: genBinary,
     code: (s) => [[...(s === 2 ? [0x66] : []), ...(rep ? [0xf3] : []), ...(s === 8 ? [0x48] : []), 0x0f, op, 0xc1]],
@@ -253,8 +255,9 @@ test('integer ALU matches the host CPU (differential, fixed seed)', (t) => {
     assert.equal(lines.length, cases.length);
 
     const tc = makeCpu('long64');
-    // TZCNT needs CPUID BMI1 (without it F3 0F BC is BSF, as on older CPUs); the host has it
-    const prof = tc.cpu.profile;
+    // TZCNT needs CPUID BMI1 (without it F3 0F BC is BSF, as on older CPUs); the host has it.
+    // The AMD profile: this host is an AMD Zen 4 (TZCNT/LZCNT's undefined flags, ops/bits.ts)
+    const prof = amdProfile();
     (tc.cpu as { profile: CpuProfile }).profile = { ...prof, leaf7Ebx: prof.leaf7Ebx | F7B_BMI1, ext1Ecx: prof.ext1Ecx | FXC_ABM };
     const failures: string[] = [];
     let compared = 0;

@@ -25,6 +25,12 @@ export function sseCheck(cpu: Cpu, feature: number): void {
   if (cpu.lock || feature === 0) cpu.ud();
   if ((cpu.cr0 & CR0_EM) !== 0 || (cpu.cr4 & CR4_OSFXSR) === 0) cpu.ud();
   if ((cpu.cr0 & CR0_TS) !== 0) cpu.fault(NM, 0, false);
+  // XINUSE[1] tracking (fpu/state.ts sseTouched): PXOR/XORPS/XORPD of a register with itself is
+  // a zeroing idiom
+  const op = cpu.opcode;
+  if (cpu.mod === 3 && cpu.reg === cpu.rm && (op === 0x1ef || op === 0x157)) cpu.fpu.sseTouched &= ~(1 << cpu.reg);
+  else cpu.fpu.sseTouched |= 1 << cpu.reg;
+  cpu.fpu.xmod |= 2; // XMODIFIED[1]
 }
 
 export function mmxCheck(cpu: Cpu, feature: number): void {
@@ -32,6 +38,7 @@ export function mmxCheck(cpu: Cpu, feature: number): void {
   if ((cpu.cr0 & CR0_EM) !== 0) cpu.ud();
   if ((cpu.cr0 & CR0_TS) !== 0) cpu.fault(NM, 0, false);
   if ((cpu.fpu.fsw & 0x80) !== 0) cpu.fault(MF, 0, false); // FSW.ES: unmasked x87 exception pending
+  cpu.fpu.xmod |= 1; // XMODIFIED[0]: MMX registers are x87 state (fpu/state.ts)
 }
 
 // ---- scratch vectors (module-level, reused: no allocation per instruction) ------------------
