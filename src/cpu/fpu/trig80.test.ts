@@ -81,9 +81,9 @@ test('tiny-argument FPTAN: the host\'s answers under RN, RD and RU (value, PE, U
 });
 
 /**
- * FPTAN for 1.2094·2^-34 ≤ |x| < 2^-4: the host's rational x·P(z)/Q(z) in 68-bit steps
+ * FPTAN for 1.2094·2^-34 ≤ |x| < P66/4: the host's rational x·P(z)/Q(z) in 68-bit steps
  * (trig80.ts tanRationalPack). One operand of each sign at exponents −29, −27, −24, −21,
- * −19 and −10 … −5, and six at −12 and −11, where the host's answer is not tan x correctly rounded (fresh probe operands, not the
+ * −19 and −10 … −1, and six at −12 and −11, where the host's answer is not tan x correctly rounded (fresh probe operands, not the
  * ones the coefficient was fitted on); host answers under RN, RD, RU.
  */
 const TAN_RAT_HOST: Row[] = [
@@ -119,9 +119,18 @@ const TAN_RAT_HOST: Row[] = [
   ['bff9a9ddad3c572283d1', ['bff9a9e3e90355f71314', 0x020], ['bff9a9e3e90355f71315', 0x220], ['bff9a9e3e90355f71314', 0x020]],
   ['3ffaf1777648e7c3b019', ['3ffaf1bf2bd238c530d1', 0x020], ['3ffaf1bf2bd238c530d1', 0x020], ['3ffaf1bf2bd238c530d2', 0x220]],
   ['bffa98d7a4a8b428d686', ['bffa98e9d05c7ad4c69c', 0x220], ['bffa98e9d05c7ad4c69c', 0x220], ['bffa98e9d05c7ad4c69b', 0x020]],
+  // −4 … −1 (2^-4 ≤ |x| < P66/4): the minimax held at q1 + 1.356·10^-19, q2 − 8.0705·10^-17
+  ['3ffbe4f74d03d5834b32', ['3ffbe5ecbe2844bfe68a', 0x220], ['3ffbe5ecbe2844bfe689', 0x020], ['3ffbe5ecbe2844bfe68a', 0x220]],
+  ['bffba0abfa40f7cf9e28', ['bffba10092c02afb7dde', 0x220], ['bffba10092c02afb7dde', 0x220], ['bffba10092c02afb7ddd', 0x020]],
+  ['3ffcb48e1a5afd5667f3', ['3ffcb673264f23f71279', 0x220], ['3ffcb673264f23f71278', 0x020], ['3ffcb673264f23f71279', 0x220]],
+  ['bffce2d2cf979d528c73', ['bffce69b84ff7ae6dee6', 0x020], ['bffce69b84ff7ae6dee7', 0x220], ['bffce69b84ff7ae6dee6', 0x020]],
+  ['3ffd9bce15bc29ea3578', ['3ffda0cca65075e972eb', 0x220], ['3ffda0cca65075e972ea', 0x020], ['3ffda0cca65075e972eb', 0x220]],
+  ['bffde5a20860a4199926', ['bffdf660fb0081a3b0b6', 0x220], ['bffdf660fb0081a3b0b6', 0x220], ['bffdf660fb0081a3b0b5', 0x020]],
+  ['3ffead4a91e055500057', ['3ffecdb7509800e14496', 0x020], ['3ffecdb7509800e14496', 0x020], ['3ffecdb7509800e14497', 0x220]],
+  ['bffeabf331e4f1926478', ['bffecb8492e08edaf815', 0x020], ['bffecb8492e08edaf816', 0x220], ['bffecb8492e08edaf815', 0x020]],
 ];
 
-test('FPTAN below 2^-4 follows the host\'s 68-bit rational where it decides the rounding', () => {
+test('FPTAN below P66/4 follows the host\'s 68-bit rational where it decides the rounding', () => {
   checkHost(makeCpu('long64'), 0xf2, TAN_RAT_HOST); // fptan
 });
 

@@ -19,7 +19,7 @@
  * its sine and cosine of the reduced argument, minimax polynomials evaluated in 68-bit Horner
  * steps (sinHornerPack, cosHornerPack; FSIN/FCOS/FSINCOS no longer use steps 2-3) — wherever
  * the sine or cosine of the reduced argument is taken — tiny-argument FPTAN's 68-bit
- * rounding of x·K (tanTinyPack) and, below |x| = 2^-4, FPTAN's degree-4 minimax rational in
+ * rounding of x·K (tanTinyPack) and, below |x| = P66/4, FPTAN's degree-4 minimax rational in
  * 68-bit steps (tanRationalPack).
  * No BigInt or allocation: fixed scratch arrays (transcendentals are rare; cost is a few
  * thousand limb operations).
@@ -364,26 +364,32 @@ function tanTinyPack(neg: boolean, hi: number, lo: number, e: number, rc: number
 }
 
 /**
- * FPTAN for XT ≤ |x| < 2^-4 as this machine's FPU computes it (measured,
+ * FPTAN for XT ≤ |x| < P66/4 (no reduction) as this machine's FPU computes it (measured,
  * docs/x87-transcendentals.md): a rational tan x = x·P(z)/Q(z), z = x², of degree 4 in z, in 68-bit
  * steps — P = RN68(P0 + RN68(RN68(P1 + RN68(RN68(P2 + RN68(RN68(P3 + RN68(P4·z))·z))·z))·z)), Q
- * likewise, a = RN68(|x|·P), result a/Q rounded once. The coefficients are the (4,4) minimax of
+ * likewise, a = RN68(|x|·P), result a/Q rounded once. The coefficients are a (4,4) minimax of
  * tan x/x in relative error on z ∈ [0, Z], Z = 0.6168500093 ≈ (π/4)² (the whole first octant),
- * scaled so that Q4 ≈ 2^-19 (so P0 = Q0 = K, the tiny regime's constant: below XT this is
- * RN68(x·K)/K again) and rounded to 68 bits. Z is pinned by q1 = Q1/K: the tiny regime's end XT
- * is where |Q1|·x² reaches half a 68-bit step of K (2^-68), so Q1 = −RN68(2^-68/XT²); the minimax
- * on [0, Z] has that q1 for one Z, and that Z gives K·Q4/K = 2^-19·(1 + 10^-12) and q2 =
- * 0.0274666945 (scanned from host data: 0.027466694). Host operands not used for fitting, RN/RD/RU
- * all equal: 600/600 at each of −33 … −8 (16 exponents, two sets), 1000/1000 at −12 … −10, 599 at
- * −7, 600/599 at −6, 598/593 at −5 (correctly rounded 557-577 of 600); at −4 the model scores
- * 549/554 against 568/562 correctly rounded, so from 2^-4 up the result stays correctly rounded.
+ * scaled by K (P0 = Q0 = K, the tiny regime's constant: below XT this is RN68(x·K)/K again; Q4
+ * then comes out ≈ 2^-19) and rounded to 68 bits. Z is pinned by q1 = Q1/K (the tiny regime's end
+ * XT is where |Q1|·x² reaches 2^-68, half a 68-bit step of K); that minimax matches the host to
+ * 2^-5 and gives q2 = 0.0274666945 (scanned from host data: 0.027466694). Above 2^-5 the host's
+ * set sits a little off it along the directions that keep the function (minimax error 5.446·10^-24
+ * either way) but move P and Q together: the minimax with q1 and q2 held at q1 + 1.356·10^-19 and
+ * q2 − 8.0705·10^-17 (two parameters scanned on 4,800 host operands at 2^-4 … π/4, a peak of
+ * 4756; Q1 stays inside the XT window). Host operands not used for fitting, RN/RD/RU all equal:
+ * 1000/1000 at −4, 999 at −3, 992 at −2, 986 at −1 (x < π/4), correctly rounded 942, 946, 947,
+ * 955; 47,799 of the 47,800 operands at −34 … −4 of earlier sessions.
  * RN68: nearest, ties to even, at 68 significant bits. The constants are 68-bit magnitudes in
  * 144-bit fixed point, signs alternating (P1, P3, Q1, Q3 negative):
- * K = 0xB9F25A5EEF7C79A2C·2^-67, P1 0xCC3A370AA4A78935A·2^-70, P2 0xBAE23C0C0DFD4412B·2^-75,
- * P3 0xAFA1F16E6FF1358AC·2^-82, P4 0xB6A503B05940A7077·2^-92, Q1 0xAF0574AC9E2788B9E·2^-68,
- * Q2 0xA36F5651E07F69930·2^-72, Q3 0x9978EFFE48B85FC68·2^-78, Q4 0x80000000008A5464E·2^-86.
+ * K = 0xB9F25A5EEF7C79A2C·2^-67, P1 0xCC3A370AA4A789272·2^-70, P2 0xBAE23C0C0DF90B52A·2^-75,
+ * P3 0xAFA1F16E6FB4FDB79·2^-82, P4 0xB6A503B056EA2779A·2^-92, Q1 0xAF0574AC9E2788B64·2^-68,
+ * Q2 0xA36F5651E07EE267A·2^-72, Q3 0x9978EFFE48A95A9BE·2^-78, Q4 0xFFFFFFFFFFFFD6439·2^-87.
  */
-const TAN_RAT_E = -5;
+/** |x| < P66/4: the exponent is at most −2, or −1 with a significand up to 0xC90FDAA22168C234 (P66/4·2^64 = …234.C). */
+function tanNoReduce(hi: number, lo: number, e: number): boolean {
+  if (e !== -1) return e < -1;
+  return (hi >>> 0) < 0xc90fdaa2 || ((hi >>> 0) === 0xc90fdaa2 && (lo >>> 0) <= 0x2168c234);
+}
 function fixConst(hex: string, e2: number): Int32Array {
   const a = new Int32Array(L);
   const sh = FB + e2; // bit k of the integer lands at bit k + sh
@@ -395,10 +401,10 @@ function fixConst(hex: string, e2: number): Int32Array {
   return a;
 }
 const TK = fixConst('B9F25A5EEF7C79A2C', -67);
-const TAN_P = [fixConst('CC3A370AA4A78935A', -70), fixConst('BAE23C0C0DFD4412B', -75),
-  fixConst('AFA1F16E6FF1358AC', -82), fixConst('B6A503B05940A7077', -92)];
-const TAN_Q = [fixConst('AF0574AC9E2788B9E', -68), fixConst('A36F5651E07F69930', -72),
-  fixConst('9978EFFE48B85FC68', -78), fixConst('80000000008A5464E', -86)];
+const TAN_P = [fixConst('CC3A370AA4A789272', -70), fixConst('BAE23C0C0DF90B52A', -75),
+  fixConst('AFA1F16E6FB4FDB79', -82), fixConst('B6A503B056EA2779A', -92)];
+const TAN_Q = [fixConst('AF0574AC9E2788B64', -68), fixConst('A36F5651E07EE267A', -72),
+  fixConst('9978EFFE48A95A9BE', -78), fixConst('FFFFFFFFFFFFD6439', -87)];
 const TPV = new Int32Array(L), TQV = new Int32Array(L), TXF = new Int32Array(L);
 
 /** a (n limbs, an integer or fixed-point value) ← RN68(a), ties to even (or away from zero: `tiesAway`). */
@@ -455,7 +461,7 @@ function tanRationalPack(neg: boolean, hi: number, lo: number, e: number, rc: nu
 /** tan of ±m·2^(e−63) into rSe/rHi/rLo. */
 export function tan80(neg: boolean, hi: number, lo: number, e: number, rc: number, fcw: number): void {
   if (tanTiny(hi, lo, e)) { tanTinyPack(neg, hi, lo, e, rc, fcw); return; }
-  if (e <= TAN_RAT_E) { tanRationalPack(neg, hi, lo, e, rc, fcw); return; }
+  if (tanNoReduce(hi, lo, e)) { tanRationalPack(neg, hi, lo, e, rc, fcw); return; }
   reduce(hi, lo, e);
   series();
   const n = bigMul(BIG, RI, riN, SS, L); // |r|·S·2^(FB − rExp)... as an integer
