@@ -5,11 +5,10 @@
  * eight each gets a VEX.pp other than 00, VEX.L = 1, vvvv ≠ 1111b, another /digit or a
  * register operand, so the #UD surface is compared too. The loaded dword is the buffer's
  * random content, so most loads #GP(0) on a reserved bit and the rest load; the buffer and
- * MXCSR are compared after. VLDMXCSR's disp8 is a multiple of 4: this AMD host's MXCSR_MASK
- * is 0x2ffff (bit 17, AMD's misaligned-exception mask, loads without #GP) where the emulated
- * CPU's is 0xffff as Intel's, and an unaligned read would put the buffer's small integers
- * (0, 1, 2) into bits 31:16 — seen once at offset 58 (0x00020000). Test support only (may
- * allocate).
+ * MXCSR are compared after. Any disp8: an unaligned read can put the buffer's small integers
+ * (0, 1, 2) into bits 31:16, and this AMD host's MXCSR_MASK is 0x2ffff (bit 17, AMD's
+ * misaligned-exception mask, loads without #GP), which the test's nestvisor-amd profile
+ * models (fpu/state.ts MXCSR_MASK_AMD). Test support only (may allocate).
  */
 export interface MxcsrForm {
   name: string; map: number; pp: number; op: number; ls: number[]; shape: 'mr'; w?: boolean;
@@ -28,6 +27,6 @@ function enc(digit: number, dispStep: number): (r: () => number) => number[] {
 }
 
 export const MXCSR_FORMS: MxcsrForm[] = [
-  { name: 'vldmxcsr', map: 1, pp: 0, op: 0xae, ls: [0], shape: 'mr', w: true, enc: enc(2, 4) },
+  { name: 'vldmxcsr', map: 1, pp: 0, op: 0xae, ls: [0], shape: 'mr', w: true, enc: enc(2, 1) },
   { name: 'vstmxcsr', map: 1, pp: 0, op: 0xae, ls: [0], shape: 'mr', w: true, enc: enc(3, 1) },
 ];
