@@ -43,11 +43,11 @@ int main(int argc, char **argv) {
 
   unsigned a, b, c, e;
   __asm__ volatile("cpuid" : "=a"(a), "=b"(b), "=c"(c), "=d"(e) : "a"(1), "c"(0));
-  snprintf(d, sizeof d, "AT_HWCAP=%#lx AT_PAGESZ=%lu AT_PHNUM=%lu", raw_aux(AT_HWCAP), getauxval(AT_PAGESZ), getauxval(AT_PHNUM));
+  snprintf(d, sizeof d, "AT_HWCAP=%#lx (CPUID.1:EDX %#x) AT_PAGESZ=%lu AT_PHNUM=%lu", raw_aux(AT_HWCAP), e, getauxval(AT_PAGESZ), getauxval(AT_PHNUM));
   const unsigned char *rnd = (const unsigned char *)getauxval(AT_RANDOM);
   check("auxv", raw_aux(AT_HWCAP) == e && getauxval(AT_PAGESZ) == 4096 && getauxval(AT_PHNUM) > 0 && getauxval(AT_PHDR) != 0 &&
                     getauxval(AT_ENTRY) != 0 && rnd != NULL && getauxval(AT_SECURE) == 0 && getauxval(AT_CLKTCK) == 100 &&
-                    getauxval(AT_EXECFN) && strcmp((const char *)getauxval(AT_EXECFN), "abi-probe") == 0, d);
+                    getauxval(AT_EXECFN) && strcmp((const char *)getauxval(AT_EXECFN), argv[0]) == 0, d);
 
   /* XCR0 as Linux sets it: every user component the CPU offers (x87|SSE|AVX = 7 with AVX) */
   unsigned lo, hi;
