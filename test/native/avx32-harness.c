@@ -40,9 +40,9 @@ int main(void) {
   *p++ = 0xc3;
   uint32_t off = L + 0x100; memcpy(lo + 0x810, &off, 4); uint16_t cs32 = 0x23; memcpy(lo + 0x814, &cs32, 2);
   catch_faults();
-  static char c[64], y[4][72], mem_s[140];
+  static char c[256], y[4][72], mem_s[140];
   unsigned mx, eax;
-  while (scanf("%63s %71s %71s %71s %71s %x %x %139s", c, y[0], y[1], y[2], y[3], &mx, &eax, mem_s) == 8) {
+  while (scanf("%255s %71s %71s %71s %71s %x %x %139s", c, y[0], y[1], y[2], y[3], &mx, &eax, mem_s) == 8) {
     /* 32-bit code: ds = es = 0x2b; ldmxcsr; vmovdqu ymm0-3; mov eax; mov edx; TEST; store; retf */
     p = lo + 0x100;
     uint8_t b1[] = {0x6a, 0x2b, 0x1f, 0x6a, 0x2b, 0x07}; put(&p, b1, 6);

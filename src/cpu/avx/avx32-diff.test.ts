@@ -1,5 +1,6 @@
-// Differential test of the AV-FP forms outside 64-bit mode: every form of fp-diff-specs.ts
-// (random VEX.W, imm8, operands, invalid variants) runs natively in compatibility mode through
+// Differential test of the AV-FP and AV-INT forms outside 64-bit mode: every form of
+// fp-diff-specs.ts and int-diff-forms.ts (random VEX.W, imm8, operands, invalid variants; the
+// integer forms' GPR heads and tails rewritten as 32-bit code, intTo32) runs natively in compatibility mode through
 // test/native/avx32-harness.c (a far call to Linux's 32-bit code segment) and in the emulator
 // in 32-bit protected mode; the images (ymm0-3, MXCSR, EAX, the 64-byte buffer at EDX, or the
 // fault with the state it left) must be identical. Compared here and not in 64-bit mode:
@@ -15,9 +16,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { TestCpu } from '../testing.js';
-import { makeAvxCpu } from './avx-testing.js';
+import { makeAvxCpu, avxProfile } from './avx-testing.js';
+import { amdProfile, type CpuProfile } from '../profile.js';
 import { BUF, emulateYmm } from './native-diff.js';
-import { FP_FORMS, type FpForm } from './fp-diff-specs.js';
+import { FP_FORMS } from './fp-diff-specs.js';
+import { INT_FORMS } from './int-diff-forms.js';
 
 const ROOT = fileURLToPath(new URL('../../../../', import.meta.url));
 const SOURCE = join(ROOT, 'test/native/avx32-harness.c');
@@ -51,14 +54,33 @@ function mxcsr(): number {
   return m;
 }
 
-interface Case { form: FpForm; code: number[]; y: string[]; mxcsr: number; eax: number; mem: string }
+interface Form { name: string; enc: (r: () => number) => number[] }
+interface Case { form: Form; code: number[]; y: string[]; mxcsr: number; eax: number; mem: string }
+
+/**
+ * An AV-INT encoding (int-diff-forms.ts, written for 64-bit mode) as 32-bit code: its head
+ * (mov rdi/rcx, rdx; the VPCMPESTRx length set-up) and tail (pushfq; pop rax; and eax, 8d5h) lose
+ * their REX.W prefixes (48H is DEC EAX here), and the VPCMPxSTRI tail's `shl rax, 32; or rax,
+ * rcx` becomes `shl eax, 16; or eax, ecx` (flags in bits 27:16, the index in 4:0 — the same
+ * fold on both sides). The VEX instruction itself is unchanged: no head or tail byte is C4/C5.
+ */
+function intTo32(code: number[]): number[] {
+  const v = code.findIndex((b) => b === 0xc4 || b === 0xc5);
+  const head = code.slice(0, v).filter((b) => b !== 0x48);
+  const rest = code.slice(v);
+  const fold = [0x48, 0xc1, 0xe0, 0x20, 0x48, 0x09, 0xc8];
+  const k = rest.length - fold.length;
+  if (k > 0 && fold.every((b, i) => rest[k + i] === b)) rest.splice(k, fold.length, 0xc1, 0xe0, 0x10, 0x09, 0xc8);
+  return head.concat(rest);
+}
+const FORMS: Form[] = [...FP_FORMS, ...INT_FORMS.map((f) => ({ name: f.name, enc: (r: () => number) => intTo32(f.enc(r)) }))];
 
 /** One case in 32-bit protected mode: EAX from the case, EDX = BUF; EAX printed without leading zeros. */
 function emulate(t: TestCpu, c: Case): string {
   return emulateYmm(t, c, 32, (u) => { u.cpu.setReg32(0, c.eax | 0); u.cpu.setReg32(2, BUF); }, (u) => (u.cpu.getReg32(0) >>> 0).toString(16));
 }
 
-test('AV-FP forms outside 64-bit mode match the host CPU in compatibility mode', (t) => {
+test('AV-FP and AV-INT forms outside 64-bit mode match the host CPU in compatibility mode', (t) => {
   if (spawnSync('gcc', ['--version']).status !== 0) { t.skip('gcc not found'); return; }
   if (!/\bavx2\b/.test(readFileSync('/proc/cpuinfo', 'utf8'))) { t.skip('host CPU without AVX2'); return; }
   const dir = mkdtempSync(join(tmpdir(), 'nestvisor-avx32-'));
@@ -67,7 +89,7 @@ test('AV-FP forms outside 64-bit mode match the host CPU in compatibility mode',
     const cc = spawnSync('gcc', ['-O1', '-o', exe, SOURCE], { encoding: 'utf8' });
     assert.equal(cc.status, 0, `gcc failed: ${cc.stderr}`);
     const cases: Case[] = [];
-    for (const form of FP_FORMS) {
+    for (const form of FORMS) {
       for (let i = 0; i < PER_FORM; i++) {
         const code = form.enc(r32);
         if (code[0] === 0xc5 && (code[1]! & 0xc0) !== 0xc0) continue; // LDS here
@@ -82,7 +104,9 @@ test('AV-FP forms outside 64-bit mode match the host CPU in compatibility mode',
     assert.equal(run.status, 0, `harness failed (signal ${run.signal}): ${run.stderr}`);
     const lines = run.stdout.trim().split('\n');
     assert.equal(lines.length, cases.length);
+    // the nestvisor-amd profile, as this AMD host (VEX.W1 VPEXTRQ/VPINSRQ are #UD here, avx/int2.ts)
     const tc = makeAvxCpu('prot32', { avx2: true });
+    (tc.cpu as unknown as { profile: CpuProfile }).profile = avxProfile(amdProfile(), { avx2: true });
     const fails = new Map<string, number>();
     const faults = new Map<string, number>();
     const shown: string[] = [];
@@ -95,9 +119,9 @@ test('AV-FP forms outside 64-bit mode match the host CPU in compatibility mode',
         if (n <= 2 && shown.length < 16) shown.push(`${c.form.name} [${c.code.map((b) => hx(b, 2)).join(' ')}]\n   in     ${line(c)}\n   native ${want}\n   emul   ${got}`);
       }
     }
-    t.diagnostic(`compared ${cases.length} cases over ${FP_FORMS.length} forms; native faults: ${[...faults].map(([k, v]) => `${k}×${v}`).join(', ')}`);
+    t.diagnostic(`compared ${cases.length} cases over ${FORMS.length} forms (${FP_FORMS.length} AV-FP, ${INT_FORMS.length} AV-INT); native faults: ${[...faults].map(([k, v]) => `${k}×${v}`).join(', ')}`);
     assert.equal(fails.size, 0, `mismatches: ${[...fails].map(([k, v]) => `${k}:${v}`).join(' ')}\n${shown.join('\n')}`);
-    assert.ok(cases.length > FP_FORMS.length * PER_FORM * 0.8 && (faults.get('SIG 4') ?? 0) > 0);
+    assert.ok(cases.length > FORMS.length * PER_FORM * 0.8 && (faults.get('SIG 4') ?? 0) > 0);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -227,3 +227,21 @@ test('VPMASKMOVD in 32-bit protected mode: the segment limit is checked per sele
   assert.deepEqual(t.exceptions, [[13, 0]]);
   assert.equal(memHex(t, 0x20000, 16), '44444444' + '33333333' + '22222222' + '11111111');
 });
+
+test('VEX.W1 VPEXTRQ/VPINSRQ outside 64-bit mode: #UD on nestvisor-amd (Zen 4), the D forms on nestvisor-intel', () => {
+  for (const amd of [false, true]) {
+    const t = makeAvxCpu('prot32');
+    if (amd) (t.cpu as unknown as { profile: CpuProfile }).profile = avxProfile(amdProfile(), { avx2: true });
+    setYmm(t, 1, Z32 + '44444444' + '33333333' + '22222222' + '11111111');
+    // c4 e3 f9 16 c8 01  vpextrq eax,xmm1,0x1 (W1; 32-bit code)
+    run(t, 'c4 e3 f9 16 c8 01');
+    if (amd) assert.deepEqual(t.exceptions, [[6, 0]]);
+    else { assert.deepEqual(t.exceptions, []); assert.equal(t.cpu.getReg32(0) >>> 0, 0x22222222); }
+    t.exceptions.length = 0;
+    t.cpu.setReg32(0, 0x55555555);
+    // c4 e3 f1 22 c0 02  vpinsrq xmm0,xmm1,eax,0x2 (W1; 32-bit code)
+    run(t, 'c4 e3 f1 22 c0 02');
+    if (amd) assert.deepEqual(t.exceptions, [[6, 0]]);
+    else assert.equal(ymmHex(t, 0), Z32 + '44444444' + '55555555' + '22222222' + '11111111');
+  }
+});

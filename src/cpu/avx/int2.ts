@@ -14,6 +14,7 @@
  */
 import type { Cpu, Handler } from '../cpu.js';
 import { def } from '../ops/table.js';
+import { isAmd } from '../profile.js';
 import { CF, ZF, RDI, DS } from '../regs.js';
 import { A, B, R } from '../sse/common.js';
 import { shift, byteShift } from '../sse/integer.js';
@@ -111,6 +112,15 @@ function vptest(cpu: Cpu): void {
 // ---- element extract and insert (VEX.128 only) ----------------------------------------------
 /** Element size of VPEXTRD/Q and VPINSRD/Q: VEX.W1 selects the quadword in 64-bit mode only. */
 const dq = (cpu: Cpu): number => (cpu.code64 && cpu.rexW ? 8 : 4);
+/**
+ * VPEXTRQ/VPINSRQ (VEX.W1) outside 64-bit mode: the SDM lists them for 64-bit mode only ("N.E."
+ * in the compatibility/legacy column) and the nestvisor-intel profile runs them as the D forms
+ * (W ignored; Intel's behaviour is not measured here); AMD Zen 4 raises #UD (measured in
+ * compatibility mode by avx/avx32-diff.test.ts), as nestvisor-amd does.
+ */
+function noQOutside64(cpu: Cpu): void {
+  if (cpu.rexW && !cpu.code64 && isAmd(cpu.profile)) cpu.ud();
+}
 
 /**
  * 66 0F 3A 14 VPEXTRB, 15 VPEXTRW, 16 VPEXTRD/Q `r/m, xmm1, imm8` and 66 0F C5 VPEXTRW
@@ -121,6 +131,7 @@ function vpextr(size: number, c5: boolean): Handler {
   return x66((cpu) => {
     cpu.decodeModrm(1);
     if (c5 && cpu.mod !== 3) cpu.ud();
+    if (size === 4) noQOutside64(cpu);
     avxCheck(cpu, FE_AVX, NO_VVVV | L0_ONLY);
     const imm = cpu.fetch8();
     const sz = size === 4 ? dq(cpu) : size;
@@ -143,6 +154,7 @@ function vpextr(size: number, c5: boolean): Handler {
 function vpinsr(size: number): Handler {
   return x66((cpu) => {
     cpu.decodeModrm(1);
+    if (size === 4) noQOutside64(cpu);
     avxCheck(cpu, FE_AVX, L0_ONLY);
     const imm = cpu.fetch8();
     const sz = size === 4 ? dq(cpu) : size;
