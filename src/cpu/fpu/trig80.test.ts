@@ -135,6 +135,32 @@ test('FPTAN below P66/4 follows the host\'s 68-bit rational where it decides the
 });
 
 /**
+ * FPTAN of reduced arguments (|x| > P66/4): the same rational of r = x − q·P66/2, z = RN68(r²),
+ * a = RN68(|r|·P), tan r = a/Q for even q and −cot r = −Q/a for odd q (trig80.ts tanRationalPack).
+ * One operand at exponents −1 and 0 (|x| < 3·P66/4: odd q only) and one per quadrant parity at 1,
+ * 3, 8, 30 and 62: fresh probe operands where tan r or −cot r correctly rounded (the previous
+ * evaluation) is not the host's answer; host answers under RN, RD, RU.
+ */
+const TAN_RED_HOST: Row[] = [
+  ['3ffecb3edb2226b6785b', ['3fff8233d32b5ca512a7', 0x220], ['3fff8233d32b5ca512a6', 0x020], ['3fff8233d32b5ca512a7', 0x220]],
+  ['3ffff1f33b52ed156a1b', ['c000c17d5e1efd919ed1', 0x020], ['c000c17d5e1efd919ed2', 0x220], ['c000c17d5e1efd919ed1', 0x020]],
+  ['4000d5df6a0ee6de9592', ['3ffccfc1332efb5f1ca5', 0x020], ['3ffccfc1332efb5f1ca5', 0x020], ['3ffccfc1332efb5f1ca6', 0x220]],
+  ['40008755fc71e034438c', ['bfffd3b1eac5c0bb1b5e', 0x220], ['bfffd3b1eac5c0bb1b5e', 0x220], ['bfffd3b1eac5c0bb1b5d', 0x020]],
+  ['4002af61dabf422b3601', ['4003e9efac3aca75ff51', 0x220], ['4003e9efac3aca75ff50', 0x020], ['4003e9efac3aca75ff51', 0x220]],
+  ['40029cb24476f6d2408a', ['3ffdc5d8c135e7c17397', 0x220], ['3ffdc5d8c135e7c17396', 0x020], ['3ffdc5d8c135e7c17397', 0x220]],
+  ['4007d294341134d465e9', ['3ffcbf05273a8a2e6630', 0x220], ['3ffcbf05273a8a2e662f', 0x020], ['3ffcbf05273a8a2e6630', 0x220]],
+  ['c007d49591bb202962bb', ['bfffe0f742cca2ecf3b1', 0x020], ['bfffe0f742cca2ecf3b2', 0x220], ['bfffe0f742cca2ecf3b1', 0x020]],
+  ['401dab0e859ac52d5ed1', ['c004b494c1c049258574', 0x020], ['c004b494c1c049258575', 0x220], ['c004b494c1c049258574', 0x020]],
+  ['c01dff174d6097d28b0c', ['bffcb6f02de3bf805855', 0x020], ['bffcb6f02de3bf805856', 0x220], ['bffcb6f02de3bf805855', 0x020]],
+  ['c03dc2b90a6cc1350629', ['3ffed3ac2ca8c36ed9a0', 0x220], ['3ffed3ac2ca8c36ed99f', 0x020], ['3ffed3ac2ca8c36ed9a0', 0x220]],
+  ['c03db30f349f8d665282', ['3fffa208ec761d8a4083', 0x020], ['3fffa208ec761d8a4083', 0x020], ['3fffa208ec761d8a4084', 0x220]],
+];
+
+test('FPTAN of reduced arguments is the host\'s rational of r, a/Q or −Q/a by quadrant', () => {
+  checkHost(makeCpu('long64'), 0xf2, TAN_RED_HOST); // fptan
+});
+
+/**
  * FSIN where the host's answer is not sin x correctly rounded but follows its polynomial's
  * error curve (trig80.ts sinHornerPack: the degree-7 minimax in 68-bit Horner steps): host answers
  * under RN, RD, RU. The first five the earlier model (sin plus a fitted error curve) also gave;
