@@ -164,6 +164,22 @@ const cosPoly = (r: bigint): bigint => { const z = round68(mul(r, r)); return ON
 const P66H = 0xC90FDAA22168C234Cn << (P - 67n);   // P66/2
 const sinHost = (x: bigint): bigint => { const a = x < 0n ? -x : x, v = 2n * a > P66H ? cosPoly(P66H - a) : sinPoly(a); return x < 0n ? -v : v; };
 const cosHost = (x: bigint): bigint => { const a = x < 0n ? -x : x; return 2n * a > P66H ? sinPoly(P66H - a) : cosPoly(a); };
+/**
+ * The host's arctangent (trans80.ts atanRational): t·P(t²)/Q(t²), the (8, 7) minimax rational of atan t/t
+ * with P0 = Q0 = 1 (coefficients |c|·2^144; P8 negative).
+ */
+const ATP = ['1000000000000000000000000000000000000', '32A7C2D359B20D5E3D6D4CB76230A7F7A5D47', '3E928369BE2370F3D0DA7F7E767358B2B8035',
+  '261F2D8B4BB791D2F94AA9B6143538CB6837A', 'BEA47D567CE568255FCEEC17ABC5120CBDFD', '1CBDB60DF5BC0AAB31665807A53E75DCBA4D',
+  '1B6BEE98539C82A33374AF60A42A1960431', '54FCF408C42DAEEE06321165294B8274F', '-6E71A83C65CFB69EACF974D24F16E66'];
+const ATQ = ['1000000000000000000000000000000000000', '37FD1828AF0762B34706E12F24C8E36634FCD', '4E0902EEC548097C85A4EB331B6AAC58C063F',
+  '3738B4A94D36E8F654B7949DDA51F0CEEC892', '14EF965C2D3407D8FF0B5B914CB1ABB689190', '41CB38808EA2F0C40E680C991BFEF30A67FC',
+  '5E329ADE28D1329E1D96E9455EF025116A0', '2B6CF7A6319E12A64BFE53B00577DF544E'];
+const hexFx = (h: string): bigint => (h.startsWith('-') ? -BigInt('0x' + h.slice(1)) : BigInt('0x' + h)) << (P - 144n);
+const ATPB = ATP.map(hexFx), ATQB = ATQ.map(hexFx);
+const atanHost = (t: bigint): bigint => {
+  const z = mul(t, t), hor = (cs: bigint[]): bigint => cs.reduceRight((v, c) => mul(v, z) + c, 0n);
+  return div(mul(t, hor(ATPB)), hor(ATQB));
+};
 /** |x| < π/4: no reduction, so the 66-bit π of the larger arguments plays no part. */
 const trigArg = (): V80[] => [rnd((r32() & 1) << 15, 0x3fff - 40, 40)];
 /** The true values the host models must stay within 2^-66 (relative) of: log2 and atan2. */
@@ -213,11 +229,11 @@ const FORMS: Array<{ name: string; code: number[]; gen: () => V80[]; ref: (st: V
   { name: 'fpatan', code: [0xd9, 0xf3], // fpatan
     gen: () => [rnd((r32() & 1) << 15, 0x3fff - 30, 60), rnd((r32() & 1) << 15, 0x3fff - 30, 60)],
     ref: ([x, y]) => {
-      // the host's model (trans80.ts): t = min/max rounded to 68 bits, π to 68 bits, one rounding
+      // the host's model (trans80.ts): t = min/max rounded to 68 bits, its (8, 7) rational, π to 68 bits, one rounding
       const X = toBig(x!), Y = toBig(y!), ax = X < 0n ? -X : X, ay = Y < 0n ? -Y : Y;
       let a: bigint;
-      if (ay <= ax) { a = atan(round68(div(ay, ax))); if (X < 0n) a = PI68 - a; }
-      else { a = atan(round68(div(ax, ay))); a = X < 0n ? PI68 / 2n + a : PI68 / 2n - a; }
+      if (ay <= ax) { a = atanHost(round68(div(ay, ax))); if (X < 0n) a = PI68 - a; }
+      else { a = atanHost(round68(div(ax, ay))); a = X < 0n ? PI68 / 2n + a : PI68 / 2n - a; }
       return Y < 0n ? -a : a;
     }, exact: exactAtan2 },
 ];

@@ -23,8 +23,8 @@
  *  - 2^x − 1 = x·ln2·E(x·ln2), E(t) = Σ t^k/(k+1)!  (|x| ≤ 1)
  *  - log2(1+u) = 2·artanh(s)·log2(e), s = u/(2+u), = s·C2·(1 + g(s²)), g(z) = Σ z^j/(2j+1);
  *    FYL2X splits x = 2^k·(1+u) with 1+u ∈ [√½, √2)
- *  - atan t = t·A(t²), A(z) = Σ (−z)^k/(2k+1) for t ≤ 1/16, else atan(k/8) + atan((t − k/8)/(1 + t·k/8))
- * Constants (ln2, π/4, atan(k/8)) are computed at module load by the same series; C2 = 2·log2(e)
+ *  - atan t = t·P(t²)/Q(t²), the host's degree-(8, 7) minimax rational (fpatanCore)
+ * Constants (ln2, π/4) are computed at module load by the same series; C2 = 2·log2(e)
  * and π are the host's 68-bit values.
  * No BigInt, no allocation per call: fixed scratch arrays.
  */
@@ -432,43 +432,55 @@ export function fyl2xp1Core(yNeg: boolean, yHi: number, yLo: number, ey: number,
 }
 
 // ---- FPATAN ---------------------------------------------------------------------------------
-/** T2 ← A(t²) = Σ (−t²)^k/(2k+1) for fixed t ≤ 0.43, kept strictly below 1 (atan t < t). */
-function atanSeries(t: Int32Array): void {
+/** A fixed-point constant from the hex digits of value·2^FB (at most 16·L bits). */
+function fxHex(hex: string): Int32Array {
+  const d = new Int32Array(L);
+  for (let i = 0, e = hex.length; e > 0; i++, e -= 4) d[i] = parseInt(hex.slice(Math.max(0, e - 4), e), 16);
+  return d;
+}
+/**
+ * The host's arctangent of t ∈ [0, 1] is t·P(z)/Q(z), z = t², P of degree 8 and Q of degree 7:
+ * the minimax rational of atan t/t in relative error on z ∈ [0, 1] with P0 = Q0 = 1 fixed (error
+ * 0 at t = 0, ±5.52·10^-22 ≈ 2^-70.6 elsewhere, as the sine's and cosine's constants are fixed
+ * at 1). Its error curve is the host's measured one below t ≈ 0.6 (sign changes near t = 0.125,
+ * 0.21, 0.29, 0.37, 0.45, 0.53; docs/x87-transcendentals.md). Against host operands with t
+ * uniform in [0, 1) (RN/RD/RU all equal, two sets of 40,000): atan(RN68(t)) 39,306 and 39,291;
+ * this 39,447 and 39,424; the (7, 8) form 39,440 and 39,416; without P0 = Q0 = 1 39,424 and
+ * 39,382 (and it then misses tiny t, where the host has no error); degrees (7, 7) and (8, 8)
+ * (errors 1.1·10^-20, 2.1·10^-23) no better than atan itself. The evaluation is kept exact
+ * (144-bit fixed point): rounding P, Q or t·P to 68 bits scores 37,000-38,500, so the host's
+ * steps are finer than that and not modelled. Coefficients: |value|·2^144, P8 negative, the rest
+ * positive.
+ */
+const ATP = ['1000000000000000000000000000000000000', '32A7C2D359B20D5E3D6D4CB76230A7F7A5D47',
+  '3E928369BE2370F3D0DA7F7E767358B2B8035', '261F2D8B4BB791D2F94AA9B6143538CB6837A', 'BEA47D567CE568255FCEEC17ABC5120CBDFD',
+  '1CBDB60DF5BC0AAB31665807A53E75DCBA4D', '1B6BEE98539C82A33374AF60A42A1960431', '54FCF408C42DAEEE06321165294B8274F',
+  '6E71A83C65CFB69EACF974D24F16E66'].map(fxHex);
+const ATQ = ['1000000000000000000000000000000000000', '37FD1828AF0762B34706E12F24C8E36634FCD',
+  '4E0902EEC548097C85A4EB331B6AAC58C063F', '3738B4A94D36E8F654B7949DDA51F0CEEC892', '14EF965C2D3407D8FF0B5B914CB1ABB689190',
+  '41CB38808EA2F0C40E680C991BFEF30A67FC', '5E329ADE28D1329E1D96E9455EF025116A0', '2B6CF7A6319E12A64BFE53B00577DF544E'].map(fxHex);
+
+/** d ← Σ c_k·z^k by Horner (fixed point, c_k ≥ 0 except a negative top one when `negTop`: |c_n|·z < c_{n−1}). */
+function hornerPos(d: Int32Array, c: Int32Array[], z: Int32Array, negTop: boolean): void {
+  let k = c.length - 2;
+  if (negTop) { fmul(T5, c[k + 1]!, z); sub(d, c[k]!, T5, L); k--; } else d.set(c[k + 1]!);
+  for (; k >= 0; k--) { fmul(T5, d, z); fadd(d, T5, c[k]!); }
+}
+const UNIT = new Int32Array(L);
+UNIT[0] = 1;
+/**
+ * T2 ← P(t²)/Q(t²) ≈ atan t / t for fixed 0 ≤ t ≤ 1, kept strictly below 1 (atan t < t: where
+ * t² vanishes in the fixed point the quotient would be 1, and a 68-bit t on a 64-bit tie must
+ * still round down; host: 5000/5000 at t ≈ 2^-100).
+ */
+function atanRational(t: Int32Array): void {
   fmul(ZZ, t, t);
-  zero(POS); zero(NEG); T1.set(ONE);
-  for (let k = 1; ; k++) {
-    fmul(T2, T1, ZZ); T1.set(T2);
-    if (isZero(T1, L)) break;
-    fdivs(T2, T1, 2 * k + 1);
-    if (k & 1) fadd(POS, POS, T2); else fadd(NEG, NEG, T2);
-  }
-  sub(T2, POS, NEG, L);
-  if (isZero(T2, L)) T2[0] = 1;
-  sub(T2, ONE, T2, L);
+  hornerPos(T1, ATP, ZZ, true);
+  hornerPos(POS, ATQ, ZZ, false);
+  fxDiv(T2, T1, POS);
+  if (cmp(T2, ONE, L) >= 0) sub(T2, ONE, UNIT, L);
 }
 
-/** T4 ← atan t for fixed 0 ≤ t ≤ 1 by the slow route (load time only): π/4 − atan((1−t)/(1+t)) above 0.4. */
-function atanSlow(t: Int32Array): void {
-  T3.set(t);
-  if (cmp(T3, C04, L) <= 0) { atanSeries(T3); fmul(T4, T3, T2); return; }
-  sub(T1, ONE, T3, L); fadd(T2, ONE, T3);
-  fxDiv(T4, T1, T2);
-  T3.set(T4);
-  atanSeries(T3); fmul(T1, T3, T2);
-  sub(T4, PI4, T1, L);
-}
-/** atan(k/8), k = 0..8: the table that brings every argument within 1/16 of a knot. */
-const ATAN8: Int32Array[] = [];
-const C16 = new Int32Array(L);
-{
-  fdivs(C16, ONE, 16);
-  for (let k = 0; k <= 8; k++) {
-    fdivs(T5, ONE, 8); zero(RA); for (let i = 0; i < k; i++) fadd(RA, RA, T5);
-    atanSlow(RA);
-    ATAN8.push(Int32Array.from(T4));
-  }
-}
-const KNOT = new Int32Array(L);
 /**
  * π and π/2 as FPATAN's quadrant corrections use them: 0xC90FDAA22168C234C·2^-66, π to 68
  * significant bits (truncated and nearest agree; the SDM's 66-fractional-bit π). Host-checked:
@@ -480,13 +492,13 @@ const PI68 = new Int32Array(L), PI2_68 = new Int32Array(L);
   const p = Int32Array.from([0x234c, 0x168c, 0xaa22, 0x90fd, 0xc]);
   fxFromInt(PI68, p, 5, -66); fxFromInt(PI2_68, p, 5, -67);
 }
+const C16 = new Int32Array(L);
+fdivs(C16, ONE, 16);
 
 /**
  * atan2(y, x) for finite non-zero y = ±my·2^(ey−63), x = ±mx·2^(ex−63) (significands
  * normalized). Quadrant: with t = min/max of |y|, |x| ≤ 1, the result is atan t, π − atan t,
- * π/2 ∓ atan t, with the sign of y. atan t: the series directly for t ≤ 1/16, else
- * atan(k/8) + atan((t − k/8)/(1 + t·k/8)) with k = round(8t), whose argument is ≤ 1/16
- * (about 26 terms instead of 80).
+ * π/2 ∓ atan t, with the sign of y; atan t = t·P(t²)/Q(t²) (atanRational).
  */
 export function fpatanCore(yNeg: boolean, yHi: number, yLo: number, ey: number, xNeg: boolean, xHi: number, xLo: number, ex: number, rc: number, fcw: number): void {
   const yHiU = yHi >>> 0, yLoU = yLo >>> 0, xHiU = xHi >>> 0, xLoU = xLo >>> 0;
@@ -502,29 +514,14 @@ export function fpatanCore(yNeg: boolean, yHi: number, yLo: number, ey: number, 
   roundSig(SUMF, L);
   // T ← t in fixed point
   if (d > -FB - 2) fxShr(T3, SUMF, -d); else zero(T3);
-  const small = cmp(T3, C16, L) <= 0;
-  if (small && !swap && !xNeg) {
-    // the result is atan t itself: Q·A(t²)·2^d keeps the relative precision of a tiny t
-    atanSeries(T3);
+  atanRational(T3);
+  if (cmp(T3, C16, L) <= 0 && !swap && !xNeg) {
+    // the result is atan t itself: Q·(P/Q)(t²)·2^d keeps the relative precision of a tiny t
     const n1 = bigMul(PR1, SUMF, L, T2, L);
     packInexact(PR1, n1, d - 2 * FB, yNeg, rc, fcw);
     return;
   }
-  // T4 ← atan t (fixed)
-  if (small) { atanSeries(T3); fmul(T4, T3, T2); }
-  else {
-    // k = round(8t) from the top two limbs (t ≤ 1)
-    const k = Math.min(8, Math.floor((T3[L - 1]! * 65536 + T3[L - 2]!) * 8 / 65536 + 0.5));
-    fdivs(T5, ONE, 8); zero(KNOT); for (let i = 0; i < k; i++) fadd(KNOT, KNOT, T5);
-    const below = cmp(T3, KNOT, L) < 0;
-    if (below) sub(T1, KNOT, T3, L); else sub(T1, T3, KNOT, L);        // |t − c|
-    fmul(T2, T3, KNOT); fadd(T2, T2, ONE);                          // 1 + t·c
-    fxDiv(T4, T1, T2);
-    T3.set(T4);
-    atanSeries(T3); fmul(T1, T3, T2);                                 // atan|t'|
-    const tab = ATAN8[k]!;
-    if (below) sub(T4, tab, T1, L); else fadd(T4, tab, T1);
-  }
+  fmul(T4, T3, T2);                                        // T4 ← atan t (fixed)
   if (!swap) { if (xNeg) sub(T4, PI68, T4, L); }
   else if (xNeg) fadd(T4, PI2_68, T4);
   else sub(T4, PI2_68, T4, L);
