@@ -10,17 +10,12 @@
  * rounded); with the true π no large argument matches. So the evaluation here is:
  *  1. exact reduction: N = m·2^(e+4) (x = m·2^(e−63)), q = round(N / Pint), r = (N − q·Pint)·2^-67,
  *     an integer times a power of two, so tiny reduced arguments keep their relative precision;
- *  2. sin r = r·S(r²), cos r = C(r²) with S, C power series in 144-bit fixed point
- *     (16-bit limbs, products exact in doubles); the tails 1 − S and 1 − C are kept at least one
- *     unit so that directed rounding sees the true side of 1;
- *  3. tan r = r·S/C (or −C/(r·S) in odd quadrants) by bit-serial long division;
- *  4. the exact-enough product is rounded once by roundPack (RC, denormals, UE/PE, C1).
- * Measured traits of the host's own evaluation are modelled on top (docs/x87-transcendentals.md):
- * its sine and cosine of the reduced argument, minimax polynomials evaluated in 68-bit Horner
- * steps (sinHornerPack, cosHornerPack; FSIN/FCOS/FSINCOS no longer use steps 2-3) — wherever
- * the sine or cosine of the reduced argument is taken — tiny-argument FPTAN's 68-bit
- * rounding of x·K (tanTinyPack) and, below |x| = P66/4, FPTAN's degree-4 minimax rational in
- * 68-bit steps (tanRationalPack).
+ *  2. the host's own evaluation of the reduced argument, measured (docs/x87-transcendentals.md):
+ *     its sine and cosine, minimax polynomials evaluated in 68-bit Horner steps (sinHornerPack,
+ *     cosHornerPack), and its tangent, tiny-argument FPTAN's 68-bit rounding of x·K (tanTinyPack)
+ *     and above that a degree-4 minimax rational in 68-bit steps, a/Q or −Q/a by quadrant
+ *     (tanRationalPack), all in 144-bit fixed point (16-bit limbs, products exact in doubles);
+ *  3. the exact-enough value is rounded once by roundPack (RC, denormals, UE/PE, C1).
  * No BigInt or allocation: fixed scratch arrays (transcendentals are rare; cost is a few
  * thousand limb operations).
  */
@@ -31,8 +26,8 @@ export const FB = 144;        // fractional bits (9 limbs); one integer limb
 const BASE = 65536;
 
 const acc = new Float64Array(64);
-const T1 = new Int32Array(L), T2 = new Int32Array(L), ZZ = new Int32Array(L), RF = new Int32Array(L);
-const POS = new Int32Array(L), NEG = new Int32Array(L), SS = new Int32Array(L), CC = new Int32Array(L);
+const T1 = new Int32Array(L), T2 = new Int32Array(L), ZZ = new Int32Array(L);
+const CC = new Int32Array(L);
 const BIG = new Int32Array(40), BIG2 = new Int32Array(40), QB = new Int32Array(48), REM = new Int32Array(40);
 /** The reduced argument |r| = RI·2^rExp (RI up to 5 limbs), its sign and the quadrant q mod 4. */
 const RI = new Int32Array(12);
@@ -167,34 +162,6 @@ function reduce(hi: number, lo: number, e: number): void {
   RI.fill(0);
   for (let j = 0; j < 7; j++) RI[j] = REM[j]!;
   riN = 7; rExp = -67; quad = q;
-}
-
-/** SS ← 2^FB·S(r²), CC ← 2^FB·C(r²) where sin r = r·S, cos r = C. */
-function series(): void {
-  // RF ← |r| in fixed point (truncated), ZZ ← r²
-  zero(RF);
-  const s = rExp + FB;
-  const nb = bitLen(RI, riN);
-  for (let k = 0; k < nb; k++) if (bit(RI, k)) { const t = k + s; if (t >= 0 && t < 16 * L) RF[t >>> 4] = RF[t >>> 4]! | (1 << (t & 15)); }
-  fxMul(ZZ, RF, RF);
-  for (let which = 0; which < 2; which++) {
-    // tail D = Σ_{k≥1} (−1)^(k+1) z^k / (2k+1)!  (S)   or  z^k / (2k)!  (C)
-    zero(POS); zero(NEG);
-    const d0 = which === 0 ? 2 : 1; // first divisors: S: /2/3, C: /1/2
-    fxDivSmall(T1, ZZ, d0); fxDivSmall(T1, T1, d0 + 1);
-    for (let k = 1; !isZero(T1, L); k++) {
-      if (k & 1) fxAdd(POS, POS, T1); else fxAdd(NEG, NEG, T1);
-      fxMul(T2, T1, ZZ);
-      const a = d0 + 2 * k;
-      fxDivSmall(T2, T2, a); fxDivSmall(T1, T2, a + 1);
-    }
-    sub(T2, POS, NEG, L);
-    // r ≠ 0: the tail is positive however small; C's (z/2) exceeds S's (z/6), which keeps
-    // tan r = r·S/C above r
-    if (isZero(T2, L)) T2[0] = which === 0 ? 1 : 3;
-    zero(T1); T1[L - 1] = 1;       // 2^FB = 1.0
-    sub(which === 0 ? SS : CC, T1, T2, L);
-  }
 }
 
 /**
