@@ -54,20 +54,19 @@ function round68(x: bigint): bigint {
 }
 
 /**
- * F2XM1 below 2^-4 as the host computes it (trans80.ts f2xm1Core): t = x·P(x²)/Q(x²) ≈ tanh(x·ln2/2),
- * Horner with every step rounded to 68 bits, a = RN68(x·P), den = RN68(Q − a), result 2a/den.
+ * F2XM1 as the host computes it (trans80.ts f2xm1Core): t = x·P(x²)/Q(x²) ≈ tanh(x·ln2/2),
+ * z = RN68(x²), Horner with every step rounded to 68 bits, a = RN68(x·P), den = RN68(Q − a),
+ * result 2a/den.
  */
-const F2P = [[0x1d7db20ff9770b73bn, 64n], [0x743eb5ed21bd7f4ebn, 72n], [0x26f98351e97246169n, 79n], [0x654b8d07685b71eadn, 92n]].map(([m, k]) => m! << (P - k!));
-const F2Q = [[0xaa2fa223ad82d2d2dn, 65n], [0x96f2c97dddf79030dn, 69n], [0xea5c0005e3dee451fn, 77n], [0x80000000020844c99n, 86n]].map(([m, k]) => m! << (P - k!));
+const F2P = [[0x1d7db20ff9770b73bn, 64n], [0x1d0fad7b486f5fc49n, 70n], [0x9be60d47a553a623n, 77n], [0xca971a0ec1d7cd01n, 89n]].map(([m, k]) => m! << (P - k!));
+const F2Q = [[0xaa2fa223ad82d2d2dn, 65n], [0x25bcb25f777de406bn, 67n], [0xea5c0005e3c9b64bdn, 77n], [0xfffffffffffdef1fdn, 87n]].map(([m, k]) => m! << (P - k!));
 function horner68(c: bigint[], z: bigint): bigint {
   let v = c[3]!;
   for (let i = 2; i >= 0; i--) v = round68(round68(mul(v, z)) + c[i]!);
   return v;
 }
 function f2xm1Model(x: bigint): bigint {
-  const ax = x < 0n ? -x : x;
-  if (ax >= ONE >> 4n) return expm1(mul(x, LN2));
-  const z = mul(x, x), a = round68(mul(x, horner68(F2P, z)));
+  const z = round68(mul(x, x)), a = round68(mul(x, horner68(F2P, z)));
   return div(2n * a, round68(horner68(F2Q, z) - a));
 }
 /** 2·log2(e) to 68 significant bits (the host's constant). */
@@ -217,6 +216,9 @@ const FORMS: Array<{ name: string; code: number[]; gen: () => V80[]; ref: (st: V
   { name: 'f2xm1', code: [0xd9, 0xf0], // f2xm1
     gen: () => [rnd((r32() & 1) << 15, 0x3fff - 60, 60)],
     ref: ([x]) => f2xm1Model(toBig(x!)), exact: ([x]) => expm1(mul(toBig(x!), LN2)) },
+  { name: 'f2xm1', code: [0xd9, 0xf0], // f2xm1 on 2^-5 ≤ |x| < 1, where P and Q's higher coefficients matter most
+    gen: () => [rnd((r32() & 1) << 15, 0x3fff - 5, 5)],
+    ref: ([x]) => f2xm1Model(toBig(x!)), exact: ([x]) => expm1(mul(toBig(x!), LN2)) },
   { name: 'f2xm1', code: [0xd9, 0xf0], // f2xm1 below 2^-67: 2·RN68(x·P0)/Q0, the rational's first terms (trans80.ts)
     gen: () => [rnd((r32() & 1) << 15, 0x3fff - 300, 233)],
     ref: ([x]) => f2xm1Model(toBig(x!)), exact: ([x]) => expm1(mul(toBig(x!), LN2)) },
@@ -238,7 +240,7 @@ const FORMS: Array<{ name: string; code: number[]; gen: () => V80[]; ref: (st: V
     }, exact: exactAtan2 },
 ];
 
-test('FSIN/FCOS/FPTAN (|x| < π/4) and F2XM1 (2^-4 ≤ |x| < 1) are the exact value correctly rounded in every RC; F2XM1 below 2^-4 the host 68-bit rational, FYL2X/FYL2XP1 y times the host-model 68-bit log, FPATAN atan of the 68-bit ratio (68-bit π), rounded once; PE and C1 included', () => {
+test('FSIN/FCOS/FPTAN (|x| < π/4) are the exact value correctly rounded in every RC; F2XM1 the host 68-bit rational, FYL2X/FYL2XP1 y times the host-model 68-bit log, FPATAN atan of the 68-bit ratio (68-bit π), rounded once; PE and C1 included', () => {
   const t = makeCpu('long64');
   for (const form of FORMS) {
     for (let i = 0; i < 120; i++) {
@@ -284,8 +286,9 @@ test('random 80-bit patterns of every class through the four instructions: no ho
 /**
  * F2XM1 host vectors (this machine's FPU, FSTPT after F2XM1 under RC = nearest, down, up; the
  * FSW under nearest), chosen where the host's 68-bit rational (trans80.ts f2xm1Core) differs from
- * the correctly rounded result: two per exponent −66, −40, −20, −12, −8, −6, and two denormal
- * operands (UE with PE; the result stays denormal). [x, [RN, RD, RU], FSW after the instruction].
+ * the correctly rounded result: two per exponent −66, −40, −20, −12, −8, −6, two denormal
+ * operands (UE with PE; the result stays denormal), then one per sign at each exponent −4 … −1
+ * and just inside ±1 (|x| > 1 − 2^-44). [x, [RN, RD, RU], FSW after the instruction].
  */
 const F2XM1_HOST: [V80, V80[], number][] = [
   [[0x3fbd, 0xc3f1aad9, 0x6210b784], [[0x3fbd, 0x87d16b16, 0xc6b7b3e6], [0x3fbd, 0x87d16b16, 0xc6b7b3e6], [0x3fbd, 0x87d16b16, 0xc6b7b3e7]], 0x3820],
@@ -302,9 +305,19 @@ const F2XM1_HOST: [V80, V80[], number][] = [
   [[0x3ff9, 0xc2b8095a, 0xf775c31d], [[0x3ff9, 0x88163ad8, 0x305f640c], [0x3ff9, 0x88163ad8, 0x305f640b], [0x3ff9, 0x88163ad8, 0x305f640c]], 0x3a20],
   [[0x0000, 0x0000003b, 0x0335a82d], [[0x0000, 0x00000028, 0xe7850d96], [0x0000, 0x00000028, 0xe7850d96], [0x0000, 0x00000028, 0xe7850d97]], 0x3832],
   [[0x8000, 0x000000ea, 0x607861a3], [[0x8000, 0x000000a2, 0x752822ab], [0x8000, 0x000000a2, 0x752822ac], [0x8000, 0x000000a2, 0x752822ab]], 0x3832],
+  [[0x3ffb, 0xdb3b8588, 0xffc9492c], [[0x3ffb, 0x9dbd79fb, 0xc74b42bb], [0x3ffb, 0x9dbd79fb, 0xc74b42bb], [0x3ffb, 0x9dbd79fb, 0xc74b42bc]], 0x3820],
+  [[0xbffb, 0xb6e5ac59, 0xe5040e93], [[0xbffa, 0xf5dc76e5, 0x2ac37305], [0xbffa, 0xf5dc76e5, 0x2ac37305], [0xbffa, 0xf5dc76e5, 0x2ac37304]], 0x3a20],
+  [[0x3ffc, 0xbd6bbfc7, 0xe44b42b5], [[0x3ffc, 0x8c15e50e, 0x85a8122d], [0x3ffc, 0x8c15e50e, 0x85a8122d], [0x3ffc, 0x8c15e50e, 0x85a8122e]], 0x3820],
+  [[0xbffc, 0xcd6ca0bc, 0x9cb8e016], [[0xbffc, 0x84eed0e8, 0x4a1a5a14], [0xbffc, 0x84eed0e8, 0x4a1a5a14], [0xbffc, 0x84eed0e8, 0x4a1a5a13]], 0x3a20],
+  [[0x3ffd, 0xd34b2b82, 0x75b016c9], [[0x3ffd, 0xa98dab4a, 0x4c1e5c44], [0x3ffd, 0xa98dab4a, 0x4c1e5c44], [0x3ffd, 0xa98dab4a, 0x4c1e5c45]], 0x3820],
+  [[0xbffd, 0xf551f640, 0x245f723e], [[0xbffd, 0x90b0558f, 0x53052f62], [0xbffd, 0x90b0558f, 0x53052f62], [0xbffd, 0x90b0558f, 0x53052f61]], 0x3a20],
+  [[0x3ffe, 0xeb5036bd, 0xa59559c7], [[0x3ffe, 0xe41c4cd2, 0x0f647622], [0x3ffe, 0xe41c4cd2, 0x0f647621], [0x3ffe, 0xe41c4cd2, 0x0f647622]], 0x3a20],
+  [[0xbffe, 0xc344cdcf, 0xde1b59bf], [[0xbffd, 0xd23eda54, 0x2f2ce582], [0xbffd, 0xd23eda54, 0x2f2ce583], [0xbffd, 0xd23eda54, 0x2f2ce582]], 0x3820],
+  [[0x3ffe, 0xffffffff, 0xfff719c2], [[0x3ffe, 0xffffffff, 0xfff3a9af], [0x3ffe, 0xffffffff, 0xfff3a9af], [0x3ffe, 0xffffffff, 0xfff3a9b0]], 0x3820],
+  [[0xbffe, 0xffffffff, 0xfffd6e16], [[0xbffd, 0xffffffff, 0xfffe37f8], [0xbffd, 0xffffffff, 0xfffe37f9], [0xbffd, 0xffffffff, 0xfffe37f8]], 0x3820],
 ];
 
-test('F2XM1 (d9 f0) reproduces 14 host results × 3 RC where the host differs from correct rounding (68-bit rational below 2^-4), FSW exception bits and C1 under RC = nearest', () => {
+test('F2XM1 (d9 f0) reproduces 24 host results × 3 RC where the host differs from correct rounding (its 68-bit rational), FSW exception bits and C1 under RC = nearest', () => {
   const t = makeCpu('long64');
   for (const [x, want, fsw] of F2XM1_HOST) {
     for (let rc = 0; rc < 3; rc++) {

@@ -7,8 +7,8 @@
  * The host (AMD Zen 4) is not correctly rounded for these, and the functions below model its
  * internal steps where they were pinned (docs/x87-transcendentals.md): FYL2X/FYL2XP1 multiply
  * y by a log2 built from 68-bit roundings (logModel), FPATAN takes atan of the ratio rounded
- * to 68 bits and adds a 68-bit π or π/2, F2XM1 below 2^-4 evaluates the host's rational
- * tanh-form approximation in 68-bit steps (f2xm1Core); F2XM1 above that is still correctly rounded.
+ * to 68 bits and adds a 68-bit π or π/2, F2XM1 evaluates the host's rational tanh-form
+ * approximation in 68-bit steps (f2xm1Core).
  *
  * Every result is an exact integer (operand significands) times fixed-point factors of
  * magnitude about 1 with FB = 144 fractional bits (trig80.ts's limb arithmetic), rounded once
@@ -20,7 +20,7 @@
  * precision because the operand that makes them tiny (x for F2XM1/FYL2XP1, y/x for
  * FPATAN, x − 1 for FYL2X near 1) enters as an exact integer factor, never as a fixed-point
  * value. Identities used:
- *  - 2^x − 1 = x·ln2·E(x·ln2), E(t) = Σ t^k/(k+1)!  (|x| ≤ 1)
+ *  - 2^x − 1 = 2t/(1 − t), t = tanh(x·ln2/2) ≈ x·P(x²)/Q(x²) (the host's rational, f2xm1Core)
  *  - log2(1+u) = 2·artanh(s)·log2(e), s = u/(2+u), = s·C2·(1 + g(s²)), g(z) = Σ z^j/(2j+1);
  *    FYL2X splits x = 2^k·(1+u) with 1+u ∈ [√½, √2)
  *  - atan t = t·P(t²)/Q(t²), the host's degree-(8, 7) minimax rational (fpatanCore)
@@ -172,30 +172,30 @@ function packInexact(a: Int32Array, n: number, exp2: number, neg: boolean, rc: n
 
 // ---- F2XM1 ----------------------------------------------------------------------------------
 /**
- * F2XM1 as the host computes it for |x| < 2^-4 (docs/x87-transcendentals.md): a rational
+ * F2XM1 as the host computes it for 0 < |x| ≤ 1 (docs/x87-transcendentals.md): a rational
  * approximation in the tanh form 2^x − 1 = 2t/(1 − t), t = tanh(x·ln2/2) = x·P(x²)/Q(x²), with
  * 68-bit steps:
- *   z = x², P and Q by Horner with every product and sum rounded to 68 bits (RN68),
+ *   z = RN68(x²), P and Q by Horner with every product and sum rounded to 68 bits (RN68),
  *   a = RN68(x·P), den = RN68(Q − a), result = 2a/den rounded once.
  * P0 = 0x3AFB641FF2EE16E76·2^-65 and Q0 = 0xAA2FA223AD82D2D2D·2^-65 were pinned on tiny x (below
- * 2^-67 the result is 2·RN68(x·P0)/Q0: the earlier "RN68(x·K)·C" with C = 2/Q0). P1..3, Q1..3:
- * the degree-(3,3) minimax (Remez) of t in z = x² ∈ [0, 1] for the relative error of 2^x − 1,
- * scaled to Q0, taken along its near-degenerate direction to where Q3 ≈ 2^-19 (the hardware's
- * normalisation, it seems) and rounded to 68 bits; the point on that direction was pinned by
- * host data at x ≈ 2^-13 … 2^-7. The coefficients are not exact enough near x = 1, so from
- * 2^-4 up F2XM1 stays correctly rounded. Host agreement (all of RN/RD/RU): 1000/1000 per
- * exponent at −67, −66, −60, −50, −40, −30; 300/300 at each of −26 … −6 (fresh operands),
- * 885/900 at −5 (correctly rounded: 275-290 of 300, 841 of 900).
+ * 2^-67 the result is 2·RN68(x·P0)/Q0: the earlier "RN68(x·K)·C" with C = 2/Q0). P1..3, Q1..3
+ * are the host's own: for 19 narrow runs of |x| (0.07 … 0.97, 600-800 operands each, both
+ * signs, so one P(z) and one Q(z) per run) a scan of offsets added to P and Q before their last
+ * rounding matched 99-100% of each run at one point, and cubics in z through those 19 points
+ * (residuals ≤ 0.05 ulp68) give these coefficients. Starting values were the degree-(3,3)
+ * minimax of t in z ∈ [0, 1]; the host's P and Q lie up to 6,700 ulp68 from it near z = 1
+ * along the direction that scales P and Q together. Q3 is 2^-19·(1 − 7·10^-15). Host agreement
+ * (all of RN/RD/RU), fresh operands: 9,986 and 9,977 of 10,000 at exponents −5 … −1 (correctly
+ * rounded: 9,382 and 9,386); 1000/1000 per exponent at −67 … −30, 300/300 at −26 … −6.
  */
-const F2XM1_E = -5;
-/** Coefficients as 68-bit (P0: 65-bit) integers and their power of two, lowest limb first. */
+/** Coefficients as integers and their power of two (value = M·2^k), 16-bit limbs, lowest first. */
 const F2P: Int32Array[] = [], F2Q: Int32Array[] = [];
 {
   const defs: [number[], number][] = [
-    [[0xb73b, 0x9770, 0x20ff, 0xd7db, 0x1], -64], [[0xf4eb, 0x1bd7, 0x5ed2, 0x43eb, 0x7], -72],
-    [[0x6169, 0x9724, 0x351e, 0x6f98, 0x2], -79], [[0x1ead, 0x85b7, 0xd076, 0x54b8, 0x6], -92],
-    [[0x2d2d, 0xd82d, 0x223a, 0xa2fa, 0xa], -65], [[0x030d, 0xdf79, 0x97dd, 0x6f2c, 0x9], -69],
-    [[0x451f, 0x3dee, 0x005e, 0xa5c0, 0xe], -77], [[0x4c99, 0x2084, 0x0000, 0x0000, 0x8], -86],
+    [[0xb73b, 0x9770, 0x20ff, 0xd7db, 0x0001], -64], [[0xfc49, 0x86f5, 0xd7b4, 0xd0fa, 0x0001], -70],
+    [[0xa623, 0xa553, 0x0d47, 0x9be6, 0x0000], -77], [[0xcd01, 0xc1d7, 0x1a0e, 0xca97, 0x0000], -89],
+    [[0x2d2d, 0xd82d, 0x223a, 0xa2fa, 0x000a], -65], [[0x406b, 0x77de, 0x25f7, 0x5bcb, 0x0002], -67],
+    [[0x64bd, 0x3c9b, 0x005e, 0xa5c0, 0x000e], -77], [[0xf1fd, 0xffde, 0xffff, 0xffff, 0x000f], -87],
   ];
   for (let i = 0; i < 8; i++) {
     const d = new Int32Array(L);
@@ -216,41 +216,23 @@ function horner68(d: Int32Array, c: Int32Array[], z: Int32Array): void {
 
 /** 2^x − 1 for x = ±m·2^(e−63), 0 < |x| ≤ 1 (m normalized, e unbiased). */
 export function f2xm1Core(neg: boolean, hi: number, lo: number, e: number, rc: number, fcw: number): void {
-  if (e <= F2XM1_E) {
-    limbs64(MA, hi, lo);
-    // z = x² in fixed point (truncated below 2^-144, where it no longer moves a 68-bit P or Q)
-    const nz = bigMul(PR1, MA, 4, MA, 4);
-    fxFromInt(ZF, PR1, nz, 2 * e - 126);
-    horner68(PV, F2P, ZF);
-    horner68(QV, F2Q, ZF);
-    const na = bigMul(PR2, MA, 4, PV, L);            // |x|·P = PR2·2^(e−63−FB)
-    roundSig(PR2, na);                                 // a = RN68(x·P)
-    fxFromInt(T3, PR2, na, e - 63 - FB);               // |a| < 2^-3 in fixed point (exact down to 2^-144)
-    if (neg) fadd(T4, QV, T3); else sub(T4, QV, T3, L);
-    roundSig(T4, L);                                   // den = RN68(Q − a) ∈ (4, 8)
-    const bl = bitLen(PR2, na);
-    fxFromInt(T3, PR2, na, -bl);                       // |a|·2^-(bl+e−63−FB) ∈ [1/2, 1)
-    fxDiv(SUMF, T3, T4);
-    // result = 2·|a|/den = 2·SUMF·2^-FB·2^(bl+e−63−FB); the quotient is never exact (den has 68 bits)
-    packInexact(SUMF, L, 1 - FB + bl + e - 63 - FB, neg, rc, fcw);
-    return;
-  }
-  // t = |x|·ln2 (fixed, absolute precision is enough: it only feeds E)
   limbs64(MA, hi, lo);
-  fxFromInt(T3, MA, 4, e - 63);
-  fmul(T4, T3, LN2);
-  // E(t) = Σ_k t^k/(k+1)!: term_k = term_{k−1}·|t|/(k+1), odd terms negative for x < 0
-  POS.set(ONE); zero(NEG); T1.set(ONE);
-  for (let k = 1; ; k++) {
-    fmul(T2, T1, T4); fdivs(T1, T2, k + 1);
-    if (isZero(T1, L)) break;
-    if ((k & 1) !== 0 && neg) fadd(NEG, NEG, T1); else fadd(POS, POS, T1);
-  }
-  sub(T2, POS, NEG, L);
-  // |2^x − 1| = m·2^(e−63) · ln2 · E
-  const n1 = bigMul(PR1, MA, 4, LN2, L);
-  const n2 = bigMul(PR2, PR1, n1, T2, L);
-  packInexact(PR2, n2, e - 63 - 2 * FB, neg, rc, fcw);
+  // z = RN68(x²) in fixed point (x² is exact down to 2^-144; below that it no longer moves P or Q)
+  const nz = bigMul(PR1, MA, 4, MA, 4);
+  fxFromInt(ZF, PR1, nz, 2 * e - 126);
+  roundSig(ZF, L);
+  horner68(PV, F2P, ZF);
+  horner68(QV, F2Q, ZF);
+  const na = bigMul(PR2, MA, 4, PV, L);            // |x|·P = PR2·2^(e−63−FB)
+  roundSig(PR2, na);                                 // a = RN68(x·P)
+  fxFromInt(T3, PR2, na, e - 63 - FB);               // |a| < 2 in fixed point (exact down to 2^-144)
+  if (neg) fadd(T4, QV, T3); else sub(T4, QV, T3, L);
+  roundSig(T4, L);                                   // den = RN68(Q − a) ∈ (3.7, 7.5)
+  const bl = bitLen(PR2, na);
+  fxFromInt(T3, PR2, na, -bl);                       // |a|·2^-(bl+e−63−FB) ∈ [1/2, 1)
+  fxDiv(SUMF, T3, T4);
+  // result = 2·|a|/den = 2·SUMF·2^-FB·2^(bl+e−63−FB), rounded once with the sticky bit set
+  packInexact(SUMF, L, 1 - FB + bl + e - 63 - FB, neg, rc, fcw);
 }
 
 // ---- logarithms -----------------------------------------------------------------------------
