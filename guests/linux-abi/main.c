@@ -55,7 +55,9 @@ static inline void *phys(u64 p) { return (void *)(DIRECT + p); }
 /* errno values (Linux include/uapi/asm-generic/errno-base.h) */
 #define EPERM 1
 #define ENOENT 2
+#define ESRCH 3
 #define EBADF 9
+#define EAGAIN 11
 #define ENOMEM 12
 #define EFAULT 14
 #define ENODEV 19
@@ -614,6 +616,50 @@ static long sys_sysinfo(u64 buf) {
   return 0;
 }
 
+/* futex for the one thread there is (Linux futex(2)): a wake finds no waiter; a wait whose
+ * word changed returns -EAGAIN, and one that would sleep can never be woken, so the
+ * machine stops with the reason instead of hanging. */
+static long sys_futex(u64 uaddr, u64 op, u64 val) {
+  u64 cmd = op & 0x7f; /* without FUTEX_PRIVATE_FLAG and FUTEX_CLOCK_REALTIME */
+  if (cmd == 1 || cmd == 10) return 0; /* FUTEX_WAKE, FUTEX_WAKE_BITSET */
+  if (cmd == 0 || cmd == 9) {          /* FUTEX_WAIT, FUTEX_WAIT_BITSET */
+    if (!user_ok(uaddr, 4, 0)) return -EFAULT;
+    if (*(volatile u32 *)uaddr != (u32)val) return -EAGAIN;
+    printf("[linux-abi] futex wait on %#lx with no other thread to wake it: stopping\n", uaddr);
+    exit(1);
+  }
+  printf("[linux-abi] futex op %lu not implemented: -ENOSYS\n", op);
+  return -ENOSYS;
+}
+
+/* Signals are never delivered: handlers and masks are accepted and forgotten (the old
+ * ones read as default/empty); a signal the program sends itself (abort's SIGABRT) ends
+ * it, with status 128 + the signal number as a shell reports it. */
+static long sys_rt_sigaction(u64 old, u64 setsize) {
+  if (setsize != 8) return -EINVAL;
+  if (old) {
+    if (!user_ok(old, 32, 1)) return -EFAULT;
+    for (int i = 0; i < 4; i++) ((u64 *)old)[i] = 0;
+  }
+  return 0;
+}
+
+static long sys_rt_sigprocmask(u64 old, u64 setsize) {
+  if (setsize != 8) return -EINVAL;
+  if (old) {
+    if (!user_ok(old, 8, 1)) return -EFAULT;
+    *(u64 *)old = 0;
+  }
+  return 0;
+}
+
+static long sys_kill_self(u64 sig) {
+  if (sig == 0) return 0;
+  if (sig > 64) return -EINVAL;
+  printf("[linux-abi] the program sent itself signal %lu: terminated (status %lu)\n", sig, 128 + sig);
+  exit((int)(128 + sig));
+}
+
 static void __attribute__((noreturn)) sys_exit(u64 status) {
   printf("[linux-abi] exit status %lu, %lu KiB of frames in use\n", status & 0xff, frames_used * 4);
   exit((int)(status & 0xff));
@@ -631,11 +677,18 @@ long syscall_dispatch(struct sysregs *r) {
     case 10: return sys_mprotect(a, b, c);
     case 11: return sys_munmap(a, b);
     case 12: return sys_brk(a);
+    case 13: return sys_rt_sigaction(c, d);                  /* rt_sigaction(sig, act, oldact, setsize) */
+    case 14: return sys_rt_sigprocmask(c, d);                /* rt_sigprocmask(how, set, oldset, setsize) */
     case 16: return a > 2 ? -EBADF : -ENOTTY;                /* ioctl: TCGETS and the rest */
     case 20: return sys_writev(a, b, c);
     case 24: return 0;                                       /* sched_yield */
     case 28: return 0;                                       /* madvise: advice only */
     case 39: case 186: return 1;                             /* getpid, gettid */
+    case 62: return a == 1 || a == 0 ? sys_kill_self(b) : -ESRCH; /* kill(pid, sig) */
+    case 110: return 0;                                      /* getppid */
+    case 200: return a == 1 ? sys_kill_self(b) : -ESRCH;     /* tkill(tid, sig) */
+    case 202: return sys_futex(a, b, c);
+    case 234: return a == 1 && b == 1 ? sys_kill_self(c) : -ESRCH; /* tgkill(tgid, tid, sig) */
     case 60: case 231: sys_exit(a);                          /* exit, exit_group */
     case 63: return sys_uname(a);
     case 89: return sys_readlink(a, b, c);

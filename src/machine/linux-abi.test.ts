@@ -13,6 +13,8 @@
  * (GLIBC_TUNABLES=glibc.cpu.hwcaps=-AVX,... for `-avx`); the features glibc saw as
  * active are checked from the line the program writes to fd 2 when LIBC_CHECK_FEATURES
  * is in its environment (the guest kernel's command line).
+ * guests/linux-abi/cxx-check.cc does the same for static libstdc++ (with g++), and
+ * abi-probe.c checks the process state the kernel gives from inside.
  * Skipped, saying why, without gcc/make/ld/objcopy or /usr/lib/x86_64-linux-gnu/libc.a.
  */
 import { after, test } from 'node:test';
@@ -69,11 +71,11 @@ function runNative(env: Record<string, string>): string {
 
 interface GuestRun { stdout: string; features: string; kernel: string[]; exitCode: number | undefined; reason: string }
 
-async function runGuest(profile: CpuProfile): Promise<GuestRun> {
+async function runGuest(profile: CpuProfile, program = build().program, name = 'libc-check'): Promise<GuestRun> {
   const b = build();
   const chunks: Uint8Array[] = [];
   const m = new PcMachine({ memoryBytes: 64 << 20, serialOut: (x) => chunks.push(x), instructionLimit: 2_000_000_000, cpuProfile: profile });
-  m.loadKernel(b.kernel, 'LIBC_CHECK_FEATURES=1', 'linux-abi.elf', [{ bytes: b.program, string: 'libc-check' }]);
+  m.loadKernel(b.kernel, 'LIBC_CHECK_FEATURES=1', 'linux-abi.elf', [{ bytes: program, string: name }]);
   const r = await m.run();
   let out = Buffer.concat(chunks).toString('latin1');
   // The kernel's own messages are whole lines "[linux-abi] ...\n" written between the
@@ -113,6 +115,31 @@ test('static glibc program: same stdout natively (glibc hwcaps without AVX) and 
   const g = await runGuest(withoutAvx(defaultProfile()));
   assertSame(native, g);
   assert.match(g.features, /\bsse2=1 ssse3=1 sse4_2=1 avx=0 avx2=0 fma=0\b/, 'glibc saw no AVX: SSE2-family variants');
+});
+
+// cxx-check.cc: static libstdc++ (sort, to_chars/from_chars, map, exceptions through the
+// .eh_frame unwinder, regex, iostream, setjmp/longjmp), on the default profile only: its
+// first throw sorts every FDE of the binary (about 14 of its 17 million guest instructions).
+function whyCxx(): string | null {
+  if (whyAvx2) return whyAvx2;
+  if (spawnSync('g++', ['--version']).status !== 0) return 'g++ is not installed';
+  const lib = spawnSync('g++', ['-print-file-name=libstdc++.a'], { encoding: 'utf8' }).stdout.trim();
+  return lib.startsWith('/') && existsSync(lib) ? null : 'the static libstdc++ (libstdc++.a) is missing';
+}
+const skipCxx = whyCxx();
+
+test('static libstdc++ program: same stdout natively and under linux-abi (default profile)', { skip: skipCxx ?? false }, async () => {
+  const dir = build().dir, exe = join(dir, 'cxx-check');
+  const cc = spawnSync('g++', ['-O2', '-static', '-no-pie', '-o', exe, join(guests, 'linux-abi/cxx-check.cc')], { encoding: 'utf8' });
+  assert.equal(cc.status, 0, `g++ -static cxx-check.cc failed:\n${cc.stderr}`);
+  const native = spawnSync(exe, [], { env: {} });
+  assert.equal(native.status, 0, 'the native program failed');
+  const g = await runGuest(defaultProfile(), new Uint8Array(readFileSync(exe)), 'cxx-check');
+  assert.equal(g.reason, 'debug-exit', `${g.kernel.join('\n')}\n${g.stdout.slice(-1500)}`);
+  assert.equal(g.exitCode, 1, g.kernel.join('\n'));
+  const a = native.stdout.toString('latin1');
+  assert.match(a, /caught \d+\nout_of_range\nregex sum \d+\n/);
+  assert.equal(g.stdout, a);
 });
 
 // abi-probe.c checks the process state from inside (argv/envp, the auxiliary vector,
