@@ -76,9 +76,9 @@ int main(void) {
   if (pages == MAP_FAILED || mprotect(pages + 4096, 4096, PROT_NONE) != 0) { perror("mmap"); return 1; }
   mem = pages + 4096 - 384; /* buffer = mem + 128 .. mem + 383, rdx = mem + 256 */
   catch_faults();
-  static char c[64], y[4][72], mem_s[520];
+  static char c[256], y[4][72], mem_s[520];
   unsigned mx; unsigned long long rax, rbx, rcx, fl;
-  while (scanf("%63s %71s %71s %71s %71s %x %llx %llx %llx %llx %519s", c, y[0], y[1], y[2], y[3], &mx, &rax, &rbx, &rcx, &fl, mem_s) == 11) {
+  while (scanf("%255s %71s %71s %71s %71s %x %llx %llx %llx %llx %519s", c, y[0], y[1], y[2], y[3], &mx, &rax, &rbx, &rcx, &fl, mem_s) == 11) {
     int n = (int)strlen(c) / 2;
     for (int i = 0; i < n; i++) code[i] = (uint8_t)(hexv(c[2 * i]) << 4 | hexv(c[2 * i + 1]));
     code[n] = 0xc3;
