@@ -184,18 +184,20 @@ function packInexact(a: Int32Array, n: number, exp2: number, neg: boolean, rc: n
  * rounding matched 99-100% of each run at one point, and cubics in z through those 19 points
  * (residuals ≤ 0.05 ulp68) give these coefficients. Starting values were the degree-(3,3)
  * minimax of t in z ∈ [0, 1]; the host's P and Q lie up to 6,700 ulp68 from it near z = 1
- * along the direction that scales P and Q together. Q3 is 2^-19·(1 − 7·10^-15). Host agreement
- * (all of RN/RD/RU), fresh operands: 9,986 and 9,977 of 10,000 at exponents −5 … −1 (correctly
- * rounded: 9,382 and 9,386); 1000/1000 per exponent at −67 … −30, 300/300 at −26 … −6.
+ * along the direction that scales P and Q together; a search in steps of 1/128 ulp68 of P(1),
+ * Q(1) then moved P2, P3, Q2, Q3 slightly. Q3 is 2^-19·(1 − 7·10^-15). Host agreement (all of
+ * RN/RD/RU), fresh operands not used in any fit: 9,981 and 9,990 of 10,000 at exponents
+ * −5 … −1 (correctly rounded: 9,386 and 9,361), 2,997 of 3,000 just inside ±1 (2,753); every
+ * stored operand at −67 … −3 (34,703).
  */
 /** Coefficients as integers and their power of two (value = M·2^k), 16-bit limbs, lowest first. */
 const F2P: Int32Array[] = [], F2Q: Int32Array[] = [];
 {
   const defs: [number[], number][] = [
     [[0xb73b, 0x9770, 0x20ff, 0xd7db, 0x0001], -64], [[0xfc49, 0x86f5, 0xd7b4, 0xd0fa, 0x0001], -70],
-    [[0xa623, 0xa553, 0x0d47, 0x9be6, 0x0000], -77], [[0xcd01, 0xc1d7, 0x1a0e, 0xca97, 0x0000], -89],
+    [[0xa633, 0xa553, 0x0d47, 0x9be6, 0x0000], -77], [[0x4d01, 0xc1d7, 0x1a0e, 0xca97, 0x0000], -89],
     [[0x2d2d, 0xd82d, 0x223a, 0xa2fa, 0x000a], -65], [[0x406b, 0x77de, 0x25f7, 0x5bcb, 0x0002], -67],
-    [[0x64bd, 0x3c9b, 0x005e, 0xa5c0, 0x000e], -77], [[0xf1fd, 0xffde, 0xffff, 0xffff, 0x000f], -87],
+    [[0x649d, 0x3c9b, 0x005e, 0xa5c0, 0x000e], -77], [[0xf1fd, 0xffdf, 0xffff, 0xffff, 0x000f], -87],
   ];
   for (let i = 0; i < 8; i++) {
     const d = new Int32Array(L);
