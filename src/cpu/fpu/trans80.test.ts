@@ -196,22 +196,23 @@ const FORMS: Array<{ name: string; code: number[]; gen: () => V80[]; ref: (st: V
       // below |x| = 0x9ACE08D63DCFDACB·2^-97 the host's tan is x·RN68(x·K)/(x·K), K = 0x2E7C9697BBDF1E68B·2^-65 (trig80.ts tanTinyPack)
       const X = toBig(x!), ax = X < 0n ? -X : X;
       if (ax < 0x9ACE08D63DCFDACBn << (P - 97n)) { const y = mul(X, 0x2E7C9697BBDF1E68Bn << (P - 65n)); return div(mul(X, round68(y)), y); }
-      // below P66/4 (no reduction): x·P(z)/Q(z), z = x², P and Q of degree 4 in z by Horner, every
-      // product and sum rounded to 68 bits (RN68), a = RN68(|x|·P), a/Q (trig80.ts tanRationalPack)
-      if (ax <= 0xC90FDAA22168C234n << (P - 64n)) {
-        const z = mul(X, X), c = (m: bigint, e: bigint): bigint => m << (P - e);
-        const hor = (cs: bigint[]): bigint => {
-          let v = cs[cs.length - 1]!;
-          for (let k = cs.length - 2; k >= 0; k--) v = round68(cs[k]! + round68(mul(v, z)));
-          return v;
-        };
-        const K = c(0xB9F25A5EEF7C79A2Cn, 67n);
-        const Pv = hor([K, -c(0xCC3A370AA4A789272n, 70n), c(0xBAE23C0C0DF90B52An, 75n), -c(0xAFA1F16E6FB4FDB79n, 82n), c(0xB6A503B056EA2779An, 92n)]);
-        const Qv = hor([K, -c(0xAF0574AC9E2788B64n, 68n), c(0xA36F5651E07EE267An, 72n), -c(0x9978EFFE48A95A9BEn, 78n), c(0xFFFFFFFFFFFFD6439n, 87n)]);
-        const t = div(round68(mul(ax, Pv)), Qv);
-        return X < 0n ? -t : t;
-      }
-      const [s, c] = sinCos(X); return div(s, c);
+      // otherwise x·P(z)/Q(z) of the reduced argument r (x itself below P66/4; here |x| < 1, so
+      // above it r = x − P66/2 and tan x = −cot r = −Q/a): z = RN68(r²), P and Q of degree 4 in z
+      // by Horner, every product and sum rounded to 68 bits (RN68), a = RN68(|r|·P), a/Q or Q/a
+      // (trig80.ts tanRationalPack)
+      const odd = ax > 0xC90FDAA22168C234n << (P - 64n);
+      const r = odd ? (0xC90FDAA22168C234Cn << (P - 67n)) - ax : ax;
+      const z = round68(mul(r, r)), c = (m: bigint, e: bigint): bigint => m << (P - e);
+      const hor = (cs: bigint[]): bigint => {
+        let v = cs[cs.length - 1]!;
+        for (let k = cs.length - 2; k >= 0; k--) v = round68(cs[k]! + round68(mul(v, z)));
+        return v;
+      };
+      const K = c(0xB9F25A5EEF7C79A2Cn, 67n);
+      const Pv = hor([K, -c(0xCC3A370AA4A789272n, 70n), c(0xBAE23C0C0DF90B52An, 75n), -c(0xAFA1F16E6FB4FDB79n, 82n), c(0xB6A503B056EA2779An, 92n)]);
+      const Qv = hor([K, -c(0xAF0574AC9E2788B64n, 68n), c(0xA36F5651E07EE267An, 72n), -c(0x9978EFFE48A95A9BEn, 78n), c(0xFFFFFFFFFFFFD6439n, 87n)]);
+      const a = round68(mul(r, Pv)), t = odd ? div(Qv, a) : div(a, Qv);
+      return X < 0n ? -t : t;
     }, exact: ([x]) => { const [s, c] = sinCos(toBig(x!)); return div(s, c); } },
   { name: 'f2xm1', code: [0xd9, 0xf0], // f2xm1
     gen: () => [rnd((r32() & 1) << 15, 0x3fff - 60, 60)],
