@@ -164,8 +164,8 @@ const P66H = 0xC90FDAA22168C234Cn << (P - 67n);   // P66/2
 const sinHost = (x: bigint): bigint => { const a = x < 0n ? -x : x, v = 2n * a > P66H ? cosPoly(P66H - a) : sinPoly(a); return x < 0n ? -v : v; };
 const cosHost = (x: bigint): bigint => { const a = x < 0n ? -x : x; return 2n * a > P66H ? sinPoly(P66H - a) : cosPoly(a); };
 /**
- * The host's arctangent (trans80.ts atanRational): t·P(t²)/Q(t²), the (8, 7) minimax rational of atan t/t
- * with P0 = Q0 = 1 (coefficients |c|·2^144; P8 negative).
+ * The host's arctangent (trans80.ts atanRational, fpatanCore): t − RN68(t − t·P(t²)/Q(t²)), the (8, 7) minimax
+ * rational of atan t/t with P0 = Q0 = 1 (coefficients |c|·2^144; P8 negative), its tail rounded to 68 bits.
  */
 const ATP = ['1000000000000000000000000000000000000', '32A7C2D359B20D5E3D6D4CB76230A7F7A5D47', '3E928369BE2370F3D0DA7F7E767358B2B8035',
   '261F2D8B4BB791D2F94AA9B6143538CB6837A', 'BEA47D567CE568255FCEEC17ABC5120CBDFD', '1CBDB60DF5BC0AAB31665807A53E75DCBA4D',
@@ -177,7 +177,7 @@ const hexFx = (h: string): bigint => (h.startsWith('-') ? -BigInt('0x' + h.slice
 const ATPB = ATP.map(hexFx), ATQB = ATQ.map(hexFx);
 const atanHost = (t: bigint): bigint => {
   const z = mul(t, t), hor = (cs: bigint[]): bigint => cs.reduceRight((v, c) => mul(v, z) + c, 0n);
-  return div(mul(t, hor(ATPB)), hor(ATQB));
+  return t - round68(t - div(mul(t, hor(ATPB)), hor(ATQB)));   // t minus its tail rounded to 68 bits
 };
 /** |x| < π/4: no reduction, so the 66-bit π of the larger arguments plays no part. */
 const trigArg = (): V80[] => [rnd((r32() & 1) << 15, 0x3fff - 40, 40)];
@@ -365,6 +365,40 @@ test('FYL2XP1 (d9 f9) and FYL2X (d9 f1) reproduce 10 host results × 3 RC where 
         assert.equal(got & 0x3f, fsw & 0x3f, `${label}: exception bits`);
         assert.equal(got & 0x200, fsw & 0x200, `${label}: C1`);
       }
+    }
+  }
+});
+
+/**
+ * FPATAN where the host's (8, 7) rational with its tail rounded to 68 bits (trans80.ts atanRational,
+ * fpatanCore) decides the rounding and atan of the 68-bit ratio does not: host answers, [x = ST(0),
+ * y = ST(1), then the result and FSW & 0x3ff under RN, RD, RU] (both signs, all four quadrants).
+ *   d9 f3    fpatan
+ */
+const PATAN_HOST: [string, string, [string, number], [string, number], [string, number]][] = [
+  ['3fff9c95e2a9e57f7691', '3ffe97e7897389906f48', ['3ffde73a88bb1b5cd506', 0x020], ['3ffde73a88bb1b5cd506', 0x020], ['3ffde73a88bb1b5cd507', 0x220]],
+  ['3fff84e166b9ac18cd4e', '3ffeb1803392fb68d297', ['3ffe96bf1a3b54c31cc3', 0x020], ['3ffe96bf1a3b54c31cc3', 0x020], ['3ffe96bf1a3b54c31cc3', 0x020]],
+  ['3fff9352a90a625d165b', '3fff90f0eb570580965b', ['3ffec6f9c7fec5d69ea8', 0x020], ['3ffec6f9c7fec5d69ea8', 0x020], ['3ffec6f9c7fec5d69ea9', 0x220]],
+  ['3fffc22cf8399c606004', '3ffbebc17fd32645b2a2', ['3ffb9b1cbd4d5c45db2b', 0x020], ['3ffb9b1cbd4d5c45db2b', 0x020], ['3ffb9b1cbd4d5c45db2c', 0x220]],
+  ['3ffff7fdb161a8ab0628', '3fffef839a9f86615096', ['3ffec49c67e3ca44e43e', 0x020], ['3ffec49c67e3ca44e43e', 0x020], ['3ffec49c67e3ca44e43e', 0x020]],
+  ['3fffef11e2bf53a5e589', '3fffb32410eb23a3e531', ['3ffea4a0248202318034', 0x020], ['3ffea4a0248202318034', 0x020], ['3ffea4a0248202318035', 0x220]],
+  ['c000be5de895f77fa89b', 'c001e13ed2b86f55bb12', ['bffffc3d077844782910', 0x220], ['bffffc3d077844782910', 0x220], ['bffffc3d07784478290f', 0x020]],
+  ['40008152ef6ffb597e1b', 'bffec7ba12ccb666f675', ['bffdbca76692b63ec0e4', 0x220], ['bffdbca76692b63ec0e4', 0x220], ['bffdbca76692b63ec0e3', 0x020]],
+  ['4001b64b2384c08aa593', '3ffd9dbe9fdec3fca363', ['3ffadd4f47d489a3347a', 0x020], ['3ffadd4f47d489a3347a', 0x020], ['3ffadd4f47d489a3347b', 0x220]],
+  ['4000adae0f24c47a8089', '3fffd9a9923168b1b005', ['3ffe8f4c9f88f036df92', 0x020], ['3ffe8f4c9f88f036df92', 0x020], ['3ffe8f4c9f88f036df92', 0x020]],
+];
+
+test('FPATAN (d9 f3) reproduces 10 host results × 3 RC where its minimax rational and atan of the 68-bit ratio differ, FSW exception bits and C1', () => {
+  const t = makeCpu('long64');
+  const v80 = (s: string): V80 => [parseInt(s.slice(0, 4), 16), parseInt(s.slice(4, 12), 16) | 0, parseInt(s.slice(12), 16) | 0];
+  for (const [x, y, ...want] of PATAN_HOST) {
+    for (let rc = 0; rc < 3; rc++) {
+      exec(t, [0xd9, 0xf3], 0x037f | (rc << 10), [v80(x), v80(y)]);   // RC 0 nearest, 1 down, 2 up
+      const label = `fpatan x ${x} y ${y} rc ${rc}`;
+      assert.deepEqual(stAt(t, 0), v80(want[rc]![0]), label);
+      const got = t.cpu.fpu.getFsw();
+      assert.equal(got & 0x3f, want[rc]![1] & 0x3f, `${label}: exception bits`);
+      assert.equal(got & 0x200, want[rc]![1] & 0x200, `${label}: C1`);
     }
   }
 });
