@@ -343,14 +343,16 @@ function tanTinyPack(neg: boolean, hi: number, lo: number, e: number, rc: number
  * set sits a little off it along the directions that keep the function (minimax error 5.446·10^-24
  * either way) but move P and Q together: the minimax with q1 and q2 held at q1 + 1.356·10^-19 and
  * q2 − 8.0705·10^-17 (two parameters scanned on 4,800 host operands at 2^-4 … π/4, a peak of
- * 4756; Q1 stays inside the XT window). Host operands not used for fitting, RN/RD/RU all equal:
- * 1000/1000 at −4, 999 at −3, 992 at −2, 986 at −1 (x < π/4), correctly rounded 942, 946, 947,
- * 955; 47,799 of the 47,800 operands at −34 … −4 of earlier sessions.
+ * 4756; Q1 stays inside the XT window), and Q2 then 13 ulps lower (scanned alone on 4,400
+ * operands at −2/−1: 4354 → 4386; Q1, P1, P2, Q3 at their values score best). Host operands not
+ * used for fitting, RN/RD/RU all equal: 998, 997, 996 of 1000 at −3, −2, −1 (x < π/4; correctly
+ * rounded 946, 953, 946; without the Q2 step 998, 997, 984); 1000/1000 at −4 (942); 47,799 of
+ * the 47,800 operands at −34 … −4 of earlier sessions. Reduced arguments: tanRationalPack.
  * RN68: nearest, ties to even, at 68 significant bits. The constants are 68-bit magnitudes in
  * 144-bit fixed point, signs alternating (P1, P3, Q1, Q3 negative):
  * K = 0xB9F25A5EEF7C79A2C·2^-67, P1 0xCC3A370AA4A789272·2^-70, P2 0xBAE23C0C0DF90B52A·2^-75,
  * P3 0xAFA1F16E6FB4FDB79·2^-82, P4 0xB6A503B056EA2779A·2^-92, Q1 0xAF0574AC9E2788B64·2^-68,
- * Q2 0xA36F5651E07EE267A·2^-72, Q3 0x9978EFFE48A95A9BE·2^-78, Q4 0xFFFFFFFFFFFFD6439·2^-87.
+ * Q2 0xA36F5651E07EE266D·2^-72, Q3 0x9978EFFE48A95A9BE·2^-78, Q4 0xFFFFFFFFFFFFD6439·2^-87.
  */
 function fixConst(hex: string, e2: number): Int32Array {
   const a = new Int32Array(L);
@@ -365,7 +367,7 @@ function fixConst(hex: string, e2: number): Int32Array {
 const TK = fixConst('B9F25A5EEF7C79A2C', -67);
 const TAN_P = [fixConst('CC3A370AA4A789272', -70), fixConst('BAE23C0C0DF90B52A', -75),
   fixConst('AFA1F16E6FB4FDB79', -82), fixConst('B6A503B056EA2779A', -92)];
-const TAN_Q = [fixConst('AF0574AC9E2788B64', -68), fixConst('A36F5651E07EE267A', -72),
+const TAN_Q = [fixConst('AF0574AC9E2788B64', -68), fixConst('A36F5651E07EE266D', -72),
   fixConst('9978EFFE48A95A9BE', -78), fixConst('FFFFFFFFFFFFD6439', -87)];
 const TPV = new Int32Array(L), TQV = new Int32Array(L), TXF = new Int32Array(L);
 
@@ -419,9 +421,10 @@ function tanRationalPack(neg: boolean, rc: number, fcw: number): void {
   BIG[n] = 0;
   round68(BIG, n + 1);
   // even quadrants tan r = a/Q = (BIG/TQV)·2^rExp; odd ones −cot r = −Q/a, the same two
-  // 68-bit values divided the other way (measured on reduced arguments, two fresh sets: 5947 of
-  // 6000 operands at 2^-1 … 2^30 and 5352 of 5400 at 2^-1 … 2^62, RN/RD/RU all equal, against
-  // 5680 and 5106 for tan r or −cot r correctly rounded, the previous evaluation)
+  // 68-bit values divided the other way (measured on reduced arguments, three fresh sets: 5978
+  // of 6000 operands at 2^-1 … 2^30, 5384 of 5400 at 2^-1 … 2^62 and 5983 of 6000 at 2^-1 …
+  // 2^50, RN/RD/RU all equal; 5680 and 5106 of the first two for tan r or −cot r correctly
+  // rounded, the previous evaluation)
   if ((quad & 1) === 0) divPack(BIG, n + 1, TQV, L, rExp, neg !== rNeg, rc, fcw);
   else divPack(TQV, L, BIG, n + 1, -rExp, neg === rNeg, rc, fcw);
 }
