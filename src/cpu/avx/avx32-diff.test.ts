@@ -73,16 +73,59 @@ function intTo32(code: number[]): number[] {
   if (k > 0 && fold.every((b, i) => rest[k + i] === b)) rest.splice(k, fold.length, 0xc1, 0xe0, 0x10, 0x09, 0xc8);
   return head.concat(rest);
 }
-const FORMS: Form[] = [...FP_FORMS, ...INT_FORMS.map((f) => ({ name: f.name, enc: (r: () => number) => intTo32(f.enc(r)) }))];
+/**
+ * BMI1/BMI2 (avx/bmi.ts) as 32-bit code: operands in EAX, ECX, ESI, EDI (EBX and EBP belong to
+ * the harness's C caller), loaded with random values and RFLAGS' arithmetic bits (push imm32;
+ * popfd) by a head; [edx+disp8] in the buffer (MULX: ESI = the buffer, EDX = a dword of it, its
+ * implicit operand, ESI cleared after); VEX.W random (ignored outside 64-bit mode). A tail folds
+ * the flags and the four registers into EAX: pushfd; xor eax, ecx; xor eax, esi; xor eax, edi; pop ecx;
+ * and ecx, 8d5h; shl ecx, 20; xor eax, ecx.
+ */
+const BMI_REGS = [0, 1, 6, 7];
+function bmiForm(name: string, map: number, pp: number, op: number, kind: 'rvm' | 'rmv' | 'blsx' | 'mulx' | 'rorx', digit = 0): Form {
+  return {
+    name,
+    enc: (r) => {
+      const le32 = (v: number): number[] => [v & 0xff, (v >>> 8) & 0xff, (v >>> 16) & 0xff, v >>> 24];
+      const small = (): number => (r() & 3) === 0 ? r() : (r() & 1) ? r() % 80 : (r() % 40) | ((r() % 40) << 8);
+      const head = [0xb9, ...le32(small()), 0xbe, ...le32(small()), 0xbf, ...le32(small()), 0x68, ...le32((r() & 0x8d5) | 0x202), 0x9d];
+      const mem = (r() & 1) === 0;
+      const w = r() & 1;
+      // MULX: ESI holds the buffer's address (different natively), not an operand, and is cleared before the fold
+      const pick = (): number => kind === 'mulx' ? [0, 1, 7][r() % 3]! : BMI_REGS[r() % 4]!;
+      let reg = (r() & 1) ? 0 : pick(), v = pick(), rm = pick();
+      if (kind === 'blsx') { reg = digit; v = (r() & 1) ? 0 : pick(); }
+      if (kind === 'rorx') v = (r() % 8) === 0 ? 1 : 0; // vvvv ≠ 1111b: #UD
+      let base = 2;
+      if (kind === 'mulx') { head.push(0x89, 0xd6, 0x8b, 0x52, (r() % 16) * 4); base = 6; } // mov esi, edx; mov edx, [edx+disp8]
+      const code = [...head, 0xc4, 0xe0 | map, (w << 7) | ((~v & 15) << 3) | pp, op];
+      code.push(mem ? 0x40 | (reg << 3) | base : 0xc0 | (reg << 3) | rm);
+      if (mem) code.push((r() % 16) * 4);
+      if (kind === 'rorx') code.push(r() & 0xff);
+      code.push(0x9c);
+      if (kind === 'mulx') code.push(0x31, 0xf6); // xor esi, esi
+      code.push(0x31, 0xc8, 0x31, 0xf0, 0x31, 0xf8, 0x59, 0x81, 0xe1, 0xd5, 0x08, 0, 0, 0xc1, 0xe1, 0x14, 0x31, 0xc8);
+      return code;
+    },
+  };
+}
+const BMI_FORMS: Form[] = [
+  bmiForm('andn', 2, 0, 0xf2, 'rvm'), bmiForm('blsr', 2, 0, 0xf3, 'blsx', 1), bmiForm('blsmsk', 2, 0, 0xf3, 'blsx', 2),
+  bmiForm('blsi', 2, 0, 0xf3, 'blsx', 3), bmiForm('bextr', 2, 0, 0xf7, 'rmv'), bmiForm('bzhi', 2, 0, 0xf5, 'rmv'),
+  bmiForm('pdep', 2, 3, 0xf5, 'rvm'), bmiForm('pext', 2, 2, 0xf5, 'rvm'), bmiForm('mulx', 2, 3, 0xf6, 'mulx'),
+  bmiForm('rorx', 3, 3, 0xf0, 'rorx'), bmiForm('sarx', 2, 2, 0xf7, 'rmv'), bmiForm('shlx', 2, 1, 0xf7, 'rmv'),
+  bmiForm('shrx', 2, 3, 0xf7, 'rmv'),
+];
+const FORMS: Form[] = [...FP_FORMS, ...INT_FORMS.map((f) => ({ name: f.name, enc: (r: () => number) => intTo32(f.enc(r)) })), ...BMI_FORMS];
 
 /** One case in 32-bit protected mode: EAX from the case, EDX = BUF; EAX printed without leading zeros. */
 function emulate(t: TestCpu, c: Case): string {
   return emulateYmm(t, c, 32, (u) => { u.cpu.setReg32(0, c.eax | 0); u.cpu.setReg32(2, BUF); }, (u) => (u.cpu.getReg32(0) >>> 0).toString(16));
 }
 
-test('AV-FP and AV-INT forms outside 64-bit mode match the host CPU in compatibility mode', (t) => {
+test('AV-FP, AV-INT and BMI forms outside 64-bit mode match the host CPU in compatibility mode', (t) => {
   if (spawnSync('gcc', ['--version']).status !== 0) { t.skip('gcc not found'); return; }
-  if (!/\bavx2\b/.test(readFileSync('/proc/cpuinfo', 'utf8'))) { t.skip('host CPU without AVX2'); return; }
+  if (!/\bavx2\b/.test(readFileSync('/proc/cpuinfo', 'utf8')) || !/\bbmi2\b/.test(readFileSync('/proc/cpuinfo', 'utf8'))) { t.skip('host CPU without AVX2/BMI2'); return; }
   const dir = mkdtempSync(join(tmpdir(), 'nestvisor-avx32-'));
   try {
     const exe = join(dir, 'avx32-harness');
@@ -106,7 +149,7 @@ test('AV-FP and AV-INT forms outside 64-bit mode match the host CPU in compatibi
     assert.equal(lines.length, cases.length);
     // the nestvisor-amd profile, as this AMD host (VEX.W1 VPEXTRQ/VPINSRQ are #UD here, avx/int2.ts)
     const tc = makeAvxCpu('prot32', { avx2: true });
-    (tc.cpu as unknown as { profile: CpuProfile }).profile = avxProfile(amdProfile(), { avx2: true });
+    (tc.cpu as unknown as { profile: CpuProfile }).profile = avxProfile(amdProfile(), { avx2: true, bmi: true });
     const fails = new Map<string, number>();
     const faults = new Map<string, number>();
     const shown: string[] = [];
@@ -119,7 +162,7 @@ test('AV-FP and AV-INT forms outside 64-bit mode match the host CPU in compatibi
         if (n <= 2 && shown.length < 16) shown.push(`${c.form.name} [${c.code.map((b) => hx(b, 2)).join(' ')}]\n   in     ${line(c)}\n   native ${want}\n   emul   ${got}`);
       }
     }
-    t.diagnostic(`compared ${cases.length} cases over ${FORMS.length} forms (${FP_FORMS.length} AV-FP, ${INT_FORMS.length} AV-INT); native faults: ${[...faults].map(([k, v]) => `${k}×${v}`).join(', ')}`);
+    t.diagnostic(`compared ${cases.length} cases over ${FORMS.length} forms (${FP_FORMS.length} AV-FP, ${INT_FORMS.length} AV-INT, ${BMI_FORMS.length} BMI); native faults: ${[...faults].map(([k, v]) => `${k}×${v}`).join(', ')}`);
     assert.equal(fails.size, 0, `mismatches: ${[...fails].map(([k, v]) => `${k}:${v}`).join(' ')}\n${shown.join('\n')}`);
     assert.ok(cases.length > FORMS.length * PER_FORM * 0.8 && (faults.get('SIG 4') ?? 0) > 0);
   } finally {
