@@ -210,7 +210,7 @@ const FORMS: Array<{ name: string; code: number[]; gen: () => V80[]; ref: (st: V
       };
       const K = c(0xB9F25A5EEF7C79A2Cn, 67n);
       const Pv = hor([K, -c(0xCC3A370AA4A789272n, 70n), c(0xBAE23C0C0DF90B52An, 75n), -c(0xAFA1F16E6FB4FDB79n, 82n), c(0xB6A503B056EA2779An, 92n)]);
-      const Qv = hor([K, -c(0xAF0574AC9E2788B64n, 68n), c(0xA36F5651E07EE267An, 72n), -c(0x9978EFFE48A95A9BEn, 78n), c(0xFFFFFFFFFFFFD6439n, 87n)]);
+      const Qv = hor([K, -c(0xAF0574AC9E2788B64n, 68n), c(0xA36F5651E07EE266Dn, 72n), -c(0x9978EFFE48A95A9BEn, 78n), c(0xFFFFFFFFFFFFD6439n, 87n)]);
       const a = round68(mul(r, Pv)), t = odd ? div(Qv, a) : div(a, Qv);
       return X < 0n ? -t : t;
     }, exact: ([x]) => { const [s, c] = sinCos(toBig(x!)); return div(s, c); } },
