@@ -9,8 +9,6 @@ import { CS, DS, SS } from './regs.js';
 import { DC_NO_REG } from './decode-cache.js';
 
 const TWO32 = 4294967296;
-/** The Cpu's TLB index mask (cpu.ts TLB_BITS). */
-const TLB_MASK = (1 << 11) - 1;
 
 /** Points the fetch cursor at RIP when the code page is cached. */
 export function beginFetch(cpu: Cpu): void {
@@ -28,7 +26,7 @@ export function beginFetch(cpu: Cpu): void {
 export function refillFetch(cpu: Cpu, rip: number): boolean {
   let lin = cpu.segBase[CS]! + rip;
   if (!cpu.code64) lin = lin >= 0 ? lin >>> 0 : lin % TWO32; // `%` only where needed: an fmod call in V8
-  const pn = Math.floor(lin / 4096), i = pn & TLB_MASK;
+  const pn = Math.floor(lin / 4096), i = pn & (cpu.tlbTag.length - 1);
   if (cpu.tlbTag[i] !== pn || (cpu.tlbPerm[i]! & cpu.exMask) === 0) return false;
   cpu.fetchPage = pn * 4096;
   cpu.fetchHost = cpu.tlbPhys[i]!;

@@ -6,7 +6,7 @@
  * to them is checked (debug.ts). A failed walk raises #PF with CR2 = the linear address.
  */
 import type { Cpu } from './cpu.js';
-import { TLB_MASK } from './cpu.js';
+import { TLB_MASK, TLB_LOG } from './cpu.js';
 import { CR0_PG, PF_ } from './regs.js';
 import { walk } from './mmu.js';
 import { checkDataBreakpoints } from './debug.js';
@@ -26,6 +26,7 @@ export function tlbFill(cpu: Cpu, lin: number, access: number, user: boolean): n
     if (idx >= 0) {
       const i = pn & TLB_MASK;
       cpu.tlbTag[i] = pn; cpu.tlbPhys[i] = idx; cpu.tlbPerm[i] = perm;
+      logFill(cpu, i);
     }
     return phys;
   }
@@ -46,9 +47,17 @@ export function tlbFill(cpu: Cpu, lin: number, access: number, user: boolean): n
     cpu.tlbTag[i] = Math.floor(lin / 4096);
     cpu.tlbPhys[i] = idx;
     cpu.tlbPerm[i] = w.perm;
+    logFill(cpu, i);
     if (w.pageSize > 4096) cpu.tlbHasLarge = true;
   }
   return phys;
+}
+
+/** Records a filled index for Cpu.flushTlb (past TLB_LOG fills it clears the whole TLB). */
+function logFill(cpu: Cpu, i: number): void {
+  const n = cpu.tlbLogN;
+  if (n < TLB_LOG) cpu.tlbLog[n] = i;
+  cpu.tlbLogN = n + 1;
 }
 
 /** A data access to a page with a data breakpoint: records hits; such pages stay out of the TLB. */
