@@ -116,14 +116,51 @@ const BMI_FORMS: Form[] = [
   bmiForm('rorx', 3, 3, 0xf0, 'rorx'), bmiForm('sarx', 2, 2, 0xf7, 'rmv'), bmiForm('shlx', 2, 1, 0xf7, 'rmv'),
   bmiForm('shrx', 2, 3, 0xf7, 'rmv'),
 ];
-const FORMS: Form[] = [...FP_FORMS, ...INT_FORMS.map((f) => ({ name: f.name, enc: (r: () => number) => intTo32(f.enc(r)) })), ...BMI_FORMS];
+/**
+ * The AV-X vector forms (avx/cross.ts, gather.ts; as in x-diff.test.ts): every VEX.W and VEX.L,
+ * ymm0-3, [edx+disp8] inside the 64-byte buffer. Gathers address [edx + index*scale + disp8]
+ * with 32-bit arithmetic; a head shifts the index register so every element (selected or not)
+ * stays inside the buffer (vpsrld idx, idx, 30 or vpsrlq idx, idx, 62: indices 0-3), and one case
+ * in ten makes destination, mask and index not distinct (#UD).
+ */
+function xForm(name: string, map: number, op: number, kind: 'v' | 'nov' | 'gather'): Form {
+  return {
+    name,
+    enc: (r) => {
+      const w = r() & 1, l = r() & 1;
+      if (kind === 'gather') {
+        const perm = [0, 1, 2, 3].sort(() => (r() & 1) - 0.5);
+        const dst = perm[0]!, idx = perm[2]!;
+        let mask = perm[1]!;
+        if (r() % 10 === 0) mask = (r() & 1) ? dst : idx;
+        const shift = (op & 1) !== 0 ? [0xc5, 0x80 | ((~idx & 15) << 3) | 5, 0x73, 0xd0 | idx, 62] : [0xc5, 0x80 | ((~idx & 15) << 3) | 5, 0x72, 0xd0 | idx, 30];
+        return [...shift, 0xc4, 0xe0 | map, (w << 7) | ((~mask & 15) << 3) | (l << 2) | 1, op, 0x44 | (dst << 3), ((r() & 3) << 6) | (idx << 3) | 2, r() % 9];
+      }
+      const v = kind === 'v' ? r() & 3 : (r() % 8 === 0 ? 1 + (r() & 3) : 0);
+      const code = [0xc4, 0xe0 | map, (w << 7) | ((~v & 15) << 3) | (l << 2) | 1, op];
+      const reg = r() & 3;
+      if ((r() & 1) === 0) code.push(0x42 | (reg << 3), r() % 33); else code.push(0xc0 | (reg << 3) | (r() & 3));
+      if (map === 3) code.push(r() & 0xff);
+      return code;
+    },
+  };
+}
+const X_FORMS: Form[] = [
+  ...([['vpbroadcastb', 0x78], ['vpbroadcastw', 0x79], ['vpbroadcastd', 0x58], ['vpbroadcastq', 0x59], ['vbroadcasti128', 0x5a]] as const).map(([n, op]) => xForm(n, 2, op, 'nov')),
+  ...([['vpermd', 0x36], ['vpermps', 0x16], ['vpmaskmovd/q load', 0x8c], ['vpmaskmovd/q store', 0x8e], ['vmaskmovps load', 0x2c], ['vmaskmovpd store', 0x2f],
+    ['vpsllvd/q', 0x47], ['vpsrlvd/q', 0x45], ['vpsravd', 0x46]] as const).map(([n, op]) => xForm(n, 2, op, 'v')),
+  ...([['vpermq', 0x00], ['vpermpd', 0x01], ['vextracti128', 0x39]] as const).map(([n, op]) => xForm(n, 3, op, 'nov')),
+  ...([['vperm2i128', 0x46], ['vinserti128', 0x38], ['vpblendd', 0x02]] as const).map(([n, op]) => xForm(n, 3, op, 'v')),
+  ...([['vpgatherd', 0x90], ['vpgatherq', 0x91], ['vgatherdp', 0x92], ['vgatherqp', 0x93]] as const).map(([n, op]) => xForm(n, 2, op, 'gather')),
+];
+const FORMS: Form[] = [...FP_FORMS, ...INT_FORMS.map((f) => ({ name: f.name, enc: (r: () => number) => intTo32(f.enc(r)) })), ...BMI_FORMS, ...X_FORMS];
 
 /** One case in 32-bit protected mode: EAX from the case, EDX = BUF; EAX printed without leading zeros. */
 function emulate(t: TestCpu, c: Case): string {
   return emulateYmm(t, c, 32, (u) => { u.cpu.setReg32(0, c.eax | 0); u.cpu.setReg32(2, BUF); }, (u) => (u.cpu.getReg32(0) >>> 0).toString(16));
 }
 
-test('AV-FP, AV-INT and BMI forms outside 64-bit mode match the host CPU in compatibility mode', (t) => {
+test('AV-FP, AV-INT, AV-X and BMI forms outside 64-bit mode match the host CPU in compatibility mode', (t) => {
   if (spawnSync('gcc', ['--version']).status !== 0) { t.skip('gcc not found'); return; }
   if (!/\bavx2\b/.test(readFileSync('/proc/cpuinfo', 'utf8')) || !/\bbmi2\b/.test(readFileSync('/proc/cpuinfo', 'utf8'))) { t.skip('host CPU without AVX2/BMI2'); return; }
   const dir = mkdtempSync(join(tmpdir(), 'nestvisor-avx32-'));
@@ -162,7 +199,7 @@ test('AV-FP, AV-INT and BMI forms outside 64-bit mode match the host CPU in comp
         if (n <= 2 && shown.length < 16) shown.push(`${c.form.name} [${c.code.map((b) => hx(b, 2)).join(' ')}]\n   in     ${line(c)}\n   native ${want}\n   emul   ${got}`);
       }
     }
-    t.diagnostic(`compared ${cases.length} cases over ${FORMS.length} forms (${FP_FORMS.length} AV-FP, ${INT_FORMS.length} AV-INT, ${BMI_FORMS.length} BMI); native faults: ${[...faults].map(([k, v]) => `${k}×${v}`).join(', ')}`);
+    t.diagnostic(`compared ${cases.length} cases over ${FORMS.length} forms (${FP_FORMS.length} AV-FP, ${INT_FORMS.length} AV-INT, ${BMI_FORMS.length} BMI, ${X_FORMS.length} AV-X); native faults: ${[...faults].map(([k, v]) => `${k}×${v}`).join(', ')}`);
     assert.equal(fails.size, 0, `mismatches: ${[...fails].map(([k, v]) => `${k}:${v}`).join(' ')}\n${shown.join('\n')}`);
     assert.ok(cases.length > FORMS.length * PER_FORM * 0.8 && (faults.get('SIG 4') ?? 0) > 0);
   } finally {
