@@ -154,6 +154,12 @@ const TAN_RED_HOST: Row[] = [
   ['c01dff174d6097d28b0c', ['bffcb6f02de3bf805855', 0x020], ['bffcb6f02de3bf805856', 0x220], ['bffcb6f02de3bf805855', 0x020]],
   ['c03dc2b90a6cc1350629', ['3ffed3ac2ca8c36ed9a0', 0x220], ['3ffed3ac2ca8c36ed99f', 0x020], ['3ffed3ac2ca8c36ed9a0', 0x220]],
   ['c03db30f349f8d665282', ['3fffa208ec761d8a4083', 0x020], ['3fffa208ec761d8a4083', 0x020], ['3fffa208ec761d8a4084', 0x220]],
+  // x within a few ulps of q·P66/2, so r has a few bits only: −Q/a = −K/RN68(r·K) for odd q (huge;
+  // r = −2^-65 gives 2^65 exactly, PE all the same), RN68(r·K)/K for even q (tiny)
+  ['bfffc90fdaa22168c235', ['40408000000000000000', 0x020], ['40408000000000000000', 0x020], ['40408000000000000000', 0x020]],
+  ['c002afeddf4ddd3ba9ea', ['c038f6603d980f6603d9', 0x020], ['c038f6603d980f6603da', 0x220], ['c038f6603d980f6603d9', 0x020]],
+  ['c003afeddf4ddd3ba9ec', ['3fc58a00000000000000', 0x220], ['3fc589ffffffffffffff', 0x020], ['3fc58a00000000000000', 0x220]],
+  ['4004eec2d3a087ac669c', ['bfc6a900000000000000', 0x220], ['bfc6a900000000000000', 0x220], ['bfc6a8ffffffffffffff', 0x020]],
 ];
 
 test('FPTAN of reduced arguments is the host\'s rational of r, a/Q or −Q/a by quadrant', () => {

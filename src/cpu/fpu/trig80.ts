@@ -416,7 +416,7 @@ function tanRationalPack(neg: boolean, rc: number, fcw: number): void {
   round68(ZZ, L);
   tanHorner(TPV, TAN_P, ZZ);
   tanHorner(TQV, TAN_Q, ZZ);
-  // a = RN68(|r|·P) = BIG·2^(rExp−FB); never exact in the quotient (Q has 68 bits, K odd)
+  // a = RN68(|r|·P) = BIG·2^(rExp−FB)
   const n = bigMul(BIG, RI, riN, TPV, L);
   BIG[n] = 0;
   round68(BIG, n + 1);
@@ -427,6 +427,9 @@ function tanRationalPack(neg: boolean, rc: number, fcw: number): void {
   // rounded, the previous evaluation)
   if ((quad & 1) === 0) divPack(BIG, n + 1, TQV, L, rExp, neg !== rNeg, rc, fcw);
   else divPack(TQV, L, BIG, n + 1, -rExp, neg === rNeg, rc, fcw);
+  // −Q/a can be exact (x = −0xC90FDAA22168C235·2^-63: r = −2^-65, a = K·2^-65, tan x = 2^65);
+  // the host reports PE all the same (host-verified under RN, RD, RU, C1 clear)
+  raiseX(PE);
 }
 
 /** tan of ±m·2^(e−63) into rSe/rHi/rLo. */
