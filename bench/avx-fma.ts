@@ -1,7 +1,8 @@
 /**
  * What one fused rounding costs (avx/fma-core.ts): ns per guest instruction of a tight
- * loop of four VEX FP instructions on ymm registers + SUB/JNZ, interpreted (VEX ends a
- * translated block), for VADDPD/VMULPD (separately rounded, the SSE lane path) against
+ * loop of four VEX FP instructions on ymm registers + SUB/JNZ, interpreted (the translator
+ * is turned off here; bench/fp-loops.ts runs VADDPD/VFMADD231PD both ways), for
+ * VADDPD/VMULPD (separately rounded, the SSE lane path) against
  * VFMADD231PS/PD (binary32 by TwoSum, binary64 in 24-bit limbs), on ordinary operands.
  *
  *   node dist/bench/avx-fma.js [LOOPS]      (default 200000)

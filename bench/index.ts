@@ -20,6 +20,7 @@ import { fileURLToPath } from 'node:url';
 import { PcMachine } from '../src/machine/pc.js';
 import { benchVmx } from './vmx.js';
 import { benchNet } from './net.js';
+import { benchFpLoops } from './fp-loops.js';
 
 const kernelPath = fileURLToPath(new URL('../../guests/images/sieve.elf', import.meta.url));
 const iterations = process.argv[2] ?? '20';
@@ -103,6 +104,8 @@ async function main(): Promise<number> {
 
 main().then(async (code) => {
   process.exitCode = code;
+  // SSE/x87/VEX code with the translator on and off (bench/fp-loops.ts)
+  benchFpLoops();
   // nested virtualization: CPUID exit round trip and L2/L1 speed (bench/vmx.ts)
   const vmx = await benchVmx();
   if (code === 0) process.exitCode = vmx;

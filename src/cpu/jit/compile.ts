@@ -1,7 +1,8 @@
 /**
  * The block translator's driver: decodes a straight-line run of instructions from one RAM
  * page (decode.ts), emits each one natively when an emitter knows it (emit-*.ts) or as a
- * call of the interpreter's own handler otherwise, and turns the source into one JS
+ * call of the interpreter's own handler otherwise (SSE, x87 and VEX instructions included:
+ * their run-time checks stay in the handlers), and turns the source into one JS
  * function (`new Function`, compiled once per block; docs/cpu-design.md "The block
  * translator"). A block ends after a control transfer, before an instruction the decoder
  * does not accept, at the end of the page, or after MAX_INSNS instructions.
@@ -15,6 +16,8 @@ import { emitAlu } from './emit-alu.js';
 import { emitMov } from './emit-mov.js';
 import { emitBranch } from './emit-branch.js';
 import { emitCond } from './emit-cond.js';
+import { emitSse } from './emit-sse.js';
+import { packPrefixes } from './prefixes.js';
 
 /** A translated block: runs from rip0; `end` = run()'s instruction-count limit. */
 export type BlockFn = (cpu: Cpu, rip0: number, end: number) => void;
@@ -62,7 +65,7 @@ export function compileBlock(cpu: Cpu, dc: DecodeCache, ramIndex: number): Compi
     b.offs.push(off);
     b.out.length = 0;
     const branch = isBranch(insn.opcode, insn.reg & 7) && insn.hasModrm === (insn.opcode === 0xff);
-    const native = emitAlu(b, insn) || emitMov(b, insn) || emitCond(b, insn) || emitBranch(b, insn);
+    const native = emitAlu(b, insn) || emitMov(b, insn) || emitCond(b, insn) || emitBranch(b, insn) || emitSse(b, insn);
     if (!native) emitHandlerCall(b, insn, table[insn.opcode]!, page, branch);
     if (branch) b.ended = true;
     body.push(`/* ${n}: +${off - startOff} op ${insn.opcode.toString(16)} ${native ? 'native' : 'handler'} */ {`, ...b.out, '}');
@@ -120,8 +123,3 @@ function emitHandlerCall(b: Builder, ins: Insn, h: Handler, page: number, branch
   b.checkAfter();
 }
 
-/** Cpu.packPrefixes for a decoded instruction. */
-function packPrefixes(ins: Insn): number {
-  return ins.osz | (ins.asz << 4) | (ins.rex << 8) | ((ins.segOvr + 1) << 16) | (ins.rep << 19) |
-    (ins.lock ? 1 << 21 : 0) | (ins.pfx66 ? 1 << 22 : 0);
-}

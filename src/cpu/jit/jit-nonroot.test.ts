@@ -14,6 +14,7 @@ import { F } from '../vmx/vmcs-fields.js';
 import { EXIT } from '../vmx/vmexit.js';
 import { PROC_HLT, PROC_SECONDARY, PROC2_EPT, PROC_MTF, PIN_PREEMPT_TIMER } from '../vmx/capabilities.js';
 import { vmxSetup, guest, launch, resume, rd, rd32, wr, or32, GUEST_CODE, HOST_CODE, type VmxTest } from '../vmx/testkit.js';
+import { CR4_OSFXSR } from '../regs.js';
 
 const EPT_PML4 = 0x300000, EPT_PDPT = 0x301000, EPT_PD = 0x302000, EPT_PT = 0x303000;
 const WB = 6 << 3;
@@ -124,3 +125,42 @@ test('with the VMX-preemption timer active L2 stays in the interpreter: the time
   assert.ok(rd(a, F.GUEST_RIP) > GUEST_CODE && rd(a, F.GUEST_RIP) < GUEST_CODE + 31, 'inside the loop');
   assert.equal(translatedBlocks(a), 0);
 });
+
+// The same loop with SSE instructions inside the block (jit-fp.test.ts, emit-sse.ts): a
+// native MOVUPS store, or MOVQ run as a handler call, meets the read-only page.
+//   bf 00 00 09 00           mov  edi, 0x90000
+//   b9 c8 00 00 00           mov  ecx, 200
+//   31 db                    xor  ebx, ebx
+// loop (+12):
+//   81 c3 78 56 34 92        add  ebx, 0x92345678
+//   66 0f fe c1              paddd xmm0, xmm1                (native)
+//   0f 11 07                 movups [rdi], xmm0              (native)
+//     or 66 0f d6 47 08      movq [rdi+8], xmm0              (handler; two bytes longer: jne e0)
+//   66 0f 3a 0f c1 04        palignr xmm0, xmm1, 4           (handler)
+//   48 81 c7 00 01 00 00     add  rdi, 0x100
+//   ff c9                    dec  ecx
+//   75 e2                    jne  loop
+//   f4                       hlt
+for (const [name, store, jne] of [['a native MOVUPS', '0f 11 07', 'e2'], ['MOVQ (a handler call)', '66 0f d6 47 08', 'e0']] as const) {
+  test(`an EPT violation on ${name} store in the middle of a translated SSE block exits at that instruction`, () => {
+    const code = `bf 00 00 09 00 b9 c8 00 00 00 31 db 81 c3 78 56 34 92 66 0f fe c1 ${store} 66 0f 3a 0f c1 04 48 81 c7 00 01 00 00 ff c9 75 ${jne} f4`;
+    const [a, b] = pair((t) => {
+      enableEpt(t);
+      or32(t, F.GUEST_CR4, CR4_OSFXSR);
+      t.mem.write32(EPT_PT + 0x91 * 8, 0x91000 | WB | 1);
+      for (let i = 0; i < 8; i++) { t.cpu.fpu.xmm[i] = 0x01020304 * (i + 1); }
+      guest(t, code);
+    });
+    assert.equal(launch(a, 100000), launch(b, 100000));
+    assert.equal(exitState(a), exitState(b));
+    assert.equal(Array.from(a.cpu.fpu.xmm).join(','), Array.from(b.cpu.fpu.xmm).join(','), 'XMM');
+    assert.equal(rd32(a, F.VM_EXIT_REASON), EXIT.EPT_VIOLATION);
+    assert.equal(rd(a, F.GUEST_RIP), GUEST_CODE + 22, 'the store, not the block start');
+    assert.ok(translatedBlocks(a) > 0);
+    for (const t of [a, b]) t.mem.write32(EPT_PT + 0x91 * 8, 0x91000 | WB | 7);
+    assert.equal(resume(a, 100000), resume(b, 100000));
+    assert.equal(exitState(a), exitState(b));
+    assert.equal(rd32(a, F.VM_EXIT_REASON), EXIT.HLT);
+    assert.equal(Array.from(a.cpu.fpu.xmm).join(','), Array.from(b.cpu.fpu.xmm).join(','), 'XMM');
+  });
+}

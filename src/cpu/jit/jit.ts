@@ -11,7 +11,9 @@
  * VMX non-root operation (L2): blocks run there too, since no instruction a block accepts
  * can cause a VM exit by itself (SDM Vol. 3C §25.1.2-§25.1.3: none is on the list of
  * instructions that exit unconditionally or by an execution control; PAUSE, the one
- * candidate among NOP forms, ends decoding in decode.ts). What remains is checked here:
+ * candidate among NOP forms, ends decoding in decode.ts, as do the exiting forms of the
+ * vector maps: 0F 78/79, 0F C7, 0F 38 80-82 and the prefixed/register forms of group 15,
+ * decode.ts header). What remains is checked here:
  * - exits between instructions (MTF §25.5.2, VMX-preemption timer §25.5.1, interrupt and
  *   NMI windows §25.2, INIT/SIPI): no block while any is armed — events.ts keeps
  *   irqPending set for them anyway, inNonRootAllowed says it explicitly;
