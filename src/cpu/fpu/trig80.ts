@@ -172,12 +172,13 @@ function reduce(hi: number, lo: number, e: number): void {
  *   sin r = r + RN68(RN68(r·z)·q)  (n = 7),   cos r = 1 + RN68(z·q)  (n = 8),
  * the last sum rounded once to the destination (PE always: the host reports it even when the sum
  * fits). The coefficients are the minimax polynomials of sin r/r − 1 and cos r − 1 with the
- * constant 1 fixed, in relative error on z ∈ [0, (π/4)²], rounded to 68 bits: the sine's
- * equioscillating error (±1.93·10^-21 relative) is the host's measured mean error curve to 0.001
- * ulp, and the cosine's (1.9·10^-23) is below the measurable. Scores against the host (RN/RD/RU
- * all equal, 20,000 operands on [π/8, π/4)): sine 19,999 (the previous model, sin plus a fitted
- * error curve with a 68-bit tail, 19,917; correctly rounded 19,304), cosine 19,873 (1 − RN68(1 − cos r):
- * 19,723; correctly rounded 19,545). Magnitudes in 144-bit fixed point; signs alternate, c1 < 0.
+ * constant 1 fixed, in relative error on z ∈ [0, (π/4)²], rounded to 68 bits (the sine's error
+ * is ±2.03·10^-21; the absolute-error minimax's curve, ±1.93·10^-21, is the host's measured mean
+ * error curve to 0.001-0.004 ulp; the cosine's, 1.9·10^-23, is below the measurable). Scores
+ * against the host (RN/RD/RU all equal, 20,000 operands on [π/8, π/4)): sine 19,999 (the previous
+ * model, sin plus a fitted error curve with a 68-bit tail, 19,917; correctly rounded 19,304),
+ * cosine 19,873 and 19,966 with its last step truncated (hornerAlt) (1 − RN68(1 − cos r): 19,723;
+ * correctly rounded 19,545). Magnitudes in 144-bit fixed point; signs alternate, c1 < 0.
  */
 const SIN_C = [fixConst('AAAAAAAAAAAAAA973', -70), fixConst('8888888888885699B', -74),
   fixConst('D00D00D00C53650BF', -80), fixConst('B8EF1D299845BFBC9', -86), fixConst('D7322946BF29B2BE0', -93),
