@@ -93,6 +93,9 @@ int main(int argc, char **argv) {
                                  mmap(m + 8192, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0) == m + 8192 &&
                                  m[8192] == 0, "");
   errno = 0;
+  check("fixed-noreplace-eexist", mmap(m + 8192, 4096, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0) == MAP_FAILED &&
+                                      errno == EEXIST, "");
+  errno = 0;
   check("mmap-file-enodev", mmap(NULL, 4096, PROT_READ, MAP_PRIVATE, 3, 0) == MAP_FAILED && errno == ENODEV, "");
 
   char *p0 = sbrk(0), *p1 = sbrk(1 << 20);

@@ -60,6 +60,7 @@ static inline void *phys(u64 p) { return (void *)(DIRECT + p); }
 #define EAGAIN 11
 #define ENOMEM 12
 #define EFAULT 14
+#define EEXIST 17
 #define ENODEV 19
 #define EINVAL 22
 #define ENOTTY 25
@@ -487,6 +488,10 @@ static long sys_mmap(u64 addr, u64 len, u64 prot, u64 flags, u64 fd, u64 off) {
   if (flags & (MAP_FIXED | MAP_FIXED_NOREPLACE)) {
     if (addr & (PAGE - 1) || addr < USER_MIN || addr + len > USER_MAX) return -EINVAL;
     va = addr;
+    for (u64 p = va; p < va + len; p += PAGE) {
+      u64 *pte = walk(p, 0);
+      if ((flags & MAP_FIXED_NOREPLACE) && pte && (*pte & PTE_USED)) return -EEXIST;
+    }
     for (u64 p = va; p < va + len; p += PAGE) unmap_page(p);
   } else {
     va = mmap_next;

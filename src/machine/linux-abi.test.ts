@@ -144,7 +144,7 @@ test('static libstdc++ program: same stdout natively and under linux-abi (defaul
 
 // abi-probe.c checks the process state from inside (argv/envp, the auxiliary vector,
 // XCR0, vector registers across system calls, -ENOSYS for an unknown call, anonymous
-// mmap/mprotect/munmap/MAP_FIXED, brk, a 10 MiB malloc), then writes to a page it made
+// mmap/mprotect/munmap/MAP_FIXED/MAP_FIXED_NOREPLACE, brk, a 10 MiB malloc), then writes to a page it made
 // read-only: the kernel must report that #PF from ring 3 and fail.
 for (const [label, profile, xcr0] of [['default', defaultProfile(), '0x7'], ['-avx', withoutAvx(defaultProfile()), '0x3']] as const) {
   test(`abi-probe under linux-abi (${label} profile): every probe passes, then its write to a read-only page is a #PF reported with CR2`, { skip: why ?? false }, async () => {
@@ -156,7 +156,7 @@ for (const [label, profile, xcr0] of [['default', defaultProfile(), '0x7'], ['-a
     assert.equal(r.reason, 'debug-exit', out);
     assert.equal(r.exitCode, 3, 'the fault ends the machine with failure');
     const probes = out.split('\n').filter((l) => l.startsWith('probe: ') && !l.includes('failures'));
-    assert.equal(probes.length, 13, out);
+    assert.equal(probes.length, 14, out);
     for (const l of probes) assert.match(l, /^probe: \S+ ok/, out);
     assert.match(out, new RegExp(`probe: xcr0 ok xcr0=${xcr0} `));
     assert.match(out, /\[linux-abi\] system call 999 not implemented: -ENOSYS\n/);
