@@ -22,6 +22,7 @@ import type { Cpu, Handler } from '../cpu.js';
 import { CR0_TS, CR4_OSXSAVE, NM } from '../regs.js';
 import { F1C_AVX, F1C_FMA, F1C_F16C, F7B_AVX2 } from '../profile.js';
 import { A, B, R, type Kernel } from '../sse/common.js';
+import { writesXmm } from '../sse/xinuse.js';
 import { beginFp } from '../sse/fp-core.js';
 import { finishFp } from '../sse/fp.js';
 
@@ -56,7 +57,8 @@ export function avxCheck(cpu: Cpu, fe: number, rules: number): void {
   // XINUSE[1] tracking (fpu/state.ts sseTouched): VPXOR/VXORPS/VXORPD x, x, x is a zeroing idiom
   const op = cpu.opcode;
   if (cpu.mod === 3 && cpu.reg === cpu.rm && cpu.vexV === cpu.reg && (op === 0x4ef || op === 0x457)) cpu.fpu.sseTouched &= ~(1 << cpu.reg);
-  else cpu.fpu.sseTouched |= 1 << cpu.reg;
+  else if (writesXmm(cpu)) cpu.fpu.sseTouched |= 1 << cpu.reg;
+  else return; // no XMM register written (sse/xinuse.ts)
   cpu.fpu.xmod |= 6; // XMODIFIED[1], [2]: VEX.128 forms zero bits 255:128
 }
 

@@ -138,6 +138,10 @@ test('XINUSE[1] ignores MXCSR but counts an XMM register written with zero; a ze
   // 66 0f ef c0  pxor xmm0,xmm0 (zeroing idiom)
   run(t, '66 0f ef c0 0f ae 23');
   assert.equal(t.mem.ram[AREA + 512], 0);
+  // instructions that write no XMM register leave it clear: 0f 2f c1 comiss xmm0,xmm1;
+  // 0f 29 83 00 02 00 00 movaps [rbx+0x200],xmm0; 66 0f 7e c1 movd ecx,xmm0; c5 f9 7e c1 vmovd ecx,xmm0
+  run(t, '0f 2f c1 0f 29 83 00 02 00 00 66 0f 7e c1 c5 f9 7e c1 0f ae 23');
+  assert.equal(t.mem.ram[AREA + 512], 0);
   // 0f 28 c1  movaps xmm0,xmm1 (xmm1 = 0): written, in use
   run(t, '0f 28 c1 0f ae 23');
   assert.equal(t.mem.ram[AREA + 512], 2);

@@ -8,6 +8,7 @@
  *   MMX:   CR0.EM = 1 → #UD; CR0.TS = 1 → #NM; pending unmasked x87 exception → #MF.
  * A LOCK prefix is #UD on every one of these instructions.
  */
+import { writesXmm } from './xinuse.js';
 import type { Cpu } from '../cpu.js';
 import { REP_E, REP_NE } from '../cpu.js';
 import { CR0_EM, CR0_TS, CR4_OSFXSR, NM, MF } from '../regs.js';
@@ -29,7 +30,8 @@ export function sseCheck(cpu: Cpu, feature: number): void {
   // a zeroing idiom
   const op = cpu.opcode;
   if (cpu.mod === 3 && cpu.reg === cpu.rm && (op === 0x1ef || op === 0x157)) cpu.fpu.sseTouched &= ~(1 << cpu.reg);
-  else cpu.fpu.sseTouched |= 1 << cpu.reg;
+  else if (writesXmm(cpu)) cpu.fpu.sseTouched |= 1 << cpu.reg;
+  else return; // no XMM register written: neither in use nor modified (sse/xinuse.ts)
   cpu.fpu.xmod |= 2; // XMODIFIED[1]
 }
 
