@@ -25,7 +25,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PcMachine } from './pc.js';
-import { defaultProfile, withoutAvx, type CpuProfile } from '../cpu/profile.js';
+import { amdProfile, defaultProfile, withoutAvx, type CpuProfile } from '../cpu/profile.js';
 
 const guests = fileURLToPath(new URL('../../../guests/', import.meta.url));
 const LIBC_A = '/usr/lib/x86_64-linux-gnu/libc.a';
@@ -146,7 +146,7 @@ test('static libstdc++ program: same stdout natively and under linux-abi (defaul
 // XCR0, vector registers across system calls, -ENOSYS for an unknown call, anonymous
 // mmap/mprotect/munmap/MAP_FIXED/MAP_FIXED_NOREPLACE, brk, a 10 MiB malloc), then writes to a page it made
 // read-only: the kernel must report that #PF from ring 3 and fail.
-for (const [label, profile, xcr0] of [['default', defaultProfile(), '0x7'], ['-avx', withoutAvx(defaultProfile()), '0x3']] as const) {
+for (const [label, profile, xcr0] of [['default', defaultProfile(), '0x7'], ['-avx', withoutAvx(defaultProfile()), '0x3'], ['nestvisor-amd', amdProfile(), '0x7']] as const) {
   test(`abi-probe under linux-abi (${label} profile): every probe passes, then its write to a read-only page is a #PF reported with CR2`, { skip: why ?? false }, async () => {
     const chunks: Uint8Array[] = [];
     const m = new PcMachine({ memoryBytes: 64 << 20, serialOut: (x) => chunks.push(x), instructionLimit: 500_000_000, cpuProfile: profile });
