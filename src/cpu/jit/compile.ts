@@ -17,6 +17,7 @@ import { emitMov } from './emit-mov.js';
 import { emitBranch } from './emit-branch.js';
 import { emitCond } from './emit-cond.js';
 import { emitSse } from './emit-sse.js';
+import { emitShift } from './emit-shift.js';
 import { packPrefixes } from './prefixes.js';
 
 /** A translated block: runs from rip0; `end` = run()'s instruction-count limit. */
@@ -65,7 +66,7 @@ export function compileBlock(cpu: Cpu, dc: DecodeCache, ramIndex: number): Compi
     b.offs.push(off);
     b.out.length = 0;
     const branch = isBranch(insn.opcode, insn.reg & 7) && insn.hasModrm === (insn.opcode === 0xff);
-    const native = emitAlu(b, insn) || emitMov(b, insn) || emitCond(b, insn) || emitBranch(b, insn) || emitSse(b, insn);
+    const native = emitAlu(b, insn) || emitMov(b, insn) || emitCond(b, insn) || emitBranch(b, insn) || emitSse(b, insn) || emitShift(b, insn);
     if (!native) emitHandlerCall(b, insn, table[insn.opcode]!, page, branch);
     if (branch) b.ended = true;
     body.push(`/* ${n}: +${off - startOff} op ${insn.opcode.toString(16)} ${native ? 'native' : 'handler'} */ {`, ...b.out, '}');
