@@ -27,8 +27,8 @@ export const MXCSR_MASK = 0xffff;
  * MXCSR_MASK of the nestvisor-amd profile: also bit 17, MM (AMD's misaligned-exception mask,
  * AMD APM Vol. 1 "MXCSR Register"), as this host (Zen 4) reports it in FXSAVE and accepts in
  * LDMXCSR/FXRSTOR/XRSTOR (measured: fpu/xsave-diff.test.ts, sse/sse-diff-specs.ts LDMXCSR).
- * What MM = 1 relaxes (some misaligned 16-byte SSE operands stop raising #GP on the host) is
- * not modelled: the bit is kept and saved, alignment checks stay as with MM = 0.
+ * With MM = 1 misaligned 16-byte SSE operands no longer raise #GP except for the explicitly
+ * aligned moves (sse/common.ts checkAlign16).
  */
 export const MXCSR_MASK_AMD = 0x2ffff;
 export const MXCSR_DEFAULT = 0x1f80;

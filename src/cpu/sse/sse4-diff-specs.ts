@@ -5,7 +5,7 @@
  * 16-aligned) and 42 01 ([rdx+1], misaligned). Test-only code: it may allocate freely.
  */
 import type { Image, Spec } from './diff-runner.js';
-import { r32, pick, image, intLane, genInt, genF32, genF64 } from './sse-diff-specs.js';
+import { r32, pick, image, intLane, genInt, genF32, genF64, withMm } from './sse-diff-specs.js';
 
 export const SPECS4: Spec[] = [];
 const hex2 = (b: number): string => b.toString(16).padStart(2, '0');
@@ -20,7 +20,7 @@ export function forms(pfx: number[], op: number[], which: string, gen: () => Ima
   const tail = (): number[] => (imm ? [imm()] : []);
   if (which.includes('r')) add(`${nm(base)}/r`, () => [...base, 0xc1, ...tail()], gen, count);
   if (which.includes('m')) add(`${nm(base)}/m`, () => [...base, 0x02, ...tail()], gen, Math.max(4, count >> 2));
-  if (which.includes('u')) add(`${nm(base)}/u`, () => [...base, 0x42, 0x01, ...tail()], gen, 4);
+  if (which.includes('u')) add(`${nm(base)}/u`, () => [...base, 0x42, 0x01, ...tail()], withMm(gen), 4);
 }
 const anyImm = (): number => r32() & 0xff;
 
