@@ -402,3 +402,39 @@ test('FPATAN (d9 f3) reproduces 10 host results × 3 RC where its minimax ration
     }
   }
 });
+
+/**
+ * FYL2X/FYL2XP1 special operands where the host's exception order or flags were not the SDM's
+ * table order (found by x87-trans-diff under X87T_SEED=0x13572468 and a class-by-class probe
+ * of every pairing): [op (1 fyl2x, 2 fyl2xp1), FCW, x = ST(0), y = ST(1), host ST(0) after,
+ * host FSW without TOP]. x = ±0 with y denormal: ZE alone (no DE, also with DE unmasked);
+ * FYL2XP1 of −∞ with y denormal: IE alone; an exact tiny product (x a power of two, or y·L68
+ * exact) is still flagged inexact, so masked UE comes with it.
+ *   d9 f1    fyl2x
+ *   d9 f9    fyl2xp1
+ */
+const DEN: V80 = [0, 0x46bdcc1b, 0xa4f851d4], DEN1: V80 = [0, 0, 1];
+const SPECIAL_HOST: [number, number, V80, V80, V80, number][] = [
+  [1, 0x037f, [0, 0, 0], DEN, [0xffff, 0x80000000, 0], 0x0004],
+  [1, 0x0354, [0x8000, 0, 0], DEN, [0xffff, 0x80000000, 0], 0x0004],                        // the seed's case
+  [1, 0x037d, [0, 0, 0], DEN, [0xffff, 0x80000000, 0], 0x0004],                             // DE unmasked
+  [1, 0x037b, [0x8000, 0, 0], [0x8000, 0xc0000000, 0], [0x8000, 0, 0], 0x8084],             // ZE unmasked: no store, no pop
+  [2, 0x037f, [0xffff, 0x80000000, 0], DEN, [0xffff, 0xc0000000, 0], 0x0001],
+  [2, 0x037d, [0xffff, 0x80000000, 0], [0x8000, 0xc0000000, 0], [0xffff, 0xc0000000, 0], 0x0001],
+  [1, 0x037f, [0x4000, 0x80000000, 0], DEN, DEN, 0x0032],
+  [1, 0x035f, [0x4000, 0x80000000, 0], DEN, DEN, 0x80b2],                                   // PE unmasked
+  [1, 0x0b7f, [0x43e7, 0x80000000, 0], DEN1, [0, 0, 0x3e8], 0x0032],                        // 2^1000, RU: exact
+  [1, 0x0f7f, [0x7ffe, 0x80000000, 1], DEN1, [0, 0, 0x3fff], 0x0032],                       // L68 = 16383
+  [2, 0x077f, [0x3fff, 0x80000000, 0], [0x8000, 0x46bdcc1b, 0xa4f851d4], [0x8000, 0x46bdcc1b, 0xa4f851d4], 0x0032],
+  [2, 0x037f, [0x4000, 0xc0000000, 0], DEN1, [0, 0, 2], 0x0032],
+];
+
+test('FYL2X (d9 f1) and FYL2XP1 (d9 f9) special operands: 12 host results — ZE before DE for x = ±0, IE before DE for FYL2XP1 of −∞, masked UE with exact tiny products', () => {
+  const t = makeCpu('long64');
+  for (const [op, fcw, x, y, want, fsw] of SPECIAL_HOST) {
+    exec(t, op === 2 ? [0xd9, 0xf9] : [0xd9, 0xf1], fcw, [x, y]);
+    const label = `${op === 2 ? 'fyl2xp1' : 'fyl2x'} fcw ${fcw.toString(16)} x ${x.map((w) => (w >>> 0).toString(16)).join(':')} y ${y.map((w) => (w >>> 0).toString(16)).join(':')}`;
+    assert.deepEqual(stAt(t, 0), want.map((w, i) => (i === 0 ? w : w | 0)), label);
+    assert.equal(t.cpu.fpu.getFsw() & ~0x3800, fsw, `${label}: FSW`);
+  }
+});

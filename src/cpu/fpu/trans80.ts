@@ -28,7 +28,7 @@
  * and π are the host's 68-bit values.
  * No BigInt, no allocation per call: fixed scratch arrays.
  */
-import { PE, raiseX } from './xf80.js';
+import { PE, UE, raiseX, rSe, rHi, rLo } from './xf80.js';
 import { zero, isZero, fxMul, fxDivSmall, fxAdd, sub, cmp, bitLen, bit, bigMul, packBig, subPad } from './trig80.js';
 
 /**
@@ -162,7 +162,18 @@ function roundSig(a: Int32Array, n: number): void {
 /** ±a (n limbs)·2^exp2 rounded once: y·L68 may be exact (L68 has only 68 bits); PE either way. */
 function packProduct(a: Int32Array, n: number, exp2: number, neg: boolean, rc: number, fcw: number): void {
   packBig(a, n, exp2, neg, false, rc, fcw);
+  flagInexact(fcw);
+}
+
+/**
+ * PE for a result the hardware reports inexact even where it is exact (y·L68, y·k for x a
+ * power of two); a denormal one is then tiny and inexact, so masked UE is set with it
+ * (SDM Vol. 1 §8.5.5.2; host: FYL2X 2^1000, 2^-16445 → 1000·2^-16445 with FSW UE|PE|DE).
+ * roundPack has already raised UE for an inexact or an unmasked tiny result.
+ */
+function flagInexact(fcw: number): void {
   raiseX(PE);
+  if ((fcw & UE) !== 0 && (rSe & 0x7fff) === 0 && (rHi | rLo) !== 0) raiseX(UE);
 }
 
 /** Rounds ±PR (n limbs)·2^exp2, inexact, into rSe/rHi/rLo. */
@@ -337,7 +348,7 @@ export function ylog2Core(yNeg: boolean, yHi: number, yLo: number, ey: number, X
     zero(T2); T2[0] = Math.abs(k);
     const n1 = bigMul(PR1, MA, 4, T2, 1);
     packBig(PR1, n1, ey - 63, yNeg !== (k < 0), false, rc, fcw);
-    raiseX(PE);
+    flagInexact(fcw);
     return;
   }
   logModel(MB, 12, uSh, uNeg);

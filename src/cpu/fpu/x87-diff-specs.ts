@@ -13,6 +13,8 @@ export function r32(): number {
   t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
   return (t ^ (t >>> 14)) >>> 0;
 }
+/** Restarts the sequence from another seed (x87-trans-diff's X87T_SEED: fresh operands). */
+export function reseed(s: number): void { seed = s | 0; }
 const pick = <T>(a: readonly T[]): T => a[r32() % a.length]!;
 
 /** An 80-bit value: sign/exponent, significand high and low words (unsigned). */

@@ -238,12 +238,18 @@ export function fyl2x(cpu: Cpu, p1: boolean): void {
   if (cx === C_UNSUPPORTED || cy === C_UNSUPPORTED) { invalid(); finishPop(cpu); return; }
   if (cx >= C_QNAN || cy >= C_QNAN) { propagateNaN(cx, cy); finishPop(cpu); return; }
   const yFin = cy === C_NORMAL || cy === C_DENORMAL;
-  // the log of a negative number is invalid before a denormal operand is reported (host-verified)
-  if (!p1 && xNeg && cx !== C_ZERO) { invalid(); finishPop(cpu); return; }
+  // the log of a negative number is invalid before a denormal operand is reported, and so is
+  // FYL2XP1 of −∞ (host-verified: y denormal gives IE alone)
+  if ((!p1 && xNeg && cx !== C_ZERO) || (p1 && xNeg && cx === C_INF)) { invalid(); finishPop(cpu); return; }
+  // FYL2X of ±0: the zero divide comes before a denormal y is reported (host: x = ±0, y denormal
+  // or pseudo-denormal gives ZE alone, also with DE unmasked)
+  if (!p1 && cx === C_ZERO) {
+    if (cy === C_ZERO) invalid(); else { if (yFin) raiseX(ZE); signedInf(!yNeg); }
+    finishPop(cpu); return;
+  }
   if (cx === C_DENORMAL || cy === C_DENORMAL) raiseX(DE);
   if (!p1) {
-    if (cx === C_ZERO) { if (cy === C_ZERO) invalid(); else { if (yFin) raiseX(ZE); signedInf(!yNeg); } }
-    else if (cx === C_INF) { if (cy === C_ZERO) invalid(); else signedInf(yNeg); }
+    if (cx === C_INF) { if (cy === C_ZERO) invalid(); else signedInf(yNeg); }
     else {
       unpack80(xSe, xHi, xLo);
       const ex = uE - 16383, xh = uHi, xl = uLo;
