@@ -438,3 +438,29 @@ test('FYL2X (d9 f1) and FYL2XP1 (d9 f9) special operands: 12 host results — ZE
     assert.equal(t.cpu.fpu.getFsw() & ~0x3800, fsw, `${label}: FSW`);
   }
 });
+
+/**
+ * FSIN and FPTAN of denormals with few significant bits under unmasked UE (the result is scaled
+ * by 2^24576 and keeps 64 bits): the host normalizes x first, so the tiny-argument sticky sits
+ * below its 64th significant bit. [code, FCW, x, host sin x / tan x, host FSW without TOP].
+ *   d9 fe    fsin
+ *   d9 f2    fptan
+ */
+const DENORM_TRIG_HOST: [number[], number, V80, V80, number][] = [
+  [[0xd9, 0xfe], 0x036f, [0, 0, 1], [0x5fc2, 0x80000000, 0], 0x82b2],                  // RN: x, C1
+  [[0xd9, 0xfe], 0x0f6f, [0, 0, 1], [0x5fc1, 0xffffffff, 0xffffffff], 0x80b2],         // RZ: one ulp below
+  [[0xd9, 0xf2], 0x0b6a, [0, 0, 0x7ff7], [0x5fd0, 0xffee0000, 0], 0x82b2],             // RU
+  [[0xd9, 0xf2], 0x0f62, [0, 0, 0xce4e], [0x5fd1, 0xce4dffff, 0xffffffff], 0x80b2],    // RZ
+  [[0xd9, 0xf2], 0x0366, [0x8000, 0, 0x7174d1], [0xdfd8, 0xe2e9a200, 0], 0x82b2],      // RN, negative
+];
+
+test('FSIN (d9 fe) and FPTAN (d9 f2) of denormals with unmasked UE: 5 host results, the 64-bit scaled value (no 2^-16 dent)', () => {
+  const t = makeCpu('long64');
+  for (const [code, fcw, x, want, fsw] of DENORM_TRIG_HOST) {
+    exec(t, code, fcw, [x]);
+    const label = `${code[1] === 0xfe ? 'fsin' : 'fptan'} fcw ${fcw.toString(16)} x ${x.map((w) => (w >>> 0).toString(16)).join(':')}`;
+    assert.deepEqual(stAt(t, code[1] === 0xfe ? 0 : 1), want.map((w, i) => (i === 0 ? w : w | 0)), label);
+    if (code[1] === 0xf2) assert.deepEqual(stAt(t, 0), [0x3fff, 0x80000000 | 0, 0], `${label}: pushed 1.0`);
+    assert.equal(t.cpu.fpu.getFsw() & ~0x3800, fsw, `${label}: FSW`);
+  }
+});

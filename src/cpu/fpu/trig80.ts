@@ -133,8 +133,18 @@ export function subPad(a: Int32Array, na: number, b: Int32Array, nb: number): vo
  */
 function reduce(hi: number, lo: number, e: number): void {
   RI.fill(0);
+  if (e <= -2) {
+    // |x| < 0.5 < π/4: r = x, a denormal normalized first as the hardware does (host: FSIN of
+    // 2^-16445 with UE unmasked is 2^-16445·2^24576 under RN and one 64-bit ulp below under RZ,
+    // so the tiny sine's sticky sits below x's 64th significant bit, not its 64th stored one)
+    let h = hi >>> 0, l = lo >>> 0;
+    if (h === 0) { h = l; l = 0; e -= 32; }
+    const z = Math.clz32(h);
+    if (z !== 0) { h = ((h << z) | (l >>> (32 - z))) >>> 0; l = (l << z) >>> 0; e -= z; }
+    RI[0] = l & 0xffff; RI[1] = l >>> 16; RI[2] = h & 0xffff; RI[3] = h >>> 16;
+    riN = 4; rExp = e - 63; rNeg = false; quad = 0; return;
+  }
   RI[0] = lo & 0xffff; RI[1] = lo >>> 16; RI[2] = hi & 0xffff; RI[3] = hi >>> 16;
-  if (e <= -2) { riN = 4; rExp = e - 63; rNeg = false; quad = 0; return; } // |x| < 0.5 < π/4
   // N = m·2^(e+4) in BIG (up to 130 bits); q = round(N / Pint); r = (N − q·Pint)·2^-67
   const sh = e + 4;
   BIG.fill(0, 0, 12);
@@ -320,10 +330,12 @@ function tanTinyPack(neg: boolean, hi: number, lo: number, e: number, rc: number
   for (let k = 0; k < cut - 1 && !below; k++) if (bit(BIG, k)) below = true;
   const exact = half === 0 && !below;
   const down = half === 0 || (!below && bit(BIG, cut) === 0);
-  // ±x·(1 + ρ): m·2^16 − 1 (down) or m·2^16 (up) plus a sticky bit, 16 bits below x's last bit
-  TA[0] = 0; TA[1] = MN[0]!; TA[2] = MN[1]!; TA[3] = MN[2]!; TA[4] = MN[3]!;
+  // ±x·(1 + ρ): m·2^16 − 1 (down) or m·2^16 (up) plus a sticky bit, 16 bits below the last bit
+  // of x's normalized significand (TA still holds it: a denormal x with UE unmasked keeps 64
+  // bits, host: tan of 0x7ff7·2^-16445 under RU is 0x7ff7·2^-16445·2^24576, no 2^-16 dent)
+  TA[4] = TA[3]!; TA[3] = TA[2]!; TA[2] = TA[1]!; TA[1] = TA[0]!; TA[0] = 0;
   if (!exact && down) { let k = 0; while (TA[k] === 0) { TA[k] = 0xffff; k++; } TA[k] = TA[k]! - 1; }
-  packBig(TA, 5, e - 63 - 16, neg, !exact, rc, fcw);
+  packBig(TA, 5, e - 63 - 16 - (64 - nb), neg, !exact, rc, fcw);
   if (exact) {
     // inexact all the same (host-verified: tan 2^-40 = 2^-40 with PE; a denormal one with UE too)
     raiseX(PE);
