@@ -13,7 +13,7 @@
  */
 import { hex, CODE, type TestCpu } from '../src/cpu/testing.js';
 import { makeAvxCpu, setYmm, f64Hex } from '../src/cpu/avx/avx-testing.js';
-import { SSE_LOOP, X87_LOOP, AVX_LOOP, MIXED_LOOP32, COPY_LOOP } from '../src/cpu/jit/fp-programs.js';
+import { SSE_LOOP, X87_LOOP, AVX_LOOP, MIXED_LOOP32, COPY_LOOP, AVX_COPY_LOOP } from '../src/cpu/jit/fp-programs.js';
 
 const DATA = 0x30000;
 
@@ -58,6 +58,7 @@ export function benchFpLoops(loops = 200000): void {
     ['AVX loop (20 insns: AVX2/FMA/BMI + integer)', AVX_LOOP, 'long64'],
     ['32-bit VEX/SSE/x87 loop (13 insns)', MIXED_LOOP32, 'prot32'],
     ['SSE2 copy/xor/compare loop (8 insns, native)', COPY_LOOP, 'long64'],
+    ['AVX copy loop (7 insns: VMOVDQU ymm native)', AVX_COPY_LOOP, 'long64'],
     // c5 dd 58 /r vaddpd ymmD, ymm4, ymm5; c4 e2 dd b8 /r vfmadd231pd ymmD, ymm4, ymm5
     ['vaddpd ymm x4 + sub/jnz', vexQuad('c5 dd 58 D'), 'long64'],
     ['vfmadd231pd ymm x4 + sub/jnz', vexQuad('c4 e2 dd b8 D'), 'long64'],

@@ -3,7 +3,10 @@
  * 128-bit moves (MOVUPS/MOVUPD/MOVAPS/MOVAPD/MOVDQA/MOVDQU loads, stores and register
  * copies), the bitwise ANDPS..XORPS/PAND..PXOR, PADDB..PADDQ, PSUBB..PSUBQ and
  * PCMPEQB/W/D — the instructions of plain memcpy, memset and string loops (issue 4). Every
- * other SSE/x87/VEX instruction calls its interpreter handler (compile.ts).
+ * other SSE/x87/VEX instruction calls its interpreter handler (compile.ts). Likewise the VEX
+ * moves VMOVUPS/VMOVUPD/VMOVAPS/VMOVAPD/VMOVDQA/VMOVDQU on xmm and ymm (avx/move.ts loadVec,
+ * storeVec: the memcpy/memset/strlen path of AVX code such as glibc's), after the handlers'
+ * own avxCheck.
  *
  * The generated code does what the handlers in sse/move.ts and sse/integer.ts do, in their
  * order, so the faults are the same: first the handlers' own availability check, called at
@@ -20,6 +23,10 @@
  * apart, and equal lanes are found by the zero-lane test on a ^ b.
  */
 import { sseCheck } from '../sse/common.js';
+// the opcode table first: avx/common.ts reaches it through sse/fp.ts, and the AVX families it
+// installs need avx/common.ts complete (module evaluation order)
+import '../ops/table.js';
+import { avxCheck, FE_AVX, NO_VVVV } from '../avx/common.js';
 import type { Builder } from './builder.js';
 import type { Insn } from './decode.js';
 import { packPrefixes } from './prefixes.js';
@@ -57,7 +64,8 @@ function pfxIndex(ins: Insn): number {
 
 export function emitSse(b: Builder, ins: Insn): boolean {
   const op = ins.opcode;
-  if (ins.vex || ins.lock || op < 0x100 || op >= 0x200) return false;
+  if (ins.vex) return emitVexMove(b, ins);
+  if (ins.lock || op < 0x100 || op >= 0x200) return false;
   const e = TABLE[(op - 0x100) * 4 + pfxIndex(ins)]!;
   if (e === 0) return false;
   const kind = e & 15, fn = (e >> 4) & 15, feature = (e & 0x100) !== 0 ? EDX_SSE2 : EDX_SSE;
@@ -135,4 +143,63 @@ function lane(fn: number, a: string, s: string): string {
     case EQB: return `Math.imul(~((((${a} ^ ${s}) & 0x7f7f7f7f) + 0x7f7f7f7f) | (${a} ^ ${s}) | 0x7f7f7f7f) >>> 7, 0xff)`;
     default: return `Math.imul(~((((${a} ^ ${s}) & 0x7fff7fff) + 0x7fff7fff) | (${a} ^ ${s}) | 0x7fff7fff) >>> 15, 0xffff)`; // EQW
   }
+}
+
+/** VEX map 1 moves (opcode, pp) → 1 = load, 2 = aligned load, 3 = store, 4 = aligned store. */
+function vexMoveKind(op: number, pp: number): number {
+  switch (op) {
+    case 0x410: return pp < 2 ? 1 : 0;   // VMOVUPS, VMOVUPD xmm/ymm, xmm/ymm/m
+    case 0x428: return pp < 2 ? 2 : 0;   // VMOVAPS, VMOVAPD
+    case 0x46f: return pp === 1 ? 2 : pp === 2 ? 1 : 0; // VMOVDQA, VMOVDQU
+    case 0x411: return pp < 2 ? 3 : 0;
+    case 0x429: return pp < 2 ? 4 : 0;
+    case 0x47f: return pp === 1 ? 4 : pp === 2 ? 3 : 0;
+    default: return 0;
+  }
+}
+
+/**
+ * The VEX moves as avx/move.ts loadVec/storeVec run them: avxCheck (CR4.OSXSAVE, XCR0[2:1],
+ * CPUID.AVX, LOCK → #UD; VEX.vvvv ≠ 1111b → #UD; CR0.TS → #NM: SDM Vol. 2 §2.3.10, called at
+ * run time with the prefix word, opcode and ModRM fields it reads set), then 16 (L = 0) or 32
+ * bytes: the address, the alignment #GP(0) of VMOVAPS/APD/DQA (to the operand size), the
+ * reads, or a store that translates both ends first when it crosses a page (avx/common.ts
+ * readMem/writeMem); a VEX.128 destination register gets bits 255:128 zeroed (§2.3.10.1).
+ */
+function emitVexMove(b: Builder, ins: Insn): boolean {
+  const pp = pfxIndex(ins); // VEX.pp: 66 → 1, F3 → 2, F2 → 3, as decodeVex maps it
+  const kind = vexMoveKind(ins.opcode, pp);
+  if (kind === 0) return false;
+  const size = ins.vexL !== 0 ? 32 : 16, n = size >> 2;
+  const mem = ins.mod !== 3;
+  b.retireBefore();
+  const check = b.constant('avxCheck', avxCheck);
+  const p = packPrefixes(ins);
+  b.emit(`if (cpu.curPfx !== ${p}) cpu.loadPrefixes(${p});`);
+  b.emit(`cpu.opcode = ${ins.opcode}; cpu.modrmByte = ${ins.modrm}; cpu.mod = ${ins.mod}; cpu.reg = ${ins.reg}; cpu.rm = ${ins.rm};`);
+  b.emit(`${check}(cpu, ${FE_AVX}, ${NO_VVVV});`);
+  const x = b.t('x'), h = b.t('h');
+  b.emit(`const ${x} = cpu.fpu.xmm, ${h} = cpu.fpu.ymmh;`);
+  const load = kind <= 2;
+  const src = load ? ins.rm : ins.reg, dst = load ? ins.reg : ins.rm;
+  // dword i of YMMn: xmm[4n + i] for i < 4, ymmh[4n + i - 4] above
+  const el = (reg: number, i: number): string => (i < 4 ? `${x}[${(reg << 2) + i}]` : `${h}[${(reg << 2) + i - 4}]`);
+  const v = Array.from({ length: n }, () => b.t('v'));
+  if (load && mem) {
+    const lin = b.ea(ins, size, false);
+    if (kind === 2) b.emit(`if (${lin} % ${size} !== 0) cpu.gp(0);`);
+    for (let k = 0; k < n; k += 2) b.emit(`const ${v[k]} = cpu.rd64(${lin}${k === 0 ? '' : ` + ${k * 4}`}), ${v[k + 1]} = cpu.hi;`);
+  } else {
+    b.emit(`const ${v.map((t, i) => `${t} = ${el(src, i)}`).join(', ')};`);
+  }
+  if (!load && mem) {
+    const lin = b.ea(ins, size, true);
+    if (kind === 4) b.emit(`if (${lin} % ${size} !== 0) cpu.gp(0);`);
+    b.emit(`if (${lin} % 4096 > ${4096 - size}) { cpu.translateData(${lin}, true); cpu.translateData(${lin} + ${size - 1}, true); }`);
+    for (let k = 0; k < n; k += 2) b.emit(`cpu.wr64(${lin}${k === 0 ? '' : ` + ${k * 4}`}, ${v[k]}, ${v[k + 1]});`);
+  } else {
+    b.emit(Array.from({ length: 8 }, (_, i) => `${el(dst, i)} = ${i < n ? v[i] : '0'};`).join(' '));
+  }
+  if (mem) b.checkAfter();
+  return true;
 }

@@ -119,3 +119,15 @@ export const COPY_LOOP = hex(`
   75 df                   ; 0x1f jne 0x00
   f4                      ; 0x21 hlt
 `);
+
+/** AVX copy loop of the kind glibc's AVX2 memmove runs (the VMOVDQU are compiled natively; VPXOR is a handler call). */
+export const AVX_COPY_LOOP = hex(`
+  c5 fe 6f 45 00          ; 0x00 vmovdqu ymm0, [rbp]
+  c5 fe 6f 4d 20          ; 0x05 vmovdqu ymm1, [rbp+0x20]
+  c5 fe 7f 85 00 01 00 00 ; 0x0a vmovdqu [rbp+0x100], ymm0
+  c5 fe 7f 8d 20 01 00 00 ; 0x12 vmovdqu [rbp+0x120], ymm1
+  c5 f5 ef d0             ; 0x1a vpxor ymm2, ymm1, ymm0
+  ff c9                   ; 0x1e dec ecx
+  75 de                   ; 0x20 jne 0x00
+  f4                      ; 0x22 hlt
+`);
