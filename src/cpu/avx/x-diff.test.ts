@@ -14,19 +14,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { CODE, PT_BASE } from '../testing.js';
-import { LF_NONE } from '../cpu.js';
-import { makeAvxCpu, avxProfile, setYmm, ymmHex } from './avx-testing.js';
-import { amdProfile, type CpuProfile } from '../profile.js';
+import { readFileSync } from 'node:fs';
+import { runXNative, makeXCpu, xEmulate, xLine, type XCase } from './x-native.js';
 
-const ROOT = fileURLToPath(new URL('../../../../', import.meta.url));
-const SOURCE = join(ROOT, 'test/native/avx-x-harness.c');
-const BUF = 0x100f00; // the 256-byte buffer; rdx = BUF + 128; the page after it is not present
-const GUARD_PT = 0x3fe000; // a 4K page table for linear 0-2M (the test CPU maps 2M pages)
 const PER_FORM = 40 * Math.max(1, Number(process.env['NV_FUZZ_SCALE'] ?? 1) || 1);
 
 /** xorshift32 with a fixed seed: the cases are the same on every run. */
@@ -166,49 +156,8 @@ function makeCase(f: Form): Case {
   return { form: f, code, y, mxcsr: mx, g, flags, mem };
 }
 
-const ystr = (d: number[]): string => d.slice().reverse().map((x) => hx(x, 8)).join('');
-const memStr = (m: number[]): string => m.slice().reverse().map((x) => hx(x, 8)).join('');
-const line = (c: Case): string => `${c.code.map((b) => hx(b, 2)).join('')} ${c.y.map(ystr).join(' ')} ${c.mxcsr.toString(16)} ${c.g.join(' ')} ${c.flags.toString(16)} ${memStr(c.mem)}`;
-
-function setGpr(t: ReturnType<typeof makeAvxCpu>, n: number, v: string): void {
-  const p = v.padStart(16, '0');
-  t.cpu.r[n << 1] = parseInt(p.slice(8), 16) | 0; t.cpu.r[(n << 1) + 1] = parseInt(p.slice(0, 8), 16) | 0;
-}
-const gprStr = (t: ReturnType<typeof makeAvxCpu>, n: number): string => {
-  const lo = t.cpu.r[n << 1]!, hi = t.cpu.r[(n << 1) + 1]!;
-  return hi === 0 ? (lo >>> 0).toString(16) : (hi >>> 0).toString(16) + hx(lo, 8);
-};
-
-function emulate(t: ReturnType<typeof makeAvxCpu>, c: Case): string {
-  t.mem.load(CODE, Uint8Array.from([...c.code, 0xf4]));
-  for (let k = 0; k < 4; k++) setYmm(t, k, ystr(c.y[k]!));
-  t.cpu.fpu.mxcsr = c.mxcsr;
-  setGpr(t, 0, c.g[0]); setGpr(t, 3, c.g[1]); setGpr(t, 1, c.g[2]);
-  t.cpu.r[4] = BUF + 128; t.cpu.r[5] = 0;
-  for (let i = 0; i < 64; i++) { const v = c.mem[i]!; for (let k = 0; k < 4; k++) t.mem.ram[BUF + 4 * i + k] = (v >>> (8 * k)) & 0xff; }
-  t.cpu.lfOp = LF_NONE; t.cpu.flags = 0x202 | c.flags;
-  t.cpu.rip = CODE; t.cpu.halted = false;
-  const before = t.exceptions.length;
-  t.cpu.run(8);
-  let sig = '';
-  if (t.exceptions.length !== before) {
-    const v = t.exceptions[t.exceptions.length - 1]![0];
-    sig = v === 13 || v === 14 ? 'SIG 11 ' : v === 19 ? 'SIG 8 ' : v === 6 ? 'SIG 4 ' : `exception ${v} `;
-  } else if (t.cpu.rip !== CODE + c.code.length + 1) return `stopped at ${t.cpu.rip.toString(16)}`;
-  let mem = '';
-  for (let i = 255; i >= 0; i--) mem += hx(t.mem.ram[BUF + i]!, 2);
-  return `${sig}${[0, 1, 2, 3].map((k) => ymmHex(t, k)).join(' ')} ${t.cpu.fpu.mxcsr.toString(16)} ${gprStr(t, 0)} ${gprStr(t, 3)} ${gprStr(t, 1)} ${(t.cpu.getFlags() & 0x8d5).toString(16)} ${mem}`;
-}
-
-/**
- * The emulated CPU: the nestvisor-amd profile with AVX2 and BMI, because this host is an AMD
- * Zen 4 and its vendor behaviour shows here (VEX.W0 VPERMQ/VPERMPD run, avx/cross.ts).
- */
-function amdCpu(): ReturnType<typeof makeAvxCpu> {
-  const t = makeAvxCpu('long64', { avx2: true, bmi: true });
-  (t.cpu as unknown as { profile: CpuProfile }).profile = avxProfile(amdProfile(), { avx2: true, bmi: true });
-  return t;
-}
+/** The case as avx/x-native.ts takes it (the form's name for the messages). */
+const xc = (c: Case): XCase => ({ name: c.form.name, code: c.code, y: c.y, mxcsr: c.mxcsr, g: c.g, flags: c.flags, mem: c.mem });
 
 function hostHas(flag: string): boolean {
   try { return new RegExp(`\\b${flag}\\b`).test(readFileSync('/proc/cpuinfo', 'utf8')); } catch { return false; }
@@ -218,22 +167,13 @@ test('AVX2 cross-lane/masked/gather and BMI1/BMI2 forms match the host CPU bit f
   const gcc = spawnSync('gcc', ['--version']);
   if (gcc.error || gcc.status !== 0) { t.skip('gcc not found: differential test skipped'); return; }
   if (!hostHas('avx2') || !hostHas('bmi2')) { t.skip('host CPU without AVX2/BMI2: differential test skipped'); return; }
-  const dir = mkdtempSync(join(tmpdir(), 'nestvisor-avxx-'));
-  try {
-    const exe = join(dir, 'avx-x-harness');
-    const cc = spawnSync('gcc', ['-O1', '-mno-red-zone', '-o', exe, SOURCE], { encoding: 'utf8' });
-    assert.equal(cc.status, 0, `gcc failed: ${cc.stderr}`);
+  {
     const cases: Case[] = [];
     for (const form of FORMS) for (let i = 0; i < PER_FORM; i++) cases.push(makeCase(form));
-    const run = spawnSync(exe, [], { input: cases.map(line).join('\n') + '\n', encoding: 'utf8', maxBuffer: 1 << 28 });
-    assert.equal(run.status, 0, `harness failed (signal ${run.signal}): ${run.stderr}`);
-    const lines = run.stdout.trim().split('\n');
-    assert.equal(lines.length, cases.length);
-    const tc = amdCpu();
+    const lines = runXNative(cases.map(xc));
+    // the nestvisor-amd profile (this host's vendor: VEX.W0 VPERMQ/VPERMPD run, avx/cross.ts);
     // linear 0-2M through 4K pages, the one after the buffer not present
-    for (let i = 0; i < 512; i++) tc.mem.write32(GUARD_PT + 8 * i, i * 0x1000 === BUF + 256 ? 0 : (i * 0x1000) | 7);
-    tc.mem.write32(PT_BASE + 0x2000, GUARD_PT | 7);
-    tc.cpu.flushTlb();
+    const tc = makeXCpu();
     const fails = new Map<string, number>();
     const shown: string[] = [];
     const outcome = new Map<string, number>();
@@ -241,14 +181,14 @@ test('AVX2 cross-lane/masked/gather and BMI1/BMI2 forms match the host CPU bit f
     for (let i = 0; i < cases.length; i++) {
       const c = cases[i]!;
       const want = lines[i]!;
-      const got = emulate(tc, c);
+      const got = xEmulate(tc, xc(c));
       const k = want.startsWith('SIG') ? want.slice(0, want.indexOf(' ', 4)) : 'ran';
       outcome.set(k, (outcome.get(k) ?? 0) + 1);
       if (k === 'SIG 11') segv.set(c.form.name, (segv.get(c.form.name) ?? 0) + 1);
       if (want !== got) {
         const n = (fails.get(c.form.name) ?? 0) + 1;
         fails.set(c.form.name, n);
-        if (n <= 2 && shown.length < 16) shown.push(`${c.form.name} [${c.code.map((b) => hx(b, 2)).join(' ')}]\n   in     ${line(c)}\n   native ${want}\n   emul   ${got}`);
+        if (n <= 2 && shown.length < 16) shown.push(`${c.form.name} [${c.code.map((b) => hx(b, 2)).join(' ')}]\n   in     ${xLine(xc(c))}\n   native ${want}\n   emul   ${got}`);
       }
     }
     t.diagnostic(`compared ${cases.length} cases over ${FORMS.length} forms: ${[...outcome].map(([k, v]) => `${k}×${v}`).join(', ')}`);
@@ -258,8 +198,6 @@ test('AVX2 cross-lane/masked/gather and BMI1/BMI2 forms match the host CPU bit f
     t.diagnostic(`guard-page faults: ${[...segv].map(([k, v]) => `${k}×${v}`).join(', ')}`);
     // partially completed gathers and faulting masked loads/stores were compared
     for (const f of ['vpgatherd', 'vpgatherq', 'vgatherdp', 'vgatherqp', 'vpmaskmovd/q load', 'vpmaskmovd/q store']) assert.ok((segv.get(f) ?? 0) > 0, f);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
   }
 });
 
@@ -305,24 +243,14 @@ test('every encoding of the AV-X opcode slots (pp, L, W, register/memory, vvvv, 
   const gcc = spawnSync('gcc', ['--version']);
   if (gcc.error || gcc.status !== 0) { t.skip('gcc not found: differential test skipped'); return; }
   if (!hostHas('avx2') || !hostHas('bmi2')) { t.skip('host CPU without AVX2/BMI2: differential test skipped'); return; }
-  const dir = mkdtempSync(join(tmpdir(), 'nestvisor-avxx-'));
-  try {
-    const exe = join(dir, 'avx-x-harness');
-    const cc = spawnSync('gcc', ['-O1', '-mno-red-zone', '-o', exe, SOURCE], { encoding: 'utf8' });
-    assert.equal(cc.status, 0, `gcc failed: ${cc.stderr}`);
+  {
     const cases = slotCases();
-    const run = spawnSync(exe, [], { input: cases.map(line).join('\n') + '\n', encoding: 'utf8', maxBuffer: 1 << 28 });
-    assert.equal(run.status, 0, `harness failed (signal ${run.signal}): ${run.stderr}`);
-    const lines = run.stdout.trim().split('\n');
-    assert.equal(lines.length, cases.length);
-    const tc = amdCpu();
-    for (let i = 0; i < 512; i++) tc.mem.write32(GUARD_PT + 8 * i, i * 0x1000 === BUF + 256 ? 0 : (i * 0x1000) | 7);
-    tc.mem.write32(PT_BASE + 0x2000, GUARD_PT | 7);
-    tc.cpu.flushTlb();
+    const lines = runXNative(cases.map(xc));
+    const tc = makeXCpu();
     const bad: string[] = [];
     let ud = 0, amdOnly = 0;
     for (let i = 0; i < cases.length; i++) {
-      const want = lines[i]!, got = emulate(tc, cases[i]!), c = cases[i]!;
+      const want = lines[i]!, got = xEmulate(tc, xc(cases[i]!)), c = cases[i]!;
       if (want.startsWith('SIG 4')) ud++;
       // VEX.W0 VPERMQ/VPERMPD: this host (Zen 4) runs them, Intel's encodings (and objdump)
       // have W1 only; the nestvisor-amd profile runs them too and must match the host
@@ -332,7 +260,5 @@ test('every encoding of the AV-X opcode slots (pp, L, W, register/memory, vvvv, 
     t.diagnostic(`${cases.length} encodings over ${SLOTS.length} slots: ${ud} #UD on the host, ${cases.length - ud} executed (${amdOnly} of them W0 VPERMQ/VPERMPD, which only AMD runs)`);
     assert.deepEqual(bad, []);
     assert.equal(amdOnly, 4); // register and memory forms of each, vvvv = 1111b
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
   }
 });

@@ -3,8 +3,8 @@
  * test/native/avx-x-harness.c (ymm0-3, MXCSR, RAX/RBX/RCX, the arithmetic flags and a 256-byte
  * buffer around RDX that ends where an inaccessible page begins) and through the emulator set
  * up the same way (linear 0-2M in 4K pages, the page after the buffer not present), and
- * prints both images in the harness's line format. Used by avx/guard-diff.test.ts; the same
- * conventions as avx/x-diff.test.ts.
+ * prints both images in the harness's line format. Used by avx/x-diff.test.ts and
+ * avx/guard-diff.test.ts.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
