@@ -464,3 +464,28 @@ test('FSIN (d9 fe) and FPTAN (d9 f2) of denormals with unmasked UE: 5 host resul
     assert.equal(t.cpu.fpu.getFsw() & ~0x3800, fsw, `${label}: FSW`);
   }
 });
+
+/**
+ * FYL2XP1 below x = −1/3 (outside the SDM's domain, which the host computes anyway): 1 + x
+ * through the FYL2X path; the series in x was off by up to 2^-45 relative there. Host answers
+ * under RN: [x = ST(0), y = ST(1), result, FSW without TOP].
+ *   d9 f9    fyl2xp1
+ */
+const LP1_FAR_HOST: [string, string, string, number][] = [
+  ['bffdd7e72a5b8706c4eb', 'bff8c7f666309ce301f0', '3ff89dfc329e4e136a9e', 0x0220],
+  ['bffdeb5aec3445d556c8', 'c004e4db7d994a397823', '4004cb4011592eed7c0b', 0x0220],
+  ['bffde9a83d0ffddd06e4', 'bffa80f2f5862ed730f7', '3ff9e2c3d0a13dcb1794', 0x0020],
+  ['bffdbae414ff1d312edc', 'ffdfec9a0da7d5c26489', '7fdf9b06b6fbc5cd6f80', 0x0220],
+  ['bffdfec0feaf77cc6ce4', 'ffe5856ea9b81869ba01', '7fe5847f5d8a7c13254b', 0x0220],
+  ['bffdcd2f62c5ad8a5609', 'ffe2e95dce60d3bed1ed', '7fe2ac67c4d26dbda38b', 0x0020],
+];
+
+test('FYL2XP1 (d9 f9) for −1/2 < x < −1/3: 6 host results through 1 + x (value, PE, C1)', () => {
+  const t = makeCpu('long64');
+  const v80 = (h: string): V80 => [parseInt(h.slice(0, 4), 16), parseInt(h.slice(4, 12), 16), parseInt(h.slice(12), 16)];
+  for (const [x, y, want, fsw] of LP1_FAR_HOST) {
+    exec(t, [0xd9, 0xf9], 0x037f, [v80(x), v80(y)]);
+    assert.deepEqual(stAt(t, 0), v80(want).map((w, i) => (i === 0 ? w : w | 0)), `fyl2xp1 ${x} ${y}`);
+    assert.equal(t.cpu.fpu.getFsw() & ~0x3800, fsw, `fyl2xp1 ${x} ${y}: FSW`);
+  }
+});

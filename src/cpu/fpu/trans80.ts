@@ -387,15 +387,31 @@ export function fyl2xCore(yNeg: boolean, yHi: number, yLo: number, ey: number, h
 }
 const XL = new Int32Array(12);
 
+/** Whether the 64-bit significand hi:lo exceeds th:tl (unsigned). */
+function above64(hi: number, lo: number, th: number, tl: number): boolean {
+  return (hi >>> 0) > (th >>> 0) || ((hi >>> 0) === (th >>> 0) && (lo >>> 0) > (tl >>> 0));
+}
 /**
- * y·log2(1+x) for x = ±m·2^(e−63), −1 < x, |x| < 2^150: for |x| < 1/2 directly y·x·F(x)
+ * FYL2XP1 below x = −1/3 (m > 2^65/3 at e = −2) takes 1 + x through the FYL2X path: the
+ * correction polynomial (LOGC) is fitted for u ≥ √½ − 1 ≈ −0.293 and beyond −0.34 its error
+ * reached 2^-45 relative (host: x = −0.4969, y = −1.39·2^16353, 0x…c13254b, the series
+ * 0x…c054040). Measured, RN, 3,000 x uniform in ±[0.29, 0.5) with y near 1 or near 2^16349:
+ * the series for all, 1,136 and 1,102 differ (below −0.35 beyond 1 ulp); 3,000 x in ±[0.25, 0.5),
+ * y near 1, two draws: the switch at 1 − √2/2 58 and 41 differ, at 1/3 40 and 20, all within
+ * 1 ulp (0.25 … 0.344 scanned, 0.344 brings misses beyond 1 ulp back). Neither path matches
+ * the host on −0.40 … −0.33 to the last bit: its own switch lies further out.
+ */
+const LP1_NEG_HI = 0xaaaaaaaa | 0, LP1_NEG_LO = 0xaaaaaaaa | 0;
+
+/**
+ * y·log2(1+x) for x = ±m·2^(e−63), −1 < x, |x| < 2^150: for −1/3 ≤ x < 1/2 directly y·x·F(x)
  * (x exact, so tiny x keeps its precision); otherwise 1+x is formed exactly as an integer
  * and goes through ylog2Core. Beyond 2^150 log2(1+x) = log2 x + O(2^-150), below the
  * precision kept here: the caller uses y·log2(x).
  */
 export function fyl2xp1Core(yNeg: boolean, yHi: number, yLo: number, ey: number, neg: boolean, hi: number, lo: number, e: number, rc: number, fcw: number): void {
   limbs64(MA, hi, lo);
-  if (e <= -2) {
+  if (e <= -3 || (e === -2 && !(neg && above64(hi, lo, LP1_NEG_HI, LP1_NEG_LO)))) {
     XL.fill(0); copyN(XL, MA, 4);
     logModel(XL, 12, e - 63, neg);
     limbs64(MA, yHi, yLo);
