@@ -598,9 +598,10 @@ export class Cpu {
     const limit = this.segLimit[seg]!;
     if (limit !== 0xffffffff || (ar & 0xc) === 4 || (ar & (AR_UNUSABLE)) !== 0) this.checkSegment(seg, off, size, write);
     else if (write && (this.cr0 & CR0_PE) !== 0 && (this.flags & VM) === 0 && (ar & 0x1a) !== 0x12) this.checkSegment(seg, off, size, write);
-    // the 32-bit wrap; `%` on a double is an fmod call in V8, so only where it is needed
-    const sum = this.segBase[seg]! + off;
-    const lin = sum >= 0 ? sum >>> 0 : sum % TWO32;
+    // the 32-bit wrap: ToUint32 (`>>> 0`) reduces any integer double modulo 2^32, negative ones too (a
+    // 64-bit FS/GS base written in long mode, used in compatibility mode: only its low 32 bits count);
+    // `%` would be an fmod call in V8 and keep the sign
+    const lin = (this.segBase[seg]! + off) >>> 0;
     if (this.acUser && (this.flags & AC) !== 0) this.alignCheck(lin, size);
     return lin;
   }

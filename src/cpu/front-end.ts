@@ -25,7 +25,7 @@ export function beginFetch(cpu: Cpu): void {
  */
 export function refillFetch(cpu: Cpu, rip: number): boolean {
   let lin = cpu.segBase[CS]! + rip;
-  if (!cpu.code64) lin = lin >= 0 ? lin >>> 0 : lin % TWO32; // `%` only where needed: an fmod call in V8
+  if (!cpu.code64) lin = lin >>> 0; // the 32-bit wrap (ToUint32: negative bases too), no fmod call
   const pn = Math.floor(lin / 4096), i = pn & (cpu.tlbTag.length - 1);
   if (cpu.tlbTag[i] !== pn || (cpu.tlbPerm[i]! & cpu.exMask) === 0) return false;
   cpu.fetchPage = pn * 4096;
@@ -36,7 +36,7 @@ export function refillFetch(cpu: Cpu, rip: number): boolean {
 export function fetchSlow(cpu: Cpu): number {
   if (cpu.rip - cpu.startRip >= 15) cpu.gp(0); // SDM Vol. 2 §2.3.11: 15-byte limit
   let lin = cpu.segBase[CS]! + cpu.rip;
-  if (!cpu.code64) lin = lin >= 0 ? lin >>> 0 : lin % TWO32; // 32-bit linear wrap
+  if (!cpu.code64) lin = lin >>> 0; // 32-bit linear wrap (ToUint32: negative bases too)
   // a fetch from a non-canonical RIP is #GP(0) (SDM Vol. 3A §6.15 #GP; AMD's SYSRET
   // leaves a non-canonical RCX for this fetch to fault on, at CPL 3)
   else if (lin >= 0x800000000000 || lin < -0x800000000000) cpu.gp(0);

@@ -65,7 +65,7 @@ function enterFlags(cpu: Cpu, trapGate: boolean): void {
 function deliverReal(cpu: Cpu, vector: number, nextRip: number): void {
   // no error codes in real mode; the IVT entry is IP then CS
   if (vector * 4 + 3 > cpu.idtLimit) cpu.gp(0);
-  const a = (cpu.idtBase + vector * 4) % TWO32;
+  const a = (cpu.idtBase + vector * 4) >>> 0;
   const ip = cpu.rdSys16(a), cs = cpu.rdSys16(a + 2);
   const flags = cpu.getFlags();
   const sp = cpu.r[8]!;
@@ -86,7 +86,7 @@ function deliverProtected(cpu: Cpu, vector: number, errorCode: number, hasError:
   const ext = software ? 0 : 1;
   const idtErr = vector * 8 + 2 + ext;
   if (vector * 8 + 7 > cpu.idtLimit) cpu.gp(idtErr);
-  const ga = (cpu.idtBase + vector * 8) % TWO32;
+  const ga = (cpu.idtBase + vector * 8) >>> 0;
   const glo = cpu.rdSys32(ga), ghi = cpu.rdSys32(ga + 4);
   const type = (ghi >> 8) & 0x1f;
   if (type !== 5 && type !== 6 && type !== 7 && type !== 0xe && type !== 0xf) cpu.gp(idtErr);

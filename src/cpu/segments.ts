@@ -66,7 +66,7 @@ export function descriptorAddress(cpu: Cpu, selector: number, bytes = 8): number
 
 /** Table bases are 32-bit outside IA-32e mode (wrap at 4 GiB). */
 function linearSys(cpu: Cpu, lin: number): number {
-  return (cpu.efer & EFER_LMA) !== 0 ? lin : lin % TWO32;
+  return (cpu.efer & EFER_LMA) !== 0 ? lin : lin >>> 0;
 }
 
 /**
@@ -348,7 +348,7 @@ export class StackBuilder {
         if (sp <= this.limit || end > upper) cpu.fault(this.vec, this.code, true);
       } else if (end > this.limit) cpu.fault(this.vec, this.code, true);
       this.sp = sp;
-      lin = (this.base + sp) % TWO32;
+      lin = (this.base + sp) >>> 0;
     }
     sysWrite(cpu, lin, size, lo, hi, this.user);
   }

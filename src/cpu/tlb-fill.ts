@@ -15,8 +15,8 @@ const TWO32 = 4294967296;
 
 export function tlbFill(cpu: Cpu, lin: number, access: number, user: boolean): number {
   if ((cpu.cr0 & CR0_PG) === 0) {
-    // the 32-bit wrap without `%` (an fmod call in V8) for the non-negative addresses it meets
-    let phys = lin >= 0 ? lin >>> 0 : lin % TWO32;
+    // the 32-bit wrap without `%` (an fmod call in V8); ToUint32 wraps negative values too
+    let phys = lin >>> 0;
     let perm = 63;
     // paging off under EPT: the linear address is the guest-physical one (SDM 3C §29.3.1)
     if (cpu.gpaTranslate !== null) { phys = cpu.gpaTranslate(phys, access, false); perm = cpu.gpaPerm; }

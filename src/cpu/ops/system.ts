@@ -102,7 +102,7 @@ function invlpg(cpu: Cpu): void {
     if (cpu.vmx.nonRoot) interceptInvlpg(cpu, lin);
     if (lin < -0x800000000000 || lin >= 0x800000000000) return;
   } else {
-    lin = (cpu.segBase[cpu.eaSeg]! + (cpu.eaLo >>> 0)) % TWO32;
+    lin = (cpu.segBase[cpu.eaSeg]! + (cpu.eaLo >>> 0)) >>> 0;
   }
   if (cpu.vmx.nonRoot) interceptInvlpg(cpu, lin);
   cpu.invalidatePage(lin);

@@ -20,7 +20,7 @@ let disp = 0;
 
 function codeByte(cpu: Cpu, k: number): number {
   const lin = cpu.segBase[1]! + cpu.startRip + k;
-  return cpu.mem.read8(cpu.translate(cpu.code64 ? lin : lin % TWO32, 2, cpu.cpl === 3));
+  return cpu.mem.read8(cpu.translate(cpu.code64 ? lin : lin >>> 0, 2, cpu.cpl === 3));
 }
 
 /**
