@@ -55,11 +55,12 @@ export function avxCheck(cpu: Cpu, fe: number, rules: number): void {
   if ((rules & L0_ONLY) !== 0 && cpu.vexL !== 0) cpu.ud();
   if ((cpu.cr0 & CR0_TS) !== 0) cpu.fault(NM, 0, false);
   // XINUSE[1] tracking (fpu/state.ts sseTouched): VPXOR/VXORPS/VXORPD x, x, x is a zeroing idiom
-  const op = cpu.opcode;
-  if (cpu.mod === 3 && cpu.reg === cpu.rm && cpu.vexV === cpu.reg && (op === 0x4ef || op === 0x457)) cpu.fpu.sseTouched &= ~(1 << cpu.reg);
-  else if (writesXmm(cpu)) cpu.fpu.sseTouched |= 1 << cpu.reg;
+  const f = cpu.fpu, op = cpu.opcode, bit = 1 << cpu.reg;
+  if (cpu.mod === 3 && cpu.reg === cpu.rm && cpu.vexV === cpu.reg && (op === 0x4ef || op === 0x457)) f.sseTouched &= ~bit;
+  else if ((f.sseTouched & bit) !== 0 && (f.xmod & 6) === 6) return; // already recorded: skip the lookup
+  else if (writesXmm(cpu)) f.sseTouched |= bit;
   else return; // no XMM register written (sse/xinuse.ts)
-  cpu.fpu.xmod |= 6; // XMODIFIED[1], [2]: VEX.128 forms zero bits 255:128
+  f.xmod |= 6; // XMODIFIED[1], [2]: VEX.128 forms zero bits 255:128
 }
 
 /** The register VEX.vvvv names: all 4 bits in 64-bit mode, the low 3 elsewhere (SDM Vol. 2 §2.3.6). */
@@ -118,7 +119,7 @@ export function readMem(cpu: Cpu, size: number, aligned: boolean, v: Int32Array)
 export function writeMem(cpu: Cpu, size: number, aligned: boolean, v: Int32Array): void {
   const lin = cpu.eaLin(size, true);
   if (aligned && lin % size !== 0) cpu.gp(0);
-  if (lin % 4096 > 4096 - size) { cpu.translateData(lin, true); cpu.translateData(lin + size - 1, true); }
+  if ((lin & 0xfff) > 4096 - size) cpu.probeSplit(lin, size, true);
   for (let k = 0; k < size; k += 8) cpu.wr64(lin + k, v[k >> 2]!, v[(k >> 2) + 1]!);
 }
 

@@ -29,11 +29,12 @@ export function sseCheck(cpu: Cpu, feature: number): void {
   if ((cpu.cr0 & CR0_TS) !== 0) cpu.fault(NM, 0, false);
   // XINUSE[1] tracking (fpu/state.ts sseTouched): PXOR/XORPS/XORPD of a register with itself is
   // a zeroing idiom
-  const op = cpu.opcode;
-  if (cpu.mod === 3 && cpu.reg === cpu.rm && (op === 0x1ef || op === 0x157)) cpu.fpu.sseTouched &= ~(1 << cpu.reg);
-  else if (writesXmm(cpu)) cpu.fpu.sseTouched |= 1 << cpu.reg;
+  const f = cpu.fpu, op = cpu.opcode, bit = 1 << cpu.reg;
+  if (cpu.mod === 3 && cpu.reg === cpu.rm && (op === 0x1ef || op === 0x157)) f.sseTouched &= ~bit;
+  else if ((f.sseTouched & bit) !== 0 && (f.xmod & 2) !== 0) return; // already recorded: skip the lookup
+  else if (writesXmm(cpu)) f.sseTouched |= bit;
   else return; // no XMM register written: neither in use nor modified (sse/xinuse.ts)
-  cpu.fpu.xmod |= 2; // XMODIFIED[1]
+  f.xmod |= 2; // XMODIFIED[1]
 }
 
 export function mmxCheck(cpu: Cpu, feature: number): void {
@@ -83,7 +84,7 @@ export function rd128(cpu: Cpu, lin: number, v: Int32Array): void {
 
 /** Writes 16 bytes; both ends are translated for writing first, so a fault writes nothing. */
 export function wr128(cpu: Cpu, lin: number, v: Int32Array, off: number): void {
-  if (lin % 4096 > 4080) { cpu.translateData(lin, true); cpu.translateData(lin + 15, true); }
+  if ((lin & 0xfff) > 4080) cpu.probeSplit(lin, 16, true);
   cpu.wr64(lin, v[off]!, v[off + 1]!);
   cpu.wr64(lin + 8, v[off + 2]!, v[off + 3]!);
 }
