@@ -668,6 +668,19 @@ export class Cpu {
    */
   translate(lin: number, access: number, user: boolean): number { return tlbFill(this, lin, access, user); }
 
+  /**
+   * Checks both pages of a data access of `size` bytes before any byte moves, the first page
+   * first. A fault on the second page reports its first byte (the boundary) in CR2, as the
+   * hardware does: split loads and stores of 2-32 bytes on this host (Zen 4) fault with CR2 =
+   * the boundary, whatever the offset (SDM Vol. 3A §6.15, Interrupt 14: CR2 holds the linear
+   * address that generated the fault). `& 0xfff` takes ToInt32's low bits, right for negative
+   * (upper-half canonical) addresses too, where `%` would keep the sign.
+   */
+  probeSplit(lin: number, size: number, write: boolean): void {
+    this.translateData(lin, write);
+    if ((lin & 0xfff) + size > 4096) { const last = lin + size - 1; this.translateData(last - (last & 0xfff), write); }
+  }
+
   // =====================================================================================
   // Memory access by linear address (fast path: one TLB probe)
   // =====================================================================================
@@ -704,7 +717,7 @@ export class Cpu {
   }
 
   private rdCross(lin: number, size: number): number {
-    // touch both pages first so a fault leaves nothing half-done
+    this.probeSplit(lin, size, false); // both pages first: a fault leaves nothing half-done
     let v = 0;
     for (let k = size - 1; k >= 0; k--) v = (v << 8) | this.rd8(lin + k);
     return v | 0;
@@ -726,7 +739,7 @@ export class Cpu {
       if (this.mem.codePages[p >>> 12] !== 0) this.dc.invalidatePage(p >>> 12);
       this.view.setUint16(p, v, true); return;
     }
-    if (off > 4094) { this.translateData(lin + 1, true); this.wr8(lin, v); this.wr8(lin + 1, v >>> 8); return; }
+    if (off > 4094) { this.probeSplit(lin, 2, true); this.wr8(lin, v); this.wr8(lin + 1, v >>> 8); return; }
     this.mem.write16(this.translateData(lin, true), v);
   }
   wr32(lin: number, v: number): void {
@@ -737,7 +750,7 @@ export class Cpu {
       this.view.setInt32(p, v, true); return;
     }
     if (off > 4092) {
-      this.translateData(lin, true); this.translateData(lin + 3, true);
+      this.probeSplit(lin, 4, true);
       for (let k = 0; k < 4; k++) this.wr8(lin + k, v >>> (8 * k));
       return;
     }
@@ -750,7 +763,7 @@ export class Cpu {
       if (this.mem.codePages[p >>> 12] !== 0) this.dc.invalidatePage(p >>> 12);
       this.view.setInt32(p, lo, true); this.view.setInt32(p + 4, hi, true); return;
     }
-    this.translateData(lin, true); this.translateData(lin + 7, true);
+    this.probeSplit(lin, 8, true);
     this.wr32(lin, lo); this.wr32(lin + 4, hi);
   }
 

@@ -365,7 +365,9 @@ export function sysWrite(cpu: Cpu, lin: number, size: number, lo: number, hi: nu
       default: cpu.mem.write32(p, lo); cpu.mem.write32(p + 4, hi); return;
     }
   }
-  cpu.translate(lin + size - 1, 1, user); // both pages checked before any byte is written
+  // both pages checked before any byte is written, the first first; CR2 = the boundary (Cpu.probeSplit)
+  cpu.translate(lin, 1, user);
+  cpu.translate(last * 4096, 1, user);
   for (let k = 0; k < size; k++) {
     const v = k < 4 ? lo >>> (8 * k) : hi >>> (8 * (k - 4));
     cpu.mem.write8(cpu.translate(lin + k, 1, user), v & 0xff);

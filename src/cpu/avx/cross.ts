@@ -189,7 +189,7 @@ function vpmaskmovStore(cpu: Cpu): void {
       const top = q ? 2 * i + 1 : i;
       if (S1[top]! >= 0) continue;
       const lin = elemLin(cpu, bLo, bHi, i * size, 0, 0, size, true);
-      if (pass === 0) { cpu.translateData(lin, true); if (lin % 4096 > 4096 - size) cpu.translateData(lin + size - 1, true); }
+      if (pass === 0) cpu.probeSplit(lin, size, true);
       else if (q) cpu.wr64(lin, S2[2 * i]!, S2[2 * i + 1]!);
       else cpu.wr32(lin, S2[i]!);
     }

@@ -111,7 +111,7 @@ function vcvtps2ph(cpu: Cpu): void {
   let lin = 0;
   if (cpu.mod !== 3) {
     lin = cpu.eaLin(size, true);
-    cpu.translateData(lin, true); cpu.translateData(lin + size - 1, true);
+    cpu.probeSplit(lin, size, true);
   }
   getYmm(cpu, cpu.reg, S1);
   const mx = cpu.fpu.mxcsr;

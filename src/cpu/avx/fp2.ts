@@ -334,8 +334,7 @@ function maskStore(pd: boolean): Handler {
     for (let i = 0; i < n; i++) {
       if (X[pd ? 2 * i + 1 : i]! >= 0) { LIN[i] = -1; continue; }
       const lin = elemLin(cpu, i * es, es, true);
-      cpu.translateData(lin, true);
-      if (lin % 4096 > 4096 - es) cpu.translateData(lin + es - 1, true);
+      cpu.probeSplit(lin, es, true);
       LIN[i] = lin;
     }
     for (let i = 0; i < n; i++) {

@@ -37,8 +37,7 @@ function fxCheck(cpu: Cpu): void {
 
 /** Translates the first and last byte so later accesses in [lin, lin+size) cannot fault. */
 function probe(cpu: Cpu, lin: number, size: number, write: boolean): void {
-  cpu.translateData(lin, write);
-  if (Math.floor(lin / 4096) !== Math.floor((lin + size - 1) / 4096)) cpu.translateData(lin + size - 1, write);
+  cpu.probeSplit(lin, size, write);
 }
 
 /** True for the REX.W forms in 64-bit mode (FXSAVE64 etc.): 64-bit FIP/FDP. */

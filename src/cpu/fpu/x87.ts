@@ -124,6 +124,5 @@ export function pushResult(cpu: Cpu): boolean {
 
 /** Probes a memory write of `size` bytes so later writes cannot fault halfway. */
 export function probeWrite(cpu: Cpu, lin: number, size: number): void {
-  cpu.translateData(lin, true);
-  if (Math.floor(lin / 4096) !== Math.floor((lin + size - 1) / 4096)) cpu.translateData(lin + size - 1, true);
+  cpu.probeSplit(lin, size, true);
 }

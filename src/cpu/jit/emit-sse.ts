@@ -90,7 +90,7 @@ export function emitSse(b: Builder, ins: Insn): boolean {
     }
     const lin = b.ea(ins, 16, true);
     if (kind === K_STORE_A) b.emit(`if (${lin} % 16 !== 0) cpu.gp(0);`);
-    b.emit(`if (${lin} % 4096 > 4080) { cpu.translateData(${lin}, true); cpu.translateData(${lin} + 15, true); }`);
+    b.emit(`if ((${lin} & 0xfff) > 4080) cpu.probeSplit(${lin}, 16, true);`);
     b.emit(`cpu.wr64(${lin}, ${x}[${g}], ${x}[${g + 1}]); cpu.wr64(${lin} + 8, ${x}[${g + 2}], ${x}[${g + 3}]);`);
     b.checkAfter();
     return true;
@@ -195,7 +195,7 @@ function emitVexMove(b: Builder, ins: Insn): boolean {
   if (!load && mem) {
     const lin = b.ea(ins, size, true);
     if (kind === 4) b.emit(`if (${lin} % ${size} !== 0) cpu.gp(0);`);
-    b.emit(`if (${lin} % 4096 > ${4096 - size}) { cpu.translateData(${lin}, true); cpu.translateData(${lin} + ${size - 1}, true); }`);
+    b.emit(`if ((${lin} & 0xfff) > ${4096 - size}) cpu.probeSplit(${lin}, ${size}, true);`);
     for (let k = 0; k < n; k += 2) b.emit(`cpu.wr64(${lin}${k === 0 ? '' : ` + ${k * 4}`}, ${v[k]}, ${v[k + 1]});`);
   } else {
     b.emit(Array.from({ length: 8 }, (_, i) => `${el(dst, i)} = ${i < n ? v[i] : '0'};`).join(' '));

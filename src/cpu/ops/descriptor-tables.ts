@@ -39,8 +39,7 @@ export function sgdtSidt(cpu: Cpu, idt: boolean): void {
   const h = Math.floor(base / TWO32);
   const lo = (base - h * TWO32) | 0;
   // check both ends before writing anything (atomicity across a page boundary)
-  cpu.translateData(lin, true);
-  cpu.translateData(lin + (wide ? 9 : 5), true);
+  cpu.probeSplit(lin, wide ? 10 : 6, true);
   cpu.wr16(lin, limit);
   if (wide) cpu.wr64(lin + 2, lo, h | 0);
   else cpu.wr32(lin + 2, lo); // the full 32-bit base, also with a 16-bit operand size
