@@ -20,6 +20,8 @@ export function beginFp(mxcsr: number): void { fpFlags = 0; mx = mxcsr; }
 /** MXCSR of the current instruction (for kernels that round by MXCSR.RC outside roundTo). */
 export function curMxcsr(): number { return mx; }
 export function raise(f: number): void { fpFlags |= f; }
+/** MXCSR.RC is round to nearest (the fast paths of fp-lane.ts arith64). */
+export function rcNearest(): boolean { return (mx & 0x6000) === 0; }
 
 export const IE = 1, DE = 2, ZE = 4, OE = 8, UE = 16, PE = 32;
 export const daz = (): boolean => (mx & 0x40) !== 0;

@@ -6,8 +6,8 @@
  */
 import { A, B, R } from './common.js';
 import {
-  raise, daz, roundTo, zeroSign, twoSumErr, twoProdErr, frexp1, splitE, mul2, bitsToF32, bitsToF64, f32ToBits, f64ToBits, f64Hi,
-  IE, DE, ZE,
+  raise, rcNearest, daz, roundTo, zeroSign, twoSumErr, twoProdErr, frexp1, splitE, mul2, bitsToF32, bitsToF64, f32ToBits, f64ToBits, f64Hi,
+  IE, DE, ZE, PE,
 } from './fp-core.js';
 
 export const C_ZERO = 0, C_NORM = 1, C_DEN = 2, C_INF = 3, C_QNAN = 4, C_SNAN = 5;
@@ -140,15 +140,28 @@ function arith32(op: number, a: number, b: number): number {
 }
 
 /** Finite non-zero double operands, scaled to [1,2) so the error terms are exact. */
+/** 2^-1022 (the least normal double), and the bounds of fp-lane's exact-product fast path. */
+const MIN_NORMAL = 2.2250738585072014e-308, SPLIT_MAX = 2 ** 996, PROD_MIN = 2 ** -969;
+
 function arith64(op: number, a: number, b: number): number {
   if (op === OP_ADD || op === OP_SUB) {
     const bb = op === OP_SUB ? -b : b;
     let q = a + bb, E2 = 0, sgn: number;
     if (q === 0) return zeroSign();
+    // Fast path, round to nearest with a normal result: the host's IEEE sum is the SSE result
+    // and only PE can arise (a finite nearest sum did not overflow; a sum of doubles below
+    // 2^-1022 is a multiple of 2^-1074, exact, so a normal q was never tiny: SDM Vol. 1 §4.9.1.5)
+    if (rcNearest() && Math.abs(q) >= MIN_NORMAL && Number.isFinite(q)) { if (twoSumErr(a, bb, q) !== 0) raise(PE); return q; }
     if (Number.isFinite(q)) sgn = Math.sign(twoSumErr(a, bb, q));
     else { const ha = a * 0.5, hb = bb * 0.5; q = ha + hb; sgn = Math.sign(twoSumErr(ha, hb, q)); E2 = 1; }
     const neg = q < 0;
     return roundTo(neg, Math.abs(q), neg ? -sgn : sgn, E2, false);
+  }
+  if (op === OP_MUL && rcNearest()) {
+    // the same for a product well inside the normal range: Dekker's error term is exact when
+    // neither factor's split overflows (|x| < 2^996) and the product is above 2^-969
+    const p = a * b, ap = Math.abs(p);
+    if (ap > PROD_MIN && ap !== Infinity && Math.abs(a) < SPLIT_MAX && Math.abs(b) < SPLIT_MAX) { if (twoProdErr(a, b, p) !== 0) raise(PE); return p; }
   }
   const neg = (a < 0) !== (b < 0);
   const ma = frexp1(Math.abs(a)), ea = splitE;
