@@ -22,7 +22,7 @@ import type { Cpu, Handler } from '../cpu.js';
 import { def } from '../ops/table.js';
 import { beginFp, raise, frexp1, splitE, f32ToBits, IE, DE, OE, UE, PE } from '../sse/fp-core.js';
 import { finishFp } from '../sse/fp.js';
-import { clsF32, val, C_ZERO, C_DEN, C_INF, C_QNAN, C_SNAN } from '../sse/fp-lane.js';
+import { clsF32, VAL, C_ZERO, C_DEN, C_INF, C_QNAN, C_SNAN } from '../sse/fp-lane.js';
 import { avxCheck, getYmm, putYmm, loadRm, D, S1, byPrefix, FE_F16C, NO_VVVV } from './common.js';
 
 /** 2^-24, the binary16 subnormal quantum. */
@@ -63,7 +63,7 @@ export function singleToHalf(b: number, rc: number, mx: number): number {
   if (cls === C_INF) return s | 0x7c00;
   if (cls === C_ZERO) return s;
   if (cls === C_DEN) raise(DE);
-  const a = Math.abs(val);
+  const a = Math.abs(VAL[0]!);
   const dir = rc === 0 ? 0 : rc === 3 ? 2 : (rc === 2) !== neg ? 1 : 2;
   frexp1(a);
   const e = splitE;

@@ -22,7 +22,7 @@
  * Module-level scratch only: nothing is allocated per instruction.
  */
 import { raise, roundTo, zeroSign, twoSumErr, twoProdErr, frexp1, splitE, f32ToBits, f64ToBits, f64Hi, IE, DE } from '../sse/fp-core.js';
-import { clsF32, clsF64, val, C_ZERO, C_DEN, C_INF, C_QNAN, C_SNAN } from '../sse/fp-lane.js';
+import { clsF32, clsF64, VAL, C_ZERO, C_DEN, C_INF, C_QNAN, C_SNAN } from '../sse/fp-lane.js';
 
 const TWO24 = 16777216;
 /** A double and its two 32-bit halves (the fast path reads q's exponent). */
@@ -214,10 +214,10 @@ function fma32(a: number, b: number, c: number, negP: boolean, negC: boolean): n
 export function fmaElem(single: boolean, i: number, negP: boolean, negC: boolean,
   a: Int32Array, b: Int32Array, c: Int32Array, out: Int32Array): void {
   let ca: number, cb: number, cc: number, va: number, vb: number, vc: number;
-  if (single) { ca = clsF32(a[i]!); va = val; cb = clsF32(b[i]!); vb = val; cc = clsF32(c[i]!); vc = val; }
+  if (single) { ca = clsF32(a[i]!); va = VAL[0]!; cb = clsF32(b[i]!); vb = VAL[0]!; cc = clsF32(c[i]!); vc = VAL[0]!; }
   else {
     const j = 2 * i;
-    ca = clsF64(a[j]!, a[j + 1]!); va = val; cb = clsF64(b[j]!, b[j + 1]!); vb = val; cc = clsF64(c[j]!, c[j + 1]!); vc = val;
+    ca = clsF64(a[j]!, a[j + 1]!); va = VAL[0]!; cb = clsF64(b[j]!, b[j + 1]!); vb = VAL[0]!; cc = clsF64(c[j]!, c[j + 1]!); vc = VAL[0]!;
   }
   if (ca >= C_QNAN || cb >= C_QNAN || cc >= C_QNAN) {
     if (ca === C_SNAN || cb === C_SNAN || cc === C_SNAN) raise(IE);

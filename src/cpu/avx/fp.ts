@@ -16,7 +16,7 @@ import type { Cpu, Handler } from '../cpu.js';
 import { def } from '../ops/table.js';
 import { A, B, R, type Kernel } from '../sse/common.js';
 import { raise, beginFp, curMxcsr, IE, DE } from '../sse/fp-core.js';
-import { clsF32, clsF64, val, C_QNAN, C_SNAN, C_DEN, OP_ADD, OP_SUB, OP_MUL } from '../sse/fp-lane.js';
+import { clsF32, clsF64, VAL, C_QNAN, C_SNAN, C_DEN, OP_ADD, OP_SUB, OP_MUL } from '../sse/fp-lane.js';
 import { f2i, i2f, f2f, finishFp } from '../sse/fp.js';
 import { SA, SB, SR, opF32, opF64, opHi } from '../sse/sse3.js';
 import { roundLane } from '../sse/sse41-fp.js';
@@ -36,9 +36,9 @@ const SIGNALLING = 0x6666;
 function cmpPred(single: boolean, i: number, p: number): boolean {
   let ca: number, cb: number;
   if (single) { ca = clsF32(A[i]!); } else { ca = clsF64(A[2 * i]!, A[2 * i + 1]!); }
-  const a = val;
+  const a = VAL[0]!;
   if (single) { cb = clsF32(B[i]!); } else { cb = clsF64(B[2 * i]!, B[2 * i + 1]!); }
-  const b = val;
+  const b = VAL[0]!;
   const u = ca >= C_QNAN || cb >= C_QNAN;
   const sig = ((SIGNALLING >> (p & 15)) ^ (p >> 4)) & 1;
   if (ca === C_SNAN || cb === C_SNAN || (u && sig !== 0)) raise(IE);

@@ -17,7 +17,7 @@ import { def } from '../ops/table.js';
 import { CF, PF, ZF } from '../regs.js';
 import { R } from '../sse/common.js';
 import { beginFp, raise, IE, DE } from '../sse/fp-core.js';
-import { clsF32, clsF64, val, C_QNAN, C_SNAN, C_DEN } from '../sse/fp-lane.js';
+import { clsF32, clsF64, VAL, C_QNAN, C_SNAN, C_DEN } from '../sse/fp-lane.js';
 import { f2i, i2f, f2f, cvtHi, finishFp } from '../sse/fp.js';
 import {
   avxCheck, vsrc, getYmm, putYmm, readMem, writeMem, loadRm, vexOp, byPrefix, S1, S2, D,
@@ -118,8 +118,8 @@ function comis(single: boolean, signalQ: boolean): Handler {
     loadRm(cpu, single ? 4 : 8, false, S2);
     getYmm(cpu, cpu.reg, S1);
     beginFp(cpu.fpu.mxcsr);
-    const ca = single ? clsF32(S1[0]!) : clsF64(S1[0]!, S1[1]!), a = val;
-    const cb = single ? clsF32(S2[0]!) : clsF64(S2[0]!, S2[1]!), b = val;
+    const ca = single ? clsF32(S1[0]!) : clsF64(S1[0]!, S1[1]!), a = VAL[0]!;
+    const cb = single ? clsF32(S2[0]!) : clsF64(S2[0]!, S2[1]!), b = VAL[0]!;
     const u = ca >= C_QNAN || cb >= C_QNAN;
     if (ca === C_SNAN || cb === C_SNAN || (u && signalQ)) raise(IE);
     else if (!u && (ca === C_DEN || cb === C_DEN)) raise(DE);

@@ -12,25 +12,29 @@ import {
 
 export const C_ZERO = 0, C_NORM = 1, C_DEN = 2, C_INF = 3, C_QNAN = 4, C_SNAN = 5;
 
-/** Classifies a lane; the value (DAZ applied) in `val`, class returned. */
-export let val = 0;
+/**
+ * Classifies a lane; the value (DAZ applied) in VAL[0], class returned. A typed-array slot, not a
+ * module `let`: V8 (Node 20) boxes every double stored in a module variable as a new heap number,
+ * an allocation per classified operand.
+ */
+export const VAL = new Float64Array(1);
 export function clsF32(b: number): number {
   const e = b & 0x7f800000, f = b & 0x7fffff;
-  if (e === 0x7f800000) { if (f === 0) { val = b < 0 ? -Infinity : Infinity; return C_INF; } val = NaN; return (f & 0x400000) !== 0 ? C_QNAN : C_SNAN; }
+  if (e === 0x7f800000) { if (f === 0) { VAL[0] = b < 0 ? -Infinity : Infinity; return C_INF; } VAL[0] = NaN; return (f & 0x400000) !== 0 ? C_QNAN : C_SNAN; }
   if (e === 0) {
-    if (f === 0 || daz()) { val = b < 0 ? -0 : 0; return C_ZERO; }
-    val = bitsToF32(b); return C_DEN;
+    if (f === 0 || daz()) { VAL[0] = b < 0 ? -0 : 0; return C_ZERO; }
+    VAL[0] = bitsToF32(b); return C_DEN;
   }
-  val = bitsToF32(b); return C_NORM;
+  VAL[0] = bitsToF32(b); return C_NORM;
 }
 export function clsF64(lo: number, hi: number): number {
   const e = hi & 0x7ff00000, fz = (hi & 0xfffff) === 0 && lo === 0;
-  if (e === 0x7ff00000) { if (fz) { val = hi < 0 ? -Infinity : Infinity; return C_INF; } val = NaN; return (hi & 0x80000) !== 0 ? C_QNAN : C_SNAN; }
+  if (e === 0x7ff00000) { if (fz) { VAL[0] = hi < 0 ? -Infinity : Infinity; return C_INF; } VAL[0] = NaN; return (hi & 0x80000) !== 0 ? C_QNAN : C_SNAN; }
   if (e === 0) {
-    if (fz || daz()) { val = hi < 0 ? -0 : 0; return C_ZERO; }
-    val = bitsToF64(lo, hi); return C_DEN;
+    if (fz || daz()) { VAL[0] = hi < 0 ? -0 : 0; return C_ZERO; }
+    VAL[0] = bitsToF64(lo, hi); return C_DEN;
   }
-  val = bitsToF64(lo, hi); return C_NORM;
+  VAL[0] = bitsToF64(lo, hi); return C_NORM;
 }
 
 /** Writes a numeric (non-NaN) result into R lane i. */
@@ -54,8 +58,8 @@ export const OP_ADD = 0, OP_SUB = 1, OP_MUL = 2, OP_DIV = 3, OP_MIN = 4, OP_MAX 
 /** R[i] = A[i] op B[i] (SQRT: sqrt(B[i])). */
 export function lane(op: number, single: boolean, i: number): void {
   let ca: number, cb: number, a: number, b: number;
-  if (single) { ca = clsF32(A[i]!); a = val; cb = clsF32(B[i]!); b = val; }
-  else { ca = clsF64(A[2 * i]!, A[2 * i + 1]!); a = val; cb = clsF64(B[2 * i]!, B[2 * i + 1]!); b = val; }
+  if (single) { ca = clsF32(A[i]!); a = VAL[0]!; cb = clsF32(B[i]!); b = VAL[0]!; }
+  else { ca = clsF64(A[2 * i]!, A[2 * i + 1]!); a = VAL[0]!; cb = clsF64(B[2 * i]!, B[2 * i + 1]!); b = VAL[0]!; }
   if (op === OP_SQRT) { ca = cb; a = b; }
   const aNan = ca >= C_QNAN, bNan = cb >= C_QNAN;
   if (op === OP_MIN || op === OP_MAX) {

@@ -10,7 +10,7 @@ import { def } from '../ops/table.js';
 import { CR4_OSXMMEXCPT, XM, CF, PF, ZF } from '../regs.js';
 import { A, B, R, byPrefix, sseCheck, mmxCheck, has, loadXmmSrc, loadXmmA, storeXmmR, FE_SSE, FE_SSE2 } from './common.js';
 import { beginFp, fpFlags, raise, roundTo, IE, DE, PE } from './fp-core.js';
-import { lane, clsF32, clsF64, val, putNum, OP_ADD, OP_SUB, OP_MUL, OP_DIV, OP_MIN, OP_MAX, OP_SQRT, C_QNAN, C_SNAN, C_DEN, C_ZERO } from './fp-lane.js';
+import { lane, clsF32, clsF64, VAL, putNum, OP_ADD, OP_SUB, OP_MUL, OP_DIV, OP_MIN, OP_MAX, OP_SQRT, C_QNAN, C_SNAN, C_DEN, C_ZERO } from './fp-lane.js';
 
 /** Commits the instruction's flags; faults on an unmasked one before anything is written. */
 export function finishFp(cpu: Cpu): void {
@@ -46,8 +46,8 @@ const fourForms = (op: number): Handler => byPrefix(arith(op, true, false), arit
 /** Lane i compare with predicate 0..7; returns the boolean result. */
 function cmpLane(single: boolean, i: number, pred: number, signalingAll: boolean): number {
   let ca: number, cb: number, a: number, b: number;
-  if (single) { ca = clsF32(A[i]!); a = val; cb = clsF32(B[i]!); b = val; }
-  else { ca = clsF64(A[2 * i]!, A[2 * i + 1]!); a = val; cb = clsF64(B[2 * i]!, B[2 * i + 1]!); b = val; }
+  if (single) { ca = clsF32(A[i]!); a = VAL[0]!; cb = clsF32(B[i]!); b = VAL[0]!; }
+  else { ca = clsF64(A[2 * i]!, A[2 * i + 1]!); a = VAL[0]!; cb = clsF64(B[2 * i]!, B[2 * i + 1]!); b = VAL[0]!; }
   const unord = ca >= C_QNAN || cb >= C_QNAN;
   if (ca === C_SNAN || cb === C_SNAN || (unord && (signalingAll || pred === 1 || pred === 2 || pred === 5 || pred === 6))) raise(IE);
   else if (!unord && (ca === C_DEN || cb === C_DEN)) raise(DE); // no #D beside a NaN
@@ -109,7 +109,7 @@ export let cvtHi = 0;
 /** Float lane → int32/int64: NaN or out of range gives the integer indefinite with IE. */
 export function f2i(single: boolean, lo: number, hi: number, size: number, trunc: boolean, mx: number): number {
   const c = single ? clsF32(lo) : clsF64(lo, hi);
-  const v = val; // conversions to integer raise no denormal exception (SDM CVTPS2DQ: #I, #P)
+  const v = VAL[0]!; // conversions to integer raise no denormal exception (SDM CVTPS2DQ: #I, #P)
   cvtHi = 0;
   if (c >= C_QNAN || !Number.isFinite(v)) { raise(IE); return indefinite(size); }
   const r = rint(v, trunc, (mx >> 13) & 3);
@@ -142,7 +142,7 @@ export function f2f(toSingle: boolean, lo: number, hi: number, i: number): void 
     const c = clsF64(lo, hi);
     if (c >= C_QNAN) { if (c === C_SNAN) raise(IE); R[i] = (hi & 0x80000000) | 0x7fc00000 | ((hi & 0x7ffff) << 3) | (lo >>> 29); return; }
     if (c === C_DEN) raise(DE);
-    const v = val;
+    const v = VAL[0]!;
     if (c === C_ZERO || !Number.isFinite(v)) { putNum(true, i, v); return; }
     putNum(true, i, roundTo(v < 0, Math.abs(v), 0, 0, true));
     return;
@@ -150,7 +150,7 @@ export function f2f(toSingle: boolean, lo: number, hi: number, i: number): void 
   const c = clsF32(lo);
   if (c >= C_QNAN) { if (c === C_SNAN) raise(IE); R[2 * i] = (lo & 7) << 29; R[2 * i + 1] = (lo & 0x80000000) | 0x7ff80000 | ((lo & 0x3fffff) >>> 3); return; }
   if (c === C_DEN) raise(DE);
-  putNum(false, i, val);
+  putNum(false, i, VAL[0]!);
 }
 
 type Conv = (cpu: Cpu) => void;

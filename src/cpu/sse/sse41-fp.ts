@@ -13,7 +13,7 @@ import type { Cpu, Handler } from '../cpu.js';
 import { def } from '../ops/table.js';
 import { A, B, R, byPrefix, sseCheck, has, loadXmmSrc, loadXmmA, storeXmmR, FE_SSE41 } from './common.js';
 import { beginFp, raise, f32ToBits, f64ToBits, f64Hi, IE, PE } from './fp-core.js';
-import { clsF32, clsF64, val, C_QNAN, C_SNAN, C_ZERO, C_INF, OP_ADD, OP_MUL } from './fp-lane.js';
+import { clsF32, clsF64, VAL, C_QNAN, C_SNAN, C_ZERO, C_INF, OP_ADD, OP_MUL } from './fp-lane.js';
 import { finishFp } from './fp.js';
 import { SA, SB, SR, opF32, opF64, opHi } from './sse3.js';
 
@@ -38,7 +38,7 @@ export function roundLane(single: boolean, i: number, rc: number, noPe: boolean)
     if (single) R[i] = B[i]! | 0x400000; else { R[2 * i] = B[2 * i]!; R[2 * i + 1] = B[2 * i + 1]! | 0x80000; }
     return;
   }
-  const v = val;
+  const v = VAL[0]!;
   const r = c === C_ZERO || c === C_INF ? v : roundInt(v, rc);
   if (r !== v && !noPe) raise(PE);
   if (single) R[i] = f32ToBits(r);
