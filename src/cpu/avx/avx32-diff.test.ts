@@ -19,6 +19,7 @@ import type { TestCpu } from '../testing.js';
 import { makeAvxCpu, avxProfile } from './avx-testing.js';
 import { amdProfile, type CpuProfile } from '../profile.js';
 import { BUF, emulateYmm } from './native-diff.js';
+import { operandDwords } from './x-native.js';
 import { FP_FORMS } from './fp-diff-specs.js';
 import { INT_FORMS } from './int-diff-forms.js';
 
@@ -30,21 +31,8 @@ let s = 0x32b17a11;
 function r32(): number { s ^= s << 13; s ^= s >>> 17; s ^= s << 5; return s >>> 0; }
 const hx = (v: number, w: number): string => (v >>> 0).toString(16).padStart(w, '0');
 
-/** 8 dwords: random bits, float specials, small integers, sign patterns. */
-function dwords(): number[] {
-  const F32 = [0, 0x80000000, 0x3f800000, 0xbf800000, 0x7f800000, 0x7fc00000, 0x7fa00000, 0x00000001, 0x807fffff, 0x7f7fffff];
-  const d: number[] = [];
-  const kind = r32() % 4;
-  for (let i = 0; i < 8; i++) {
-    switch (kind) {
-      case 0: d.push(r32()); break;
-      case 1: d.push(r32() & 1 ? F32[r32() % F32.length]! : (r32() & 0x807fffff) | ((120 + (r32() % 16)) << 23)); break;
-      case 2: d.push((i & 1) ? (r32() & 0x800fffff) | ((1015 + (r32() % 16)) << 20) : r32()); break;
-      default: d.push(r32() % 3 === 0 ? 0xffffffff : r32() % 5); break;
-    }
-  }
-  return d.map((x) => x >>> 0);
-}
+/** 8 dwords: random bits, float specials, small integers, sign patterns (x-native.ts). */
+const dwords = (): number[] => operandDwords(r32, true);
 const ymmStr = (d: number[]): string => d.slice().reverse().map((x) => hx(x, 8)).join('');
 function mxcsr(): number {
   let m = 0x1f80 | ((r32() & 3) << 13);

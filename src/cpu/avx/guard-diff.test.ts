@@ -15,7 +15,7 @@ import { readFileSync } from 'node:fs';
 import { FMA_FORMS } from './fma-diff-forms.js';
 import { FP_FORMS } from './fp-diff-specs.js';
 import { INT_FORMS } from './int-diff-forms.js';
-import { runXNative, makeXCpu, xEmulate, type XCase } from './x-native.js';
+import { runXNative, makeXCpu, xEmulate, operandDwords, type XCase } from './x-native.js';
 
 const PER_FORM = 12 * Math.max(1, Number(process.env['NV_FUZZ_SCALE'] ?? 1) || 1);
 
@@ -24,20 +24,7 @@ function r32(): number { s ^= s << 13; s ^= s >>> 17; s ^= s << 5; return s >>> 
 const hx = (v: number, w: number): string => (v >>> 0).toString(16).padStart(w, '0');
 
 /** 8 dwords: random bits, float specials and ordinary floats, small integers. */
-function dwords(): number[] {
-  const F32 = [0, 0x80000000, 0x3f800000, 0xbf800000, 0x7f800000, 0x7fc00000, 0x7fa00000, 0x00000001, 0x807fffff, 0x7f7fffff];
-  const d: number[] = [];
-  const kind = r32() % 4;
-  for (let i = 0; i < 8; i++) {
-    switch (kind) {
-      case 0: d.push(r32()); break;
-      case 1: d.push(r32() & 1 ? F32[r32() % F32.length]! : (r32() & 0x807fffff) | ((120 + (r32() % 16)) << 23)); break;
-      case 2: d.push((i & 1) ? (r32() & 0x800fffff) | ((1015 + (r32() % 16)) << 20) : r32()); break;
-      default: d.push(r32() % 5); break;
-    }
-  }
-  return d.map((x) => x >>> 0);
-}
+const dwords = (): number[] => operandDwords(r32);
 
 /**
  * The form's encoding with its memory operand's disp8 near the end of the buffer (RDX + 128 is

@@ -40,17 +40,27 @@ export function caseLine(c: NativeCase): string {
 
 /** Builds the harness and runs the cases natively; one normalized output line per case. */
 export function runNative(cases: NativeCase[]): string[] {
-  const dir = mkdtempSync(join(tmpdir(), 'nestvisor-avxd-'));
+  const lines = runHarnessLines(SOURCE, cases.map(caseLine));
+  // RAX without leading zeros, as emulate() prints it
+  return lines.map((l) => l.startsWith('SIG') ? l : l.replace(/^(\S+ \S+ \S+ \S+ \S+) (\S+)/, (_m, a: string, r: string) => `${a} ${BigInt('0x' + r).toString(16)}`));
+}
+
+/**
+ * Builds a test/native harness (one case per input line, one output line per case) in a
+ * temporary directory, runs it once over `input` and returns its lines; throws on a gcc or
+ * harness failure or a missing line.
+ */
+export function runHarnessLines(source: string, input: string[]): string[] {
+  const dir = mkdtempSync(join(tmpdir(), 'nestvisor-harness-'));
   try {
-    const exe = join(dir, 'avx-harness');
-    const cc = spawnSync('gcc', ['-O1', '-mno-red-zone', '-o', exe, SOURCE], { encoding: 'utf8' });
+    const exe = join(dir, 'harness');
+    const cc = spawnSync('gcc', ['-O1', '-mno-red-zone', '-o', exe, source], { encoding: 'utf8' });
     if (cc.status !== 0) throw new Error(`gcc failed: ${cc.stderr}`);
-    const run = spawnSync(exe, [], { input: cases.map(caseLine).join('\n') + '\n', encoding: 'utf8', maxBuffer: 1 << 28 });
+    const run = spawnSync(exe, [], { input: input.join('\n') + '\n', encoding: 'utf8', maxBuffer: 1 << 28 });
     if (run.status !== 0) throw new Error(`harness failed (signal ${run.signal}): ${run.stderr}`);
     const lines = run.stdout.trim().split('\n');
-    if (lines.length !== cases.length) throw new Error(`harness printed ${lines.length} lines for ${cases.length} cases`);
-    // RAX without leading zeros, as emulate() prints it
-    return lines.map((l) => l.startsWith('SIG') ? l : l.replace(/^(\S+ \S+ \S+ \S+ \S+) (\S+)/, (_m, a: string, r: string) => `${a} ${BigInt('0x' + r).toString(16)}`));
+    if (lines.length !== input.length) throw new Error(`harness printed ${lines.length} lines for ${input.length} cases`);
+    return lines;
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -6,15 +6,13 @@
  * prints both images in the harness's line format. Used by avx/x-diff.test.ts and
  * avx/guard-diff.test.ts.
  */
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CODE, PT_BASE, type TestCpu } from '../testing.js';
 import { LF_NONE } from '../cpu.js';
 import { amdProfile, type CpuProfile } from '../profile.js';
 import { makeAvxCpu, avxProfile, setYmm, ymmHex } from './avx-testing.js';
+import { runHarnessLines } from './native-diff.js';
 
 const ROOT = fileURLToPath(new URL('../../../../', import.meta.url));
 const SOURCE = join(ROOT, 'test/native/avx-x-harness.c');
@@ -31,20 +29,26 @@ export const xLine = (c: XCase): string =>
   `${c.code.map((b) => hx(b, 2)).join('')} ${c.y.map(ystr).join(' ')} ${c.mxcsr.toString(16)} ${c.g.join(' ')} ${c.flags.toString(16)} ${ystr(c.mem)}`;
 
 /** Builds the harness in a temporary directory and runs the cases natively: one line per case. */
-export function runXNative(cases: XCase[]): string[] {
-  const dir = mkdtempSync(join(tmpdir(), 'nestvisor-xn-'));
-  try {
-    const exe = join(dir, 'avx-x-harness');
-    const cc = spawnSync('gcc', ['-O1', '-mno-red-zone', '-o', exe, SOURCE], { encoding: 'utf8' });
-    if (cc.status !== 0) throw new Error(`gcc failed: ${cc.stderr}`);
-    const run = spawnSync(exe, [], { input: cases.map(xLine).join('\n') + '\n', encoding: 'utf8', maxBuffer: 1 << 28 });
-    if (run.status !== 0) throw new Error(`harness failed (signal ${run.signal}): ${run.stderr}`);
-    const lines = run.stdout.trim().split('\n');
-    if (lines.length !== cases.length) throw new Error(`harness printed ${lines.length} lines for ${cases.length} cases`);
-    return lines;
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
+export function runXNative(cases: XCase[]): string[] { return runHarnessLines(SOURCE, cases.map(xLine)); }
+
+/**
+ * 8 dwords of operand material from `r32`: random bits, float32 specials and ordinary floats,
+ * float64-shaped pairs, small integers (with `allOnes`, a third of them 0xffffffff instead).
+ * Shared by guard-diff and avx32-diff; each keeps its own generator and so its own cases.
+ */
+export function operandDwords(r32: () => number, allOnes = false): number[] {
+  const F32 = [0, 0x80000000, 0x3f800000, 0xbf800000, 0x7f800000, 0x7fc00000, 0x7fa00000, 0x00000001, 0x807fffff, 0x7f7fffff];
+  const d: number[] = [];
+  const kind = r32() % 4;
+  for (let i = 0; i < 8; i++) {
+    switch (kind) {
+      case 0: d.push(r32()); break;
+      case 1: d.push(r32() & 1 ? F32[r32() % F32.length]! : (r32() & 0x807fffff) | ((120 + (r32() % 16)) << 23)); break;
+      case 2: d.push((i & 1) ? (r32() & 0x800fffff) | ((1015 + (r32() % 16)) << 20) : r32()); break;
+      default: d.push(allOnes && r32() % 3 === 0 ? 0xffffffff : r32() % 5); break;
+    }
   }
+  return d.map((x) => x >>> 0);
 }
 
 /** The emulator for these cases: nestvisor-amd (this host's vendor) with AVX2, FMA, F16C, BMI; the guard page mapped out. */
